@@ -1,0 +1,120 @@
+//! Stable error codes. Every failure that reaches a user carries one of these;
+//! the strings are part of the public API and never change meaning.
+
+use std::fmt;
+
+/// A stable, machine-readable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// An option or argument has a wrong type or value.
+    InvalidArgument,
+    /// A CAN id does not fit its format (11 bit standard, 29 bit extended).
+    IdOutOfRange,
+    /// More data bytes than the protocol allows (8 classic, 64 FD).
+    DataTooLong,
+    /// A CAN FD data length that no DLC code encodes (e.g. 9 or 13 bytes).
+    InvalidFdLength,
+    /// The DLC does not agree with the data length.
+    DlcMismatch,
+    /// A DLC code outside 0..15 or a remote length above 8.
+    InvalidDlc,
+    /// A remote frame combined with the error or FD flag.
+    RemoteConflict,
+    /// Bit rate switch or error state indicator on a frame that is not FD.
+    FlagsRequireFd,
+    /// A negative, infinite or NaN timestamp.
+    InvalidTimestamp,
+    /// An FD frame sent on a bus opened for classic CAN.
+    FdNotEnabled,
+    /// Text that is not valid can-utils frame syntax.
+    InvalidFrameSyntax,
+    /// The bus, reader or task was closed.
+    Closed,
+    /// The operation did not complete within its timeout.
+    Timeout,
+    /// The operation is not supported on this interface or platform.
+    Unsupported,
+    /// No such interface kind or channel.
+    UnknownInterface,
+    /// An operating system call failed; the message names the errno.
+    Os,
+    /// A bug in canwire (for example a caught panic).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The stable string form, as seen by JavaScript in `error.code`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "ERR_INVALID_ARGUMENT",
+            ErrorCode::IdOutOfRange => "ERR_ID_OUT_OF_RANGE",
+            ErrorCode::DataTooLong => "ERR_DATA_TOO_LONG",
+            ErrorCode::InvalidFdLength => "ERR_INVALID_FD_LENGTH",
+            ErrorCode::DlcMismatch => "ERR_DLC_MISMATCH",
+            ErrorCode::InvalidDlc => "ERR_INVALID_DLC",
+            ErrorCode::RemoteConflict => "ERR_REMOTE_CONFLICT",
+            ErrorCode::FlagsRequireFd => "ERR_FLAGS_REQUIRE_FD",
+            ErrorCode::InvalidTimestamp => "ERR_INVALID_TIMESTAMP",
+            ErrorCode::FdNotEnabled => "ERR_FD_NOT_ENABLED",
+            ErrorCode::InvalidFrameSyntax => "ERR_INVALID_FRAME_SYNTAX",
+            ErrorCode::Closed => "ERR_CLOSED",
+            ErrorCode::Timeout => "ERR_TIMEOUT",
+            ErrorCode::Unsupported => "ERR_UNSUPPORTED",
+            ErrorCode::UnknownInterface => "ERR_UNKNOWN_INTERFACE",
+            ErrorCode::Os => "ERR_OS",
+            ErrorCode::Internal => "ERR_INTERNAL",
+        }
+    }
+}
+
+impl AsRef<str> for ErrorCode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a stable code and a message that says what was wrong and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanwireError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl CanwireError {
+    /// Builds an error from a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`ErrorCode::InvalidArgument`].
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgument, message)
+    }
+
+    /// Shorthand for [`ErrorCode::Closed`].
+    pub fn closed(what: &str) -> Self {
+        Self::new(ErrorCode::Closed, format!("{what} is closed"))
+    }
+}
+
+impl fmt::Display for CanwireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for CanwireError {}
+
+/// Result alias used across canwire.
+pub type Result<T, E = CanwireError> = std::result::Result<T, E>;

@@ -1,0 +1,19 @@
+//! Pure CAN logic for canwire: no sockets, no threads, no clock reads.
+//!
+//! - [`frame`]: the [`Frame`] model and its validation (python-can's `check=True` rules)
+//! - [`dlc`]: DLC code and length tables for classic CAN and CAN FD
+//! - [`filter`]: acceptance filters with python-can semantics, plus inverted filters
+//! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
+//! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
+//! - [`error`]: stable error codes shared by every layer
+
+pub mod candump;
+pub mod dlc;
+pub mod error;
+pub mod filter;
+pub mod frame;
+pub mod record;
+
+pub use error::{CanwireError, ErrorCode};
+pub use filter::{CanFilter, FilterSet};
+pub use frame::{Frame, FrameFlags};
