@@ -1,0 +1,175 @@
+//! A bus: one transport, its readers, and send-side checks and counters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use canwire_core::error::Result;
+use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
+
+use crate::frame_queue::FrameQueue;
+use crate::reader_set::ReaderSet;
+use crate::stats::BusStats;
+use crate::transport::{BusState, Protocol, Transport};
+use crate::virtual_bus::{VirtualConfig, VirtualTransport};
+
+/// Which backend to open, with its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusConfig {
+    /// The in-process virtual bus.
+    Virtual(VirtualConfig),
+}
+
+/// An open bus.
+pub struct Bus {
+    transport: Box<dyn Transport>,
+    readers: Arc<ReaderSet>,
+    closed: AtomicBool,
+    tx_frames: AtomicU64,
+    tx_errors: AtomicU64,
+}
+
+impl Bus {
+    /// Opens a bus.
+    pub fn open(config: BusConfig) -> Result<Self> {
+        let (readers, transport): (Arc<ReaderSet>, Box<dyn Transport>) = match config {
+            BusConfig::Virtual(cfg) => {
+                let readers = Arc::new(ReaderSet::new(cfg.fd));
+                let transport = VirtualTransport::open(cfg, readers.clone())?;
+                (readers, Box::new(transport))
+            }
+        };
+        Ok(Self {
+            transport,
+            readers,
+            closed: AtomicBool::new(false),
+            tx_frames: AtomicU64::new(0),
+            tx_errors: AtomicU64::new(0),
+        })
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(CanwireError::closed("the bus"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Validates and sends frames in order. Nothing is sent if any frame is invalid.
+    pub fn send(&self, frames: &[Frame]) -> Result<usize> {
+        self.check_open()?;
+        let fd = self.transport.protocol() == Protocol::CanFd;
+        for (index, frame) in frames.iter().enumerate() {
+            let checked = frame.validate().and_then(|()| {
+                if frame.is_fd() && !fd {
+                    Err(CanwireError::new(
+                        ErrorCode::FdNotEnabled,
+                        "an FD frame cannot be sent on a bus opened for classic CAN; open it with fd: true",
+                    ))
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = checked {
+                self.tx_errors.fetch_add(1, Ordering::Relaxed);
+                return Err(if frames.len() > 1 {
+                    CanwireError::new(e.code, format!("frame {index}: {}", e.message))
+                } else {
+                    e
+                });
+            }
+        }
+        match self.transport.send(frames) {
+            Ok(n) => {
+                self.tx_frames.fetch_add(n as u64, Ordering::Relaxed);
+                Ok(n)
+            }
+            Err(e) => {
+                self.tx_errors.fetch_add(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Adds a reader that receives every frame passing the filters from now on.
+    pub fn add_reader(&self, capacity: usize) -> Result<Arc<FrameQueue>> {
+        self.check_open()?;
+        Ok(self.readers.add_reader(capacity))
+    }
+
+    /// Detaches a reader.
+    pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
+        self.readers.remove_reader(reader);
+    }
+
+    /// Replaces the bus-level filters.
+    pub fn set_filters(&self, filters: FilterSet) -> Result<()> {
+        self.check_open()?;
+        self.transport.apply_filters(&filters)?;
+        self.readers.set_filters(filters);
+        Ok(())
+    }
+
+    /// The bus-level filters.
+    pub fn filters(&self) -> FilterSet {
+        self.readers.filters()
+    }
+
+    /// The protocol the bus was opened for.
+    pub fn protocol(&self) -> Protocol {
+        self.transport.protocol()
+    }
+
+    /// A description of the channel.
+    pub fn channel_info(&self) -> String {
+        self.transport.channel_info()
+    }
+
+    /// The channel name behind a received frame's channel index.
+    pub fn channel_name(&self, index: u32) -> Option<String> {
+        self.transport.channel_name(index)
+    }
+
+    /// The controller state.
+    pub fn state(&self) -> BusState {
+        self.transport.state()
+    }
+
+    /// Discards frames waiting to be sent.
+    pub fn flush_tx_buffer(&self) -> Result<()> {
+        self.check_open()?;
+        self.transport.flush_tx_buffer()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> BusStats {
+        let mut stats = BusStats {
+            tx_frames: self.tx_frames.load(Ordering::Relaxed),
+            tx_errors: self.tx_errors.load(Ordering::Relaxed),
+            rx_dropped_kernel: self.transport.kernel_drops(),
+            ..BusStats::default()
+        };
+        self.readers.fill_stats(&mut stats);
+        stats
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the transport and every reader. Idempotent; queued frames stay readable.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.transport.close();
+        self.readers.close_all();
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

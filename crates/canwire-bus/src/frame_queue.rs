@@ -1,0 +1,203 @@
+//! A bounded queue of received frames for one reader.
+//!
+//! Overflow policy: when the queue is full, the newest frame is not queued
+//! and the overflow counter grows; frames already queued are kept in order.
+//! The sender never blocks. Readers wait either asynchronously
+//! ([`FrameQueue::readable`]) or on a thread ([`FrameQueue::wait_blocking`]).
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use canwire_core::Frame;
+use tokio::sync::Notify;
+
+use crate::stats::ReaderStats;
+
+/// Default bound of a reader queue, in frames.
+pub const DEFAULT_CAPACITY: usize = 65_536;
+/// Largest bound a reader queue may have, in frames.
+pub const MAX_CAPACITY: usize = 16 * 1024 * 1024;
+
+#[derive(Default)]
+struct QueueState {
+    frames: VecDeque<Frame>,
+    closed: bool,
+    delivered: u64,
+    overflow: u64,
+    blocking_waiters: usize,
+}
+
+/// A bounded FIFO of frames with a drop counter.
+pub struct FrameQueue {
+    state: Mutex<QueueState>,
+    capacity: usize,
+    readable_cv: Condvar,
+    readable_async: Notify,
+}
+
+impl FrameQueue {
+    /// A queue holding at most `capacity` frames (clamped to 1..=[`MAX_CAPACITY`]).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            state: Mutex::new(QueueState::default()),
+            capacity: capacity.clamp(1, MAX_CAPACITY),
+            readable_cv: Condvar::new(),
+            readable_async: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The bound in frames.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Queues frames; those that do not fit are counted as overflow.
+    pub fn push<'a>(&self, frames: impl IntoIterator<Item = &'a Frame>) {
+        let mut state = self.lock();
+        if state.closed {
+            return;
+        }
+        let was_empty = state.frames.is_empty();
+        for frame in frames {
+            if state.frames.len() < self.capacity {
+                state.frames.push_back(*frame);
+                state.delivered += 1;
+            } else {
+                state.overflow += 1;
+            }
+        }
+        if was_empty && !state.frames.is_empty() {
+            self.wake(&state);
+        }
+    }
+
+    fn wake(&self, state: &QueueState) {
+        if state.blocking_waiters > 0 {
+            self.readable_cv.notify_all();
+        }
+        self.readable_async.notify_waiters();
+    }
+
+    /// Moves up to `max` frames into `out`; returns how many.
+    pub fn pop_into(&self, max: usize, out: &mut Vec<Frame>) -> usize {
+        let mut state = self.lock();
+        let n = max.min(state.frames.len());
+        out.extend(state.frames.drain(..n));
+        n
+    }
+
+    /// Number of frames waiting.
+    pub fn len(&self) -> usize {
+        self.lock().frames.len()
+    }
+
+    /// True if no frame is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True once [`FrameQueue::close`] ran.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Closes the queue: waiters wake, pushes are ignored; queued frames stay readable.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        if !state.closed {
+            state.closed = true;
+            self.wake(&state);
+        }
+    }
+
+    /// Waits until a frame is queued or the queue is closed.
+    pub async fn readable(&self) {
+        loop {
+            let notified = self.readable_async.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let state = self.lock();
+                if !state.frames.is_empty() || state.closed {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Blocks the calling thread until a frame is queued, the queue is closed,
+    /// or `timeout` passes. Returns true if frames are waiting.
+    pub fn wait_blocking(&self, timeout: Duration) -> bool {
+        let mut state = self.lock();
+        state.blocking_waiters += 1;
+        let (mut state, _) = self
+            .readable_cv
+            .wait_timeout_while(state, timeout, |s| s.frames.is_empty() && !s.closed)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.blocking_waiters -= 1;
+        !state.frames.is_empty()
+    }
+
+    /// Counters of this queue.
+    pub fn stats(&self) -> ReaderStats {
+        let state = self.lock();
+        ReaderStats {
+            capacity: self.capacity as u64,
+            queued: state.frames.len() as u64,
+            delivered: state.delivered,
+            overflow: state.overflow,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn frames(n: u32) -> Vec<Frame> {
+        (0..n).map(|i| Frame::classic(i, false, &[])).collect()
+    }
+
+    #[test]
+    fn keeps_order_and_counts_overflow() {
+        let q = FrameQueue::new(3);
+        q.push(&frames(5));
+        let mut out = Vec::new();
+        assert_eq!(q.pop_into(10, &mut out), 3);
+        assert_eq!(out.iter().map(|f| f.id).collect::<Vec<_>>(), [0, 1, 2]);
+        let s = q.stats();
+        assert_eq!((s.delivered, s.overflow, s.queued), (3, 2, 0));
+    }
+
+    #[test]
+    fn blocking_wait_wakes_on_push_and_close() {
+        let q = Arc::new(FrameQueue::new(8));
+        let q2 = q.clone();
+        let t = std::thread::spawn(move || q2.wait_blocking(Duration::from_secs(10)));
+        std::thread::sleep(Duration::from_millis(20));
+        q.push(&frames(1));
+        assert!(t.join().unwrap());
+        let q3 = Arc::new(FrameQueue::new(8));
+        let q4 = q3.clone();
+        let t = std::thread::spawn(move || q4.wait_blocking(Duration::from_secs(10)));
+        std::thread::sleep(Duration::from_millis(20));
+        q3.close();
+        assert!(!t.join().unwrap());
+        assert!(!q3.wait_blocking(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn closed_queue_ignores_pushes() {
+        let q = FrameQueue::new(8);
+        q.close();
+        q.push(&frames(2));
+        assert!(q.is_empty());
+    }
+}

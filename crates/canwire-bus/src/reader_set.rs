@@ -1,0 +1,160 @@
+//! The receive side of one bus: bus-level filters, the protocol check, and
+//! fan-out to every reader queue with counters.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
+
+use canwire_core::{FilterSet, Frame};
+
+use crate::frame_queue::FrameQueue;
+use crate::stats::BusStats;
+
+/// Filters, readers and receive counters of one bus.
+pub struct ReaderSet {
+    fd_enabled: bool,
+    filters: RwLock<FilterSet>,
+    readers: RwLock<Vec<Arc<FrameQueue>>>,
+    rx_frames: AtomicU64,
+    rx_filtered: AtomicU64,
+    rx_dropped_fd_on_classic: AtomicU64,
+    removed_overflow: AtomicU64,
+}
+
+impl ReaderSet {
+    /// An empty set; `fd_enabled` says whether FD frames may be delivered.
+    pub fn new(fd_enabled: bool) -> Self {
+        Self {
+            fd_enabled,
+            filters: RwLock::default(),
+            readers: RwLock::default(),
+            rx_frames: AtomicU64::new(0),
+            rx_filtered: AtomicU64::new(0),
+            rx_dropped_fd_on_classic: AtomicU64::new(0),
+            removed_overflow: AtomicU64::new(0),
+        }
+    }
+
+    /// Replaces the bus-level filters.
+    pub fn set_filters(&self, filters: FilterSet) {
+        *self.filters.write().unwrap_or_else(|p| p.into_inner()) = filters;
+    }
+
+    /// The current bus-level filters.
+    pub fn filters(&self) -> FilterSet {
+        self.filters.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Adds a reader queue of `capacity` frames; it receives every frame delivered from now on.
+    pub fn add_reader(&self, capacity: usize) -> Arc<FrameQueue> {
+        let queue = Arc::new(FrameQueue::new(capacity));
+        self.readers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(queue.clone());
+        queue
+    }
+
+    /// Detaches and closes a reader; its overflow count stays in the bus total.
+    pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
+        let mut readers = self.readers.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(pos) = readers.iter().position(|r| Arc::ptr_eq(r, reader)) {
+            readers.swap_remove(pos);
+            self.removed_overflow
+                .fetch_add(reader.stats().overflow, Relaxed);
+        }
+        reader.close();
+    }
+
+    /// Closes every reader (queued frames stay readable).
+    pub fn close_all(&self) {
+        for reader in self.readers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            reader.close();
+        }
+    }
+
+    /// Delivers received frames to every reader, after the protocol check and the filters.
+    pub fn deliver(&self, frames: &[Frame]) {
+        let filters = self.filters.read().unwrap_or_else(|p| p.into_inner());
+        let all_pass = filters.filters().is_empty()
+            && (self.fd_enabled || frames.iter().all(|f| !f.is_fd()));
+        let passed: Vec<Frame>;
+        let to_deliver = if all_pass {
+            frames
+        } else {
+            let mut dropped_fd = 0;
+            let mut filtered = 0;
+            passed = frames
+                .iter()
+                .filter(|f| {
+                    if f.is_fd() && !self.fd_enabled {
+                        dropped_fd += 1;
+                        false
+                    } else if !filters.matches(f) {
+                        filtered += 1;
+                        false
+                    } else {
+                        true
+                    }
+                })
+                .copied()
+                .collect();
+            self.rx_dropped_fd_on_classic.fetch_add(dropped_fd, Relaxed);
+            self.rx_filtered.fetch_add(filtered, Relaxed);
+            &passed
+        };
+        drop(filters);
+        if to_deliver.is_empty() {
+            return;
+        }
+        self.rx_frames.fetch_add(to_deliver.len() as u64, Relaxed);
+        for reader in self.readers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            reader.push(to_deliver);
+        }
+    }
+
+    /// Fills the receive-side fields of `stats`.
+    pub fn fill_stats(&self, stats: &mut BusStats) {
+        stats.rx_frames = self.rx_frames.load(Relaxed);
+        stats.rx_filtered = self.rx_filtered.load(Relaxed);
+        stats.rx_dropped_fd_on_classic = self.rx_dropped_fd_on_classic.load(Relaxed);
+        let readers = self.readers.read().unwrap_or_else(|p| p.into_inner());
+        stats.readers = readers.iter().map(|r| r.stats()).collect();
+        stats.rx_dropped_queue_full = self.removed_overflow.load(Relaxed)
+            + stats.readers.iter().map(|r| r.overflow).sum::<u64>();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canwire_core::CanFilter;
+
+    #[test]
+    fn every_reader_gets_every_passing_frame() {
+        let set = ReaderSet::new(false);
+        let a = set.add_reader(10);
+        let b = set.add_reader(1);
+        set.set_filters(FilterSet::any_of(vec![CanFilter::new(0x100, 0x700)]));
+        let frames = [
+            Frame::classic(0x101, false, &[]),
+            Frame::classic(0x201, false, &[]),
+            Frame::fd(0x102, false, &[1], false),
+            Frame::classic(0x103, false, &[]),
+        ];
+        set.deliver(&frames);
+        assert_eq!(a.len(), 2);
+        assert_eq!(b.len(), 1);
+        let mut stats = BusStats::default();
+        set.fill_stats(&mut stats);
+        assert_eq!(
+            (stats.rx_frames, stats.rx_filtered, stats.rx_dropped_fd_on_classic),
+            (2, 1, 1)
+        );
+        assert_eq!(stats.rx_dropped_queue_full, 1);
+        set.remove_reader(&b);
+        set.fill_stats(&mut stats);
+        assert_eq!(stats.readers.len(), 1);
+        assert_eq!(stats.rx_dropped_queue_full, 1, "overflow of removed readers is kept");
+        assert!(b.is_closed());
+    }
+}

@@ -1,0 +1,82 @@
+//! What a bus backend provides.
+
+use canwire_core::error::Result;
+use canwire_core::{FilterSet, Frame};
+
+/// The CAN protocol a bus was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Classic CAN 2.0.
+    Can20,
+    /// CAN FD (ISO).
+    CanFd,
+}
+
+impl Protocol {
+    /// The stable string form used by the JS API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Can20 => "CAN_20",
+            Protocol::CanFd => "CAN_FD",
+        }
+    }
+}
+
+/// The error state of a CAN controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusState {
+    /// Error active: normal operation.
+    Active,
+    /// Error counters above the warning level.
+    Warning,
+    /// Error passive.
+    Passive,
+    /// Bus off.
+    BusOff,
+    /// Not known (for example the interface reports nothing).
+    Unknown,
+}
+
+impl BusState {
+    /// The stable string form used by the JS API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BusState::Active => "active",
+            BusState::Warning => "warning",
+            BusState::Passive => "passive",
+            BusState::BusOff => "bus-off",
+            BusState::Unknown => "unknown",
+        }
+    }
+}
+
+/// A bus backend. Received frames go to the `ReaderSet` the backend was opened with.
+pub trait Transport: Send + Sync {
+    /// Sends validated frames in order, without blocking; returns how many were sent.
+    fn send(&self, frames: &[Frame]) -> Result<usize>;
+    /// The protocol the bus was opened for.
+    fn protocol(&self) -> Protocol;
+    /// A human-readable description of the channel.
+    fn channel_info(&self) -> String;
+    /// The name of the channel a received frame's `channel` index refers to.
+    fn channel_name(&self, index: u32) -> Option<String>;
+    /// The controller state.
+    fn state(&self) -> BusState {
+        BusState::Active
+    }
+    /// Pushes filters down to the backend where it can apply them itself.
+    /// Software filtering in the `ReaderSet` always applies too.
+    fn apply_filters(&self, _filters: &FilterSet) -> Result<()> {
+        Ok(())
+    }
+    /// Discards frames waiting in the transmit path.
+    fn flush_tx_buffer(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Frames the backend dropped before canwire could read them.
+    fn kernel_drops(&self) -> u64 {
+        0
+    }
+    /// Stops the backend's threads and releases its resources. Idempotent.
+    fn close(&self);
+}

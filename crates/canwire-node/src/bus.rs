@@ -1,0 +1,217 @@
+//! The bus object exported to JS.
+
+use std::sync::Arc;
+
+use canwire_bus::frame_queue::DEFAULT_CAPACITY;
+use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
+use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats};
+use canwire_core::record::decode_batch;
+use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
+use napi::bindgen_prelude::Uint8Array;
+use napi_derive::napi;
+
+use crate::error::{IntoNapi, invalid_argument};
+use crate::reader::NativeReader;
+
+/// Options of `NativeBus.open`; the facade documents and defaults them.
+#[napi(object)]
+pub struct NativeOpenOptions {
+    pub interface: String,
+    pub channel: String,
+    pub fd: Option<bool>,
+    pub receive_own_messages: Option<bool>,
+    pub preserve_timestamps: Option<bool>,
+}
+
+/// One acceptance filter.
+#[napi(object)]
+pub struct NativeFilter {
+    pub id: u32,
+    pub mask: u32,
+    pub extended: Option<bool>,
+    pub inverted: Option<bool>,
+}
+
+/// Counters of one reader.
+#[napi(object)]
+pub struct ReaderStatsObject {
+    pub capacity: i64,
+    pub queued: i64,
+    pub delivered: i64,
+    pub overflow: i64,
+}
+
+impl From<ReaderStats> for ReaderStatsObject {
+    fn from(s: ReaderStats) -> Self {
+        Self {
+            capacity: s.capacity as i64,
+            queued: s.queued as i64,
+            delivered: s.delivered as i64,
+            overflow: s.overflow as i64,
+        }
+    }
+}
+
+/// Counters of one bus.
+#[napi(object)]
+pub struct BusStatsObject {
+    pub tx_frames: i64,
+    pub tx_errors: i64,
+    pub rx_frames: i64,
+    pub rx_filtered: i64,
+    pub rx_dropped_fd_on_classic: i64,
+    pub rx_dropped_kernel: i64,
+    pub rx_dropped_queue_full: i64,
+    pub readers: Vec<ReaderStatsObject>,
+}
+
+impl From<BusStats> for BusStatsObject {
+    fn from(s: BusStats) -> Self {
+        Self {
+            tx_frames: s.tx_frames as i64,
+            tx_errors: s.tx_errors as i64,
+            rx_frames: s.rx_frames as i64,
+            rx_filtered: s.rx_filtered as i64,
+            rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
+            rx_dropped_kernel: s.rx_dropped_kernel as i64,
+            rx_dropped_queue_full: s.rx_dropped_queue_full as i64,
+            readers: s.readers.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// An open bus.
+#[napi]
+pub struct NativeBus {
+    bus: Arc<Bus>,
+}
+
+fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
+    match options.interface.as_str() {
+        "virtual" => Ok(BusConfig::Virtual(VirtualConfig {
+            channel: options.channel,
+            fd: options.fd.unwrap_or(false),
+            receive_own_messages: options.receive_own_messages.unwrap_or(false),
+            preserve_timestamps: options.preserve_timestamps.unwrap_or(false),
+        })),
+        "socketcan" => Err(crate::error::to_napi(CanwireError::new(
+            ErrorCode::Unsupported,
+            "the socketcan interface is not available in this build yet; use interface: 'virtual'",
+        ))),
+        other => Err(crate::error::to_napi(CanwireError::new(
+            ErrorCode::UnknownInterface,
+            format!("unknown interface '{other}': available are 'virtual' and 'socketcan' (Linux)"),
+        ))),
+    }
+}
+
+#[napi]
+impl NativeBus {
+    /// Opens a bus.
+    #[napi(factory, catch_unwind)]
+    pub fn open(options: NativeOpenOptions) -> napi::Result<NativeBus> {
+        let bus = Bus::open(config_from(options)?).into_napi()?;
+        Ok(NativeBus { bus: Arc::new(bus) })
+    }
+
+    /// Validates and sends a record batch; returns the number of frames sent.
+    #[napi(catch_unwind)]
+    pub fn send(&self, records: Uint8Array) -> napi::Result<u32> {
+        let frames = decode_batch(&records).into_napi()?;
+        self.bus.send(&frames).map(|n| n as u32).into_napi()
+    }
+
+    /// Adds a reader with its own bounded queue.
+    #[napi(catch_unwind)]
+    pub fn add_reader(&self, capacity: Option<u32>) -> napi::Result<NativeReader> {
+        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
+        if capacity == 0 || capacity > canwire_bus::frame_queue::MAX_CAPACITY {
+            return Err(invalid_argument(format!(
+                "reader capacity {capacity} is out of range: allowed 1..={}",
+                canwire_bus::frame_queue::MAX_CAPACITY
+            )));
+        }
+        let queue = self.bus.add_reader(capacity).into_napi()?;
+        Ok(NativeReader::new(queue, self.bus.clone()))
+    }
+
+    /// Replaces the bus-level filters.
+    #[napi(catch_unwind)]
+    pub fn set_filters(&self, filters: Vec<NativeFilter>, join: Option<bool>) -> napi::Result<()> {
+        let filters: Vec<CanFilter> = filters
+            .into_iter()
+            .map(|f| CanFilter {
+                id: f.id,
+                mask: f.mask,
+                extended: f.extended,
+                inverted: f.inverted.unwrap_or(false),
+            })
+            .collect();
+        let set = if join.unwrap_or(false) {
+            FilterSet::all_of(filters)
+        } else {
+            FilterSet::any_of(filters)
+        };
+        self.bus.set_filters(set).into_napi()
+    }
+
+    /// The protocol: "CAN_20" or "CAN_FD".
+    #[napi(getter)]
+    pub fn protocol(&self) -> &'static str {
+        self.bus.protocol().as_str()
+    }
+
+    /// The controller state: "active", "warning", "passive", "bus-off" or "unknown".
+    #[napi(getter)]
+    pub fn state(&self) -> &'static str {
+        self.bus.state().as_str()
+    }
+
+    /// A description of the channel.
+    #[napi(getter)]
+    pub fn channel_info(&self) -> String {
+        self.bus.channel_info()
+    }
+
+    /// The channel name behind a received record's channel index.
+    #[napi(catch_unwind)]
+    pub fn channel_name(&self, index: u32) -> Option<String> {
+        self.bus.channel_name(index)
+    }
+
+    /// Discards frames waiting to be sent.
+    #[napi(catch_unwind)]
+    pub fn flush_tx_buffer(&self) -> napi::Result<()> {
+        self.bus.flush_tx_buffer().into_napi()
+    }
+
+    /// Counters.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> BusStatsObject {
+        self.bus.stats().into()
+    }
+
+    /// True once closed.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.bus.is_closed()
+    }
+
+    /// Closes the bus and its readers. Idempotent.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.bus.close();
+    }
+}
+
+/// Names of the virtual channels that have an open bus in this process.
+#[napi(catch_unwind)]
+pub fn virtual_channels() -> Vec<String> {
+    channels_in_use()
+}
+
+/// Panics on purpose, so tests can prove that a panic becomes a JS error.
+#[napi(catch_unwind)]
+pub fn debug_panic() {
+    panic!("deliberate panic for testing");
+}

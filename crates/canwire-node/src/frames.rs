@@ -1,0 +1,64 @@
+//! Record-batch helpers exported to JS: parsing and formatting can-utils text.
+
+use canwire_core::candump;
+use canwire_core::record::{self, RECORD_SIZE};
+use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::error::IntoNapi;
+
+/// Size in bytes of one packed frame record.
+#[napi]
+pub const RECORD_BYTES: u32 = RECORD_SIZE as u32;
+
+/// Parses a frame in can-utils syntax (`123#DEADBEEF`) into one packed record.
+#[napi(catch_unwind)]
+pub fn parse_frame(text: String) -> napi::Result<Buffer> {
+    let frame = candump::parse_frame(&text).into_napi()?;
+    let mut out = vec![0u8; RECORD_SIZE];
+    record::encode_into(&frame, &mut out);
+    Ok(out.into())
+}
+
+/// Formats every record of a batch in can-utils syntax.
+#[napi(catch_unwind)]
+pub fn format_frames(records: Uint8Array) -> napi::Result<Vec<String>> {
+    let frames = decode_unchecked(&records)?;
+    Ok(frames.iter().map(candump::format_frame).collect())
+}
+
+/// Formats every record of a batch as a `candump -L` line, joined by newlines
+/// (with a trailing newline when the batch is not empty). `channels[i]` names
+/// channel index `i`.
+#[napi(catch_unwind)]
+pub fn format_log_lines(records: Uint8Array, channels: Vec<String>) -> napi::Result<String> {
+    let frames = decode_unchecked(&records)?;
+    let mut out = String::with_capacity(frames.len() * 48);
+    for frame in &frames {
+        let channel = channels
+            .get(frame.channel as usize)
+            .map(String::as_str)
+            .unwrap_or("?");
+        out.push_str(&candump::format_log_line(frame, channel));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn decode_unchecked(records: &[u8]) -> napi::Result<Vec<canwire_core::Frame>> {
+    if records.len() % RECORD_SIZE != 0 {
+        return Err(crate::error::invalid_argument(format!(
+            "a record batch is a multiple of {RECORD_SIZE} bytes, got {}",
+            records.len()
+        )));
+    }
+    Ok(records.chunks_exact(RECORD_SIZE).map(record::decode).collect())
+}
+
+/// Validates a record batch as a send would, without sending.
+#[napi(catch_unwind)]
+pub fn validate_records(records: Uint8Array) -> napi::Result<u32> {
+    record::decode_batch(&records)
+        .map(|frames| frames.len() as u32)
+        .into_napi()
+}

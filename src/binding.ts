@@ -1,0 +1,15 @@
+/**
+ * Loads the native addon (the platform package built by napi-rs, or a local build).
+ *
+ * @module
+ * @internal
+ */
+import { createRequire } from "node:module";
+import type * as Binding from "../native/index.cjs";
+
+const require = createRequire(import.meta.url);
+
+/** The native addon. */
+export const binding: typeof Binding = require("../native/index.cjs");
+
+export type { NativeBus, NativeReader } from "../native/index.cjs";

@@ -1,0 +1,275 @@
+/**
+ * {@link Bus}: an open CAN bus.
+ *
+ * @module
+ */
+import { binding, type NativeBus } from "./binding.js";
+import { invalid, native } from "./errors.js";
+import { type CanFilter, normalizeFilters } from "./filters.js";
+import { type Message, type MessageInit } from "./message.js";
+import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
+import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage } from "./record.js";
+
+/** The interfaces canwire can open. */
+export type InterfaceName = "virtual" | "socketcan";
+
+/** Options of {@link Bus.open}. */
+export interface BusOptions {
+  /** Backend. Default `"virtual"`, the in-process bus. */
+  interface?: InterfaceName;
+  /** Channel: a virtual channel name (default `"channel-0"`) or an interface such as `vcan0`. */
+  channel?: string;
+  /** Open for CAN FD. Default false: FD frames are refused on send and not delivered. */
+  fd?: boolean;
+  /** Receive this bus's own frames too (with `isRx: false`). Default false. */
+  receiveOwnMessages?: boolean;
+  /** Virtual bus: keep the sender's timestamps instead of stamping at send. Default false. */
+  preserveTimestamps?: boolean;
+  /** Initial acceptance filters (see {@link Bus.setFilters}). */
+  filters?: CanFilter[];
+  /** Join filters: a frame must pass all of them instead of any. Default false. */
+  joinFilters?: boolean;
+  /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
+  rxQueueSize?: number;
+}
+
+/** Options of {@link Bus.send}. */
+export interface SendOptions {
+  /** How long a send may wait for room in a full transmit queue. The virtual bus never waits. */
+  timeoutMs?: number;
+}
+
+/** The controller state. */
+export type BusState = "active" | "warning" | "passive" | "bus-off" | "unknown";
+
+/** The protocol a bus was opened for. */
+export type CanProtocol = "CAN_20" | "CAN_FD";
+
+/** Counters of a bus. */
+export interface BusStats {
+  /** Frames sent. */
+  txFrames: number;
+  /** Send calls that failed. */
+  txErrors: number;
+  /** Frames received that passed the filters. */
+  rxFrames: number;
+  /** Frames received that the filters rejected. */
+  rxFiltered: number;
+  /** FD frames that reached a bus opened for classic CAN (not delivered). */
+  rxDroppedFdOnClassic: number;
+  /** Frames dropped by the kernel before canwire read them (SocketCAN). */
+  rxDroppedKernel: number;
+  /** Frames dropped because a reader's queue was full (all readers, closed ones included). */
+  rxDroppedQueueFull: number;
+  /** Every open reader's counters; the first is the bus's own. */
+  readers: ReaderStats[];
+}
+
+const DEFAULT_CHANNEL = "channel-0";
+
+/**
+ * An open CAN bus.
+ *
+ * @example
+ * ```ts
+ * await using bus = await Bus.open({ interface: "virtual", channel: "demo" });
+ * await bus.send({ id: 0x123, data: [1, 2, 3] });
+ * for await (const msg of bus) console.log(msg.id, msg.data);
+ * ```
+ */
+export class Bus implements AsyncIterable<Message>, AsyncDisposable {
+  readonly #native: NativeBus;
+  readonly #reader: BusReader;
+  readonly #channelNames = new Map<number, string | undefined>();
+  #filters: CanFilter[] = [];
+  /** The interface this bus was opened on. */
+  readonly interface: InterfaceName;
+  /** The channel this bus was opened on. */
+  readonly channel: string;
+
+  private constructor(nativeBus: NativeBus, options: Required<Pick<BusOptions, "interface" | "channel">>, rxQueueSize: number) {
+    this.#native = nativeBus;
+    this.interface = options.interface;
+    this.channel = options.channel;
+    this.#reader = new BusReader(nativeBus.addReader(rxQueueSize), this.#channelName, false);
+  }
+
+  /**
+   * Opens a bus. Frames are received from this moment on into the bus's own
+   * bounded queue, read with {@link Bus.recv} or `for await`.
+   *
+   * @throws {@link UnsupportedError} for an unknown interface or one this platform lacks;
+   *   {@link InvalidArgumentError} for bad options.
+   */
+  static async open(options: BusOptions = {}): Promise<Bus> {
+    const iface = options.interface ?? "virtual";
+    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
+    if (typeof channel !== "string") {
+      throw invalid("ERR_INVALID_ARGUMENT", `channel must be a string, got ${typeof channel}`);
+    }
+    const rxQueueSize = options.rxQueueSize ?? 65_536;
+    if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1 || rxQueueSize > 16 * 1024 * 1024) {
+      throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be an integer 1..16777216, got ${String(rxQueueSize)}`);
+    }
+    const filters = normalizeFilters(options.filters);
+    return native(() => {
+      const nativeBus = binding.NativeBus.open({
+        interface: iface,
+        channel,
+        fd: options.fd ?? false,
+        receiveOwnMessages: options.receiveOwnMessages ?? false,
+        preserveTimestamps: options.preserveTimestamps ?? false,
+      });
+      const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
+      if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
+      return bus;
+    });
+  }
+
+  readonly #channelName = (index: number): string | undefined => {
+    if (!this.#channelNames.has(index)) {
+      this.#channelNames.set(index, this.#native.channelName(index) ?? undefined);
+    }
+    return this.#channelNames.get(index);
+  };
+
+  /**
+   * Sends one message. Resolves once the frame is handed to the bus.
+   *
+   * @throws {@link InvalidArgumentError} if the message breaks a rule (nothing is sent);
+   *   {@link BusClosedError} after {@link Bus.close}.
+   */
+  async send(message: Message | MessageInit, options: SendOptions = {}): Promise<void> {
+    checkTimeout(options.timeoutMs);
+    const records = encodeMessages([toMessage(message)]);
+    native(() => this.#native.send(records));
+  }
+
+  /**
+   * Sends many messages in one native call, in order. Accepts messages, or a
+   * {@link FrameBatch} / raw record buffer as received (forwarding without decoding).
+   * If any frame is invalid nothing is sent and the error names its index.
+   *
+   * @returns the number of frames sent.
+   */
+  async sendBatch(
+    messages: ReadonlyArray<Message | MessageInit> | FrameBatch | Uint8Array,
+    options: SendOptions = {},
+  ): Promise<number> {
+    checkTimeout(options.timeoutMs);
+    let records: Uint8Array;
+    if (messages instanceof Uint8Array) records = messages;
+    else if (Array.isArray(messages)) records = encodeMessages(messages.map(toMessage));
+    else records = (messages as FrameBatch).buffer;
+    if (records.byteLength % RECORD_SIZE !== 0) {
+      throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
+    }
+    return native(() => this.#native.send(records));
+  }
+
+  /** Receives one message from the bus's own queue; `null` when `timeoutMs` passes first. */
+  recv(options: RecvOptions = {}): Promise<Message | null> {
+    return this.#reader.recv(options);
+  }
+
+  /** Receives up to `max` frames in one {@link FrameBatch}; `null` on timeout or when closed and drained. */
+  recvBatch(options: RecvBatchOptions = {}): Promise<FrameBatch | null> {
+    return this.#reader.recvBatch(options);
+  }
+
+  /** Yields batches from the bus's own queue until the bus closes. */
+  batches(options: { max?: number } = {}): AsyncGenerator<FrameBatch, void, undefined> {
+    return this.#reader.batches(options);
+  }
+
+  /**
+   * Yields messages from the bus's own queue until the bus closes. Leaving
+   * the loop keeps the queue: a later `recv` or loop continues where it stopped.
+   */
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    return this.#reader[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Adds an independent reader with its own bounded queue: it receives every
+   * frame from now on, whatever other readers do. Leaving its `for await`
+   * loop, or {@link BusReader.close}, detaches it.
+   */
+  reader(options: { capacity?: number } = {}): BusReader {
+    const capacity = options.capacity ?? 65_536;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 16 * 1024 * 1024) {
+      throw invalid("ERR_INVALID_ARGUMENT", `capacity must be an integer 1..16777216, got ${String(capacity)}`);
+    }
+    return native(() => new BusReader(this.#native.addReader(capacity), this.#channelName, true));
+  }
+
+  /**
+   * Replaces the acceptance filters; `null` or `[]` passes everything.
+   * With `join`, a frame must pass all filters (SocketCAN's CAN_RAW_JOIN_FILTERS).
+   */
+  setFilters(filters: readonly CanFilter[] | null, options: { join?: boolean } = {}): void {
+    const normalized = normalizeFilters(filters);
+    native(() => this.#native.setFilters(normalized, options.join ?? false));
+    this.#filters = normalized;
+  }
+
+  /** The current filters. */
+  get filters(): readonly CanFilter[] {
+    return this.#filters;
+  }
+
+  /** The controller state; the virtual bus is always `"active"`. */
+  get state(): BusState {
+    return this.#native.state as BusState;
+  }
+
+  /** The protocol the bus was opened for. */
+  get protocol(): CanProtocol {
+    return this.#native.protocol as CanProtocol;
+  }
+
+  /** A description of the channel. */
+  get channelInfo(): string {
+    return this.#native.channelInfo;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#native.closed;
+  }
+
+  /** Discards frames waiting to be sent (nothing waits on the virtual bus). */
+  async flushTxBuffer(): Promise<void> {
+    native(() => this.#native.flushTxBuffer());
+  }
+
+  /** Counters: frames in and out, drops by reason, per-reader queues. */
+  stats(): BusStats {
+    return native(() => this.#native.stats());
+  }
+
+  /**
+   * Closes the bus: stops its backend, ends every reader's iteration once
+   * drained. Idempotent. Frames already queued can still be read.
+   */
+  async close(): Promise<void> {
+    native(() => this.#native.close());
+  }
+
+  /** Alias of {@link Bus.close}, for parity with python-can and the Jumpstarter API. */
+  shutdown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Closes the bus at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Names of the virtual channels with an open bus in this process. */
+  static virtualChannels(): string[] {
+    return native(() => binding.virtualChannels());
+  }
+}
+
+

@@ -1,0 +1,32 @@
+/**
+ * can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines,
+ * parsed and formatted by the Rust core.
+ *
+ * @module
+ */
+import { binding } from "./binding.js";
+import { native } from "./errors.js";
+import { type Message } from "./message.js";
+import { encodeMessages, FrameBatch } from "./record.js";
+
+/**
+ * Parses a frame in can-utils syntax: `123#DEADBEEF`, `1F334455#11`,
+ * `123#R`, `123#R3`, `123##1DEADBEEF` (FD; flags digit BRS = 1, ESI = 2).
+ *
+ * @throws {@link InvalidArgumentError} with `ERR_INVALID_FRAME_SYNTAX` or the rule it breaks.
+ */
+export function parseFrame(text: string): Message {
+  const record = native(() => binding.parseFrame(text));
+  return new FrameBatch(record, () => undefined).message(0);
+}
+
+/** Formats a message in can-utils syntax, exactly as candump prints it. */
+export function formatFrame(message: Message): string {
+  return native(() => binding.formatFrames(encodeMessages([message])))[0] as string;
+}
+
+/** Formats a batch as `candump -L` lines, each ending in a newline. */
+export function formatLogLines(batch: FrameBatch | Uint8Array, channels: string[]): string {
+  const buffer = batch instanceof FrameBatch ? batch.buffer : batch;
+  return native(() => binding.formatLogLines(buffer, channels));
+}

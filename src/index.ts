@@ -1,0 +1,31 @@
+/**
+ * canwire: a CAN bus toolkit for Node.js on a Rust core.
+ *
+ * @example
+ * ```ts
+ * import { Bus } from "canwire";
+ *
+ * await using bus = await Bus.open({ interface: "virtual", channel: "demo" });
+ * await bus.send({ id: 0x123, data: [1, 2, 3] });
+ * const msg = await bus.recv({ timeoutMs: 100 });
+ * ```
+ *
+ * @module canwire
+ */
+export { Bus, type BusOptions, type BusState, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
+export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
+export { Message, type MessageInit } from "./message.js";
+export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
+export { type CanFilter, filtersMatch } from "./filters.js";
+export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
+export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
+export {
+  CanError,
+  type CanErrorCode,
+  InvalidArgumentError,
+  BusClosedError,
+  CanTimeoutError,
+  UnsupportedError,
+  CanOsError,
+  InternalError,
+} from "./errors.js";

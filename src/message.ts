@@ -1,0 +1,297 @@
+/**
+ * The CAN message model: python-can's fields in camelCase, validated as
+ * python-can's `Message(check=True)`.
+ *
+ * @module
+ */
+import { invalid } from "./errors.js";
+import { fdLengthToDlc } from "./dlc.js";
+
+/**
+ * What a message is built from. Only `id` is required.
+ *
+ * Defaults: a standard (11-bit) data frame on classic CAN, no data,
+ * `dlc` = data length, `isRx` true, timestamp 0. Unlike python-can,
+ * `extended` defaults to `false`: a 29-bit id needs `extended: true`
+ * (nothing is guessed from the id's size).
+ */
+export interface MessageInit {
+  /** Identifier: 0..0x7FF standard, 0..0x1FFFFFFF extended (error frames: the error class bits). */
+  id: number;
+  /** 29-bit identifier. Default `false`. */
+  extended?: boolean;
+  /** Remote transmission request. Carries no data; `dlc` is the requested length 0..8. */
+  remote?: boolean;
+  /** Error frame. */
+  error?: boolean;
+  /** CAN FD frame: up to 64 bytes in lengths 0..8, 12, 16, 20, 24, 32, 48, 64. */
+  fd?: boolean;
+  /** FD bit rate switch. Only on FD frames. */
+  bitrateSwitch?: boolean;
+  /** FD error state indicator. Only on FD frames. */
+  errorStateIndicator?: boolean;
+  /** Data length in bytes (the requested length for remote frames). Must equal `data.length` on data frames. */
+  dlc?: number;
+  /** The raw 4-bit DLC code, when it differs from the length: classic frames with 8 bytes may use 9..15. */
+  dlcCode?: number;
+  /** Payload bytes. */
+  data?: ArrayLike<number>;
+  /** Seconds since the Unix epoch, as a float (about 0.2 µs resolution today). */
+  timestamp?: number;
+  /** Nanoseconds since the Unix epoch; takes precedence over `timestamp` and keeps full resolution. */
+  timestampNs?: bigint;
+  /** Channel name. */
+  channel?: string;
+  /** Received (true) or transmitted by this bus (false). Default `true`. */
+  isRx?: boolean;
+}
+
+const STANDARD_ID_MAX = 0x7ff;
+const EXTENDED_ID_MAX = 0x1fffffff;
+
+function isByte(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 255;
+}
+
+/**
+ * One CAN or CAN FD message. Immutable once built; every field is checked
+ * by the constructor, which throws an {@link InvalidArgumentError} with a
+ * code per rule (`ERR_ID_OUT_OF_RANGE`, `ERR_DATA_TOO_LONG`,
+ * `ERR_INVALID_FD_LENGTH`, `ERR_DLC_MISMATCH`, `ERR_INVALID_DLC`,
+ * `ERR_REMOTE_CONFLICT`, `ERR_FLAGS_REQUIRE_FD`, `ERR_INVALID_TIMESTAMP`,
+ * `ERR_INVALID_ARGUMENT`).
+ *
+ * @example
+ * ```ts
+ * const m = new Message({ id: 0x123, data: [0xde, 0xad] });
+ * const fd = new Message({ id: 0x1abcdef, extended: true, fd: true, bitrateSwitch: true, data: new Uint8Array(64) });
+ * ```
+ */
+export class Message {
+  /** Identifier (error frames: the error class bits). */
+  readonly id: number;
+  /** 29-bit identifier. */
+  readonly extended: boolean;
+  /** Remote transmission request. */
+  readonly remote: boolean;
+  /** Error frame. */
+  readonly error: boolean;
+  /** CAN FD frame. */
+  readonly fd: boolean;
+  /** FD bit rate switch. */
+  readonly bitrateSwitch: boolean;
+  /** FD error state indicator. */
+  readonly errorStateIndicator: boolean;
+  /** Data length in bytes; for remote frames the requested length. */
+  readonly dlc: number;
+  /** The raw 4-bit DLC code on the wire. */
+  readonly dlcCode: number;
+  /** Payload (empty for remote frames). */
+  readonly data: Uint8Array;
+  /** Nanoseconds since the Unix epoch. */
+  readonly timestampNs: bigint;
+  /** Channel name, if known. */
+  readonly channel: string | undefined;
+  /** Received (true) or transmitted by this bus (false). */
+  readonly isRx: boolean;
+
+  /** Set while records from the native side are decoded: they were validated there. */
+  static #trusted = false;
+
+  /** @internal Builds messages from already-validated fields, skipping the checks. */
+  static trusted<T>(build: () => T): T {
+    Message.#trusted = true;
+    try {
+      return build();
+    } finally {
+      Message.#trusted = false;
+    }
+  }
+
+  constructor(init: MessageInit) {
+    if (Message.#trusted) {
+      this.id = init.id;
+      this.extended = init.extended ?? false;
+      this.remote = init.remote ?? false;
+      this.error = init.error ?? false;
+      this.fd = init.fd ?? false;
+      this.bitrateSwitch = init.bitrateSwitch ?? false;
+      this.errorStateIndicator = init.errorStateIndicator ?? false;
+      this.dlc = init.dlc ?? 0;
+      this.dlcCode = init.dlcCode ?? 0;
+      this.data = init.data as Uint8Array;
+      this.timestampNs = init.timestampNs ?? 0n;
+      this.channel = init.channel;
+      this.isRx = init.isRx ?? true;
+      return;
+    }
+    const extended = init.extended ?? false;
+    const remote = init.remote ?? false;
+    const error = init.error ?? false;
+    const fd = init.fd ?? false;
+    const brs = init.bitrateSwitch ?? false;
+    const esi = init.errorStateIndicator ?? false;
+    const id = init.id;
+
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
+      throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
+    }
+    const idMax = extended || error ? EXTENDED_ID_MAX : STANDARD_ID_MAX;
+    if (id > idMax) {
+      const hint = extended || error ? "" : "; set extended: true for a 29-bit id";
+      throw invalid(
+        "ERR_ID_OUT_OF_RANGE",
+        `id 0x${id.toString(16)} does not fit ${extended || error ? "a 29" : "an 11"}-bit identifier: allowed 0..=0x${idMax.toString(16)}${hint}`,
+      );
+    }
+    if (remote && (error || fd)) {
+      throw invalid("ERR_REMOTE_CONFLICT", "a remote frame cannot also be an error frame or an FD frame");
+    }
+    if (!fd && (brs || esi)) {
+      throw invalid("ERR_FLAGS_REQUIRE_FD", "bitrateSwitch and errorStateIndicator are only allowed on FD frames (fd: true)");
+    }
+
+    const data = toBytes(init.data);
+    let dlc: number;
+    let dlcCode: number;
+    if (remote) {
+      if (data.length !== 0) {
+        throw invalid("ERR_DLC_MISMATCH", `a remote frame carries no data, got ${data.length} bytes; put the requested length in dlc`);
+      }
+      dlc = init.dlc ?? 0;
+      if (!Number.isInteger(dlc) || dlc < 0 || dlc > 8) {
+        throw invalid("ERR_INVALID_DLC", `a remote frame requests 0..8 bytes, got dlc ${String(init.dlc)}`);
+      }
+      dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
+    } else {
+      const max = fd ? 64 : 8;
+      if (data.length > max) {
+        const hint = fd ? "" : "; set fd: true for up to 64";
+        throw invalid("ERR_DATA_TOO_LONG", `a${fd ? "n FD" : " classic"} frame carries at most ${max} bytes, got ${data.length}${hint}`);
+      }
+      dlc = data.length;
+      if (init.dlc !== undefined && init.dlc !== dlc) {
+        throw invalid("ERR_DLC_MISMATCH", `dlc ${String(init.dlc)} does not match ${dlc} data bytes`);
+      }
+      if (fd) {
+        const code = fdLengthToDlc(dlc);
+        if (code === undefined) {
+          throw invalid(
+            "ERR_INVALID_FD_LENGTH",
+            `an FD frame cannot carry ${dlc} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64`,
+          );
+        }
+        dlcCode = checkCode(init.dlcCode, code, [code, code]);
+      } else {
+        dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
+      }
+    }
+
+    this.id = id;
+    this.extended = extended;
+    this.remote = remote;
+    this.error = error;
+    this.fd = fd;
+    this.bitrateSwitch = brs;
+    this.errorStateIndicator = esi;
+    this.dlc = dlc;
+    this.dlcCode = dlcCode;
+    this.data = data;
+    this.timestampNs = toTimestampNs(init);
+    this.channel = init.channel;
+    this.isRx = init.isRx ?? true;
+  }
+
+  /** Seconds since the Unix epoch as a float (see {@link Message.timestampNs} for full resolution). */
+  get timestamp(): number {
+    const ns = this.timestampNs;
+    return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+  }
+
+  /**
+   * Compares everything but the timestamp (python-can's `equals` without a time delta);
+   * pass `{ timestamp: true }` to compare it exactly too.
+   */
+  equals(other: Message, options: { timestamp?: boolean; channel?: boolean } = {}): boolean {
+    return (
+      this.id === other.id &&
+      this.extended === other.extended &&
+      this.remote === other.remote &&
+      this.error === other.error &&
+      this.fd === other.fd &&
+      this.bitrateSwitch === other.bitrateSwitch &&
+      this.errorStateIndicator === other.errorStateIndicator &&
+      this.dlc === other.dlc &&
+      this.dlcCode === other.dlcCode &&
+      this.isRx === other.isRx &&
+      (options.channel === false || this.channel === other.channel) &&
+      (!options.timestamp || this.timestampNs === other.timestampNs) &&
+      this.data.length === other.data.length &&
+      this.data.every((b, i) => b === other.data[i])
+    );
+  }
+
+  /** A plain object with every field, for logging and JSON. */
+  toJSON(): Record<string, unknown> {
+    return {
+      timestamp: this.timestamp,
+      timestampNs: this.timestampNs.toString(),
+      id: this.id,
+      extended: this.extended,
+      remote: this.remote,
+      error: this.error,
+      fd: this.fd,
+      bitrateSwitch: this.bitrateSwitch,
+      errorStateIndicator: this.errorStateIndicator,
+      dlc: this.dlc,
+      dlcCode: this.dlcCode,
+      data: Buffer.from(this.data).toString("hex"),
+      channel: this.channel,
+      isRx: this.isRx,
+    };
+  }
+}
+
+function toBytes(data: ArrayLike<number> | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  if (data instanceof Uint8Array) return new Uint8Array(data);
+  if (typeof data !== "object" || typeof data.length !== "number") {
+    throw invalid("ERR_INVALID_ARGUMENT", "data must be a Uint8Array or an array of bytes");
+  }
+  const bytes = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i] as number;
+    if (!isByte(value)) {
+      throw invalid("ERR_INVALID_ARGUMENT", `data[${i}] is ${String(value)}: bytes are integers 0..255`);
+    }
+    bytes[i] = value;
+  }
+  return bytes;
+}
+
+function checkCode(given: number | undefined, fallback: number, [lo, hi]: [number, number]): number {
+  if (given === undefined) return fallback;
+  if (!Number.isInteger(given) || given < 0 || given > 15) {
+    throw invalid("ERR_INVALID_DLC", `dlcCode ${String(given)} is out of range: allowed 0..15`);
+  }
+  if (given < lo || given > hi) {
+    const allowed = lo === hi ? `${lo}` : `${lo}..${hi}`;
+    throw invalid("ERR_DLC_MISMATCH", `dlcCode ${given} does not match this frame: allowed ${allowed}`);
+  }
+  return given;
+}
+
+function toTimestampNs(init: MessageInit): bigint {
+  if (init.timestampNs !== undefined) {
+    if (typeof init.timestampNs !== "bigint" || init.timestampNs < 0n || init.timestampNs >= 1n << 64n) {
+      throw invalid("ERR_INVALID_TIMESTAMP", `timestampNs must be a bigint in 0..2^64-1, got ${String(init.timestampNs)}`);
+    }
+    return init.timestampNs;
+  }
+  const ts = init.timestamp ?? 0;
+  if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0) {
+    throw invalid("ERR_INVALID_TIMESTAMP", `timestamp must be a finite number of seconds >= 0, got ${String(ts)}`);
+  }
+  const whole = Math.floor(ts);
+  return BigInt(whole) * 1_000_000_000n + BigInt(Math.round((ts - whole) * 1e9));
+}

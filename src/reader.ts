@@ -1,0 +1,188 @@
+/**
+ * {@link BusReader}: one consumer of a bus with its own bounded queue.
+ *
+ * @module
+ */
+import type { NativeReader } from "./binding.js";
+import { BusClosedError, invalid, native, nativeAsync } from "./errors.js";
+import { type Message } from "./message.js";
+import { FrameBatch, RECORD_SIZE } from "./record.js";
+
+/** Options of a receive call. */
+export interface RecvOptions {
+  /** Give up after this many milliseconds (resolving `null`); omit to wait as long as it takes. */
+  timeoutMs?: number;
+}
+
+/** Options of a batch receive call. */
+export interface RecvBatchOptions extends RecvOptions {
+  /** Most frames in one batch. Default 4096. */
+  max?: number;
+}
+
+/** Counters of one reader. */
+export interface ReaderStats {
+  /** The queue bound in frames. */
+  capacity: number;
+  /** Frames waiting in the native queue. */
+  queued: number;
+  /** Frames accepted into the queue. */
+  delivered: number;
+  /** Frames not queued because the queue was full. */
+  overflow: number;
+}
+
+const DEFAULT_BATCH = 4096;
+
+/**
+ * A consumer of a bus: it receives every frame that passes the bus filters
+ * from its creation on, through its own bounded queue (overflow is counted in
+ * {@link BusReader.stats}, never blocking the sender). Several readers of one
+ * bus each get every frame (python-can's Notifier and Listener role).
+ *
+ * Iterating with `for await` yields messages until the reader or its bus
+ * closes; leaving the loop (break, return, throw) closes an extra reader.
+ *
+ * @example
+ * ```ts
+ * const logger = bus.reader({ capacity: 1_000_000 });
+ * for await (const msg of logger) write(msg);
+ * ```
+ */
+export class BusReader implements AsyncIterable<Message> {
+  readonly #native: NativeReader;
+  readonly #channelName: (index: number) => string | undefined;
+  readonly #closeOnExit: boolean;
+  /** A batch taken from the native queue but not yet fully handed out. */
+  #pending: FrameBatch | null = null;
+  #pos = 0;
+
+  /** @internal */
+  constructor(nativeReader: NativeReader, channelName: (index: number) => string | undefined, closeOnExit: boolean) {
+    this.#native = nativeReader;
+    this.#channelName = channelName;
+    this.#closeOnExit = closeOnExit;
+  }
+
+  /** True once the reader or its bus is closed (queued frames can still be read). */
+  get closed(): boolean {
+    return this.#native.closed;
+  }
+
+  /** Takes whatever is queued now, without waiting; `null` if nothing is. */
+  #take(max: number): FrameBatch | null {
+    const buffer = native(() => this.#native.tryRead(max));
+    return buffer ? new FrameBatch(buffer, this.#channelName) : null;
+  }
+
+  /**
+   * Waits for the next batch. Resolves `null` on timeout, or when the reader
+   * is closed and drained.
+   */
+  async #nextBatch(max: number, timeoutMs: number | undefined): Promise<FrameBatch | null> {
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    for (;;) {
+      const batch = this.#take(max);
+      if (batch) return batch;
+      if (this.#native.closed) return null;
+      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
+      const ready = await nativeAsync(() => this.#native.wait(remaining));
+      if (!ready) return null;
+    }
+  }
+
+  /**
+   * Receives one message. Resolves `null` when `timeoutMs` passes first.
+   * Rejects with {@link BusClosedError} when the reader is closed and drained.
+   */
+  async recv(options: RecvOptions = {}): Promise<Message | null> {
+    checkTimeout(options.timeoutMs);
+    if (this.#pending) return this.#shift(this.#pending);
+    const batch = await this.#nextBatch(DEFAULT_BATCH, options.timeoutMs);
+    if (!batch) {
+      if (this.#native.closed) throw new BusClosedError("the reader is closed and has no more frames");
+      return null;
+    }
+    this.#pending = batch;
+    this.#pos = 0;
+    return this.#shift(batch);
+  }
+
+  #shift(batch: FrameBatch): Message {
+    const m = batch.message(this.#pos++);
+    if (this.#pos === batch.length) this.#pending = null;
+    return m;
+  }
+
+  /** Hands out the unread rest of a partly consumed batch, if any. */
+  #takePending(): FrameBatch | null {
+    const batch = this.#pending;
+    if (!batch) return null;
+    this.#pending = null;
+    return new FrameBatch(batch.buffer.subarray(this.#pos * RECORD_SIZE), this.#channelName);
+  }
+
+  /**
+   * Receives a batch of up to `max` frames as one buffer (the fast path).
+   * Resolves `null` on timeout or when the reader is closed and drained.
+   */
+  async recvBatch(options: RecvBatchOptions = {}): Promise<FrameBatch | null> {
+    checkTimeout(options.timeoutMs);
+    const max = options.max ?? DEFAULT_BATCH;
+    if (!Number.isInteger(max) || max < 1) {
+      throw invalid("ERR_INVALID_ARGUMENT", `max must be a positive integer, got ${String(max)}`);
+    }
+    return this.#takePending() ?? this.#nextBatch(max, options.timeoutMs);
+  }
+
+  /** Yields batches until the reader closes. Leaving the loop closes an extra reader. */
+  async *batches(options: { max?: number } = {}): AsyncGenerator<FrameBatch, void, undefined> {
+    const max = options.max ?? DEFAULT_BATCH;
+    try {
+      for (;;) {
+        const batch = this.#takePending() ?? (await this.#nextBatch(max, undefined));
+        if (!batch) return;
+        yield batch;
+      }
+    } finally {
+      if (this.#closeOnExit) this.close();
+    }
+  }
+
+  /** Yields messages until the reader closes. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    try {
+      for (;;) {
+        while (this.#pending) yield this.#shift(this.#pending);
+        const batch = await this.#nextBatch(DEFAULT_BATCH, undefined);
+        if (!batch) return;
+        this.#pending = batch;
+        this.#pos = 0;
+      }
+    } finally {
+      if (this.#closeOnExit) this.close();
+    }
+  }
+
+  /** This reader's counters. */
+  stats(): ReaderStats {
+    return native(() => this.#native.stats());
+  }
+
+  /** Detaches the reader from its bus. Idempotent. */
+  close(): void {
+    native(() => this.#native.close());
+  }
+
+  /** Same as {@link BusReader.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Throws unless `timeoutMs` is undefined or a number >= 0. */
+export function checkTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+  }
+}
