@@ -25,8 +25,15 @@ export function formatFrame(message: Message): string {
   return native(() => binding.formatFrames(encodeMessages([message])))[0] as string;
 }
 
-/** Formats a batch as `candump -L` lines, each ending in a newline. */
-export function formatLogLines(batch: FrameBatch | Uint8Array, channels: string[]): string {
-  const buffer = batch instanceof FrameBatch ? batch.buffer : batch;
-  return native(() => binding.formatLogLines(buffer, channels));
+/**
+ * Formats a batch as `candump -L` lines, each ending in a newline. Channel
+ * names come from the batch (the bus it was received on) unless `channel` overrides them.
+ */
+export function formatLogLines(batch: FrameBatch, channel?: string): string {
+  const names: string[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const index = batch.channelIndex(i);
+    names[index] ??= channel ?? batch.channelName(i) ?? "?";
+  }
+  return native(() => binding.formatLogLines(batch.buffer, Array.from(names, (n) => n ?? "?")));
 }

@@ -113,6 +113,11 @@ export class FrameBatch {
     return this.#view.getUint32(i * RECORD_SIZE + 20, true);
   }
 
+  /** Channel name of frame `i`, if known. */
+  channelName(i: number): string | undefined {
+    return this.#channelName(this.channelIndex(i));
+  }
+
   /** Frame `i` as a {@link Message} (its data copied). */
   message(i: number): Message {
     return Message.trusted(() => this.#decode(i));

@@ -65,7 +65,11 @@ fn channel_named(name: &str) -> Arc<VirtualChannel> {
 pub fn channels_in_use() -> Vec<String> {
     let mut channels = CHANNELS.lock().unwrap_or_else(|p| p.into_inner());
     channels.retain(|_, weak| weak.strong_count() > 0);
-    let mut names: Vec<String> = channels.keys().cloned().collect();
+    let mut names: Vec<String> = channels
+        .iter()
+        .filter(|(_, weak)| weak.upgrade().is_some_and(|c| !c.lock().is_empty()))
+        .map(|(name, _)| name.clone())
+        .collect();
     names.sort();
     names
 }

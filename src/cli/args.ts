@@ -1,0 +1,92 @@
+/**
+ * Shared argument handling for the `canwire` commands.
+ *
+ * @module
+ * @internal
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { BusOptions, InterfaceName } from "../bus.js";
+import type { CanFilter } from "../filters.js";
+
+/** Exit codes scripts can rely on. */
+export const ExitCode = {
+  OK: 0,
+  /** A runtime failure: a CanError from the bus, a send that failed. */
+  FAILURE: 1,
+  /** Bad command line. */
+  USAGE: 2,
+} as const;
+
+/** A command-line mistake; printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** Options every bus-using command takes. */
+export const busOptionSpec = {
+  interface: { type: "string", short: "i", default: "virtual" },
+  channel: { type: "string", short: "c" },
+  fd: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Usage text for the bus options. */
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or socketcan
+  -c, --channel CHANNEL   virtual channel name (default channel-0) or interface (vcan0)
+      --fd                open the bus for CAN FD
+  -h, --help              show this help`;
+
+/** Parses argv against a spec, turning parse failures into UsageErrors. */
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  allowPositionals: boolean,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Bus options from parsed values. */
+export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
+  const iface = values.interface ?? "virtual";
+  if (iface !== "virtual" && iface !== "socketcan") {
+    throw new UsageError(`unknown interface '${iface}': use virtual or socketcan`);
+  }
+  const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
+  if (values.channel !== undefined) options.channel = values.channel;
+  return options;
+}
+
+/** Parses a non-negative integer option. */
+export function integer(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`${name} must be an integer >= 0, got '${text}'`);
+  return value;
+}
+
+/** Parses a non-negative number option (fractions allowed). */
+export function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${name} must be a number >= 0, got '${text}'`);
+  return value;
+}
+
+/**
+ * Parses a filter as candump and python-can write it: `ID:MASK` passes ids
+ * matching under the mask, `ID~MASK` passes the others; hex, with an
+ * 8-digit ID meaning extended.
+ */
+export function parseFilter(text: string): CanFilter {
+  const match = /^([0-9a-fA-F]{1,8})([:~])([0-9a-fA-F]{1,8})$/.exec(text);
+  if (!match) throw new UsageError(`bad filter '${text}': use ID:MASK or ID~MASK in hex, e.g. 123:7FF`);
+  const [, idText = "", op, maskText = ""] = match;
+  const id = parseInt(idText, 16);
+  const mask = parseInt(maskText, 16);
+  if (id > 0x1fffffff || mask > 0x1fffffff) throw new UsageError(`bad filter '${text}': ID and MASK are at most 1FFFFFFF`);
+  const filter: CanFilter = { id, mask, inverted: op === "~" };
+  if (idText.length === 8) filter.extended = true;
+  return filter;
+}
