@@ -1,0 +1,135 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, vi } from "vitest";
+import { Bus, formatFrame } from "../src/index.js";
+import { dump } from "../src/cli/dump.js";
+import { gen } from "../src/cli/gen.js";
+import { send } from "../src/cli/send.js";
+import { recvN, uniqueChannel } from "./helpers.js";
+
+const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("canwire send", () => {
+  it("sends every frame syntax exactly", async () => {
+    const channel = uniqueChannel();
+    await using rx = await Bus.open({ channel, fd: true });
+    const frames = ["123#DEADBEEF", "1F334455#11", "123#R", "123#R3", "123##1DEADBEEF", "7FF##3" + "AB".repeat(64), "001#1122334455667788_C"];
+    expect(await send(["-c", channel, ...frames])).toBe(0);
+    const got = await recvN(rx, frames.length);
+    expect(got.map(formatFrame)).toEqual(frames);
+    expect([got[1]!.extended, got[2]!.remote, got[3]!.dlc, got[4]!.bitrateSwitch, got[5]!.errorStateIndicator, got[6]!.dlcCode]).toEqual([
+      true,
+      true,
+      3,
+      true,
+      true,
+      12,
+    ]);
+  });
+});
+
+describe("canwire dump", () => {
+  it("prints candump -L lines, applies filters and stops after -n", async () => {
+    const channel = uniqueChannel();
+    await using tx = await Bus.open({ channel, preserveTimestamps: true });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const done = dump(["-c", channel, "-n", "3", "--filter", "100:700", "--filter", "18DAF110:1FFFFFFF"]);
+      await new Promise((r) => setTimeout(r, 20));
+      await tx.sendBatch([
+        { id: 0x123, data: [0xde, 0xad, 0xbe, 0xef], timestampNs: 1_699_999_999_123_456_789n },
+        { id: 0x223, data: [1], timestampNs: 1_699_999_999_200_000_000n },
+        { id: 0x18daf110, extended: true, data: [0x11], timestampNs: 1_699_999_999_300_000_000n },
+        { id: 0x1ff, remote: true, dlc: 2, timestampNs: 1_700_000_000_000_001_000n },
+        { id: 0x100, data: [], timestampNs: 1n },
+      ]);
+      expect(await done).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join("")).toBe(
+      `(1699999999.123456) ${channel} 123#DEADBEEF\n` +
+        `(1699999999.300000) ${channel} 18DAF110#11\n` +
+        `(1700000000.000001) ${channel} 1FF#R2\n`,
+    );
+  });
+
+  it("exits 0 after --timeout-ms without traffic", async () => {
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      expect(await dump(["-c", uniqueChannel(), "--timeout-ms", "30"])).toBe(0);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe("canwire gen", () => {
+  it("sends COUNT frames with a fixed id and length", async () => {
+    const channel = uniqueChannel();
+    await using rx = await Bus.open({ channel, fd: true });
+    expect(await gen(["-c", channel, "-n", "2500", "-g", "0", "-I", "123", "-L", "4"])).toBe(0);
+    const got = await recvN(rx, 2500);
+    expect(got.every((m) => m.id === 0x123 && m.dlc === 4 && !m.fd)).toBe(true);
+    expect(await rx.recv({ timeoutMs: 20 })).toBeNull();
+    expect(await gen(["-c", channel, "-n", "3", "-g", "1", "--fd", "-b", "-e", "-L", "64"])).toBe(0);
+    const fd = await recvN(rx, 3);
+    expect(fd.every((m) => m.fd && m.bitrateSwitch && m.extended && m.dlc === 64)).toBe(true);
+  });
+
+  it("rejects an FD length on a classic bus", async () => {
+    await expect(gen(["-c", uniqueChannel(), "-n", "1", "-L", "12"])).rejects.toMatchObject({ code: "ERR_DATA_TOO_LONG" });
+  });
+});
+
+describe("the canwire command", () => {
+  it("prints help for every command with exit 0", async () => {
+    for (const args of [["--help"], ["send", "--help"], ["dump", "-h"], ["gen", "--help"], ["demo", "--help"]]) {
+      const { code, stdout } = await runCli(args);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^usage: canwire/);
+    }
+  });
+
+  it("exits 2 on usage errors with the usage text", async () => {
+    for (const args of [[], ["bogus"], ["send"], ["send", "--nope", "123#00"], ["dump", "--filter", "xyz"], ["gen", "-g", "-5"], ["dump", "-i", "pcan"]]) {
+      const { code, stderr, stdout } = await runCli(args);
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(stderr + stdout).toMatch(/usage: canwire/);
+    }
+  });
+
+  it("exits 1 with the error code on CAN errors", async () => {
+    let r = await runCli(["send", "123DEAD"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^canwire send: ERR_INVALID_FRAME_SYNTAX: '123DEAD' is not a frame/);
+    r = await runCli(["send", "800#00"]);
+    expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(/ERR_ID_OUT_OF_RANGE/)]);
+    r = await runCli(["send", "123#00112233445566778899"]);
+    expect(r.stderr).toMatch(/ERR_DATA_TOO_LONG/);
+  });
+
+  it("demo runs a job and accounts for every frame", async () => {
+    const { code, stdout } = await runCli(["demo", "-n", "20000", "--json"]);
+    expect(code).toBe(0);
+    const figures = JSON.parse(stdout);
+    expect(figures.accounted).toBe(true);
+    expect(figures.forAwaitReader.received).toBe(20000);
+    expect(figures.batchReader.received).toBe(20000);
+    expect(figures.slowReader.received + figures.slowReader.dropped).toBe(20000);
+    expect(figures.bus.rxFrames).toBe(20000);
+  });
+});
