@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["__test__/**/*.spec.ts"],
     pool: "forks",
     testTimeout: 30_000,
+    reporters: ["default", "json"],
+    outputFile: { json: "target/vitest-report.json" },
   },
 });

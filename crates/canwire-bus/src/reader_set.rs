@@ -41,7 +41,10 @@ impl ReaderSet {
 
     /// The current bus-level filters.
     pub fn filters(&self) -> FilterSet {
-        self.filters.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.filters
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Adds a reader queue of `capacity` frames; it receives every frame delivered from now on.
@@ -67,7 +70,12 @@ impl ReaderSet {
 
     /// Closes every reader (queued frames stay readable).
     pub fn close_all(&self) {
-        for reader in self.readers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+        for reader in self
+            .readers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             reader.close();
         }
     }
@@ -75,8 +83,8 @@ impl ReaderSet {
     /// Delivers received frames to every reader, after the protocol check and the filters.
     pub fn deliver(&self, frames: &[Frame]) {
         let filters = self.filters.read().unwrap_or_else(|p| p.into_inner());
-        let all_pass = filters.filters().is_empty()
-            && (self.fd_enabled || frames.iter().all(|f| !f.is_fd()));
+        let all_pass =
+            filters.filters().is_empty() && (self.fd_enabled || frames.iter().all(|f| !f.is_fd()));
         let passed: Vec<Frame>;
         let to_deliver = if all_pass {
             frames
@@ -107,7 +115,12 @@ impl ReaderSet {
             return;
         }
         self.rx_frames.fetch_add(to_deliver.len() as u64, Relaxed);
-        for reader in self.readers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+        for reader in self
+            .readers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             reader.push(to_deliver);
         }
     }
@@ -147,14 +160,21 @@ mod tests {
         let mut stats = BusStats::default();
         set.fill_stats(&mut stats);
         assert_eq!(
-            (stats.rx_frames, stats.rx_filtered, stats.rx_dropped_fd_on_classic),
+            (
+                stats.rx_frames,
+                stats.rx_filtered,
+                stats.rx_dropped_fd_on_classic
+            ),
             (2, 1, 1)
         );
         assert_eq!(stats.rx_dropped_queue_full, 1);
         set.remove_reader(&b);
         set.fill_stats(&mut stats);
         assert_eq!(stats.readers.len(), 1);
-        assert_eq!(stats.rx_dropped_queue_full, 1, "overflow of removed readers is kept");
+        assert_eq!(
+            stats.rx_dropped_queue_full, 1,
+            "overflow of removed readers is kept"
+        );
         assert!(b.is_closed());
     }
 }

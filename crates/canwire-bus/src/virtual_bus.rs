@@ -172,7 +172,10 @@ impl Drop for VirtualTransport {
 mod tests {
     use super::*;
 
-    fn open(channel: &str, own: bool) -> (VirtualTransport, Arc<ReaderSet>, Arc<crate::FrameQueue>) {
+    fn open(
+        channel: &str,
+        own: bool,
+    ) -> (VirtualTransport, Arc<ReaderSet>, Arc<crate::FrameQueue>) {
         let readers = Arc::new(ReaderSet::new(false));
         let queue = readers.add_reader(1024);
         let config = VirtualConfig {
@@ -180,7 +183,11 @@ mod tests {
             receive_own_messages: own,
             ..VirtualConfig::default()
         };
-        (VirtualTransport::open(config, readers.clone()).unwrap(), readers, queue)
+        (
+            VirtualTransport::open(config, readers.clone()).unwrap(),
+            readers,
+            queue,
+        )
     }
 
     #[test]
@@ -196,7 +203,10 @@ mod tests {
         out.clear();
         qb.pop_into(10, &mut out);
         assert_eq!(out.iter().map(|f| f.id).collect::<Vec<_>>(), [1, 2]);
-        assert!(out[1].flags.has(FrameFlags::TX), "own copy is marked transmitted");
+        assert!(
+            out[1].flags.has(FrameFlags::TX),
+            "own copy is marked transmitted"
+        );
         assert!(out[0].timestamp_ns > 0);
     }
 
@@ -207,7 +217,10 @@ mod tests {
         b.close();
         a.send(&[Frame::classic(1, false, &[])]).unwrap();
         assert!(qb.is_empty());
-        assert_eq!(b.send(&[]).unwrap_err().code, canwire_core::ErrorCode::Closed);
+        assert_eq!(
+            b.send(&[]).unwrap_err().code,
+            canwire_core::ErrorCode::Closed
+        );
         drop(a);
         drop(b);
         assert!(!channels_in_use().contains(&"vt-test-2".to_string()));

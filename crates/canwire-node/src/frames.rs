@@ -46,13 +46,16 @@ pub fn format_log_lines(records: Uint8Array, channels: Vec<String>) -> napi::Res
 }
 
 fn decode_unchecked(records: &[u8]) -> napi::Result<Vec<canwire_core::Frame>> {
-    if records.len() % RECORD_SIZE != 0 {
+    if !records.len().is_multiple_of(RECORD_SIZE) {
         return Err(crate::error::invalid_argument(format!(
             "a record batch is a multiple of {RECORD_SIZE} bytes, got {}",
             records.len()
         )));
     }
-    Ok(records.chunks_exact(RECORD_SIZE).map(record::decode).collect())
+    Ok(records
+        .chunks_exact(RECORD_SIZE)
+        .map(record::decode)
+        .collect())
 }
 
 /// Validates a record batch as a send would, without sending.

@@ -9,10 +9,10 @@
 
 #![allow(missing_docs)] // the generated TypeScript declarations carry the docs
 
-mod bus;
-mod error;
-mod frames;
-mod reader;
+pub mod bus;
+pub mod error;
+pub mod frames;
+pub mod reader;
 
 pub use bus::NativeBus;
 pub use reader::NativeReader;
