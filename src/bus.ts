@@ -8,7 +8,7 @@ import { invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage } from "./record.js";
+import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
@@ -82,6 +82,9 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #reader: BusReader;
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
+  /** One record, reused by every single-message send (the native side reads it synchronously). */
+  readonly #record = Buffer.alloc(RECORD_SIZE);
+  readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
   /** The interface this bus was opened on. */
   readonly interface: InterfaceName;
   /** The channel this bus was opened on. */
@@ -141,8 +144,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async send(message: Message | MessageInit, options: SendOptions = {}): Promise<void> {
     checkTimeout(options.timeoutMs);
-    const records = encodeMessages([toMessage(message)]);
-    native(() => this.#native.send(records));
+    writeRecord(this.#recordView, this.#record, 0, toMessage(message));
+    native(() => this.#native.send(this.#record));
   }
 
   /**

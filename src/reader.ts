@@ -84,7 +84,7 @@ export class BusReader implements AsyncIterable<Message> {
     for (;;) {
       const batch = this.#take(max);
       if (batch) return batch;
-      if (this.#native.closed) return null;
+      if (this.#native.closed || timeoutMs === 0) return null;
       const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
       const ready = await nativeAsync(() => this.#native.wait(remaining));
       if (!ready) return null;

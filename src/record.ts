@@ -26,8 +26,8 @@ export const Flag = {
   TX: 64,
 } as const;
 
-/** Writes one message into `view` at `offset`. */
-function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m: Message): void {
+/** Writes one message into `view` at `offset` (data bytes past its length are zeroed). */
+export function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m: Message): void {
   view.setBigUint64(offset, m.timestampNs, true);
   view.setUint32(offset + 8, m.id, true);
   const flags =
@@ -41,6 +41,7 @@ function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m: Messa
   view.setUint32(offset + 12, flags, true);
   bytes[offset + 16] = m.remote ? 0 : m.data.length;
   bytes[offset + 17] = m.dlcCode;
+  bytes.fill(0, offset + 24 + m.data.length, offset + RECORD_SIZE);
   bytes.set(m.data, offset + 24);
 }
 
