@@ -239,9 +239,9 @@ fn need<T>(value: Option<T>, field: &str, config: &AddressConfig, dir: Direction
 fn check_id(id: u32, extended: bool, field: &str) -> Result<u32> {
     let max = if extended { EXTENDED_ID_MAX } else { STANDARD_ID_MAX };
     if id > max {
-        let kind = if extended { "29-bit" } else { "11-bit" };
+        let kind = if extended { "a 29-bit" } else { "an 11-bit" };
         return Err(CanwireError::invalid_argument(format!(
-            "{field} {id:#x} does not fit a {kind} identifier: allowed 0..={max:#x}"
+            "{field} {id:#x} does not fit {kind} identifier: allowed 0..={max:#x}"
         )));
     }
     Ok(id)
