@@ -92,8 +92,16 @@ impl AddressConfig {
     }
     /// Normal (11 or 29 bits) addressing.
     pub const fn normal(extended_ids: bool, txid: u32, rxid: u32) -> Self {
-        let mode = if extended_ids { AddressingMode::Normal29Bits } else { AddressingMode::Normal11Bits };
-        Self { txid: Some(txid), rxid: Some(rxid), ..Self::new(mode) }
+        let mode = if extended_ids {
+            AddressingMode::Normal29Bits
+        } else {
+            AddressingMode::Normal11Bits
+        };
+        Self {
+            txid: Some(txid),
+            rxid: Some(rxid),
+            ..Self::new(mode)
+        }
     }
     /// NormalFixed 29-bit addressing.
     pub const fn normal_fixed(target_address: u8, source_address: u8) -> Self {
@@ -104,8 +112,18 @@ impl AddressConfig {
         }
     }
     /// Extended (11 or 29 bits) addressing.
-    pub const fn extended(extended_ids: bool, txid: u32, rxid: u32, target_address: u8, source_address: u8) -> Self {
-        let mode = if extended_ids { AddressingMode::Extended29Bits } else { AddressingMode::Extended11Bits };
+    pub const fn extended(
+        extended_ids: bool,
+        txid: u32,
+        rxid: u32,
+        target_address: u8,
+        source_address: u8,
+    ) -> Self {
+        let mode = if extended_ids {
+            AddressingMode::Extended29Bits
+        } else {
+            AddressingMode::Extended11Bits
+        };
         Self {
             txid: Some(txid),
             rxid: Some(rxid),
@@ -196,11 +214,17 @@ impl IsoTpAddress {
     }
     /// Transmit only (python-can-isotp's `tx_only`).
     pub fn tx_only(config: AddressConfig) -> Result<Self> {
-        Ok(Self { tx: Some(resolve(&config, Direction::Tx)?), rx: None })
+        Ok(Self {
+            tx: Some(resolve(&config, Direction::Tx)?),
+            rx: None,
+        })
     }
     /// Receive only (python-can-isotp's `rx_only`).
     pub fn rx_only(config: AddressConfig) -> Result<Self> {
-        Ok(Self { tx: None, rx: Some(resolve(&config, Direction::Rx)?) })
+        Ok(Self {
+            tx: None,
+            rx: Some(resolve(&config, Direction::Rx)?),
+        })
     }
     /// Different configurations per direction (python-can-isotp's `AsymmetricAddress`).
     pub fn asymmetric(tx: AddressConfig, rx: AddressConfig) -> Result<Self> {
@@ -231,13 +255,24 @@ enum Direction {
 
 fn need<T>(value: Option<T>, field: &str, config: &AddressConfig, dir: Direction) -> Result<T> {
     value.ok_or_else(|| {
-        let what = if dir == Direction::Tx { "transmitting" } else { "receiving" };
-        CanwireError::invalid_argument(format!("{:?} addressing needs {field} for {what}", config.mode))
+        let what = if dir == Direction::Tx {
+            "transmitting"
+        } else {
+            "receiving"
+        };
+        CanwireError::invalid_argument(format!(
+            "{:?} addressing needs {field} for {what}",
+            config.mode
+        ))
     })
 }
 
 fn check_id(id: u32, extended: bool, field: &str) -> Result<u32> {
-    let max = if extended { EXTENDED_ID_MAX } else { STANDARD_ID_MAX };
+    let max = if extended {
+        EXTENDED_ID_MAX
+    } else {
+        STANDARD_ID_MAX
+    };
     if id > max {
         let kind = if extended { "a 29-bit" } else { "an 11-bit" };
         return Err(CanwireError::invalid_argument(format!(
@@ -258,7 +293,11 @@ fn resolve(config: &AddressConfig, dir: Direction) -> Result<LinkAddress> {
     let extended = config.mode.is_29_bits();
     let tx = dir == Direction::Tx;
     let plain_id = || -> Result<u32> {
-        let (value, field) = if tx { (config.txid, "txid") } else { (config.rxid, "rxid") };
+        let (value, field) = if tx {
+            (config.txid, "txid")
+        } else {
+            (config.rxid, "rxid")
+        };
         check_id(need(value, field, config, dir)?, extended, field)
     };
     let (physical_id, functional_id, prefix) = match config.mode {
@@ -277,7 +316,16 @@ fn resolve(config: &AddressConfig, dir: Direction) -> Result<LinkAddress> {
         }
         Mixed11Bits => {
             let id = plain_id()?;
-            (id, id, Some(need(config.address_extension, "address_extension", config, dir)?))
+            (
+                id,
+                id,
+                Some(need(
+                    config.address_extension,
+                    "address_extension",
+                    config,
+                    dir,
+                )?),
+            )
         }
         NormalFixed29Bits | Mixed29Bits => {
             let ta = need(config.target_address, "target_address", config, dir)? as u32;
@@ -294,5 +342,10 @@ fn resolve(config: &AddressConfig, dir: Direction) -> Result<LinkAddress> {
             (p | low, f | low, prefix)
         }
     };
-    Ok(LinkAddress { physical_id, functional_id, extended, prefix })
+    Ok(LinkAddress {
+        physical_id,
+        functional_id,
+        extended,
+        prefix,
+    })
 }

@@ -36,7 +36,12 @@ pub fn goes_out_long(params: &IsoTpParams, raw_len: usize) -> bool {
 }
 
 /// Builds the CAN frame carrying `body` (PCI and data, without the address byte).
-pub fn build_frame(params: &IsoTpParams, link: &LinkAddress, target: TargetAddressType, body: &[u8]) -> Frame {
+pub fn build_frame(
+    params: &IsoTpParams,
+    link: &LinkAddress,
+    target: TargetAddressType,
+    body: &[u8],
+) -> Frame {
     let mut frame = Frame {
         id: link.id(target),
         ..Frame::default()

@@ -74,7 +74,12 @@ impl IsoTpEndpoint {
 
     /// Queues `payload` for sending to `target` (or `default_target_address_type`).
     /// Functional addressing allows single frames only.
-    pub fn send(&mut self, now: u64, payload: impl Into<Vec<u8>>, target: Option<TargetAddressType>) -> Result<TransferId> {
+    pub fn send(
+        &mut self,
+        now: u64,
+        payload: impl Into<Vec<u8>>,
+        target: Option<TargetAddressType>,
+    ) -> Result<TransferId> {
         let _ = now;
         let payload = payload.into();
         let target = target.unwrap_or(self.params.default_target_address_type);
@@ -90,19 +95,33 @@ impl IsoTpEndpoint {
         } else if self.params.listen_mode
             && let Some(link) = self.address.tx()
             && link.matches(frame) == Some(TargetAddressType::Physical)
-            && let Ok(Pdu::FlowControl { status, .. }) = decode(&frame.data()[link.prefix_len()..], frame.len as usize, link.prefix_len())
+            && let Ok(Pdu::FlowControl { status, .. }) = decode(
+                &frame.data()[link.prefix_len()..],
+                frame.len as usize,
+                link.prefix_len(),
+            )
         {
-            let mut cx = RxContext { params: &self.params, events: &mut self.events };
+            let mut cx = RxContext {
+                params: &self.params,
+                events: &mut self.events,
+            };
             self.rx.handle_observed_fc(now, status, &mut cx);
         }
     }
 
     fn handle_own_frame(&mut self, now: u64, frame: &Frame, target: TargetAddressType) {
         let can_dl = frame.len as usize;
-        let valid_len = if frame.is_fd() { can_dl <= 64 && fd_len_to_dlc(frame.len).is_some() } else { can_dl <= 8 };
+        let valid_len = if frame.is_fd() {
+            can_dl <= 64 && fd_len_to_dlc(frame.len).is_some()
+        } else {
+            can_dl <= 8
+        };
         if !valid_len {
             let kind = if frame.is_fd() { "an FD" } else { "a classic" };
-            self.report(IsoTpErrorCode::InvalidFrame, format!("{kind} frame cannot hold {can_dl} bytes; ignored"));
+            self.report(
+                IsoTpErrorCode::InvalidFrame,
+                format!("{kind} frame cannot hold {can_dl} bytes; ignored"),
+            );
             return;
         }
         let prefix_len = self.address.rx().map_or(0, |l| l.prefix_len());
@@ -119,18 +138,31 @@ impl IsoTpEndpoint {
             self.report(IsoTpErrorCode::InvalidFrame, msg);
             return;
         }
-        if let Pdu::FlowControl { status, blocksize, stmin } = pdu {
+        if let Pdu::FlowControl {
+            status,
+            blocksize,
+            stmin,
+        } = pdu
+        {
             let (tx, mut cx) = self.tx_cx();
             tx.handle_flow_control(now, status, blocksize, stmin, &mut cx);
             return;
         }
-        let meta = RxMeta { can_dl, prefix_len, target };
-        let mut cx = RxContext { params: &self.params, events: &mut self.events };
+        let meta = RxMeta {
+            can_dl,
+            prefix_len,
+            target,
+        };
+        let mut cx = RxContext {
+            params: &self.params,
+            events: &mut self.events,
+        };
         self.rx.handle_pdu(now, pdu, meta, &mut cx);
     }
 
     fn report(&mut self, code: IsoTpErrorCode, message: String) {
-        self.events.push_back(IsoTpEvent::Error(IsoTpError::new(code, message)));
+        self.events
+            .push_back(IsoTpEvent::Error(IsoTpError::new(code, message)));
     }
 
     /// The next frame to put on the bus at `now`: flow control first, then data.
@@ -147,7 +179,9 @@ impl IsoTpEndpoint {
     /// limiter window moved) or a timeout. An instant at or before the current
     /// time means: call `poll_transmit` / `handle_timeout` now. `None`: idle.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let tx = self.tx.next_deadline(&self.params, self.address.tx(), &self.limiter);
+        let tx = self
+            .tx
+            .next_deadline(&self.params, self.address.tx(), &self.limiter);
         let rx = self.rx.next_deadline(self.address.tx().is_some());
         match (tx, rx) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -158,7 +192,10 @@ impl IsoTpEndpoint {
     /// Fires every timer due at `now` (N_Bs, N_Cr).
     pub fn handle_timeout(&mut self, now: u64) {
         self.tx.handle_timeout(now, &mut self.events, &self.params);
-        let mut cx = RxContext { params: &self.params, events: &mut self.events };
+        let mut cx = RxContext {
+            params: &self.params,
+            events: &mut self.events,
+        };
         self.rx.handle_timeout(now, &mut cx);
     }
 
@@ -169,7 +206,9 @@ impl IsoTpEndpoint {
 
     /// True if a received payload waits in the event queue.
     pub fn available(&self) -> bool {
-        self.events.iter().any(|e| matches!(e, IsoTpEvent::Received { .. }))
+        self.events
+            .iter()
+            .any(|e| matches!(e, IsoTpEvent::Received { .. }))
     }
 
     /// True while a transfer is in progress or queued.
@@ -199,9 +238,14 @@ impl IsoTpEndpoint {
     pub fn set_address(&mut self, address: IsoTpAddress) {
         self.address = address;
         self.rx.stop();
-        self.tx.abort_active(&mut self.events, "set_address() was called during the transfer");
+        self.tx.abort_active(
+            &mut self.events,
+            "set_address() was called during the transfer",
+        );
         let params = &self.params;
         let link = self.address.tx();
-        self.tx.retain_queued(&mut self.events, |len, target| check_payload(params, link, len, target));
+        self.tx.retain_queued(&mut self.events, |len, target| {
+            check_payload(params, link, len, target)
+        });
     }
 }

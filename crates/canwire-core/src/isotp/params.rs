@@ -106,7 +106,9 @@ impl IsoTpParams {
             )));
         }
         if self.bitrate_switch && !self.can_fd {
-            return Err(invalid("bitrate_switch needs CAN FD: set can_fd too".into()));
+            return Err(invalid(
+                "bitrate_switch needs CAN FD: set can_fd too".into(),
+            ));
         }
         if let Some(min) = self.tx_data_min_length {
             if min == 0 || !FD_LENGTHS.contains(&min) {
@@ -122,17 +124,25 @@ impl IsoTpParams {
             }
         }
         if self.rx_flowcontrol_timeout_ns == 0 {
-            return Err(invalid("rx_flowcontrol_timeout must be greater than 0".into()));
+            return Err(invalid(
+                "rx_flowcontrol_timeout must be greater than 0".into(),
+            ));
         }
         if self.rx_consecutive_frame_timeout_ns == 0 {
-            return Err(invalid("rx_consecutive_frame_timeout must be greater than 0".into()));
+            return Err(invalid(
+                "rx_consecutive_frame_timeout must be greater than 0".into(),
+            ));
         }
         if self.rate_limit_enable {
             if self.rate_limit_max_bitrate == 0 {
-                return Err(invalid("rate_limit_max_bitrate must be greater than 0".into()));
+                return Err(invalid(
+                    "rate_limit_max_bitrate must be greater than 0".into(),
+                ));
             }
             if self.rate_limit_window_size_ns == 0 {
-                return Err(invalid("rate_limit_window_size must be greater than 0".into()));
+                return Err(invalid(
+                    "rate_limit_window_size must be greater than 0".into(),
+                ));
             }
             let budget = self.rate_limit_budget_bits();
             let frame_bits = self.tx_data_length as u64 * 8;
@@ -149,7 +159,8 @@ impl IsoTpParams {
 
     /// Data bits the rate limiter allows per window.
     pub fn rate_limit_budget_bits(&self) -> u64 {
-        let bits = self.rate_limit_max_bitrate as u128 * self.rate_limit_window_size_ns as u128 / 1_000_000_000;
+        let bits = self.rate_limit_max_bitrate as u128 * self.rate_limit_window_size_ns as u128
+            / 1_000_000_000;
         bits.min(u64::MAX as u128) as u64
     }
 }

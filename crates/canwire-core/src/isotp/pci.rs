@@ -74,22 +74,31 @@ pub fn decode(body: &[u8], can_dl: usize, prefix_len: usize) -> Result<Pdu<'_>, 
             if len == 0 {
                 return Err(invalid(
                     InvalidFrame,
-                    format!("single frame with SF_DL 0 in a {can_dl}-byte frame: the escape is only allowed when CAN_DL > 8"),
+                    format!(
+                        "single frame with SF_DL 0 in a {can_dl}-byte frame: the escape is only allowed when CAN_DL > 8"
+                    ),
                 ));
             }
             if len > body.len() - 1 {
                 return Err(invalid(
                     InvalidFrame,
-                    format!("single frame announces {len} bytes but a {can_dl}-byte frame holds {}", body.len() - 1),
+                    format!(
+                        "single frame announces {len} bytes but a {can_dl}-byte frame holds {}",
+                        body.len() - 1
+                    ),
                 ));
             }
-            Ok(Pdu::Single { data: &body[1..1 + len] })
+            Ok(Pdu::Single {
+                data: &body[1..1 + len],
+            })
         }
         0 => {
             if b0 != 0 {
                 return Err(invalid(
                     MissingEscapeSequence,
-                    format!("single frame in a {can_dl}-byte frame must start with 0x00 and put SF_DL in the next byte, got {b0:#04x}"),
+                    format!(
+                        "single frame in a {can_dl}-byte frame must start with 0x00 and put SF_DL in the next byte, got {b0:#04x}"
+                    ),
                 ));
             }
             let len = body.get(1).copied().unwrap_or(0) as usize;
@@ -97,10 +106,14 @@ pub fn decode(body: &[u8], can_dl: usize, prefix_len: usize) -> Result<Pdu<'_>, 
             if len == 0 || len > room {
                 return Err(invalid(
                     InvalidFrame,
-                    format!("single frame announces SF_DL {len}; a {can_dl}-byte frame holds 1..={room}"),
+                    format!(
+                        "single frame announces SF_DL {len}; a {can_dl}-byte frame holds 1..={room}"
+                    ),
                 ));
             }
-            Ok(Pdu::Single { data: &body[2..2 + len] })
+            Ok(Pdu::Single {
+                data: &body[2..2 + len],
+            })
         }
         1 => {
             if can_dl < 8 {
@@ -112,20 +125,35 @@ pub fn decode(body: &[u8], can_dl: usize, prefix_len: usize) -> Result<Pdu<'_>, 
             let low = body.get(1).copied().unwrap_or(0) as u32;
             let short = ((b0 as u32 & 0x0F) << 8) | low;
             if short != 0 {
-                return Ok(Pdu::First { total_len: short, data: body.get(2..).unwrap_or(&[]) });
+                return Ok(Pdu::First {
+                    total_len: short,
+                    data: body.get(2..).unwrap_or(&[]),
+                });
             }
             if body.len() < 6 {
-                return Err(invalid(InvalidFrame, "first frame with FF_DL escape is too short for its 32-bit length".into()));
+                return Err(invalid(
+                    InvalidFrame,
+                    "first frame with FF_DL escape is too short for its 32-bit length".into(),
+                ));
             }
             let total_len = u32::from_be_bytes([body[2], body[3], body[4], body[5]]);
-            Ok(Pdu::First { total_len, data: &body[6..] })
+            Ok(Pdu::First {
+                total_len,
+                data: &body[6..],
+            })
         }
-        2 => Ok(Pdu::Consecutive { seq: b0 & 0x0F, data: &body[1..] }),
+        2 => Ok(Pdu::Consecutive {
+            seq: b0 & 0x0F,
+            data: &body[1..],
+        }),
         3 => {
             if body.len() < 3 {
                 return Err(invalid(
                     InvalidFrame,
-                    format!("flow control frame needs 3 bytes after the address byte, got {}", body.len()),
+                    format!(
+                        "flow control frame needs 3 bytes after the address byte, got {}",
+                        body.len()
+                    ),
                 ));
             }
             let status = match b0 & 0x0F {
@@ -133,14 +161,23 @@ pub fn decode(body: &[u8], can_dl: usize, prefix_len: usize) -> Result<Pdu<'_>, 
                 1 => FlowStatus::Wait,
                 2 => FlowStatus::Overflow,
                 other => {
-                    return Err(invalid(InvalidFc, format!("flow control frame with reserved flow status {other}")));
+                    return Err(invalid(
+                        InvalidFc,
+                        format!("flow control frame with reserved flow status {other}"),
+                    ));
                 }
             };
-            Ok(Pdu::FlowControl { status, blocksize: body[1], stmin: body[2] })
+            Ok(Pdu::FlowControl {
+                status,
+                blocksize: body[1],
+                stmin: body[2],
+            })
         }
         other => Err(invalid(
             InvalidFrame,
-            format!("reserved PCI type {other} (byte {b0:#04x}) after {prefix_len} address byte(s)"),
+            format!(
+                "reserved PCI type {other} (byte {b0:#04x}) after {prefix_len} address byte(s)"
+            ),
         )),
     }
 }
@@ -148,7 +185,11 @@ pub fn decode(body: &[u8], can_dl: usize, prefix_len: usize) -> Result<Pdu<'_>, 
 /// The smallest FF_DL a first frame may announce for this RX_DL: anything
 /// shorter fits a single frame (ISO 15765-2 FF_DLmin).
 pub const fn ff_dl_min(rx_dl: usize, prefix_len: usize) -> usize {
-    if rx_dl <= 8 { 8 - prefix_len } else { rx_dl - 1 - prefix_len }
+    if rx_dl <= 8 {
+        8 - prefix_len
+    } else {
+        rx_dl - 1 - prefix_len
+    }
 }
 
 /// Payload bytes a classic-format single frame can hold.

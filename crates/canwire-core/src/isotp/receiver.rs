@@ -102,7 +102,14 @@ impl Receiver {
         }
     }
 
-    fn handle_first(&mut self, now: u64, total_len: u32, data: &[u8], meta: RxMeta, cx: &mut RxContext<'_>) {
+    fn handle_first(
+        &mut self,
+        now: u64,
+        total_len: u32,
+        data: &[u8],
+        meta: RxMeta,
+        cx: &mut RxContext<'_>,
+    ) {
         let total = total_len as usize;
         let min = ff_dl_min(meta.can_dl, meta.prefix_len);
         if total < min {
@@ -136,9 +143,20 @@ impl Receiver {
         self.send_fc(cx.params, FlowStatus::ContinueToSend);
     }
 
-    fn handle_consecutive(&mut self, now: u64, seq: u8, data: &[u8], meta: RxMeta, cx: &mut RxContext<'_>) {
+    fn handle_consecutive(
+        &mut self,
+        now: u64,
+        seq: u8,
+        data: &[u8],
+        meta: RxMeta,
+        cx: &mut RxContext<'_>,
+    ) {
         let Some(r) = self.reception.as_mut() else {
-            report(cx.events, IsoTpErrorCode::UnexpectedCf, "consecutive frame while no reception was in progress; ignored".into());
+            report(
+                cx.events,
+                IsoTpErrorCode::UnexpectedCf,
+                "consecutive frame while no reception was in progress; ignored".into(),
+            );
             return;
         };
         let remaining = r.total - r.buffer.len();
@@ -152,19 +170,26 @@ impl Receiver {
             return;
         }
         if seq != r.next_seq {
-            let msg = format!("consecutive frame with sequence number {seq}, expected {}; reception dropped", r.next_seq);
+            let msg = format!(
+                "consecutive frame with sequence number {seq}, expected {}; reception dropped",
+                r.next_seq
+            );
             self.reception = None;
             report(cx.events, IsoTpErrorCode::WrongSequence, msg);
             return;
         }
-        r.buffer.extend_from_slice(&data[..data.len().min(remaining)]);
+        r.buffer
+            .extend_from_slice(&data[..data.len().min(remaining)]);
         r.next_seq = (r.next_seq + 1) & 0x0F;
         r.deadline = now.saturating_add(cx.params.rx_consecutive_frame_timeout_ns);
         r.in_block += 1;
         if r.buffer.len() >= r.total {
             let payload = std::mem::take(&mut r.buffer);
             self.reception = None;
-            cx.events.push_back(IsoTpEvent::Received { payload, target_address_type: meta.target });
+            cx.events.push_back(IsoTpEvent::Received {
+                payload,
+                target_address_type: meta.target,
+            });
         } else if cx.params.blocksize != 0 && r.in_block >= cx.params.blocksize as u32 {
             r.in_block = 0;
             self.send_fc(cx.params, FlowStatus::ContinueToSend);
@@ -173,7 +198,9 @@ impl Receiver {
 
     /// Listen mode: a flow control frame the observed receiver sent.
     pub fn handle_observed_fc(&mut self, now: u64, status: FlowStatus, cx: &mut RxContext<'_>) {
-        let Some(r) = self.reception.as_mut() else { return };
+        let Some(r) = self.reception.as_mut() else {
+            return;
+        };
         match status {
             FlowStatus::ContinueToSend => {
                 r.deadline = now.saturating_add(cx.params.rx_consecutive_frame_timeout_ns);
@@ -184,14 +211,21 @@ impl Receiver {
             FlowStatus::Overflow => {
                 let total = r.total;
                 self.reception = None;
-                let msg = format!("the observed receiver answered OVERFLOW to a {total}-byte payload; reception dropped");
+                let msg = format!(
+                    "the observed receiver answered OVERFLOW to a {total}-byte payload; reception dropped"
+                );
                 report(cx.events, IsoTpErrorCode::OverflowFc, msg);
             }
         }
     }
 
     /// The next flow control frame to send, if any.
-    pub fn poll_transmit(&mut self, now: u64, params: &IsoTpParams, link: Option<&LinkAddress>) -> Option<Frame> {
+    pub fn poll_transmit(
+        &mut self,
+        now: u64,
+        params: &IsoTpParams,
+        link: Option<&LinkAddress>,
+    ) -> Option<Frame> {
         let Some(link) = link else {
             self.pending_fc.clear();
             return None;
@@ -201,7 +235,12 @@ impl Receiver {
             // N_Cr runs from the moment our flow control frame goes out.
             r.deadline = now.saturating_add(params.rx_consecutive_frame_timeout_ns);
         }
-        Some(build_frame(params, link, TargetAddressType::Physical, &bytes))
+        Some(build_frame(
+            params,
+            link,
+            TargetAddressType::Physical,
+            &bytes,
+        ))
     }
 
     /// Drops a reception whose next consecutive frame is late (N_Cr).

@@ -60,14 +60,21 @@ pub fn single_frame_capacity(params: &IsoTpParams, prefix_len: usize) -> usize {
 }
 
 /// Checks that `len` bytes can be sent to `target` with these settings.
-pub fn check_payload(params: &IsoTpParams, link: Option<&LinkAddress>, len: usize, target: TargetAddressType) -> Result<()> {
+pub fn check_payload(
+    params: &IsoTpParams,
+    link: Option<&LinkAddress>,
+    len: usize,
+    target: TargetAddressType,
+) -> Result<()> {
     let Some(link) = link else {
         return Err(CanwireError::invalid_argument(
             "this endpoint's address is receive-only: give it a transmit address to send",
         ));
     };
     if len == 0 {
-        return Err(CanwireError::invalid_argument("an ISO-TP payload needs at least 1 byte"));
+        return Err(CanwireError::invalid_argument(
+            "an ISO-TP payload needs at least 1 byte",
+        ));
     }
     if len > u32::MAX as usize {
         return Err(CanwireError::invalid_argument(format!(
@@ -97,7 +104,11 @@ impl Transmitter {
     pub fn queue(&mut self, payload: Vec<u8>, target: TargetAddressType) -> TransferId {
         self.next_id += 1;
         let id = TransferId(self.next_id);
-        self.queue.push_back(Pending { id, payload, target });
+        self.queue.push_back(Pending {
+            id,
+            payload,
+            target,
+        });
         id
     }
 
@@ -108,7 +119,12 @@ impl Transmitter {
 
     /// Fails the active transfer and every queued one.
     pub fn stop(&mut self, events: &mut VecDeque<IsoTpEvent>, why: &str) {
-        let jobs = self.active.take().map(|a| a.job).into_iter().chain(self.queue.drain(..));
+        let jobs = self
+            .active
+            .take()
+            .map(|a| a.job)
+            .into_iter()
+            .chain(self.queue.drain(..));
         for job in jobs {
             let error = IsoTpError::new(IsoTpErrorCode::SendStopped, why);
             events.push_back(IsoTpEvent::TransmitFailed { id: job.id, error });
@@ -118,12 +134,21 @@ impl Transmitter {
     /// Fails the active transfer only; queued ones still go.
     pub fn abort_active(&mut self, events: &mut VecDeque<IsoTpEvent>, why: &str) {
         if let Some(active) = self.active.take() {
-            fail(events, active.job.id, IsoTpErrorCode::SendStopped, why.to_string());
+            fail(
+                events,
+                active.job.id,
+                IsoTpErrorCode::SendStopped,
+                why.to_string(),
+            );
         }
     }
 
     /// Fails queued transfers that `keep` rejects (after an address change).
-    pub fn retain_queued(&mut self, events: &mut VecDeque<IsoTpEvent>, mut keep: impl FnMut(usize, TargetAddressType) -> Result<()>) {
+    pub fn retain_queued(
+        &mut self,
+        events: &mut VecDeque<IsoTpEvent>,
+        mut keep: impl FnMut(usize, TargetAddressType) -> Result<()>,
+    ) {
         let mut kept = VecDeque::new();
         for job in self.queue.drain(..) {
             match keep(job.payload.len(), job.target) {
@@ -174,7 +199,12 @@ impl Transmitter {
 
     /// The instant the next frame or timeout is due; at or before the current
     /// time means `poll_transmit` has a frame now.
-    pub fn next_deadline(&self, params: &IsoTpParams, link: Option<&LinkAddress>, limiter: &RateLimiter) -> Option<u64> {
+    pub fn next_deadline(
+        &self,
+        params: &IsoTpParams,
+        link: Option<&LinkAddress>,
+        limiter: &RateLimiter,
+    ) -> Option<u64> {
         let Some(active) = &self.active else {
             return (!self.queue.is_empty() && link.is_some()).then_some(0);
         };
@@ -188,7 +218,12 @@ impl Transmitter {
     }
 
     /// Ends a transfer whose flow control did not come in time (N_Bs).
-    pub fn handle_timeout(&mut self, now: u64, events: &mut VecDeque<IsoTpEvent>, params: &IsoTpParams) {
+    pub fn handle_timeout(
+        &mut self,
+        now: u64,
+        events: &mut VecDeque<IsoTpEvent>,
+        params: &IsoTpParams,
+    ) {
         let Some(active) = &self.active else { return };
         if let TxState::WaitFc { deadline } = active.state
             && now >= deadline
@@ -196,61 +231,100 @@ impl Transmitter {
             let id = active.job.id;
             self.active = None;
             let ms = params.rx_flowcontrol_timeout_ns as f64 / 1e6;
-            fail(events, id, IsoTpErrorCode::NBsTimeout, format!("no flow control frame within N_Bs = {ms} ms"));
+            fail(
+                events,
+                id,
+                IsoTpErrorCode::NBsTimeout,
+                format!("no flow control frame within N_Bs = {ms} ms"),
+            );
         }
     }
 
     /// Reacts to a flow control frame addressed to us.
-    pub fn handle_flow_control(&mut self, now: u64, status: FlowStatus, blocksize: u8, stmin: u8, cx: &mut TxContext<'_>) {
+    pub fn handle_flow_control(
+        &mut self,
+        now: u64,
+        status: FlowStatus,
+        blocksize: u8,
+        stmin: u8,
+        cx: &mut TxContext<'_>,
+    ) {
         use IsoTpErrorCode::*;
-        let waiting = matches!(self.active.as_ref().map(|a| a.state), Some(TxState::WaitFc { .. }));
+        let waiting = matches!(
+            self.active.as_ref().map(|a| a.state),
+            Some(TxState::WaitFc { .. })
+        );
         if !waiting {
-            let msg = format!("flow control frame ({status:?}) while no transmission was waiting for one; ignored");
-            cx.events.push_back(IsoTpEvent::Error(IsoTpError::new(UnexpectedFc, msg)));
+            let msg = format!(
+                "flow control frame ({status:?}) while no transmission was waiting for one; ignored"
+            );
+            cx.events
+                .push_back(IsoTpEvent::Error(IsoTpError::new(UnexpectedFc, msg)));
             return;
         }
-        let Some(active) = self.active.as_mut() else { return };
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         let params = cx.params;
         match status {
             FlowStatus::ContinueToSend => {
                 active.wait_frames = 0;
                 active.blocksize = blocksize;
                 active.sent_in_block = 0;
-                active.separation_ns = params.override_receiver_stmin_ns.unwrap_or_else(|| stmin_to_ns(stmin));
+                active.separation_ns = params
+                    .override_receiver_stmin_ns
+                    .unwrap_or_else(|| stmin_to_ns(stmin));
                 active.state = TxState::Consecutive;
             }
             FlowStatus::Wait if params.wftmax == 0 => {
                 let msg = "the receiver sent a WAIT flow control frame but wftmax is 0 (wait frames unsupported); ignored";
-                cx.events.push_back(IsoTpEvent::Error(IsoTpError::new(UnsupportedWaitFrame, msg)));
+                cx.events.push_back(IsoTpEvent::Error(IsoTpError::new(
+                    UnsupportedWaitFrame,
+                    msg,
+                )));
             }
             FlowStatus::Wait => {
                 active.wait_frames += 1;
                 if active.wait_frames > params.wftmax {
                     let id = active.job.id;
                     self.active = None;
-                    let msg = format!("the receiver sent more than wftmax = {} WAIT frames in a row", params.wftmax);
+                    let msg = format!(
+                        "the receiver sent more than wftmax = {} WAIT frames in a row",
+                        params.wftmax
+                    );
                     fail(cx.events, id, WaitFrameLimit, msg);
                 } else {
-                    active.state = TxState::WaitFc { deadline: now.saturating_add(params.rx_flowcontrol_timeout_ns) };
+                    active.state = TxState::WaitFc {
+                        deadline: now.saturating_add(params.rx_flowcontrol_timeout_ns),
+                    };
                 }
             }
             FlowStatus::Overflow => {
                 let id = active.job.id;
                 let len = active.job.payload.len();
                 self.active = None;
-                fail(cx.events, id, OverflowFc, format!("the receiver answered OVERFLOW to a {len}-byte payload"));
+                fail(
+                    cx.events,
+                    id,
+                    OverflowFc,
+                    format!("the receiver answered OVERFLOW to a {len}-byte payload"),
+                );
             }
         }
     }
 }
 
 fn fail(events: &mut VecDeque<IsoTpEvent>, id: TransferId, code: IsoTpErrorCode, message: String) {
-    events.push_back(IsoTpEvent::TransmitFailed { id, error: IsoTpError::new(code, message) });
+    events.push_back(IsoTpEvent::TransmitFailed {
+        id,
+        error: IsoTpError::new(code, message),
+    });
 }
 
 impl Active {
     fn cf_due(&self) -> u64 {
-        self.last_cf_at.map_or(0, |t| t.saturating_add(self.separation_ns))
+        self.last_cf_at
+            .map_or(0, |t| t.saturating_add(self.separation_ns))
     }
 
     /// The frame for the current state and how many payload bytes it carries.
@@ -287,7 +361,9 @@ impl Active {
         if self.offset >= self.job.payload.len() {
             return true;
         }
-        let wait_fc = TxState::WaitFc { deadline: now.saturating_add(params.rx_flowcontrol_timeout_ns) };
+        let wait_fc = TxState::WaitFc {
+            deadline: now.saturating_add(params.rx_flowcontrol_timeout_ns),
+        };
         if was_first {
             self.state = wait_fc;
             return false;

@@ -26,11 +26,29 @@ fn short_single_frames_keep_the_classic_format_in_fd_frames() {
 fn single_frame_escape_for_8_or_more_bytes_pads_to_the_fd_length() {
     let mut ep = endpoint(fd(64));
     ep.send(0, payload(8), None).unwrap();
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x00, 8], &payload(8), &[0xCC, 0xCC]]));
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &cat(&[&[0x00, 8], &payload(8), &[0xCC, 0xCC]]),
+    );
     ep.send(0, payload(20), None).unwrap();
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x00, 20], &payload(20), &[0xCC, 0xCC]]));
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &cat(&[&[0x00, 20], &payload(20), &[0xCC, 0xCC]]),
+    );
     ep.send(0, payload(62), None).unwrap();
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x00, 62], &payload(62)]));
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &cat(&[&[0x00, 62], &payload(62)]),
+    );
 }
 
 #[test]
@@ -39,10 +57,22 @@ fn largest_single_frame_per_tx_dl_and_first_frame_above_it() {
         let max = tx_dl as usize - 2;
         let mut ep = endpoint(fd(tx_dl));
         ep.send(0, payload(max), None).unwrap();
-        assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x00, max as u8], &payload(max)]));
+        assert_fd(
+            &one(&mut ep, 0),
+            TXID,
+            false,
+            false,
+            &cat(&[&[0x00, max as u8], &payload(max)]),
+        );
         ep.send(0, payload(max + 1), None).unwrap();
         let ff = one(&mut ep, 0);
-        assert_fd(&ff, TXID, false, false, &cat(&[&[0x10, max as u8 + 1], &payload(tx_dl as usize - 2)]));
+        assert_fd(
+            &ff,
+            TXID,
+            false,
+            false,
+            &cat(&[&[0x10, max as u8 + 1], &payload(tx_dl as usize - 2)]),
+        );
     }
 }
 
@@ -53,7 +83,13 @@ fn segmented_transfer_for_every_tx_dl_has_exact_frames() {
         let data = payload(200);
         let mut ep = endpoint(fd(tx_dl));
         ep.send(0, data.clone(), None).unwrap();
-        assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x10, 200], &data[..dl - 2]]));
+        assert_fd(
+            &one(&mut ep, 0),
+            TXID,
+            false,
+            false,
+            &cat(&[&[0x10, 200], &data[..dl - 2]]),
+        );
         ep.handle_frame(0, &rx(&[0x30, 0, 0]));
         let cfs = drain(&mut ep, 0);
         let chunks: Vec<&[u8]> = data[dl - 2..].chunks(dl - 1).collect();
@@ -81,27 +117,53 @@ fn last_cf_of_up_to_8_bytes_is_padded_only_with_tx_padding() {
     ep.send(0, payload(14 + 3), None).unwrap();
     one(&mut ep, 0);
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &[0x21, 14, 15, 16, 0, 0, 0, 0]);
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &[0x21, 14, 15, 16, 0, 0, 0, 0],
+    );
 }
 
 #[test]
 fn first_frame_escape_in_fd() {
     let mut ep = endpoint(fd(64));
     ep.send(0, payload(5000), None).unwrap();
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x10, 0, 0, 0, 0x13, 0x88], &payload(58)]));
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &cat(&[&[0x10, 0, 0, 0, 0x13, 0x88], &payload(58)]),
+    );
     ep.send(0, payload(70000), None).unwrap();
     ep.stop_sending();
     ep.send(0, payload(4095), None).unwrap();
-    assert_fd(&one(&mut ep, 0), TXID, false, false, &cat(&[&[0x1F, 0xFF], &payload(62)]));
+    assert_fd(
+        &one(&mut ep, 0),
+        TXID,
+        false,
+        false,
+        &cat(&[&[0x1F, 0xFF], &payload(62)]),
+    );
 }
 
 #[test]
 fn bitrate_switch_and_extended_ids_set_their_flags() {
-    let address = crate::isotp::IsoTpAddress::new(crate::isotp::AddressConfig::normal(true, 0x18DA_F110, 0x18DA_10F1)).unwrap();
-    let mut ep = crate::isotp::IsoTpEndpoint::new(address, params(|p| {
-        *p = fd(12);
-        p.bitrate_switch = true;
-    }))
+    let address = crate::isotp::IsoTpAddress::new(crate::isotp::AddressConfig::normal(
+        true,
+        0x18DA_F110,
+        0x18DA_10F1,
+    ))
+    .unwrap();
+    let mut ep = crate::isotp::IsoTpEndpoint::new(
+        address,
+        params(|p| {
+            *p = fd(12);
+            p.bitrate_switch = true;
+        }),
+    )
     .unwrap();
     ep.send(0, payload(3), None).unwrap();
     assert_fd(&one(&mut ep, 0), 0x18DA_F110, true, true, &[0x03, 0, 1, 2]);
@@ -160,11 +222,17 @@ fn received_escaped_first_frame_in_fd() {
         p.max_frame_size = 100_000;
     }));
     let data = payload(70000);
-    ep.handle_frame(0, &rx_fd(&cat(&[&[0x10, 0, 0, 1, 0x11, 0x70], &data[..58]])));
+    ep.handle_frame(
+        0,
+        &rx_fd(&cat(&[&[0x10, 0, 0, 1, 0x11, 0x70], &data[..58]])),
+    );
     one(&mut ep, 0);
     for (i, chunk) in data[58..].chunks(63).enumerate() {
         let mut frame = cat(&[&[0x20 | ((i + 1) & 0x0F) as u8], chunk]);
-        frame.resize(crate::dlc::fd_padded_len(frame.len() as u8).unwrap() as usize, 0xCC);
+        frame.resize(
+            crate::dlc::fd_padded_len(frame.len() as u8).unwrap() as usize,
+            0xCC,
+        );
         ep.handle_frame(0, &rx_fd(&frame));
     }
     assert_eq!(received(&mut ep), vec![data]);

@@ -51,7 +51,11 @@ fn endpoint_holds_frames_back_until_the_window_allows_them() {
     assert_eq!(one(&mut ep, 0).data[0], 0x10);
     ep.handle_frame(MS, &rx(&[0x30, 0, 0]));
     assert_eq!(one(&mut ep, MS).data[0], 0x21);
-    assert_eq!(ep.poll_timeout(), Some(200 * MS), "the FF leaves the window at 200 ms");
+    assert_eq!(
+        ep.poll_timeout(),
+        Some(200 * MS),
+        "the FF leaves the window at 200 ms"
+    );
     assert!(ep.poll_transmit(200 * MS - 1).is_none());
     assert_eq!(one(&mut ep, 200 * MS).data[0], 0x22);
     assert_eq!(ep.poll_timeout(), Some(201 * MS));

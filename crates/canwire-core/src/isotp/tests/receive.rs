@@ -11,10 +11,16 @@ fn single_frame_is_delivered_and_padding_is_dropped() {
     assert!(ep.available());
     ep.handle_frame(0, &rx(&[0x02, 0x44, 0x55, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC]));
     let evs = events(&mut ep);
-    assert_eq!(received_with_target(&evs[0]), (&[0x11, 0x22, 0x33][..], TargetAddressType::Physical));
+    assert_eq!(
+        received_with_target(&evs[0]),
+        (&[0x11, 0x22, 0x33][..], TargetAddressType::Physical)
+    );
     assert_eq!(received_with_target(&evs[1]).0, [0x44, 0x55]);
     assert!(!ep.available());
-    assert!(drain(&mut ep, 0).is_empty(), "a single frame needs no flow control");
+    assert!(
+        drain(&mut ep, 0).is_empty(),
+        "a single frame needs no flow control"
+    );
 }
 
 #[test]
@@ -34,7 +40,11 @@ fn flow_control_carries_blocksize_and_stmin_and_is_padded() {
         p.tx_padding = Some(0x77);
     }));
     ep.handle_frame(0, &rx(&[0x10, 20, 0, 1, 2, 3, 4, 5]));
-    assert_classic(&one(&mut ep, 0), TXID, &[0x30, 0x03, 0xF5, 0x77, 0x77, 0x77, 0x77, 0x77]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x30, 0x03, 0xF5, 0x77, 0x77, 0x77, 0x77, 0x77],
+    );
     let mut ep = endpoint(params(|p| {
         p.stmin = 0x7F;
         p.tx_data_min_length = Some(5);
@@ -52,7 +62,10 @@ fn multi_frame_reception_with_a_flow_control_after_every_block() {
     let mut offset = 6;
     for seq in 1..=5u8 {
         let end = (offset + 7).min(data.len());
-        ep.handle_frame(seq as u64 * MS, &rx(&cat(&[&[0x20 | seq], &data[offset..end]])));
+        ep.handle_frame(
+            seq as u64 * MS,
+            &rx(&cat(&[&[0x20 | seq], &data[offset..end]])),
+        );
         offset = end;
         let fcs = drain(&mut ep, seq as u64 * MS);
         if seq == 2 || seq == 4 {
@@ -120,7 +133,11 @@ fn max_frame_size_answers_overflow_and_reports_frame_too_long() {
         p.tx_padding = Some(0xAA);
     }));
     ep.handle_frame(0, &rx(&[0x10, 11, 0, 1, 2, 3, 4, 5]));
-    assert_classic(&one(&mut ep, 0), TXID, &[0x32, 0, 0, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x32, 0, 0, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA],
+    );
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_FRAME_TOO_LONG"]);
     ep.handle_frame(0, &rx(&[0x21, 6, 7, 8, 9, 10]));
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_UNEXPECTED_CF"]);
@@ -154,12 +171,20 @@ fn n_cr_runs_from_our_flow_control_and_restarts_with_each_cf() {
 
 #[test]
 fn received_event_reports_the_functional_target() {
-    let address = crate::isotp::IsoTpAddress::new(crate::isotp::AddressConfig::normal_fixed(0x33, 0x44)).unwrap();
+    let address =
+        crate::isotp::IsoTpAddress::new(crate::isotp::AddressConfig::normal_fixed(0x33, 0x44))
+            .unwrap();
     let mut ep = crate::isotp::IsoTpEndpoint::new(address, params(|_| {})).unwrap();
-    ep.handle_frame(0, &crate::frame::Frame::classic(0x18DB_4433, true, &[0x01, 0x3E]));
+    ep.handle_frame(
+        0,
+        &crate::frame::Frame::classic(0x18DB_4433, true, &[0x01, 0x3E]),
+    );
     let evs = events(&mut ep);
     assert_eq!(
         evs,
-        vec![IsoTpEvent::Received { payload: vec![0x3E], target_address_type: TargetAddressType::Functional }]
+        vec![IsoTpEvent::Received {
+            payload: vec![0x3E],
+            target_address_type: TargetAddressType::Functional
+        }]
     );
 }

@@ -45,7 +45,10 @@ fn single_frame_interrupts_a_reception_and_is_delivered() {
     ep.handle_frame(0, &rx(&[0x02, 0xAB, 0xCD]));
     let evs = events(&mut ep);
     assert_eq!(evs.len(), 2);
-    assert_eq!(evs[0].error_code().unwrap().as_str(), "ERR_ISOTP_INTERRUPTED_BY_NEW_FRAME");
+    assert_eq!(
+        evs[0].error_code().unwrap().as_str(),
+        "ERR_ISOTP_INTERRUPTED_BY_NEW_FRAME"
+    );
     assert_eq!(received_with_target(&evs[1]).0, [0xAB, 0xCD]);
     assert!(!ep.receiving());
 }
@@ -84,7 +87,10 @@ fn first_frame_shorter_than_8_bytes_has_an_invalid_rx_dl() {
     let mut ep = endpoint(params(|_| {}));
     ep.handle_frame(0, &rx(&[0x10, 20, 0, 1, 2, 3, 4]));
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_INVALID_RX_DL"]);
-    assert!(drain(&mut ep, 0).is_empty(), "no flow control for an invalid FF");
+    assert!(
+        drain(&mut ep, 0).is_empty(),
+        "no flow control for an invalid FF"
+    );
 }
 
 #[test]
@@ -109,7 +115,10 @@ fn consecutive_frame_shorter_than_rx_dl_before_the_end_is_rejected() {
     let mut ep = receiving_30();
     ep.handle_frame(0, &rx(&[0x21, 6, 7, 8, 9, 10, 11])); // 7 bytes, 24 remain
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_CHANGING_RX_DL"]);
-    assert!(ep.receiving(), "the frame is ignored, the reception goes on");
+    assert!(
+        ep.receiving(),
+        "the frame is ignored, the reception goes on"
+    );
     ep.handle_frame(0, &rx(&[0x21, 6, 7, 8, 9, 10, 11, 12]));
     ep.handle_frame(0, &rx(&[0x22, 13, 14, 15, 16, 17, 18, 19]));
     ep.handle_frame(0, &rx(&[0x23, 20, 21, 22, 23, 24, 25, 26]));

@@ -22,14 +22,22 @@ fn single_frames_of_every_classic_size_are_as_short_as_possible() {
 fn single_frame_with_tx_padding_is_padded_to_8() {
     let mut ep = endpoint(params(|p| p.tx_padding = Some(0xAA)));
     ep.send(0, vec![0x11, 0x22], None).unwrap();
-    assert_classic(&one(&mut ep, 0), TXID, &[0x02, 0x11, 0x22, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x02, 0x11, 0x22, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA],
+    );
 }
 
 #[test]
 fn tx_data_min_length_pads_with_0xcc_without_tx_padding() {
     let mut ep = endpoint(params(|p| p.tx_data_min_length = Some(6)));
     ep.send(0, vec![0x11], None).unwrap();
-    assert_classic(&one(&mut ep, 0), TXID, &[0x01, 0x11, 0xCC, 0xCC, 0xCC, 0xCC]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x01, 0x11, 0xCC, 0xCC, 0xCC, 0xCC],
+    );
     // Longer frames are not cut or padded further.
     ep.send(0, payload(7), None).unwrap();
     assert_classic(&one(&mut ep, 0), TXID, &[0x07, 0, 1, 2, 3, 4, 5, 6]);
@@ -42,7 +50,11 @@ fn tx_data_min_length_uses_tx_padding_byte_and_padding_still_fills_8() {
         p.tx_padding = Some(0x55);
     }));
     ep.send(0, vec![0x11], None).unwrap();
-    assert_classic(&one(&mut ep, 0), TXID, &[0x01, 0x11, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x01, 0x11, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55],
+    );
 }
 
 #[test]
@@ -91,11 +103,19 @@ fn first_frame_length_encoding_at_4095_4096_and_10000() {
     assert_classic(&one(&mut ep, 0), TXID, &[0x1F, 0xFF, 0, 1, 2, 3, 4, 5]);
     ep.stop_sending();
     ep.send(0, payload(4096), None).unwrap();
-    assert_classic(&one(&mut ep, 0), TXID, &[0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0, 1]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0, 1],
+    );
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
     assert_classic(&drain(&mut ep, 0)[0], TXID, &[0x21, 2, 3, 4, 5, 6, 7, 8]);
     ep.send(0, payload(10000), None).unwrap();
-    assert_classic(&one(&mut ep, 0), TXID, &[0x10, 0x00, 0x00, 0x00, 0x27, 0x10, 0, 1]);
+    assert_classic(
+        &one(&mut ep, 0),
+        TXID,
+        &[0x10, 0x00, 0x00, 0x00, 0x27, 0x10, 0, 1],
+    );
 }
 
 #[test]
@@ -125,18 +145,26 @@ fn empty_payload_is_rejected() {
 #[test]
 fn functional_addressing_allows_single_frames_only() {
     let mut ep = endpoint(params(|_| {}));
-    let err = ep.send(0, payload(8), Some(TargetAddressType::Functional)).unwrap_err();
+    let err = ep
+        .send(0, payload(8), Some(TargetAddressType::Functional))
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
     assert!(err.message.contains("at most 7 bytes"), "{}", err.message);
-    ep.send(0, payload(7), Some(TargetAddressType::Functional)).unwrap();
+    ep.send(0, payload(7), Some(TargetAddressType::Functional))
+        .unwrap();
     assert_classic(&one(&mut ep, 0), TXID, &[0x07, 0, 1, 2, 3, 4, 5, 6]);
 }
 
 #[test]
 fn default_target_address_type_applies_when_none_is_given() {
-    let mut ep = endpoint(params(|p| p.default_target_address_type = TargetAddressType::Functional));
+    let mut ep = endpoint(params(|p| {
+        p.default_target_address_type = TargetAddressType::Functional
+    }));
     assert!(ep.send(0, payload(8), None).is_err());
-    assert!(ep.send(0, payload(8), Some(TargetAddressType::Physical)).is_ok());
+    assert!(
+        ep.send(0, payload(8), Some(TargetAddressType::Physical))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -146,7 +174,10 @@ fn queued_transfers_go_one_after_another_with_increasing_ids() {
     let b = ep.send(0, vec![0xEE], None).unwrap();
     assert_eq!((a, b), (TransferId(1), TransferId(2)));
     assert_classic(&one(&mut ep, 0), TXID, &[0x10, 9, 0, 1, 2, 3, 4, 5]);
-    assert!(ep.poll_transmit(0).is_none(), "the second waits for the first");
+    assert!(
+        ep.poll_transmit(0).is_none(),
+        "the second waits for the first"
+    );
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
     let frames = drain(&mut ep, 0);
     assert_eq!(frames.len(), 2);
@@ -154,6 +185,9 @@ fn queued_transfers_go_one_after_another_with_increasing_ids() {
     assert_classic(&frames[1], TXID, &[0x01, 0xEE]);
     assert_eq!(
         events(&mut ep),
-        vec![IsoTpEvent::TransmitComplete { id: a }, IsoTpEvent::TransmitComplete { id: b }]
+        vec![
+            IsoTpEvent::TransmitComplete { id: a },
+            IsoTpEvent::TransmitComplete { id: b }
+        ]
     );
 }

@@ -5,7 +5,10 @@ use super::support::*;
 use crate::isotp::{IsoTpEndpoint, IsoTpEvent};
 
 /// An endpoint that has sent the FF of an `n`-byte payload at time 0.
-fn after_first_frame(n: usize, change: impl FnOnce(&mut crate::isotp::IsoTpParams)) -> IsoTpEndpoint {
+fn after_first_frame(
+    n: usize,
+    change: impl FnOnce(&mut crate::isotp::IsoTpParams),
+) -> IsoTpEndpoint {
     let mut ep = endpoint(params(change));
     ep.send(0, payload(n), None).unwrap();
     one(&mut ep, 0);
@@ -18,21 +21,36 @@ fn block_size_stops_after_each_block_until_the_next_flow_control() {
     ep.handle_frame(0, &rx(&[0x30, 2, 0]));
     let block: Vec<u8> = drain(&mut ep, 0).iter().map(|f| f.data[0]).collect();
     assert_eq!(block, [0x21, 0x22]);
-    assert_eq!(ep.poll_timeout(), Some(1000 * MS), "waiting for FC: N_Bs deadline");
+    assert_eq!(
+        ep.poll_timeout(),
+        Some(1000 * MS),
+        "waiting for FC: N_Bs deadline"
+    );
     ep.handle_frame(5 * MS, &rx(&[0x30, 2, 0]));
     let block: Vec<u8> = drain(&mut ep, 5 * MS).iter().map(|f| f.data[0]).collect();
     assert_eq!(block, [0x23, 0x24]);
     assert_eq!(ep.poll_timeout(), Some(1005 * MS));
     ep.handle_frame(6 * MS, &rx(&[0x30, 2, 0]));
-    assert_classic(&one(&mut ep, 6 * MS), TXID, &[0x25, 34, 35, 36, 37, 38, 39, 40]);
-    assert!(matches!(events(&mut ep)[..], [IsoTpEvent::TransmitComplete { .. }]));
+    assert_classic(
+        &one(&mut ep, 6 * MS),
+        TXID,
+        &[0x25, 34, 35, 36, 37, 38, 39, 40],
+    );
+    assert!(matches!(
+        events(&mut ep)[..],
+        [IsoTpEvent::TransmitComplete { .. }]
+    ));
 }
 
 #[test]
 fn stmin_in_milliseconds_is_never_undercut_and_poll_timeout_names_the_instant() {
     let mut ep = after_first_frame(6 + 7 * 3, |_| {});
     ep.handle_frame(MS, &rx(&[0x30, 0, 5]));
-    assert_eq!(one(&mut ep, MS).data[0], 0x21, "first CF right after the FC");
+    assert_eq!(
+        one(&mut ep, MS).data[0],
+        0x21,
+        "first CF right after the FC"
+    );
     assert_eq!(ep.poll_timeout(), Some(6 * MS));
     assert!(ep.poll_transmit(6 * MS - 1).is_none());
     assert_eq!(one(&mut ep, 6 * MS).data[0], 0x22);
@@ -125,7 +143,10 @@ fn continue_to_send_resets_the_wait_frame_count() {
     ep.handle_frame(0, &rx(&[0x31, 0, 0]));
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
     assert_eq!(drain(&mut ep, 0).len(), 2);
-    assert!(matches!(events(&mut ep)[..], [IsoTpEvent::TransmitComplete { .. }]));
+    assert!(matches!(
+        events(&mut ep)[..],
+        [IsoTpEvent::TransmitComplete { .. }]
+    ));
 }
 
 #[test]
@@ -147,7 +168,10 @@ fn n_bs_timeout_after_first_frame_fires_exactly_at_the_deadline() {
     ep.handle_timeout(50 * MS);
     let evs = events(&mut ep);
     assert!(matches!(evs[..], [IsoTpEvent::TransmitFailed { id, .. }] if id.0 == 1));
-    assert_eq!(evs[0].error_code().unwrap().as_str(), "ERR_ISOTP_N_BS_TIMEOUT");
+    assert_eq!(
+        evs[0].error_code().unwrap().as_str(),
+        "ERR_ISOTP_N_BS_TIMEOUT"
+    );
     assert_eq!(ep.poll_timeout(), None);
     // A late flow control is now unexpected.
     ep.handle_frame(60 * MS, &rx(&[0x30, 0, 0]));
@@ -174,7 +198,10 @@ fn flow_control_while_idle_or_sending_cfs_is_unexpected_and_ignored() {
     one(&mut ep, 0);
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_UNEXPECTED_FC"]);
-    assert!(ep.poll_transmit(0).is_none(), "the second FC did not change STmin");
+    assert!(
+        ep.poll_transmit(0).is_none(),
+        "the second FC did not change STmin"
+    );
     one(&mut ep, 20 * MS);
 }
 
@@ -184,7 +211,14 @@ fn reserved_flow_status_and_short_flow_control_are_reported_and_ignored() {
     ep.handle_frame(0, &rx(&[0x33, 0, 0]));
     ep.handle_frame(0, &rx(&[0x3F, 0, 0]));
     ep.handle_frame(0, &rx(&[0x30, 0]));
-    assert_eq!(codes(&mut ep), ["ERR_ISOTP_INVALID_FC", "ERR_ISOTP_INVALID_FC", "ERR_ISOTP_INVALID_FRAME"]);
+    assert_eq!(
+        codes(&mut ep),
+        [
+            "ERR_ISOTP_INVALID_FC",
+            "ERR_ISOTP_INVALID_FC",
+            "ERR_ISOTP_INVALID_FRAME"
+        ]
+    );
     assert!(ep.poll_transmit(0).is_none());
     ep.handle_frame(0, &rx(&[0x30, 0, 0, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC]));
     assert_eq!(drain(&mut ep, 0).len(), 2, "a padded FC is fine");

@@ -60,7 +60,13 @@ fn listen_mode_reports_too_long_payloads_without_answering() {
     let mut ep = listener();
     ep.handle_frame(0, &rx(&[0x1F, 0xFF, 0, 1, 2, 3, 4, 5]));
     ep.handle_frame(0, &rx(&[0x10, 0, 0, 0, 0x10, 0, 0, 1]));
-    assert_eq!(codes(&mut ep), ["ERR_ISOTP_INTERRUPTED_BY_NEW_FRAME", "ERR_ISOTP_FRAME_TOO_LONG"]);
+    assert_eq!(
+        codes(&mut ep),
+        [
+            "ERR_ISOTP_INTERRUPTED_BY_NEW_FRAME",
+            "ERR_ISOTP_FRAME_TOO_LONG"
+        ]
+    );
     assert!(drain(&mut ep, 0).is_empty());
 }
 
@@ -89,7 +95,10 @@ fn stop_sending_fails_the_active_and_queued_transfers() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(ids, [(a, "ERR_ISOTP_SEND_STOPPED"), (b, "ERR_ISOTP_SEND_STOPPED")]);
+    assert_eq!(
+        ids,
+        [(a, "ERR_ISOTP_SEND_STOPPED"), (b, "ERR_ISOTP_SEND_STOPPED")]
+    );
     assert!(!ep.transmitting());
     assert_eq!(ep.poll_timeout(), None);
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
@@ -118,7 +127,10 @@ fn set_address_aborts_the_active_transfer_and_moves_queued_ones() {
     ep.set_address(ext);
     assert_eq!(ep.address(), &ext);
     let evs = events(&mut ep);
-    assert!(matches!(&evs[..], [IsoTpEvent::TransmitFailed { id, .. }] if *id == a), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [IsoTpEvent::TransmitFailed { id, .. }] if *id == a),
+        "{evs:?}"
+    );
     // 7 bytes no longer fit a single frame with the address byte: an FF now.
     assert_eq!(one(&mut ep, 0).data(), [0x01, 0x10, 7, 0, 1, 2, 3, 4]);
     ep.handle_frame(0, &Frame::classic(0x200, false, &[0x02, 0x30, 0, 0]));

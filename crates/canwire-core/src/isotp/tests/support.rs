@@ -1,7 +1,9 @@
 //! Shared helpers for the ISO-TP tests.
 
 use crate::frame::{Frame, FrameFlags};
-use crate::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpEvent, IsoTpParams, TargetAddressType};
+use crate::isotp::{
+    AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpEvent, IsoTpParams, TargetAddressType,
+};
 
 /// One millisecond in nanoseconds.
 pub const MS: u64 = 1_000_000;
@@ -45,7 +47,11 @@ pub fn drain(ep: &mut IsoTpEndpoint, now: u64) -> Vec<Frame> {
 /// The one frame due at `now`; panics if there is not exactly one.
 pub fn one(ep: &mut IsoTpEndpoint, now: u64) -> Frame {
     let frames = drain(ep, now);
-    assert_eq!(frames.len(), 1, "expected one frame at {now}, got {frames:?}");
+    assert_eq!(
+        frames.len(),
+        1,
+        "expected one frame at {now}, got {frames:?}"
+    );
     frames[0]
 }
 
@@ -56,7 +62,10 @@ pub fn events(ep: &mut IsoTpEndpoint) -> Vec<IsoTpEvent> {
 
 /// The error codes of every pending event (`""` for non-error events).
 pub fn codes(ep: &mut IsoTpEndpoint) -> Vec<&'static str> {
-    events(ep).iter().map(|e| e.error_code().map_or("", |c| c.as_str())).collect()
+    events(ep)
+        .iter()
+        .map(|e| e.error_code().map_or("", |c| c.as_str()))
+        .collect()
 }
 
 /// The payloads of every pending `Received` event; panics on other events.
@@ -105,7 +114,10 @@ pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
 /// The received event with its target type; panics otherwise.
 pub fn received_with_target(event: &IsoTpEvent) -> (&[u8], TargetAddressType) {
     match event {
-        IsoTpEvent::Received { payload, target_address_type } => (payload, *target_address_type),
+        IsoTpEvent::Received {
+            payload,
+            target_address_type,
+        } => (payload, *target_address_type),
         other => panic!("expected a received payload, got {other:?}"),
     }
 }
