@@ -242,6 +242,8 @@ impl IsoTpAddress {
         self.rx.as_ref()
     }
     /// Which target an incoming frame was sent to, if it is for this endpoint.
+    /// Modes whose physical and functional ids are the same (Normal, Extended,
+    /// Mixed 11-bit) report [`TargetAddressType::Physical`].
     pub fn is_for_me(&self, frame: &Frame) -> Option<TargetAddressType> {
         self.rx.as_ref()?.matches(frame)
     }

@@ -72,8 +72,12 @@ impl IsoTpEndpoint {
         (&mut self.tx, cx)
     }
 
-    /// Queues `payload` for sending to `target` (or `default_target_address_type`).
-    /// Functional addressing allows single frames only.
+    /// Queues `payload` for sending to `target` (or `default_target_address_type`);
+    /// its first frame comes out of the next `poll_transmit`. Functional
+    /// addressing allows single frames only. Errors (`ERR_INVALID_ARGUMENT`):
+    /// an empty payload, more than `u32::MAX` bytes, a functional payload that
+    /// does not fit a single frame, an address without a transmit side.
+    /// `now` is taken for symmetry with the other inputs; queuing does not use it.
     pub fn send(
         &mut self,
         now: u64,

@@ -4,6 +4,50 @@
 //! [`IsoTpEndpoint`] takes `(now, frame)` and hands back frames, events and
 //! its next deadline; time is caller-supplied nanoseconds on a monotonic clock.
 //!
+//! - [`params`]: [`IsoTpParams`] (python-can-isotp's parameters, times in ns) and STmin decoding
+//! - [`address`]: the seven addressing modes, asymmetric and one-way addresses
+//! - [`pci`]: SF/FF/CF/FC byte layouts, decoding and header encoding
+//! - [`link`]: padding, minimum length, FD length rounding, id and flags of sent frames
+//! - [`rate_limiter`]: the sliding-window limit on transmitted data bits
+//! - [`transmitter`] / `receiver`: the two halves of the protocol
+//! - [`machine`]: [`IsoTpEndpoint`], the full-duplex endpoint a driver runs
+//! - [`event`]: [`IsoTpEvent`], [`TransferId`] and the error codes below
+//!
+//! # Example
+//!
+//! Two endpoints back to back on a virtual clock:
+//!
+//! ```
+//! use canwire_core::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpEvent, IsoTpParams};
+//!
+//! let tester = IsoTpAddress::new(AddressConfig::normal(false, 0x7E0, 0x7E8))?;
+//! let ecu = IsoTpAddress::new(AddressConfig::normal(false, 0x7E8, 0x7E0))?;
+//! let mut a = IsoTpEndpoint::new(tester, IsoTpParams::default())?;
+//! let mut b = IsoTpEndpoint::new(ecu, IsoTpParams { stmin: 1, ..IsoTpParams::default() })?;
+//! let id = a.send(0, vec![0x22; 100], None)?;
+//! let mut now = 0;
+//! loop {
+//!     while let Some(frame) = a.poll_transmit(now) {
+//!         b.handle_frame(now, &frame);
+//!     }
+//!     while let Some(frame) = b.poll_transmit(now) {
+//!         a.handle_frame(now, &frame);
+//!     }
+//!     if let Some(IsoTpEvent::Received { payload, .. }) = b.poll_event() {
+//!         assert_eq!(payload, vec![0x22; 100]);
+//!         break;
+//!     }
+//!     // A driver sleeps until the next deadline (here: STmin), then fires timers.
+//!     let next = a.poll_timeout().into_iter().chain(b.poll_timeout()).min().unwrap();
+//!     now = now.max(next);
+//!     a.handle_timeout(now);
+//!     b.handle_timeout(now);
+//! }
+//! assert_eq!(now, 13_000_000, "FF, then 14 CFs 1 ms apart");
+//! assert_eq!(a.poll_event(), Some(IsoTpEvent::TransmitComplete { id }));
+//! # Ok::<(), canwire_core::CanwireError>(())
+//! ```
+//!
 //! # Error codes
 //!
 //! | code | side | when | effect |

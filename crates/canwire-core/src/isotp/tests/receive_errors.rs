@@ -131,6 +131,18 @@ fn rx_dl_cannot_grow_mid_transfer() {
     let mut ep = receiving_30();
     ep.handle_frame(0, &rx_fd(&cat(&[&[0x21], &payload(11)])));
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_CHANGING_RX_DL"]);
+    // Not even for the last frame.
+    let mut ep = receiving_30();
+    ep.handle_frame(0, &rx(&[0x21, 6, 7, 8, 9, 10, 11, 12]));
+    ep.handle_frame(0, &rx(&[0x22, 13, 14, 15, 16, 17, 18, 19]));
+    ep.handle_frame(0, &rx(&[0x23, 20, 21, 22, 23, 24, 25, 26]));
+    ep.handle_frame(
+        0,
+        &rx_fd(&[
+            0x24, 27, 28, 29, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+        ]),
+    );
+    assert_eq!(codes(&mut ep), ["ERR_ISOTP_CHANGING_RX_DL"]);
     // And an FD transfer with RX_DL 16 cannot continue with 12-byte frames.
     let mut ep = endpoint(params(|p| p.blocksize = 0));
     ep.handle_frame(0, &rx_fd(&cat(&[&[0x10, 60], &payload(14)])));
