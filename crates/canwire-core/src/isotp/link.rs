@@ -36,6 +36,7 @@ pub fn goes_out_long(params: &IsoTpParams, raw_len: usize) -> bool {
 }
 
 /// Builds the CAN frame carrying `body` (PCI and data, without the address byte).
+/// `timestamp_ns` and `channel` stay 0: the driver fills them in.
 pub fn build_frame(
     params: &IsoTpParams,
     link: &LinkAddress,

@@ -266,3 +266,75 @@ fn fd_first_frame_below_ff_dl_min_is_ignored() {
     assert_eq!(codes(&mut ep), Vec::<&str>::new());
     assert!(ep.receiving());
 }
+
+#[test]
+fn fd_with_an_address_byte_shifts_every_limit_by_one() {
+    use crate::frame::Frame;
+    use crate::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint};
+    let address =
+        IsoTpAddress::new(AddressConfig::extended(false, 0x700, 0x701, 0xEE, 0x11)).unwrap();
+    let mut ep = IsoTpEndpoint::new(address, fd(64)).unwrap();
+    ep.send(0, payload(6), None).unwrap();
+    assert_fd(
+        &one(&mut ep, 0),
+        0x700,
+        false,
+        false,
+        &cat(&[&[0xEE, 0x06], &payload(6)]),
+    );
+    ep.send(0, payload(7), None).unwrap();
+    assert_fd(
+        &one(&mut ep, 0),
+        0x700,
+        false,
+        false,
+        &cat(&[&[0xEE, 0x00, 7], &payload(7), &[0xCC, 0xCC]]),
+    );
+    ep.send(0, payload(61), None).unwrap();
+    assert_fd(
+        &one(&mut ep, 0),
+        0x700,
+        false,
+        false,
+        &cat(&[&[0xEE, 0x00, 61], &payload(61)]),
+    );
+    ep.send(0, payload(62), None).unwrap();
+    assert_fd(
+        &one(&mut ep, 0),
+        0x700,
+        false,
+        false,
+        &cat(&[&[0xEE, 0x10, 62], &payload(61)]),
+    );
+    ep.handle_frame(0, &Frame::classic(0x701, false, &[0x11, 0x30, 0, 0]));
+    assert_fd(&one(&mut ep, 0), 0x700, false, false, &[0xEE, 0x21, 61]);
+    events(&mut ep);
+    // Receiving: SF escape and FF_DL minimum (RX_DL 64 - 2) with the address byte.
+    ep.handle_frame(
+        0,
+        &Frame::fd(0x701, false, &cat(&[&[0x11, 0x00, 9], &payload(9)]), false),
+    );
+    assert_eq!(received(&mut ep), vec![payload(9)]);
+    ep.handle_frame(
+        0,
+        &Frame::fd(
+            0x701,
+            false,
+            &cat(&[&[0x11, 0x10, 61], &payload(61)]),
+            false,
+        ),
+    );
+    assert_eq!(codes(&mut ep), ["ERR_ISOTP_INVALID_FRAME"]);
+    ep.handle_frame(
+        0,
+        &Frame::fd(
+            0x701,
+            false,
+            &cat(&[&[0x11, 0x10, 62], &payload(61)]),
+            false,
+        ),
+    );
+    assert_fd(&one(&mut ep, 0), 0x700, false, false, &[0xEE, 0x30, 8, 0]);
+    ep.handle_frame(0, &Frame::fd(0x701, false, &[0x11, 0x21, 61], false));
+    assert_eq!(received(&mut ep), vec![payload(62)]);
+}

@@ -166,3 +166,25 @@ fn sending_and_receiving_at_once() {
     assert_eq!(evs[0], IsoTpEvent::TransmitComplete { id });
     assert_eq!(received_with_target(&evs[1]).0, [9; 9]);
 }
+
+#[test]
+fn poll_timeout_is_the_earliest_of_both_halves() {
+    let mut ep = endpoint(params(|p| {
+        p.rx_flowcontrol_timeout_ns = 300 * MS;
+        p.rx_consecutive_frame_timeout_ns = 100 * MS;
+    }));
+    assert_eq!(ep.poll_timeout(), None);
+    ep.send(0, payload(20), None).unwrap();
+    assert_eq!(ep.poll_timeout(), Some(0), "the first frame is due now");
+    one(&mut ep, 0);
+    assert_eq!(ep.poll_timeout(), Some(300 * MS));
+    ep.handle_frame(10 * MS, &rx(&[0x10, 20, 0, 1, 2, 3, 4, 5]));
+    one(&mut ep, 10 * MS);
+    assert_eq!(ep.poll_timeout(), Some(110 * MS));
+    ep.handle_timeout(110 * MS);
+    assert_eq!(codes(&mut ep), ["ERR_ISOTP_N_CR_TIMEOUT"]);
+    assert_eq!(ep.poll_timeout(), Some(300 * MS));
+    ep.handle_timeout(300 * MS);
+    assert_eq!(codes(&mut ep), ["ERR_ISOTP_N_BS_TIMEOUT"]);
+    assert_eq!(ep.poll_timeout(), None);
+}
