@@ -36,6 +36,11 @@ impl RateLimiter {
         }
     }
 
+    /// True if the limiter restricts anything.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Bits sent within the window ending at `now`.
     pub fn bits_in_window(&mut self, now: u64) -> u64 {
         self.expire(now);

@@ -209,11 +209,18 @@ impl Transmitter {
             return (!self.queue.is_empty() && link.is_some()).then_some(0);
         };
         let link = link?;
-        let frame_bits = || active.next_frame(params, link).0.len as u64 * 8;
+        // Building the frame only to learn its length is skipped when nothing limits the rate.
+        let limited_until = || {
+            if limiter.is_enabled() {
+                limiter.ready_at(active.next_frame(params, link).0.len as u64 * 8)
+            } else {
+                0
+            }
+        };
         match active.state {
             TxState::WaitFc { deadline } => Some(deadline),
-            TxState::First => Some(limiter.ready_at(frame_bits())),
-            TxState::Consecutive => Some(active.cf_due().max(limiter.ready_at(frame_bits()))),
+            TxState::First => Some(limited_until()),
+            TxState::Consecutive => Some(active.cf_due().max(limited_until())),
         }
     }
 
