@@ -3,6 +3,7 @@
 //! - [`frame`]: the [`Frame`] model and its validation (python-can's `check=True` rules)
 //! - [`dlc`]: DLC code and length tables for classic CAN and CAN FD
 //! - [`filter`]: acceptance filters with python-can semantics, plus inverted filters
+//! - [`isotp`]: the ISO-TP (ISO 15765-2) transport protocol as a sans-IO state machine
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
@@ -12,6 +13,7 @@ pub mod dlc;
 pub mod error;
 pub mod filter;
 pub mod frame;
+pub mod isotp;
 pub mod record;
 
 pub use error::{CanwireError, ErrorCode};
