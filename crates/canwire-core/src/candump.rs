@@ -71,8 +71,12 @@ pub fn parse_frame(text: &str) -> Result<Frame> {
             return Err(syntax(text, "FD flags allow BRS (1), ESI (2), FDF (4)"));
         }
         frame.flags.set(FrameFlags::FD, true);
-        frame.flags.set(FrameFlags::BRS, fd_flags & FD_FLAG_BRS != 0);
-        frame.flags.set(FrameFlags::ESI, fd_flags & FD_FLAG_ESI != 0);
+        frame
+            .flags
+            .set(FrameFlags::BRS, fd_flags & FD_FLAG_BRS != 0);
+        frame
+            .flags
+            .set(FrameFlags::ESI, fd_flags & FD_FLAG_ESI != 0);
         let (len, tail) = parse_data(text, data, &mut frame.data, 64)?;
         if !tail.is_empty() {
             return Err(syntax(text, "unexpected text after the data"));
@@ -173,7 +177,10 @@ pub fn format_frame(frame: &Frame) -> String {
         }
         out.push('#');
         out.push(HEX[flags as usize] as char);
-        frame.data().iter().for_each(|b| push_hex_byte(&mut out, *b));
+        frame
+            .data()
+            .iter()
+            .for_each(|b| push_hex_byte(&mut out, *b));
         return out;
     }
     if frame.is_remote() {
@@ -188,7 +195,10 @@ pub fn format_frame(frame: &Frame) -> String {
         }
         return out;
     }
-    frame.data().iter().for_each(|b| push_hex_byte(&mut out, *b));
+    frame
+        .data()
+        .iter()
+        .for_each(|b| push_hex_byte(&mut out, *b));
     if frame.len == 8 && frame.dlc > 8 {
         out.push('_');
         out.push(HEX[frame.dlc as usize & 0xF] as char);
@@ -274,7 +284,10 @@ mod tests {
     #[test]
     fn standard_extended_remote_fd_error() {
         let f = round_trip("123#DEADBEEF");
-        assert_eq!((f.id, f.is_extended(), f.data()), (0x123, false, &[0xDE, 0xAD, 0xBE, 0xEF][..]));
+        assert_eq!(
+            (f.id, f.is_extended(), f.data()),
+            (0x123, false, &[0xDE, 0xAD, 0xBE, 0xEF][..])
+        );
         let f = round_trip("1F334455#11");
         assert_eq!((f.id, f.is_extended(), f.len), (0x1F33_4455, true, 1));
         let f = round_trip("123#R");

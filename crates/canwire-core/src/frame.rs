@@ -194,7 +194,10 @@ impl Frame {
             };
             return Err(CanwireError::new(
                 ErrorCode::IdOutOfRange,
-                format!("id {:#x} does not fit {kind} identifier: allowed 0..={id_max:#x}", self.id),
+                format!(
+                    "id {:#x} does not fit {kind} identifier: allowed 0..={id_max:#x}",
+                    self.id
+                ),
             ));
         }
         if self.is_remote() && (self.is_error() || self.is_fd()) {
@@ -289,9 +292,15 @@ mod tests {
     #[test]
     fn id_ranges_by_format() {
         assert_eq!(code(Frame::classic(0x7FF, false, &[])), None);
-        assert_eq!(code(Frame::classic(0x800, false, &[])), Some(ErrorCode::IdOutOfRange));
+        assert_eq!(
+            code(Frame::classic(0x800, false, &[])),
+            Some(ErrorCode::IdOutOfRange)
+        );
         assert_eq!(code(Frame::classic(0x1FFF_FFFF, true, &[])), None);
-        assert_eq!(code(Frame::classic(0x2000_0000, true, &[])), Some(ErrorCode::IdOutOfRange));
+        assert_eq!(
+            code(Frame::classic(0x2000_0000, true, &[])),
+            Some(ErrorCode::IdOutOfRange)
+        );
     }
 
     #[test]
@@ -317,9 +326,15 @@ mod tests {
 
     #[test]
     fn lengths_by_protocol() {
-        assert_eq!(code(Frame::classic(1, false, &[0; 9])), Some(ErrorCode::DataTooLong));
+        assert_eq!(
+            code(Frame::classic(1, false, &[0; 9])),
+            Some(ErrorCode::DataTooLong)
+        );
         assert_eq!(code(Frame::fd(1, false, &[0; 64], true)), None);
-        assert_eq!(code(Frame::fd(1, false, &[0; 9], false)), Some(ErrorCode::InvalidFdLength));
+        assert_eq!(
+            code(Frame::fd(1, false, &[0; 9], false)),
+            Some(ErrorCode::InvalidFdLength)
+        );
         let mut f = Frame::fd(1, false, &[0; 64], false);
         f.len = 65;
         assert_eq!(code(f), Some(ErrorCode::DataTooLong));

@@ -4,9 +4,11 @@
 //! - [`dlc`]: DLC code and length tables for classic CAN and CAN FD
 //! - [`filter`]: acceptance filters with python-can semantics, plus inverted filters
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
+//! - [`blf`]: Vector BLF log files: streaming reader and writer
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
 
+pub mod blf;
 pub mod candump;
 pub mod dlc;
 pub mod error;

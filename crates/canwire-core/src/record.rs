@@ -94,9 +94,9 @@ pub fn decode_batch(batch: &[u8]) -> Result<Vec<Frame>> {
         .enumerate()
         .map(|(index, chunk)| {
             let frame = decode(chunk);
-            frame.validate().map_err(|e| {
-                CanwireError::new(e.code, format!("record {index}: {}", e.message))
-            })?;
+            frame
+                .validate()
+                .map_err(|e| CanwireError::new(e.code, format!("record {index}: {}", e.message)))?;
             Ok(frame)
         })
         .collect()
@@ -141,7 +141,10 @@ mod tests {
     fn bad_record_is_named_by_index() {
         let mut buf = Vec::new();
         encode_batch(
-            &[Frame::classic(1, false, &[]), Frame::classic(0x800, false, &[])],
+            &[
+                Frame::classic(1, false, &[]),
+                Frame::classic(0x800, false, &[]),
+            ],
             &mut buf,
         );
         let err = decode_batch(&buf).unwrap_err();
