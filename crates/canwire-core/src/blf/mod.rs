@@ -13,6 +13,7 @@
 //! units). The writer stores 1 ns object timestamps, so nanoseconds survive a
 //! round trip.
 
+mod append;
 mod bytes;
 pub mod can_objects;
 pub mod container;
@@ -22,11 +23,13 @@ pub mod item;
 pub mod object;
 pub mod reader;
 mod stream;
+pub mod writer;
 
 pub use container::{DEFAULT_MAX_CONTAINER_SIZE, EncodedContainer, encode_container};
 pub use header::{FileHeader, SystemTime};
 pub use item::{AppText, BlfItem, BlfReadStats, CanErrorDetails, GlobalMarker, Truncation};
 pub use reader::BlfReader;
+pub use writer::{BlfWriter, BlfWriterOptions, DEFAULT_COMPRESSION_LEVEL};
 
 #[cfg(test)]
 mod tests;

@@ -117,6 +117,11 @@ impl<R: Read> BlfReader<R> {
         self.start_ns
     }
 
+    /// Bytes consumed from the source so far.
+    pub(crate) fn stream_pos(&self) -> u64 {
+        self.stream.pos
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> &BlfReadStats {
         &self.stats

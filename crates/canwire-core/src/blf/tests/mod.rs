@@ -2,6 +2,7 @@
 //! and random bytes.
 
 mod fixtures;
+mod roundtrip;
 
 use std::path::PathBuf;
 
