@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod roundtrip;
+mod truncation;
 
 use std::path::PathBuf;
 
