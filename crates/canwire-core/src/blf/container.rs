@@ -142,7 +142,8 @@ pub fn decode_payload(
 fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) -> Result<()> {
     let mut z = Decompress::new(true);
     let start = out.len();
-    out.reserve(limit);
+    // Reserve what a normal container needs; a larger claim grows only as data comes.
+    out.reserve(limit.min(2 * DEFAULT_MAX_CONTAINER_SIZE));
     loop {
         let consumed = z.total_in() as usize;
         let produced = out.len() - start;
@@ -177,7 +178,6 @@ mod tests {
         let raw: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         for level in 0..=9 {
             let c = encode_container(&raw, level).unwrap();
-            assert_eq!(c.bytes.len() % 4 == 0 || c.bytes.len() > 32, true);
             let size = u32_at(&c.bytes, 8) as usize;
             assert_eq!(c.bytes.len(), size + size % 4);
             let info = ContainerInfo::parse(&c.bytes[16..32]);

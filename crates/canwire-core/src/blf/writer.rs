@@ -22,10 +22,16 @@ use super::object::MAX_OBJECT_SIZE;
 use crate::error::{CanwireError, ErrorCode, Result};
 use crate::frame::Frame;
 
-/// The zlib level used unless told otherwise. Level 1 compresses typical CAN
-/// traffic nearly as well as 6 at several times the speed (see the
-/// `compression_levels` measurement in this module's tests).
-pub const DEFAULT_COMPRESSION_LEVEL: u32 = 1;
+/// The zlib level used unless told otherwise: 6, zlib's and python-can's default.
+///
+/// Measured on 300 000 frames of bus-like traffic (release build, zlib-rs, the
+/// `compression_levels` test): level 0 17.8 MB at 19 Mframes/s written, level 1
+/// 29% of that at 6.7 M/s, level 3 21% at 3.5 M/s, level 6 19% at 2.0 M/s,
+/// level 9 18.6% at 1.0 M/s. Level 6 writes files a third smaller than level 1,
+/// and 2 M frames/s is still a hundred times what a saturated 1 Mbit/s bus
+/// carries (about 8 500 frames/s), so the smaller files win for loggers that run
+/// for days.
+pub const DEFAULT_COMPRESSION_LEVEL: u32 = 6;
 
 const NS_PER_MS: u64 = 1_000_000;
 

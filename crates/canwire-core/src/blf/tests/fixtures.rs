@@ -25,7 +25,7 @@ fn frames(name: &str) -> Option<Vec<Frame>> {
     assert_eq!(stats.objects_read, 4, "{name}");
     assert_eq!(stats.containers, 2, "{name}");
     assert_eq!(reader.header().object_count, 2, "{name}");
-    assert_eq!(reader.header().start_time.is_zero(), true);
+    assert!(reader.header().start_time.is_zero());
     assert_eq!(reader.header().file_size, bytes.len() as u64);
     Some(out)
 }

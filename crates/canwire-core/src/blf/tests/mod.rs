@@ -2,6 +2,9 @@
 //! and random bytes.
 
 mod fixtures;
+mod fuzz;
+mod interop;
+mod levels;
 mod roundtrip;
 mod truncation;
 
