@@ -1,6 +1,7 @@
 //! Tests of the BLF reader and writer against each other, real files, cut files
 //! and random bytes.
 
+mod crafted;
 mod fixtures;
 mod fuzz;
 mod interop;
