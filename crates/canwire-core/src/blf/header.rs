@@ -3,7 +3,7 @@
 //!
 //! | off | type | field |
 //! |---|---|---|
-//! | 0 | char[4] | `"LOGG"` |
+//! | 0 | char\[4\] | `"LOGG"` |
 //! | 4 | u32 | header size (144 when written; readers skip what they do not know) |
 //! | 8 | u8 ×4 | application id, major, minor, build |
 //! | 12 | u8 ×4 | binlog major, minor, build, patch |

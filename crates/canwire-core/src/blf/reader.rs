@@ -320,7 +320,7 @@ impl<R: Read> BlfReader<R> {
         match span {
             Some(s) => ResumePoint {
                 file_offset: s.file_offset,
-                carry: (logical - s.logical_start) as usize,
+                carry: logical.saturating_sub(s.logical_start) as usize,
                 uncompressed: s.uncompressed_before,
                 objects: self.stats.objects_read,
             },

@@ -2,10 +2,12 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use super::roundtrip::{every_kind, write};
-use crate::blf::{BlfReader, BlfWriterOptions};
+use crate::blf::{BlfItem, BlfReader, BlfWriter, BlfWriterOptions};
+use crate::frame::Frame;
 
 /// Counts the bytes each thread holds, and the peak since the last reset.
 struct CountingAlloc;
@@ -95,6 +97,29 @@ fn read_to_end(input: &[u8]) {
     }
 }
 
+/// Appends a frame to `input` (if it opens) and reads the result back.
+fn append_and_read(input: &[u8]) {
+    let Ok(mut w) = BlfWriter::append(Cursor::new(input.to_vec()), BlfWriterOptions::default())
+    else {
+        return;
+    };
+    let mut f = Frame::classic(0x7DF, false, &[2, 1, 0]);
+    f.timestamp_ns = 1_800_000_000_000_000_000;
+    w.write_frame(&f).unwrap();
+    let (out, _) = w.finish().unwrap();
+    read_to_end(out.get_ref());
+    // What the file held before, plus the new frame, reads back without error.
+    let items: Vec<_> = BlfReader::new(out.get_ref().as_slice())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        matches!(items.last(), Some(BlfItem::Frame(g)) if *g == f),
+        "appended frame is last: {:?}",
+        items.last()
+    );
+}
+
 fn mutate(rng: &mut XorShift, base: &[u8]) -> Vec<u8> {
     let mut v = base.to_vec();
     let specials = [
@@ -175,6 +200,9 @@ fn random_inputs_never_panic_and_memory_stays_bounded() {
             }
         };
         let peak = peak_during(|| read_to_end(&input));
+        if i % 5 == 0 {
+            append_and_read(&input);
+        }
         worst = worst.max(peak);
         assert!(peak < MAX_PEAK, "input {i}: peak {peak} bytes");
     }
