@@ -40,6 +40,10 @@ pub enum ErrorCode {
     Os,
     /// A bug in canwire (for example a caught panic).
     Internal,
+    /// A log file whose bytes break its format; the message names the byte offset.
+    CorruptFile,
+    /// A log file that ends before a structure it needs; the message names the byte offset.
+    TruncatedFile,
 }
 
 impl ErrorCode {
@@ -63,6 +67,8 @@ impl ErrorCode {
             ErrorCode::UnknownInterface => "ERR_UNKNOWN_INTERFACE",
             ErrorCode::Os => "ERR_OS",
             ErrorCode::Internal => "ERR_INTERNAL",
+            ErrorCode::CorruptFile => "ERR_CORRUPT_FILE",
+            ErrorCode::TruncatedFile => "ERR_TRUNCATED_FILE",
         }
     }
 }

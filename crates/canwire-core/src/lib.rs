@@ -5,9 +5,11 @@
 //! - [`filter`]: acceptance filters with python-can semantics, plus inverted filters
 //! - [`isotp`]: the ISO-TP (ISO 15765-2) transport protocol as a sans-IO state machine
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
+//! - [`blf`]: Vector BLF log files: streaming reader and writer
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
 
+pub mod blf;
 pub mod candump;
 pub mod dlc;
 pub mod error;
