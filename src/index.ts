@@ -22,6 +22,7 @@ export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,
   type CanErrorCode,
+  INVALID_INPUT_CODES,
   InvalidArgumentError,
   BusClosedError,
   CanTimeoutError,

@@ -17,12 +17,19 @@ export const RECORD_SIZE = 88;
 
 /** Flag bits of a record. */
 export const Flag = {
+  /** 29-bit identifier. */
   EXTENDED: 1,
+  /** Remote transmission request. */
   REMOTE: 2,
+  /** Error frame. */
   ERROR: 4,
+  /** CAN FD frame. */
   FD: 8,
+  /** FD bit rate switch. */
   BRS: 16,
+  /** FD error state indicator. */
   ESI: 32,
+  /** Transmitted by this bus (`isRx` false). */
   TX: 64,
 } as const;
 
