@@ -26,6 +26,7 @@ struct QueueState {
     delivered: u64,
     overflow: u64,
     blocking_waiters: usize,
+    poked: bool,
 }
 
 /// A bounded FIFO of frames with a drop counter.
@@ -140,10 +141,29 @@ impl FrameQueue {
         state.blocking_waiters += 1;
         let (mut state, _) = self
             .readable_cv
-            .wait_timeout_while(state, timeout, |s| s.frames.is_empty() && !s.closed)
+            .wait_timeout_while(state, timeout, |s| {
+                s.frames.is_empty() && !s.closed && !s.poked
+            })
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.blocking_waiters -= 1;
+        state.poked = false;
         !state.frames.is_empty()
+    }
+
+    /// Wakes a thread in [`FrameQueue::wait_blocking`] without queuing a frame,
+    /// so a driver thread can react to a command. A poke with no waiter is kept
+    /// for the next wait.
+    pub fn poke(&self) {
+        let mut state = self.lock();
+        state.poked = true;
+        if state.blocking_waiters > 0 {
+            self.readable_cv.notify_all();
+        }
+    }
+
+    /// True if a poke is pending (for a driver that spins instead of waiting).
+    pub fn is_poked(&self) -> bool {
+        self.lock().poked
     }
 
     /// Counters of this queue.

@@ -7,6 +7,7 @@
 pub mod bus;
 pub mod clock;
 pub mod frame_queue;
+pub mod isotp;
 pub mod reader_set;
 pub mod stats;
 pub mod transport;

@@ -1,0 +1,225 @@
+//! What the ISO-TP thread hands to its users: received payloads (bounded,
+//! overflow counted), the results of tracked transfers, and protocol errors
+//! (the most recent ones kept, every one counted by code).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use canwire_core::isotp::{IsoTpError, IsoTpErrorCode, TargetAddressType, TransferId};
+use tokio::sync::Notify;
+
+/// How many recent protocol errors are kept for `take_errors`.
+pub const KEPT_ERRORS: usize = 256;
+
+/// One reassembled payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPayload {
+    /// The payload bytes.
+    pub data: Vec<u8>,
+    /// Physical or functional.
+    pub target_address_type: TargetAddressType,
+}
+
+/// Where a tracked transfer stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// Still being sent.
+    Pending,
+    /// Every frame was handed to the bus.
+    Complete,
+    /// Ended early.
+    Failed(IsoTpError),
+}
+
+/// Counters of an ISO-TP stack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IsoTpStats {
+    /// Payloads received.
+    pub rx_payloads: u64,
+    /// Payloads dropped because the receive queue was full.
+    pub rx_overflow: u64,
+    /// Transfers completed.
+    pub tx_complete: u64,
+    /// Transfers failed.
+    pub tx_failed: u64,
+    /// CAN frames the bus refused to send.
+    pub tx_frame_errors: u64,
+    /// Protocol errors by code.
+    pub errors: Vec<(IsoTpErrorCode, u64)>,
+}
+
+#[derive(Default)]
+struct InboxState {
+    payloads: VecDeque<ReceivedPayload>,
+    errors: VecDeque<IsoTpError>,
+    transfers: HashMap<u64, TransferStatus>,
+    stats: IsoTpStats,
+    error_counts: HashMap<IsoTpErrorCode, u64>,
+    closed: bool,
+}
+
+/// The thread-to-user mailbox.
+pub struct Inbox {
+    state: Mutex<InboxState>,
+    capacity: usize,
+    changed: Notify,
+    changed_cv: Condvar,
+}
+
+impl Inbox {
+    /// A mailbox holding at most `capacity` unread payloads.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            capacity: capacity.max(1),
+            changed: Notify::new(),
+            changed_cv: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wake(&self) {
+        self.changed.notify_waiters();
+        self.changed_cv.notify_all();
+    }
+
+    /// Queues a received payload (or counts it as overflow).
+    pub fn push_payload(&self, payload: ReceivedPayload) {
+        let mut state = self.lock();
+        if state.payloads.len() < self.capacity {
+            state.payloads.push_back(payload);
+            state.stats.rx_payloads += 1;
+        } else {
+            state.stats.rx_overflow += 1;
+        }
+        drop(state);
+        self.wake();
+    }
+
+    /// Records a protocol error.
+    pub fn push_error(&self, error: IsoTpError) {
+        let mut state = self.lock();
+        *state.error_counts.entry(error.code).or_default() += 1;
+        if state.errors.len() == KEPT_ERRORS {
+            state.errors.pop_front();
+        }
+        state.errors.push_back(error);
+    }
+
+    /// Counts a frame the bus refused.
+    pub fn count_frame_error(&self) {
+        self.lock().stats.tx_frame_errors += 1;
+    }
+
+    /// Starts tracking a transfer.
+    pub fn track(&self, id: TransferId) {
+        self.lock().transfers.insert(id.0, TransferStatus::Pending);
+    }
+
+    /// Stops tracking a transfer.
+    pub fn forget(&self, id: TransferId) {
+        self.lock().transfers.remove(&id.0);
+    }
+
+    /// Records the end of a transfer (kept only if it is tracked).
+    pub fn finish_transfer(&self, id: TransferId, status: TransferStatus) {
+        let mut state = self.lock();
+        match &status {
+            TransferStatus::Complete => state.stats.tx_complete += 1,
+            TransferStatus::Failed(_) => state.stats.tx_failed += 1,
+            TransferStatus::Pending => {}
+        }
+        if let Some(slot) = state.transfers.get_mut(&id.0) {
+            *slot = status;
+        }
+        drop(state);
+        self.wake();
+    }
+
+    /// The status of a tracked transfer; a finished one is forgotten once read.
+    pub fn take_status(&self, id: TransferId) -> Option<TransferStatus> {
+        let mut state = self.lock();
+        match state.transfers.get(&id.0)? {
+            TransferStatus::Pending => Some(TransferStatus::Pending),
+            _ => state.transfers.remove(&id.0),
+        }
+    }
+
+    /// Takes the oldest unread payload.
+    pub fn pop_payload(&self) -> Option<ReceivedPayload> {
+        self.lock().payloads.pop_front()
+    }
+
+    /// Number of unread payloads.
+    pub fn payloads_waiting(&self) -> usize {
+        self.lock().payloads.len()
+    }
+
+    /// Takes the kept protocol errors, oldest first.
+    pub fn take_errors(&self) -> Vec<IsoTpError> {
+        self.lock().errors.drain(..).collect()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> IsoTpStats {
+        let state = self.lock();
+        let mut stats = state.stats.clone();
+        stats.errors = IsoTpErrorCode::ALL
+            .iter()
+            .filter_map(|code| state.error_counts.get(code).map(|n| (*code, *n)))
+            .collect();
+        stats
+    }
+
+    /// Marks the inbox closed and wakes every waiter.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.wake();
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Waits until `ready` holds for the state, or the inbox is closed.
+    async fn changed_until(&self, ready: impl Fn(&InboxState) -> bool) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let state = self.lock();
+                if state.closed || ready(&state) {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Waits until a payload is waiting or the inbox is closed.
+    pub async fn readable(&self) {
+        self.changed_until(|s| !s.payloads.is_empty()).await;
+    }
+
+    /// Waits until a tracked transfer is no longer pending (or the inbox closes).
+    pub async fn transfer_done(&self, id: TransferId) {
+        self.changed_until(|s| !matches!(s.transfers.get(&id.0), Some(TransferStatus::Pending)))
+            .await;
+    }
+
+    /// Blocks until a payload is waiting, the inbox closes, or `timeout` passes.
+    pub fn wait_payload_blocking(&self, timeout: Duration) -> bool {
+        let state = self.lock();
+        let (state, _) = self
+            .changed_cv
+            .wait_timeout_while(state, timeout, |s| s.payloads.is_empty() && !s.closed)
+            .unwrap_or_else(|p| p.into_inner());
+        !state.payloads.is_empty()
+    }
+}
