@@ -269,6 +269,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.close();
   }
 
+  /** @internal The native bus, for stacks built on top of it (ISO-TP). */
+  static nativeOf(bus: Bus): NativeBus {
+    return bus.#native;
+  }
+
   /** Names of the virtual channels with an open bus in this process. */
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());

@@ -20,9 +20,33 @@ export const INVALID_INPUT_CODES = [
   "ERR_INVALID_FRAME_SYNTAX",
 ] as const;
 
+/** ISO-TP protocol error codes (see the ISO-TP docs for when each occurs). */
+export const ISOTP_ERROR_CODES = [
+  "ERR_ISOTP_N_BS_TIMEOUT",
+  "ERR_ISOTP_N_CR_TIMEOUT",
+  "ERR_ISOTP_UNEXPECTED_CF",
+  "ERR_ISOTP_UNEXPECTED_FC",
+  "ERR_ISOTP_WRONG_SEQUENCE",
+  "ERR_ISOTP_OVERFLOW_FC",
+  "ERR_ISOTP_WAIT_FRAME_LIMIT",
+  "ERR_ISOTP_UNSUPPORTED_WAIT_FRAME",
+  "ERR_ISOTP_FRAME_TOO_LONG",
+  "ERR_ISOTP_INTERRUPTED_BY_NEW_FRAME",
+  "ERR_ISOTP_INVALID_FC",
+  "ERR_ISOTP_INVALID_FRAME",
+  "ERR_ISOTP_MISSING_ESCAPE_SEQUENCE",
+  "ERR_ISOTP_INVALID_RX_DL",
+  "ERR_ISOTP_CHANGING_RX_DL",
+  "ERR_ISOTP_SEND_STOPPED",
+] as const;
+
+/** An ISO-TP protocol error code. */
+export type IsoTpErrorCode = (typeof ISOTP_ERROR_CODES)[number];
+
 /** Every stable error code. */
 export type CanErrorCode =
   | (typeof INVALID_INPUT_CODES)[number]
+  | IsoTpErrorCode
   | "ERR_CLOSED"
   | "ERR_TIMEOUT"
   | "ERR_UNSUPPORTED"
@@ -84,6 +108,13 @@ export class CanOsError extends CanError {
   }
 }
 
+/** An ISO-TP transfer failed or the protocol saw a problem; `code` says which. */
+export class IsoTpError extends CanError {
+  constructor(code: IsoTpErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
 /** A bug in canwire, such as a caught native panic (`ERR_INTERNAL`). */
 export class InternalError extends CanError {
   constructor(message: string, options?: ErrorOptions) {
@@ -92,10 +123,12 @@ export class InternalError extends CanError {
 }
 
 const invalidInput = new Set<string>(INVALID_INPUT_CODES);
+const isoTpCodes = new Set<string>(ISOTP_ERROR_CODES);
 
 /** Builds the right subclass for a code. */
 export function canError(code: CanErrorCode, message: string, options?: ErrorOptions): CanError {
   if (invalidInput.has(code)) return new InvalidArgumentError(code, message, options);
+  if (isoTpCodes.has(code)) return new IsoTpError(code as IsoTpErrorCode, message, options);
   switch (code) {
     case "ERR_CLOSED":
       return new BusClosedError(message, options);

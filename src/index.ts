@@ -18,6 +18,8 @@ export { Message, type MessageInit } from "./message.js";
 export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
 export { type CanFilter, filtersMatch } from "./filters.js";
 export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
+export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions, type IsoTpProtocolError, type IsoTpStats } from "./isotp.js";
+export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams } from "./isotp-config.js";
 export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,
@@ -29,4 +31,7 @@ export {
   UnsupportedError,
   CanOsError,
   InternalError,
+  IsoTpError,
+  type IsoTpErrorCode,
+  ISOTP_ERROR_CODES,
 } from "./errors.js";

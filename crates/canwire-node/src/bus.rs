@@ -105,6 +105,13 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
     }
 }
 
+impl NativeBus {
+    /// The shared bus, for stacks built on it.
+    pub fn shared(&self) -> Arc<Bus> {
+        self.bus.clone()
+    }
+}
+
 #[napi]
 impl NativeBus {
     /// Opens a bus.

@@ -12,6 +12,7 @@
 pub mod bus;
 pub mod error;
 pub mod frames;
+pub mod isotp;
 pub mod reader;
 
 pub use bus::NativeBus;

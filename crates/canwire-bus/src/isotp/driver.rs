@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::isotp::{
-    IsoTpAddress, IsoTpEndpoint, IsoTpError, IsoTpEvent, IsoTpParams,
-    TargetAddressType, TransferId,
+    IsoTpAddress, IsoTpEndpoint, IsoTpError, IsoTpEvent, IsoTpParams, TargetAddressType, TransferId,
 };
 use canwire_core::{CanwireError, Frame};
 

@@ -31,7 +31,12 @@ impl MonotonicClock {
 
 /// Waits until `deadline` (None: indefinitely, bounded by `idle`), returning
 /// early when `queue` has frames, is closed, or is poked.
-pub fn wait_until(clock: &MonotonicClock, deadline: Option<u64>, queue: &FrameQueue, idle: Duration) {
+pub fn wait_until(
+    clock: &MonotonicClock,
+    deadline: Option<u64>,
+    queue: &FrameQueue,
+    idle: Duration,
+) {
     let Some(deadline) = deadline else {
         queue.wait_blocking(idle);
         return;

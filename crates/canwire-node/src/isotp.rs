@@ -1,0 +1,453 @@
+//! The userspace ISO-TP stack exported to JS.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use canwire_bus::isotp::{IsoTpDriver, IsoTpDriverOptions, TransferStatus};
+use canwire_core::isotp::{
+    AddressConfig, AddressingMode, IsoTpAddress, IsoTpParams, TargetAddressType, TransferId,
+};
+use canwire_core::{CanwireError, ErrorCode};
+use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::bus::NativeBus;
+use crate::error::{IntoNapi, invalid_argument, to_napi};
+
+/// One address configuration (python-can-isotp's `Address` fields).
+#[napi(object)]
+pub struct NativeIsoTpAddressConfig {
+    pub mode: Option<String>,
+    pub txid: Option<u32>,
+    pub rxid: Option<u32>,
+    pub target_address: Option<u32>,
+    pub source_address: Option<u32>,
+    pub address_extension: Option<u32>,
+    pub physical_id: Option<u32>,
+    pub functional_id: Option<u32>,
+}
+
+/// A symmetric address (`both`) or an asymmetric one (`tx` and `rx`).
+#[napi(object)]
+pub struct NativeIsoTpAddress {
+    pub both: Option<NativeIsoTpAddressConfig>,
+    pub tx: Option<NativeIsoTpAddressConfig>,
+    pub rx: Option<NativeIsoTpAddressConfig>,
+}
+
+/// Parameters in python-can-isotp's units (timeouts in ms, override STmin
+/// and the rate-limit window in seconds).
+#[napi(object)]
+pub struct NativeIsoTpParams {
+    pub stmin: Option<f64>,
+    pub blocksize: Option<f64>,
+    pub tx_data_length: Option<f64>,
+    pub tx_data_min_length: Option<f64>,
+    pub override_receiver_stmin: Option<f64>,
+    pub rx_flowcontrol_timeout: Option<f64>,
+    pub rx_consecutive_frame_timeout: Option<f64>,
+    pub tx_padding: Option<f64>,
+    pub wftmax: Option<f64>,
+    pub max_frame_size: Option<f64>,
+    pub can_fd: Option<bool>,
+    pub bitrate_switch: Option<bool>,
+    pub default_target_address_type: Option<String>,
+    pub rate_limit_enable: Option<bool>,
+    pub rate_limit_max_bitrate: Option<f64>,
+    pub rate_limit_window_size: Option<f64>,
+    pub listen_mode: Option<bool>,
+    pub blocking_send: Option<bool>,
+}
+
+/// A received payload.
+#[napi(object)]
+pub struct NativeIsoTpPayload {
+    pub data: Buffer,
+    pub functional: bool,
+}
+
+/// The result of a tracked transfer.
+#[napi(object)]
+pub struct NativeTransferResult {
+    /// "complete", "failed" or "pending".
+    pub status: String,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// A protocol error event.
+#[napi(object)]
+pub struct NativeIsoTpError {
+    pub code: String,
+    pub message: String,
+}
+
+/// How often one protocol error occurred.
+#[napi(object)]
+pub struct NativeIsoTpErrorCount {
+    pub code: String,
+    pub count: i64,
+}
+
+/// Counters of a stack.
+#[napi(object)]
+pub struct NativeIsoTpStats {
+    pub rx_payloads: i64,
+    pub rx_overflow: i64,
+    pub tx_complete: i64,
+    pub tx_failed: i64,
+    pub tx_frame_errors: i64,
+    pub errors: Vec<NativeIsoTpErrorCount>,
+}
+
+fn integer(name: &str, value: f64, max: u64) -> napi::Result<u64> {
+    if value.fract() != 0.0 || value < 0.0 || value > max as f64 {
+        return Err(invalid_argument(format!(
+            "{name} must be an integer 0..={max}, got {value}"
+        )));
+    }
+    Ok(value as u64)
+}
+
+fn byte(name: &str, value: Option<u32>) -> napi::Result<Option<u8>> {
+    value
+        .map(|v| {
+            u8::try_from(v)
+                .map_err(|_| invalid_argument(format!("{name} must be 0..=255, got {v}")))
+        })
+        .transpose()
+}
+
+fn mode_from(name: Option<&str>) -> napi::Result<AddressingMode> {
+    let key: String = name
+        .unwrap_or("normal_11bits")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Ok(match key.as_str() {
+        "normal11bits" => AddressingMode::Normal11Bits,
+        "normal29bits" => AddressingMode::Normal29Bits,
+        "normalfixed29bits" => AddressingMode::NormalFixed29Bits,
+        "extended11bits" => AddressingMode::Extended11Bits,
+        "extended29bits" => AddressingMode::Extended29Bits,
+        "mixed11bits" => AddressingMode::Mixed11Bits,
+        "mixed29bits" => AddressingMode::Mixed29Bits,
+        _ => {
+            return Err(invalid_argument(format!(
+                "unknown addressing mode '{}': use Normal_11bits, Normal_29bits, NormalFixed_29bits, Extended_11bits, Extended_29bits, Mixed_11bits or Mixed_29bits",
+                name.unwrap_or_default()
+            )));
+        }
+    })
+}
+
+fn config_from(c: &NativeIsoTpAddressConfig) -> napi::Result<AddressConfig> {
+    Ok(AddressConfig {
+        mode: mode_from(c.mode.as_deref())?,
+        txid: c.txid,
+        rxid: c.rxid,
+        target_address: byte("targetAddress", c.target_address)?,
+        source_address: byte("sourceAddress", c.source_address)?,
+        address_extension: byte("addressExtension", c.address_extension)?,
+        physical_id: c.physical_id,
+        functional_id: c.functional_id,
+    })
+}
+
+fn address_from(a: &NativeIsoTpAddress) -> napi::Result<IsoTpAddress> {
+    match (&a.both, &a.tx, &a.rx) {
+        (Some(both), None, None) => IsoTpAddress::new(config_from(both)?).into_napi(),
+        (None, Some(tx), Some(rx)) => {
+            IsoTpAddress::asymmetric(config_from(tx)?, config_from(rx)?).into_napi()
+        }
+        (None, Some(tx), None) => IsoTpAddress::tx_only(config_from(tx)?).into_napi(),
+        (None, None, Some(rx)) => IsoTpAddress::rx_only(config_from(rx)?).into_napi(),
+        _ => Err(invalid_argument(
+            "an ISO-TP address is either one configuration or { tx, rx }",
+        )),
+    }
+}
+
+fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
+    if !ms.is_finite() || ms <= 0.0 {
+        return Err(invalid_argument(format!(
+            "{name} must be a number of milliseconds > 0, got {ms}"
+        )));
+    }
+    Ok((ms * 1e6).round() as u64)
+}
+
+fn params_from(p: &NativeIsoTpParams) -> napi::Result<IsoTpParams> {
+    let mut out = IsoTpParams::default();
+    if let Some(v) = p.stmin {
+        out.stmin = integer("stmin", v, 255)? as u8;
+    }
+    if let Some(v) = p.blocksize {
+        out.blocksize = integer("blocksize", v, 255)? as u8;
+    }
+    if let Some(v) = p.tx_data_length {
+        out.tx_data_length = integer("txDataLength", v, 64)? as u8;
+    }
+    if let Some(v) = p.tx_data_min_length {
+        out.tx_data_min_length = Some(integer("txDataMinLength", v, 64)? as u8);
+    }
+    if let Some(v) = p.override_receiver_stmin {
+        out.override_receiver_stmin_ns = Some(ms_to_ns("overrideReceiverStmin", v * 1000.0)?);
+    }
+    if let Some(v) = p.rx_flowcontrol_timeout {
+        out.rx_flowcontrol_timeout_ns = ms_to_ns("rxFlowcontrolTimeout", v)?;
+    }
+    if let Some(v) = p.rx_consecutive_frame_timeout {
+        out.rx_consecutive_frame_timeout_ns = ms_to_ns("rxConsecutiveFrameTimeout", v)?;
+    }
+    if let Some(v) = p.tx_padding {
+        out.tx_padding = Some(integer("txPadding", v, 255)? as u8);
+    }
+    if let Some(v) = p.wftmax {
+        out.wftmax = integer("wftmax", v, u32::MAX as u64)? as u32;
+    }
+    if let Some(v) = p.max_frame_size {
+        out.max_frame_size = integer("maxFrameSize", v, u32::MAX as u64)? as u32;
+    }
+    if let Some(v) = p.can_fd {
+        out.can_fd = v;
+    }
+    if let Some(v) = p.bitrate_switch {
+        out.bitrate_switch = v;
+    }
+    if let Some(v) = &p.default_target_address_type {
+        out.default_target_address_type = target_from(v)?;
+    }
+    if let Some(v) = p.rate_limit_enable {
+        out.rate_limit_enable = v;
+    }
+    if let Some(v) = p.rate_limit_max_bitrate {
+        out.rate_limit_max_bitrate = integer("rateLimitMaxBitrate", v, u64::MAX >> 11)?;
+    }
+    if let Some(v) = p.rate_limit_window_size {
+        out.rate_limit_window_size_ns = ms_to_ns("rateLimitWindowSize", v * 1000.0)?;
+    }
+    if let Some(v) = p.listen_mode {
+        out.listen_mode = v;
+    }
+    if let Some(v) = p.blocking_send {
+        out.blocking_send = v;
+    }
+    out.validate().into_napi()?;
+    Ok(out)
+}
+
+fn target_from(name: &str) -> napi::Result<TargetAddressType> {
+    match name.to_ascii_lowercase().as_str() {
+        "physical" => Ok(TargetAddressType::Physical),
+        "functional" => Ok(TargetAddressType::Functional),
+        _ => Err(invalid_argument(format!(
+            "target address type '{name}' is not 'physical' or 'functional'"
+        ))),
+    }
+}
+
+/// The userspace ISO-TP stack on one bus.
+#[napi]
+pub struct NativeIsoTp {
+    driver: Arc<IsoTpDriver>,
+}
+
+#[napi]
+impl NativeIsoTp {
+    /// Starts a stack on `bus`.
+    #[napi(factory, catch_unwind)]
+    pub fn open(
+        bus: &NativeBus,
+        address: NativeIsoTpAddress,
+        params: NativeIsoTpParams,
+        rx_queue_payloads: Option<u32>,
+    ) -> napi::Result<NativeIsoTp> {
+        let address = address_from(&address)?;
+        let params = params_from(&params)?;
+        let options = IsoTpDriverOptions {
+            rx_queue_payloads: rx_queue_payloads.unwrap_or(1024).max(1) as usize,
+            ..IsoTpDriverOptions::default()
+        };
+        let driver = IsoTpDriver::start(bus.shared(), address, params, options).into_napi()?;
+        Ok(NativeIsoTp {
+            driver: Arc::new(driver),
+        })
+    }
+
+    /// Queues a payload; returns its transfer id (tracked when `track`).
+    #[napi(catch_unwind)]
+    pub fn send(&self, data: Uint8Array, target: Option<String>, track: bool) -> napi::Result<f64> {
+        let target = target.as_deref().map(target_from).transpose()?;
+        let id = self.driver.send(data.to_vec(), target, track).into_napi()?;
+        Ok(id.0 as f64)
+    }
+
+    /// Waits for a tracked transfer to end, up to `timeoutMs`.
+    #[napi(catch_unwind)]
+    pub async fn wait_transfer(
+        &self,
+        id: f64,
+        timeout_ms: Option<f64>,
+    ) -> napi::Result<NativeTransferResult> {
+        let driver = self.driver.clone();
+        let id = TransferId(id as u64);
+        match timeout_ms {
+            Some(ms) if ms.is_finite() => {
+                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                let _ = tokio::time::timeout(limit, driver.transfer_done(id)).await;
+            }
+            _ => driver.transfer_done(id).await,
+        }
+        Ok(match driver.take_status(id) {
+            Some(TransferStatus::Complete) => NativeTransferResult {
+                status: "complete".into(),
+                code: None,
+                message: None,
+            },
+            Some(TransferStatus::Failed(error)) => NativeTransferResult {
+                status: "failed".into(),
+                code: Some(error.code.as_str().into()),
+                message: Some(error.message),
+            },
+            Some(TransferStatus::Pending) => NativeTransferResult {
+                status: "pending".into(),
+                code: None,
+                message: None,
+            },
+            None => {
+                return Err(to_napi(CanwireError::new(
+                    ErrorCode::Closed,
+                    "the ISO-TP stack closed before the transfer ended",
+                )));
+            }
+        })
+    }
+
+    /// Stops tracking a transfer.
+    #[napi(catch_unwind)]
+    pub fn forget(&self, id: f64) {
+        self.driver.forget(TransferId(id as u64));
+    }
+
+    /// Takes the oldest received payload, or `null`.
+    #[napi(catch_unwind)]
+    pub fn try_recv(&self) -> Option<NativeIsoTpPayload> {
+        self.driver.try_recv().map(|p| NativeIsoTpPayload {
+            data: p.data.into(),
+            functional: p.target_address_type == TargetAddressType::Functional,
+        })
+    }
+
+    /// Resolves true once a payload waits or the stack closes, false on timeout.
+    #[napi(catch_unwind)]
+    pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
+        let driver = self.driver.clone();
+        match timeout_ms {
+            Some(ms) if ms.is_finite() => {
+                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                Ok(tokio::time::timeout(limit, driver.readable()).await.is_ok())
+            }
+            _ => {
+                driver.readable().await;
+                Ok(true)
+            }
+        }
+    }
+
+    /// True if a received payload waits.
+    #[napi(getter)]
+    pub fn available(&self) -> bool {
+        self.driver.available()
+    }
+
+    /// True while a transfer is being sent or queued.
+    #[napi(getter)]
+    pub fn transmitting(&self) -> bool {
+        self.driver.transmitting()
+    }
+
+    /// True unless stopped or closed.
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.driver.is_running()
+    }
+
+    /// True once closed.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.driver.is_closed()
+    }
+
+    /// Aborts the current and queued transfers.
+    #[napi(catch_unwind)]
+    pub fn stop_sending(&self) {
+        self.driver.stop_sending();
+    }
+
+    /// Drops the reception in progress.
+    #[napi(catch_unwind)]
+    pub fn stop_receiving(&self) {
+        self.driver.stop_receiving();
+    }
+
+    /// Changes the address.
+    #[napi(catch_unwind)]
+    pub fn set_address(&self, address: NativeIsoTpAddress) -> napi::Result<()> {
+        self.driver.set_address(address_from(&address)?);
+        Ok(())
+    }
+
+    /// Resumes processing.
+    #[napi(catch_unwind)]
+    pub fn start(&self) -> napi::Result<()> {
+        self.driver.resume().into_napi()
+    }
+
+    /// Pauses processing (transfers are aborted, arriving frames ignored).
+    #[napi(catch_unwind)]
+    pub fn stop(&self) {
+        self.driver.pause();
+    }
+
+    /// Takes the recent protocol errors.
+    #[napi(catch_unwind)]
+    pub fn take_errors(&self) -> Vec<NativeIsoTpError> {
+        self.driver
+            .take_errors()
+            .into_iter()
+            .map(|e| NativeIsoTpError {
+                code: e.code.as_str().into(),
+                message: e.message,
+            })
+            .collect()
+    }
+
+    /// Counters.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> NativeIsoTpStats {
+        let s = self.driver.stats();
+        NativeIsoTpStats {
+            rx_payloads: s.rx_payloads as i64,
+            rx_overflow: s.rx_overflow as i64,
+            tx_complete: s.tx_complete as i64,
+            tx_failed: s.tx_failed as i64,
+            tx_frame_errors: s.tx_frame_errors as i64,
+            errors: s
+                .errors
+                .into_iter()
+                .map(|(code, n)| NativeIsoTpErrorCount {
+                    code: code.as_str().into(),
+                    count: n as i64,
+                })
+                .collect(),
+        }
+    }
+
+    /// Stops the stack's thread. Idempotent.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.driver.close();
+    }
+}

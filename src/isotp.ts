@@ -1,0 +1,266 @@
+/**
+ * {@link IsoTp}: ISO 15765-2 transport on any bus, after the seed's
+ * `IsoTpClient` (python-can-isotp's TransportLayer API).
+ *
+ * @module
+ */
+import { binding, type NativeIsoTp } from "./binding.js";
+import { Bus, type InterfaceName } from "./bus.js";
+import { CanTimeoutError, type IsoTpErrorCode, IsoTpError, UnsupportedError, canError, invalid, native, nativeAsync } from "./errors.js";
+import { type IsoTpAddress, type IsoTpParams, normalizeAddress, normalizeParams } from "./isotp-config.js";
+import { checkTimeout } from "./reader.js";
+
+/** Options of {@link IsoTp.open}. */
+export interface IsoTpOptions {
+  /** Run on this open bus (it stays open when the stack closes). Otherwise a bus is opened from `interface`/`channel`. */
+  bus?: Bus;
+  /** Interface of the bus to open. Default `"virtual"`. */
+  interface?: InterfaceName;
+  /** Channel of the bus to open. */
+  channel?: string;
+  /** The ISO-TP address. */
+  address: IsoTpAddress;
+  /** Protocol parameters. */
+  params?: IsoTpParams;
+  /**
+   * `"userspace"` (default): canwire's stack on a native thread, on any bus.
+   * `"kernel"`: the Linux can-isotp socket (SocketCAN only).
+   */
+  stack?: "userspace" | "kernel";
+  /** Received payloads kept unread before new ones are counted as overflow. Default 1024. */
+  rxQueueSize?: number;
+}
+
+/** Options of {@link IsoTp.send}. */
+export interface IsoTpSendOptions {
+  /** Physical (default from params) or functional (single frame payloads only). */
+  targetAddressType?: "physical" | "functional";
+  /** With a blocking send: fail with `ERR_TIMEOUT` (and abort the transfer) after this many ms. */
+  sendTimeoutMs?: number;
+  /** Wait for the transfer to complete; defaults to the `blockingSend` parameter. */
+  blocking?: boolean;
+}
+
+/** Options of {@link IsoTp.recv}. */
+export interface IsoTpRecvOptions {
+  /** Wait for a payload (default true); false returns at once. */
+  block?: boolean;
+  /** With `block`: resolve `null` after this many ms; omit to wait as long as it takes. */
+  timeoutMs?: number;
+}
+
+/** A protocol error the stack reported. */
+export interface IsoTpProtocolError {
+  /** The stable code. */
+  code: IsoTpErrorCode;
+  /** What happened. */
+  message: string;
+}
+
+/** Counters of a stack. */
+export interface IsoTpStats {
+  /** Payloads received. */
+  rxPayloads: number;
+  /** Payloads dropped because the receive queue was full. */
+  rxOverflow: number;
+  /** Transfers completed. */
+  txComplete: number;
+  /** Transfers failed. */
+  txFailed: number;
+  /** CAN frames the bus refused. */
+  txFrameErrors: number;
+  /** Protocol errors by code. */
+  errors: Array<{ code: IsoTpErrorCode; count: number }>;
+}
+
+function toBytes(data: ArrayLike<number>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (!data || typeof data.length !== "number") throw invalid("ERR_INVALID_ARGUMENT", "data must be a Uint8Array or an array of bytes");
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw invalid("ERR_INVALID_ARGUMENT", `data[${i}] is ${String(v)}: bytes are integers 0..255`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * An ISO-TP endpoint. Payloads of any size up to 4 GiB are segmented into
+ * single, first, consecutive and flow-control frames; consecutive frames are
+ * timed on a native thread, never earlier than STmin.
+ *
+ * @example
+ * ```ts
+ * await using tp = await IsoTp.open({
+ *   interface: "virtual", channel: "diag",
+ *   address: { txid: 0x7e0, rxid: 0x7e8 },
+ *   params: { stmin: 0, blocksize: 8, blockingSend: true },
+ * });
+ * await tp.send([0x22, 0xf1, 0x90]);
+ * const response = await tp.recv({ timeoutMs: 1000 });
+ * ```
+ */
+export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
+  readonly #native: NativeIsoTp;
+  readonly #ownedBus: Bus | undefined;
+  readonly #blockingSend: boolean;
+
+  private constructor(nativeStack: NativeIsoTp, ownedBus: Bus | undefined, blockingSend: boolean) {
+    this.#native = nativeStack;
+    this.#ownedBus = ownedBus;
+    this.#blockingSend = blockingSend;
+  }
+
+  /**
+   * Opens a stack and starts it.
+   *
+   * @throws {@link InvalidArgumentError} for a bad address or parameter (the message names it);
+   *   {@link UnsupportedError} for `stack: "kernel"` where unavailable.
+   */
+  static async open(options: IsoTpOptions): Promise<IsoTp> {
+    const params = normalizeParams(options.params);
+    const address = normalizeAddress(options.address);
+    if (options.stack === "kernel") {
+      throw new UnsupportedError("ERR_UNSUPPORTED", "the kernel ISO-TP socket is not available in this build yet; use stack: 'userspace'");
+    }
+    if (options.stack !== undefined && options.stack !== "userspace") {
+      throw invalid("ERR_INVALID_ARGUMENT", `stack must be 'userspace' or 'kernel', got '${String(options.stack)}'`);
+    }
+    const rxQueueSize = options.rxQueueSize ?? 1024;
+    if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1) {
+      throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be a positive integer, got ${String(rxQueueSize)}`);
+    }
+    let bus = options.bus;
+    let owned: Bus | undefined;
+    if (!bus) {
+      const busOptions: Parameters<typeof Bus.open>[0] = { interface: options.interface ?? "virtual", fd: params.canFd ?? false };
+      if (options.channel !== undefined) busOptions.channel = options.channel;
+      owned = bus = await Bus.open(busOptions);
+    }
+    try {
+      const nativeStack = native(() => binding.NativeIsoTp.open(Bus.nativeOf(bus), address, params, rxQueueSize));
+      return new IsoTp(nativeStack, owned, params.blockingSend ?? false);
+    } catch (error) {
+      await owned?.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Sends a payload. Without a blocking send it resolves once the payload is
+   * queued; with one (`blockingSend` or `{ blocking: true }`) once every frame
+   * went out, rejecting with an {@link IsoTpError} (e.g. `ERR_ISOTP_N_BS_TIMEOUT`)
+   * if the transfer fails, or a {@link CanTimeoutError} after `sendTimeoutMs`.
+   */
+  async send(data: ArrayLike<number>, options: IsoTpSendOptions = {}): Promise<void> {
+    checkTimeout(options.sendTimeoutMs);
+    const bytes = toBytes(data);
+    const blocking = options.blocking ?? this.#blockingSend;
+    const id = native(() => this.#native.send(bytes, options.targetAddressType, blocking));
+    if (!blocking) return;
+    const result = await nativeAsync(() => this.#native.waitTransfer(id, options.sendTimeoutMs));
+    if (result.status === "complete") return;
+    if (result.status === "failed") {
+      throw canError(result.code as IsoTpErrorCode, result.message ?? "the transfer failed");
+    }
+    this.#native.forget(id);
+    this.#native.stopSending();
+    throw new CanTimeoutError(`the transfer did not complete within ${options.sendTimeoutMs} ms and was aborted`);
+  }
+
+  /**
+   * Receives one payload. Resolves `null` when nothing arrives in time (or at
+   * once with `block: false`); rejects with `ERR_CLOSED` once closed and drained.
+   */
+  async recv(options: IsoTpRecvOptions = {}): Promise<Uint8Array | null> {
+    checkTimeout(options.timeoutMs);
+    const block = options.block ?? true;
+    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+    for (;;) {
+      const payload = native(() => this.#native.tryRecv());
+      if (payload) return payload.data;
+      if (this.#native.closed) throw canError("ERR_CLOSED", "the ISO-TP stack is closed");
+      if (!block) return null;
+      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
+      if (remaining === 0) return null;
+      const ready = await nativeAsync(() => this.#native.wait(remaining));
+      if (!ready) return null;
+    }
+  }
+
+  /** Yields received payloads until the stack closes. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      try {
+        const payload = await this.recv();
+        if (payload) yield payload;
+      } catch (error) {
+        if ((error as IsoTpError).code === "ERR_CLOSED") return;
+        throw error;
+      }
+    }
+  }
+
+  /** True if a received payload is waiting. */
+  available(): boolean {
+    return this.#native.available;
+  }
+
+  /** True while a transfer is being sent or queued. */
+  transmitting(): boolean {
+    return this.#native.transmitting;
+  }
+
+  /** Changes the address; ongoing transfers are aborted. */
+  setAddress(address: IsoTpAddress): void {
+    const normalized = normalizeAddress(address);
+    native(() => this.#native.setAddress(normalized));
+  }
+
+  /** Aborts the current and queued transfers (a blocking send rejects with `ERR_ISOTP_SEND_STOPPED`). */
+  stopSending(): void {
+    native(() => this.#native.stopSending());
+  }
+
+  /** Drops the reception in progress. */
+  stopReceiving(): void {
+    native(() => this.#native.stopReceiving());
+  }
+
+  /** Resumes after {@link IsoTp.stop}. Stacks start running when opened. */
+  start(): void {
+    native(() => this.#native.start());
+  }
+
+  /** Pauses: aborts transfers and ignores arriving frames until {@link IsoTp.start}. */
+  stop(): void {
+    native(() => this.#native.stop());
+  }
+
+  /** True unless stopped or closed. */
+  get running(): boolean {
+    return this.#native.running;
+  }
+
+  /** Takes the protocol errors reported since the last call (the most recent 256 are kept). */
+  takeErrors(): IsoTpProtocolError[] {
+    return native(() => this.#native.takeErrors()) as IsoTpProtocolError[];
+  }
+
+  /** Counters. */
+  stats(): IsoTpStats {
+    return native(() => this.#native.stats()) as IsoTpStats;
+  }
+
+  /** Stops the stack (and the bus it opened itself). Idempotent. */
+  async close(): Promise<void> {
+    native(() => this.#native.close());
+    await this.#ownedBus?.close();
+  }
+
+  /** Closes the stack at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
