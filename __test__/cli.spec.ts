@@ -133,3 +133,34 @@ describe("the canwire command", () => {
     expect(figures.bus.rxFrames).toBe(20000);
   });
 });
+
+describe("canwire isotp", () => {
+  it("send and recv move hex payloads over ISO-TP", async () => {
+    const { isotp } = await import("../src/cli/isotp.js");
+    const channel = uniqueChannel();
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const receiving = isotp(["recv", "-c", channel, "--txid", "7E8", "--rxid", "7E0", "-n", "2", "--timeout-ms", "5000"]);
+      await new Promise((r) => setTimeout(r, 30));
+      const long = "AB".repeat(100);
+      expect(await isotp(["send", "-c", channel, "--txid", "7E0", "--rxid", "7E8", "-p", "CC", "22 F1 90", long])).toBe(0);
+      expect(await receiving).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join("")).toBe(`22 F1 90\n${Array(100).fill("AB").join(" ")}\n`);
+  });
+
+  it("send fails with the ISO-TP error code when nobody answers", async () => {
+    const r = await runCli(["isotp", "send", "--txid", "123", "--rxid", "124", "00112233445566778899"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_ISOTP_N_BS_TIMEOUT/);
+    const u = await runCli(["isotp", "send", "--txid", "123", "--rxid", "124", "0"]);
+    expect(u.code).toBe(2);
+    expect((await runCli(["isotp", "--help"])).stdout).toMatch(/^usage: canwire isotp send/);
+  });
+});

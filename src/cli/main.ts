@@ -10,12 +10,14 @@ import { ExitCode, UsageError } from "./args.js";
 import { demo, demoUsage } from "./demo.js";
 import { dump, dumpUsage } from "./dump.js";
 import { gen, genUsage } from "./gen.js";
+import { isotp, isotpUsage } from "./isotp.js";
 import { send, sendUsage } from "./send.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   send: { run: send, usage: sendUsage, summary: "send frames given in can-utils syntax" },
   dump: { run: dump, usage: dumpUsage, summary: "print received frames as candump -L lines" },
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
+  isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },
   demo: { run: demo, usage: demoUsage, summary: "run a job on the virtual bus and print rates and drops" },
 };
 
