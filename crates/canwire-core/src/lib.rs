@@ -17,6 +17,8 @@ pub mod filter;
 pub mod frame;
 pub mod isotp;
 pub mod record;
+#[cfg(test)]
+pub(crate) mod test_rng;
 
 pub use error::{CanwireError, ErrorCode};
 pub use filter::{CanFilter, FilterSet};

@@ -1,7 +1,6 @@
 //! The userspace ISO-TP stack exported to JS.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use canwire_bus::isotp::{IsoTpDriver, IsoTpDriverOptions, TransferStatus};
 use canwire_core::isotp::{
@@ -13,6 +12,7 @@ use napi_derive::napi;
 
 use crate::bus::NativeBus;
 use crate::error::{IntoNapi, invalid_argument, to_napi};
+use crate::wait::ready_within;
 
 /// One address configuration (python-can-isotp's `Address` fields).
 #[napi(object)]
@@ -293,13 +293,7 @@ impl NativeIsoTp {
     ) -> napi::Result<NativeTransferResult> {
         let driver = self.driver.clone();
         let id = TransferId(id as u64);
-        match timeout_ms {
-            Some(ms) if ms.is_finite() => {
-                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                let _ = tokio::time::timeout(limit, driver.transfer_done(id)).await;
-            }
-            _ => driver.transfer_done(id).await,
-        }
+        ready_within(driver.transfer_done(id), timeout_ms).await;
         Ok(match driver.take_status(id) {
             Some(TransferStatus::Complete) => NativeTransferResult {
                 status: "complete".into(),
@@ -344,16 +338,7 @@ impl NativeIsoTp {
     #[napi(catch_unwind)]
     pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
         let driver = self.driver.clone();
-        match timeout_ms {
-            Some(ms) if ms.is_finite() => {
-                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                Ok(tokio::time::timeout(limit, driver.readable()).await.is_ok())
-            }
-            _ => {
-                driver.readable().await;
-                Ok(true)
-            }
-        }
+        Ok(ready_within(driver.readable(), timeout_ms).await)
     }
 
     /// True if a received payload waits.

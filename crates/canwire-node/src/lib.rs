@@ -14,6 +14,7 @@ pub mod error;
 pub mod frames;
 pub mod isotp;
 pub mod reader;
+pub mod wait;
 
 pub use bus::NativeBus;
 pub use reader::NativeReader;

@@ -1,7 +1,6 @@
 //! A reader: one bounded queue of received frames, drained in record batches.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use canwire_bus::{Bus, FrameQueue};
 use canwire_core::Frame;
@@ -10,6 +9,7 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::bus::ReaderStatsObject;
+use crate::wait::ready_within;
 
 /// A reader attached to a bus; it receives every frame from its creation on.
 #[napi]
@@ -49,16 +49,7 @@ impl NativeReader {
     #[napi(catch_unwind)]
     pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
         let queue = self.queue.clone();
-        match timeout_ms {
-            Some(ms) if ms.is_finite() => {
-                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                Ok(tokio::time::timeout(limit, queue.readable()).await.is_ok())
-            }
-            _ => {
-                queue.readable().await;
-                Ok(true)
-            }
-        }
+        Ok(ready_within(queue.readable(), timeout_ms).await)
     }
 
     /// True once the reader or its bus is closed. Frames queued before stay readable.

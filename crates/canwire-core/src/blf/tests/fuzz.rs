@@ -1,5 +1,6 @@
 //! Pseudo-random inputs: the reader never panics, always ends, and holds bounded memory.
 
+use crate::test_rng::XorShift;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
@@ -61,22 +62,6 @@ fn peak_during(f: impl FnOnce()) -> isize {
     PEAK.with(Cell::get) - base
 }
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const MAX_PEAK: isize = 64 << 20;
 
 /// Reads `input` to the end; the number of items is bounded by the input size.
@@ -134,17 +119,17 @@ fn mutate(rng: &mut XorShift, base: &[u8]) -> Vec<u8> {
         (16 << 20) + 1,
         16 << 20,
     ];
-    for _ in 0..1 + rng.below(8) {
-        let at = rng.below(v.len());
-        match rng.below(4) {
-            0 => v[at] ^= 1 << rng.below(8),
+    for _ in 0..1 + rng.index(8) {
+        let at = rng.index(v.len());
+        match rng.index(4) {
+            0 => v[at] ^= 1 << rng.index(8),
             1 => v[at] = rng.next() as u8,
             2 if at + 4 <= v.len() => {
-                let value = specials[rng.below(specials.len())];
+                let value = specials[rng.index(specials.len())];
                 v[at..at + 4].copy_from_slice(&value.to_le_bytes());
             }
             _ => {
-                let len = rng.below(v.len() + 1);
+                let len = rng.index(v.len() + 1);
                 v.truncate(len.max(1));
             }
         }
@@ -184,16 +169,16 @@ fn random_inputs_never_panic_and_memory_stays_bounded() {
     for i in 0..5000 {
         let input = match i % 3 {
             0 | 1 => {
-                let base = &seeds[rng.below(seeds.len())];
+                let base = &seeds[rng.index(seeds.len())];
                 mutate(&mut rng, base)
             }
             _ => {
                 // A valid header, then an object header with random fields and random bytes.
                 let mut v = header.clone();
                 v.extend_from_slice(b"LOBJ");
-                let len = rng.below(600);
+                let len = rng.index(600);
                 v.extend((0..len).map(|_| rng.next() as u8));
-                if len >= 12 && rng.below(2) == 0 {
+                if len >= 12 && rng.index(2) == 0 {
                     v[144 + 12..144 + 16].copy_from_slice(&10u32.to_le_bytes());
                 }
                 v

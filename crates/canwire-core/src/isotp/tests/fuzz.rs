@@ -5,25 +5,7 @@
 use super::support::*;
 use crate::frame::{Frame, FrameFlags};
 use crate::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpParams, TargetAddressType};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use crate::test_rng::XorShift;
 
 /// A frame biased towards things the endpoint will look at closely.
 fn random_frame(r: &mut XorShift, ids: &[(u32, bool)], prefix: Option<u8>, next_seq: u8) -> Frame {
