@@ -10,6 +10,7 @@
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
+import { IsoTp } from "../isotp.js";
 import { Message } from "../message.js";
 import { type BusReader } from "../reader.js";
 import { integer, parse } from "./args.js";
@@ -18,7 +19,8 @@ export const demoUsage = `usage: canwire demo [-n FRAMES] [--json]
 
 Runs a job on the in-process virtual bus: a sender emits FRAMES frames of
 20 cyclic ids (rolling counters), three readers consume them at once, and
-rates and drop counts are printed. Exits 1 if any frame is unaccounted for.
+rates and drop counts are printed; then two ISO-TP stacks exchange 4095
+bytes each way. Exits 1 if any frame is unaccounted for or a payload differs.
 
   -n, --frames FRAMES   frames to send (default 500000)
       --json            print the figures as JSON
@@ -89,6 +91,26 @@ async function consumeSlowly(reader: BusReader, done: () => boolean): Promise<Re
   return { received, dropped, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** A diagnostic-style exchange: 4095 bytes each way between two ISO-TP stacks. */
+async function isoTpExchange(channel: string): Promise<{ bytes: number; seconds: number; framesOnWire: number; ok: boolean }> {
+  await using sniffer = await Bus.open({ channel, rxQueueSize: 10_000 });
+  await using tester = await IsoTp.open({ channel, address: { txid: 0x7e0, rxid: 0x7e8 }, params: { blockingSend: true } });
+  await using ecu = await IsoTp.open({
+    channel,
+    address: { txid: 0x7e8, rxid: 0x7e0 },
+    params: { blockingSend: true, blocksize: 0, stmin: 0 },
+  });
+  const request = Uint8Array.from({ length: 4095 }, (_, i) => (i * 7) & 0xff);
+  const t0 = performance.now();
+  await tester.send(request);
+  const got = await ecu.recv({ timeoutMs: 5000 });
+  await ecu.send(got ?? new Uint8Array(0));
+  const echoed = await tester.recv({ timeoutMs: 5000 });
+  const seconds = (performance.now() - t0) / 1000;
+  const ok = echoed !== null && Buffer.from(echoed).equals(Buffer.from(request));
+  return { bytes: 2 * request.length, seconds, framesOnWire: sniffer.stats().rxFrames, ok };
+}
+
 /** Runs `canwire demo`. */
 export async function demo(argv: string[]): Promise<number> {
   const { values } = parse(
@@ -126,6 +148,7 @@ export async function demo(argv: string[]): Promise<number> {
   ]);
   const stats = logger.stats();
   const accounted = messages.received === total && batches.received === total && slow.received + slow.dropped === total;
+  const isoTp = await isoTpExchange(`${channel}-diag`);
 
   const figures = {
     channel,
@@ -136,6 +159,7 @@ export async function demo(argv: string[]): Promise<number> {
     slowReader: { ...slow, capacity: 1024 },
     bus: stats,
     accounted,
+    isoTp,
   };
   if (values.json) {
     console.log(JSON.stringify(figures, null, 2));
@@ -148,6 +172,9 @@ export async function demo(argv: string[]): Promise<number> {
     console.log(`  slow reader       ${slow.received} frames, ${slow.dropped} dropped and counted (queue of 1024, reads every 20 ms)`);
     console.log(`  bus stats         rx ${stats.rxFrames}, dropped on full queues ${stats.rxDroppedQueueFull}`);
     console.log(accounted ? "  every frame was received or counted as dropped, by every reader" : "  FRAMES UNACCOUNTED FOR");
+    console.log(
+      `  ISO-TP exchange   4095 bytes each way in ${isoTp.framesOnWire} frames, ${(isoTp.seconds * 1000).toFixed(1)} ms, ${isoTp.ok ? "payload intact" : "PAYLOAD MISMATCH"}`,
+    );
   }
-  return accounted ? 0 : 1;
+  return accounted && isoTp.ok ? 0 : 1;
 }
