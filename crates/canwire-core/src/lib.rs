@@ -11,6 +11,7 @@
 
 pub mod blf;
 pub mod candump;
+pub mod cyclic;
 pub mod dlc;
 pub mod error;
 pub mod filter;

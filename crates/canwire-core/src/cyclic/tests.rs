@@ -1,0 +1,210 @@
+//! Virtual-clock tests: exact send instants, order, limits, modification and
+//! the missed-deadline policy.
+
+use super::*;
+use crate::error::ErrorCode;
+use crate::frame::Frame;
+
+const MS: u64 = 1_000_000;
+
+fn frame(id: u32, byte: u8) -> Frame {
+    Frame::classic(id, false, &[byte])
+}
+
+/// Runs a schedule as a perfect driver would, until it ends or `until` ns pass;
+/// returns (instant, id, first data byte) of every frame.
+fn run(schedule: &mut CyclicSchedule, until: u64) -> Vec<(u64, u32, u8)> {
+    let mut out = Vec::new();
+    while let Some(due) = schedule.poll_timeout() {
+        if due > until {
+            break;
+        }
+        if let Some(f) = schedule.poll_transmit(due) {
+            out.push((due, f.id, f.data[0]));
+        }
+        assert_eq!(schedule.poll_transmit(due), None, "one frame per slot");
+    }
+    out
+}
+
+#[test]
+fn single_frame_at_exact_period_multiples() {
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], CyclicTiming::every(10 * MS)).unwrap();
+    assert_eq!(s.poll_timeout(), None, "created stopped");
+    s.start(5 * MS);
+    let got = run(&mut s, 45 * MS);
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        [5, 15, 25, 35, 45].map(|t| t * MS)
+    );
+    assert_eq!(s.sent(), 5);
+    assert_eq!(s.missed(), 0);
+}
+
+#[test]
+fn several_frames_go_round_robin() {
+    let frames = vec![frame(0xA, 0), frame(0xB, 0), frame(0xC, 0)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(MS)).unwrap();
+    s.start(0);
+    let ids: Vec<u32> = run(&mut s, 6 * MS).iter().map(|g| g.1).collect();
+    assert_eq!(ids, [0xA, 0xB, 0xC, 0xA, 0xB, 0xC, 0xA]);
+}
+
+#[test]
+fn fractional_periods_do_not_accumulate_drift() {
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], CyclicTiming::every(500_000)).unwrap();
+    s.start(0);
+    assert_eq!(
+        run(&mut s, 2 * MS).iter().map(|g| g.0).collect::<Vec<_>>(),
+        [0, 500_000, 1_000_000, 1_500_000, 2_000_000]
+    );
+    let mut third = CyclicSchedule::new(vec![frame(1, 0)], CyclicTiming::every(333_333)).unwrap();
+    third.start(0);
+    let times = run(&mut third, 1_000 * MS);
+    assert_eq!(times.len(), 3001);
+    assert_eq!(
+        times[3000].0,
+        3000 * 333_333,
+        "slot n is at exactly n periods"
+    );
+}
+
+#[test]
+fn a_count_limit_ends_the_task() {
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(4),
+        ..CyclicTiming::every(10 * MS)
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(0);
+    assert_eq!(run(&mut s, u64::MAX).len(), 4);
+    assert!(!s.is_running());
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn a_duration_ends_the_task_before_its_end_instant() {
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Duration(20 * MS),
+        ..CyclicTiming::every(5 * MS)
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(MS);
+    let times: Vec<u64> = run(&mut s, u64::MAX).iter().map(|g| g.0).collect();
+    assert_eq!(times, [1, 6, 11, 16].map(|t| t * MS));
+}
+
+#[test]
+fn multi_rate_sends_count_frames_at_the_initial_interval_then_the_period() {
+    let timing = CyclicTiming {
+        period_ns: 100 * MS,
+        initial: Some((3, 10 * MS)),
+        limit: CyclicLimit::Forever,
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(0);
+    let times: Vec<u64> = run(&mut s, 320 * MS).iter().map(|g| g.0).collect();
+    assert_eq!(times, [0, 10, 20, 120, 220, 320].map(|t| t * MS));
+    let only_initial = CyclicTiming {
+        limit: CyclicLimit::Count(3),
+        ..timing
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], only_initial).unwrap();
+    s.start(0);
+    assert_eq!(run(&mut s, u64::MAX).len(), 3, "BCM's count without ival2");
+}
+
+#[test]
+fn modify_takes_effect_at_the_next_slot_and_keeps_the_phase() {
+    let mut s = CyclicSchedule::new(
+        vec![frame(1, 0xAA), frame(2, 0xAA)],
+        CyclicTiming::every(10 * MS),
+    )
+    .unwrap();
+    s.start(0);
+    assert_eq!(s.poll_transmit(0).unwrap().data[0], 0xAA);
+    s.modify_frames(vec![frame(1, 0xBB), frame(2, 0xBB)])
+        .unwrap();
+    assert_eq!(s.poll_timeout(), Some(10 * MS), "phase kept");
+    let f = s.poll_transmit(10 * MS).unwrap();
+    assert_eq!(
+        (f.id, f.data[0]),
+        (2, 0xBB),
+        "round-robin position kept, new data"
+    );
+    let err = s.modify_frames(vec![frame(1, 0)]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn a_late_driver_skips_missed_slots_without_a_burst() {
+    let frames = vec![frame(0, 0), frame(1, 0), frame(2, 0), frame(3, 0)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(10 * MS)).unwrap();
+    s.start(0);
+    assert_eq!(s.poll_transmit(0).unwrap().id, 0);
+    // The driver wakes 27 ms late: slots 1 and 2 (10, 20 ms) passed, slot 3 (30 ms) has come.
+    let f = s.poll_transmit(37 * MS).unwrap();
+    assert_eq!(f.id, 3, "the frame of the current slot");
+    assert_eq!(s.missed(), 2);
+    assert_eq!(s.poll_transmit(37 * MS), None, "no burst");
+    assert_eq!(s.poll_timeout(), Some(40 * MS), "phase kept");
+    // Slightly late (less than a period) is not a miss.
+    assert_eq!(s.poll_transmit(49 * MS).unwrap().id, 0);
+    assert_eq!(s.missed(), 2);
+    assert_eq!(s.sent(), 3);
+}
+
+#[test]
+fn a_late_driver_never_sends_past_the_limit() {
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(3),
+        ..CyclicTiming::every(MS)
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(0);
+    s.poll_transmit(0).unwrap();
+    s.poll_transmit(100 * MS).unwrap();
+    assert_eq!(
+        s.missed(),
+        0,
+        "the last allowed slot is sent, not skipped past"
+    );
+    assert_eq!(s.sent(), 2);
+    assert_eq!(s.poll_transmit(200 * MS), None);
+    assert!(!s.is_running());
+}
+
+#[test]
+fn stop_and_restart_begin_a_new_phase() {
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], CyclicTiming::every(10 * MS)).unwrap();
+    s.start(0);
+    s.poll_transmit(0).unwrap();
+    s.stop();
+    assert_eq!(s.poll_transmit(10 * MS), None);
+    assert_eq!(s.poll_timeout(), None);
+    s.start(13 * MS);
+    assert_eq!(s.poll_timeout(), Some(13 * MS));
+    assert_eq!(
+        run(&mut s, 33 * MS).iter().map(|g| g.0).collect::<Vec<_>>(),
+        [13, 23, 33].map(|t| t * MS)
+    );
+    assert_eq!(s.sent(), 4);
+}
+
+#[test]
+fn bad_tasks_are_refused() {
+    assert!(CyclicSchedule::new(vec![], CyclicTiming::every(MS)).is_err());
+    assert!(CyclicSchedule::new(vec![frame(1, 0)], CyclicTiming::every(0)).is_err());
+    let zero_interval = CyclicTiming {
+        initial: Some((2, 0)),
+        ..CyclicTiming::every(MS)
+    };
+    assert!(CyclicSchedule::new(vec![frame(1, 0)], zero_interval).is_err());
+    let no_initial = CyclicTiming {
+        initial: Some((0, 0)),
+        ..CyclicTiming::every(MS)
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], no_initial).unwrap();
+    s.start(0);
+    assert_eq!(run(&mut s, 2 * MS).len(), 3);
+}
