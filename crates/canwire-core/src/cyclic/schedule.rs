@@ -41,12 +41,12 @@ impl CyclicTiming {
                 "the period must be greater than 0",
             ));
         }
-        if let Some((count, interval)) = self.initial {
-            if count > 0 && interval == 0 {
-                return Err(CanwireError::invalid_argument(
-                    "the initial interval must be greater than 0",
-                ));
-            }
+        if let Some((count, 0)) = self.initial
+            && count > 0
+        {
+            return Err(CanwireError::invalid_argument(
+                "the initial interval must be greater than 0",
+            ));
         }
         Ok(())
     }
