@@ -55,9 +55,9 @@ impl Bus {
         }
     }
 
-    /// Validates and sends frames in order. Nothing is sent if any frame is invalid.
-    pub fn send(&self, frames: &[Frame]) -> Result<usize> {
-        self.check_open()?;
+    /// Checks frames as [`Bus::send`] would, without sending: each must be
+    /// valid, and FD only on an FD bus. The error names the frame's index.
+    pub fn check_sendable(&self, frames: &[Frame]) -> Result<()> {
         let fd = self.transport.protocol() == Protocol::CanFd;
         for (index, frame) in frames.iter().enumerate() {
             let checked = frame.validate().and_then(|()| {
@@ -71,13 +71,22 @@ impl Bus {
                 }
             });
             if let Err(e) = checked {
-                self.tx_errors.fetch_add(1, Ordering::Relaxed);
                 return Err(if frames.len() > 1 {
                     CanwireError::new(e.code, format!("frame {index}: {}", e.message))
                 } else {
                     e
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Validates and sends frames in order. Nothing is sent if any frame is invalid.
+    pub fn send(&self, frames: &[Frame]) -> Result<usize> {
+        self.check_open()?;
+        if let Err(e) = self.check_sendable(frames) {
+            self.tx_errors.fetch_add(1, Ordering::Relaxed);
+            return Err(e);
         }
         match self.transport.send(frames) {
             Ok(n) => {

@@ -6,6 +6,7 @@
 
 pub mod bus;
 pub mod clock;
+pub mod cyclic;
 pub mod frame_queue;
 pub mod isotp;
 pub mod reader_set;

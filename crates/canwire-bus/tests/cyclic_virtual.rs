@@ -1,0 +1,158 @@
+//! Cyclic tasks on the native scheduler, received on the virtual bus.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use canwire_bus::cyclic::CyclicTask;
+use canwire_bus::virtual_bus::VirtualConfig;
+use canwire_bus::{Bus, BusConfig, FrameQueue};
+use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
+use canwire_core::{ErrorCode, Frame};
+
+const MS: u64 = 1_000_000;
+
+fn bus(channel: &str, fd: bool) -> Arc<Bus> {
+    Arc::new(
+        Bus::open(BusConfig::Virtual(VirtualConfig {
+            channel: channel.into(),
+            fd,
+            ..VirtualConfig::default()
+        }))
+        .unwrap(),
+    )
+}
+
+fn collect(queue: &FrameQueue, n: usize) -> Vec<Frame> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        queue.wait_blocking(Duration::from_millis(50));
+        queue.pop_into(n - out.len(), &mut out);
+    }
+    out
+}
+
+#[test]
+fn a_counted_task_sends_exactly_its_frames_round_robin() {
+    let tx = bus("cyc-count", false);
+    let rx = bus("cyc-count", false);
+    let q = rx.add_reader(1000).unwrap();
+    let frames = vec![
+        Frame::classic(0x100, false, &[1]),
+        Frame::classic(0x101, false, &[2]),
+    ];
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(7),
+        ..CyclicTiming::every(2 * MS)
+    };
+    let task = CyclicTask::create(tx, frames, timing, true).unwrap();
+    let got = collect(&q, 7);
+    assert_eq!(
+        got.iter().map(|f| f.id).collect::<Vec<_>>(),
+        [0x100, 0x101, 0x100, 0x101, 0x100, 0x101, 0x100]
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(q.is_empty(), "no frame after the count");
+    let stats = task.stats().unwrap();
+    assert_eq!((stats.sent, stats.running), (7, false));
+}
+
+#[test]
+fn modify_stop_start_and_bus_close() {
+    let tx = bus("cyc-modify", false);
+    let rx = bus("cyc-modify", false);
+    let q = rx.add_reader(10_000).unwrap();
+    let task = CyclicTask::create(
+        tx.clone(),
+        vec![Frame::classic(0x200, false, &[0xAA])],
+        CyclicTiming::every(MS),
+        false,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(q.is_empty(), "not started without autostart");
+    task.start().unwrap();
+    assert_eq!(
+        collect(&q, 3).iter().map(|f| f.data[0]).collect::<Vec<_>>(),
+        [0xAA; 3]
+    );
+    task.modify(vec![Frame::classic(0x200, false, &[0xBB])])
+        .unwrap();
+    let mut later = collect(&q, 50);
+    later.retain(|f| f.data[0] == 0xBB);
+    assert!(!later.is_empty(), "modified data goes out");
+    task.stop().unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    let mut rest = Vec::new();
+    q.pop_into(100_000, &mut rest);
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(q.is_empty(), "nothing after stop");
+    assert_eq!(
+        task.modify(vec![
+            Frame::classic(0x200, false, &[1]),
+            Frame::classic(0x200, false, &[2])
+        ])
+        .unwrap_err()
+        .code,
+        ErrorCode::InvalidArgument
+    );
+    task.start().unwrap();
+    collect(&q, 2);
+    tx.close();
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(!task.stats().unwrap().running, "a task stops with its bus");
+    assert_eq!(task.start().unwrap_err().code, ErrorCode::Closed);
+}
+
+#[test]
+fn invalid_frames_are_refused_before_the_task_exists() {
+    let tx = bus("cyc-invalid", false);
+    let fd = Frame::fd(1, false, &[0; 12], false);
+    assert_eq!(
+        CyclicTask::create(tx.clone(), vec![fd], CyclicTiming::every(MS), true)
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::FdNotEnabled
+    );
+    assert_eq!(
+        CyclicTask::create(
+            tx,
+            vec![Frame::classic(0x800, false, &[])],
+            CyclicTiming::every(MS),
+            true
+        )
+        .err()
+        .unwrap()
+        .code,
+        ErrorCode::IdOutOfRange
+    );
+}
+
+#[test]
+fn hundreds_of_tasks_share_one_thread() {
+    let tx = bus("cyc-many", false);
+    let rx = bus("cyc-many", false);
+    let q = rx.add_reader(100_000).unwrap();
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(5),
+        ..CyclicTiming::every(10 * MS)
+    };
+    let tasks: Vec<CyclicTask> = (0..300)
+        .map(|i| {
+            CyclicTask::create(
+                tx.clone(),
+                vec![Frame::classic(i, false, &[])],
+                timing,
+                true,
+            )
+            .unwrap()
+        })
+        .collect();
+    let got = collect(&q, 1500);
+    assert_eq!(got.len(), 1500);
+    for i in 0..300 {
+        assert_eq!(got.iter().filter(|f| f.id == i).count(), 5, "task {i}");
+    }
+    drop(tasks);
+}
