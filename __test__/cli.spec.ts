@@ -36,6 +36,23 @@ describe("canwire send", () => {
   });
 });
 
+describe("canwire send --period-ms", () => {
+  it("sends frames cyclically until the count", async () => {
+    const channel = uniqueChannel();
+    await using rx = await Bus.open({ channel });
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
+    try {
+      expect(await send(["-c", channel, "--period-ms", "10", "--count", "5", "123#01", "124#02"])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await recvN(rx, 5)).map(formatFrame)).toEqual(["123#01", "124#02", "123#01", "124#02", "123#01"]);
+    expect(errors).toEqual([expect.stringMatching(/^sent 5, missed 0, send errors 0$/)]);
+    await expect(send(["-c", channel, "--count", "5", "123#01"])).rejects.toThrow(/need --period-ms/);
+  });
+});
+
 describe("canwire dump", () => {
   it("prints candump -L lines, applies filters and stops after -n", async () => {
     const channel = uniqueChannel();

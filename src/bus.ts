@@ -4,9 +4,10 @@
  * @module
  */
 import { binding, type NativeBus } from "./binding.js";
-import { invalid, native } from "./errors.js";
+import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
+import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
@@ -82,6 +83,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #reader: BusReader;
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
+  readonly #tasks = new Set<CyclicTask>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -194,6 +196,40 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
+   * Sends messages periodically from the native scheduler (python-can's
+   * `send_periodic`, plus counts, multi-rate and restartable tasks). Several
+   * messages go round-robin.
+   *
+   * @throws {@link InvalidArgumentError} for an invalid message or timing;
+   *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
+   */
+  sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
+    const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
+    if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
+    if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
+    if (options.scheduler === "kernel") {
+      throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
+    }
+    const records = encodeMessages(list.map(toMessage));
+    const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
+    if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
+    if (options.count !== undefined) timing.count = options.count;
+    if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
+    if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
+    const task = native(
+      () => new CyclicTask(binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true), options.periodMs),
+    );
+    this.#tasks.add(task);
+    return task;
+  }
+
+  /** Stops every periodic task of this bus (they also stop when it closes). */
+  stopAllPeriodicTasks(): void {
+    for (const task of this.#tasks) task.remove();
+    this.#tasks.clear();
+  }
+
+  /**
    * Adds an independent reader with its own bounded queue: it receives every
    * frame from now on, whatever other readers do. Leaving its `for await`
    * loop, or {@link BusReader.close}, detaches it.
@@ -256,6 +292,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * drained. Idempotent. Frames already queued can still be read.
    */
   async close(): Promise<void> {
+    this.stopAllPeriodicTasks();
     native(() => this.#native.close());
   }
 

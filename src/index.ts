@@ -13,6 +13,7 @@
  * @module canwire
  */
 export { Bus, type BusOptions, type BusState, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
+export { CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { Message, type MessageInit } from "./message.js";
 export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";

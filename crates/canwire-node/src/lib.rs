@@ -10,6 +10,7 @@
 #![allow(missing_docs)] // the generated TypeScript declarations carry the docs
 
 pub mod bus;
+pub mod cyclic;
 pub mod error;
 pub mod frames;
 pub mod isotp;

@@ -1,0 +1,149 @@
+//! Cyclic tasks exported to JS.
+
+use canwire_bus::cyclic::CyclicTask;
+use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
+use canwire_core::record::{decode_batch, encode_batch};
+use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::bus::NativeBus;
+use crate::error::{IntoNapi, invalid_argument};
+
+/// Timing of a task, in ms (fractions allowed).
+#[napi(object)]
+pub struct NativeCyclicTiming {
+    pub period_ms: f64,
+    pub duration_ms: Option<f64>,
+    pub count: Option<f64>,
+    pub initial_period_ms: Option<f64>,
+    pub initial_count: Option<f64>,
+}
+
+/// Counters of a task.
+#[napi(object)]
+pub struct NativeCyclicStats {
+    pub sent: i64,
+    pub missed: i64,
+    pub send_errors: i64,
+    pub last_error: Option<String>,
+    pub running: bool,
+}
+
+fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
+    if !ms.is_finite() || ms <= 0.0 || ms > 1e12 {
+        return Err(invalid_argument(format!(
+            "{name} must be a number of milliseconds > 0, got {ms}"
+        )));
+    }
+    let ns = (ms * 1e6).round() as u64;
+    if ns == 0 {
+        return Err(invalid_argument(format!(
+            "{name} is below the 1 ns resolution"
+        )));
+    }
+    Ok(ns)
+}
+
+fn count(name: &str, value: f64) -> napi::Result<u64> {
+    if value.fract() != 0.0 || value < 1.0 || value > 9.0e15 {
+        return Err(invalid_argument(format!(
+            "{name} must be a positive integer, got {value}"
+        )));
+    }
+    Ok(value as u64)
+}
+
+fn timing_from(t: &NativeCyclicTiming) -> napi::Result<CyclicTiming> {
+    let limit = match (t.duration_ms, t.count) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_argument("give durationMs or count, not both"));
+        }
+        (Some(d), None) => CyclicLimit::Duration(ms_to_ns("durationMs", d)?),
+        (None, Some(c)) => CyclicLimit::Count(count("count", c)?),
+        (None, None) => CyclicLimit::Forever,
+    };
+    let initial = match (t.initial_count, t.initial_period_ms) {
+        (Some(c), Some(p)) => Some((count("initialCount", c)?, ms_to_ns("initialPeriodMs", p)?)),
+        (None, None) => None,
+        _ => {
+            return Err(invalid_argument(
+                "initialCount and initialPeriodMs go together",
+            ));
+        }
+    };
+    Ok(CyclicTiming {
+        period_ns: ms_to_ns("periodMs", t.period_ms)?,
+        initial,
+        limit,
+    })
+}
+
+/// A cyclic task on the native scheduler.
+#[napi]
+pub struct NativeCyclicTask {
+    task: CyclicTask,
+}
+
+#[napi]
+impl NativeCyclicTask {
+    /// Creates a task sending the record batch's frames round-robin.
+    #[napi(factory, catch_unwind)]
+    pub fn create(
+        bus: &NativeBus,
+        records: Uint8Array,
+        timing: NativeCyclicTiming,
+        autostart: bool,
+    ) -> napi::Result<NativeCyclicTask> {
+        let frames = decode_batch(&records).into_napi()?;
+        let timing = timing_from(&timing)?;
+        let task = CyclicTask::create(bus.shared(), frames, timing, autostart).into_napi()?;
+        Ok(NativeCyclicTask { task })
+    }
+
+    /// (Re)starts the task with a new phase.
+    #[napi(catch_unwind)]
+    pub fn start(&self) -> napi::Result<()> {
+        self.task.start().into_napi()
+    }
+
+    /// Stops the task.
+    #[napi(catch_unwind)]
+    pub fn stop(&self) -> napi::Result<()> {
+        self.task.stop().into_napi()
+    }
+
+    /// Replaces the frames' data (same count), keeping the phase.
+    #[napi(catch_unwind)]
+    pub fn modify(&self, records: Uint8Array) -> napi::Result<()> {
+        let frames = decode_batch(&records).into_napi()?;
+        self.task.modify(frames).into_napi()
+    }
+
+    /// The frames as a record batch.
+    #[napi(catch_unwind)]
+    pub fn frames(&self) -> napi::Result<Buffer> {
+        let frames = self.task.frames().into_napi()?;
+        let mut out = Vec::new();
+        encode_batch(&frames, &mut out);
+        Ok(out.into())
+    }
+
+    /// Counters.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> napi::Result<NativeCyclicStats> {
+        let s = self.task.stats().into_napi()?;
+        Ok(NativeCyclicStats {
+            sent: s.sent as i64,
+            missed: s.missed as i64,
+            send_errors: s.send_errors as i64,
+            last_error: s.last_error,
+            running: s.running,
+        })
+    }
+
+    /// Removes the task from the scheduler.
+    #[napi(catch_unwind)]
+    pub fn remove(&self) {
+        self.task.remove();
+    }
+}
