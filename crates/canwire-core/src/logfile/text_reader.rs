@@ -51,6 +51,7 @@ pub struct TextReader<R: BufRead, P> {
 }
 
 impl<R: BufRead, P: LineParser> TextReader<R, P> {
+    /// A reader running `parser` over the lines of `src`.
     pub fn new(src: R, parser: P) -> Self {
         Self {
             src,

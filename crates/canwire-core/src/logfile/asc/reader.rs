@@ -11,7 +11,8 @@
 //! ESI, 0x0010 RTR): a line without EDL is a classic frame sent on an FD
 //! channel, so a `CANFD` remote frame reads as a classic remote frame (python-can
 //! reads it as an FD frame, which CAN FD does not have). Without the flags
-//! column a `CANFD` line is FD unless its data length is 0 and its DLC is not.
+//! column, or with flags 0 (hand-edited files), a `CANFD` line is FD unless its
+//! data length is 0 and its DLC is not; more than 8 data bytes are always FD.
 
 use std::io::BufRead;
 
@@ -268,7 +269,8 @@ impl AscParser {
             let bytes = self.data(data, len)?;
             let flags = data
                 .get(usize::from(len) + 2)
-                .and_then(|s| u32::from_str_radix(s, 16).ok());
+                .and_then(|s| u32::from_str_radix(s, 16).ok())
+                .filter(|&fl| fl != 0);
             let remote = match flags {
                 Some(fl) => fl & fd_flags::RTR != 0,
                 None => len == 0 && dlc > 0,
