@@ -2,6 +2,7 @@
 //! documented losses, random input, and interop with python3-can.
 
 mod asc_fixtures;
+mod roundtrip;
 mod trc_fixtures;
 
 use std::path::PathBuf;
