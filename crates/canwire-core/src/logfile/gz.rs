@@ -31,6 +31,11 @@ impl<W: TextSink + ?Sized> TextSink for Box<W> {
         (**self).finish_sink()
     }
 }
+impl<W: TextSink + ?Sized> TextSink for &mut W {
+    fn finish_sink(&mut self) -> io::Result<()> {
+        (**self).finish_sink()
+    }
+}
 impl<W: TextSink> TextSink for GzEncoder<W> {
     fn finish_sink(&mut self) -> io::Result<()> {
         self.try_finish()?;

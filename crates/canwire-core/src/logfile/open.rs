@@ -103,11 +103,11 @@ fn text_reader(src: Box<dyn BufRead + Send>, format: LogFormat) -> Box<dyn Frame
 }
 
 /// A writer of a text format over any sink.
-pub fn text_writer<W: TextSink + Send + 'static>(
+pub fn text_writer<'a, W: TextSink + Send + 'a>(
     out: W,
     format: LogFormat,
     options: &WriterOptions,
-) -> Result<Box<dyn FrameWriter + Send>> {
+) -> Result<Box<dyn FrameWriter + Send + 'a>> {
     Ok(match format {
         LogFormat::Asc => Box::new(AscWriter::new(out, options.start_time_ns)),
         LogFormat::CandumpLog => {

@@ -2,6 +2,7 @@
 //! documented losses, random input, and interop with python3-can.
 
 mod asc_fixtures;
+mod fuzz;
 mod roundtrip;
 mod trc_fixtures;
 
