@@ -3,6 +3,7 @@
 
 mod asc_fixtures;
 mod fuzz;
+mod interop;
 mod roundtrip;
 mod trc_fixtures;
 
