@@ -14,10 +14,10 @@
 //! never a panic or an error; an input cut short ends the iteration with a
 //! [`Truncation`] report. Errors are only I/O failures.
 //!
-//! - [`text_reader`]: the shared line loop, [`gz`]: transparent gzip
+//! - [`text_reader`] — the shared line loop, [`gz`]: transparent gzip
 //! - [`asc`], [`candump_log`], [`trc`], [`csv`]: the text formats
-//! - [`blf_adapter`]: the BLF codec behind the same interface
-//! - [`open`]: [`open_reader`] / [`create_writer`] choosing the format by extension
+//! - [`blf_adapter`] — the BLF codec behind the same interface
+//! - [`open`] — [`open_reader`] / [`create_writer`] choosing the format by extension
 
 pub mod asc;
 pub mod blf_adapter;

@@ -1,8 +1,8 @@
 //! Vector ASC log files.
 //!
-//! - [`date`]: header dates (English and German names, 12/24-hour clocks)
-//! - [`reader`]: [`AscReader`] (classic, remote, FD, error lines; counted skips)
-//! - [`writer`]: [`AscWriter`]
+//! - [`date`] — header dates (English and German names, 12/24-hour clocks)
+//! - [`reader`] — [`AscReader`] (classic, remote, FD, error lines; counted skips)
+//! - [`writer`] — [`AscWriter`]
 
 pub mod date;
 pub mod reader;

@@ -7,7 +7,7 @@ use super::roundtrip::every_kind;
 use crate::logfile::csv::CsvFlavor;
 use crate::logfile::gz::gzip_sink;
 use crate::logfile::open::{read_text, text_writer};
-use crate::logfile::{FrameReader, IssueKind, LogFormat, MAX_LINE_BYTES, WriterOptions};
+use crate::logfile::{IssueKind, LogFormat, MAX_LINE_BYTES, WriterOptions};
 
 struct XorShift(u64);
 
