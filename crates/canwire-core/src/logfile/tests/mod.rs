@@ -5,6 +5,7 @@ mod asc_fixtures;
 mod fuzz;
 mod interop;
 mod roundtrip;
+mod text_samples;
 mod trc_fixtures;
 
 use std::path::PathBuf;
