@@ -14,7 +14,7 @@ use super::text_reader::{LineParser, Parsed, TextReader};
 use super::text_writer::LineSink;
 use super::{FrameWriter, LogFormat};
 use crate::candump::{format_log_line, parse_log_line};
-use crate::error::Result;
+use crate::error::{CanwireError, Result};
 use crate::frame::{Frame, FrameFlags};
 
 /// Most distinct channel names a reader tracks; lines naming more are counted
@@ -108,6 +108,11 @@ impl<W: TextSink> FrameWriter for CandumpLogWriter<W> {
                 &fallback
             }
         };
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(CanwireError::invalid_argument(format!(
+                "channel name '{name}' cannot be written: names must be non-empty without whitespace"
+            )));
+        }
         let mut line = format_log_line(frame, name);
         line.push_str(if frame.flags.has(FrameFlags::TX) {
             " T\n"

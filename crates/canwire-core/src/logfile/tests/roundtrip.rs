@@ -240,6 +240,18 @@ fn writers_reject_what_they_cannot_write() {
     );
     w.finish().unwrap();
     std::fs::remove_file(temp("reject.trc")).unwrap();
+    let options = WriterOptions {
+        channel_names: vec!["two words".into()],
+        ..WriterOptions::default()
+    };
+    let mut w = create_writer(temp("reject.log"), &options).unwrap();
+    let ok = Frame::classic(1, false, &[]);
+    assert_eq!(
+        w.write_frame(&ok).unwrap_err().code,
+        crate::ErrorCode::InvalidArgument
+    );
+    w.finish().unwrap();
+    std::fs::remove_file(temp("reject.log")).unwrap();
     let e = crate::logfile::detect_format(std::path::Path::new("x.blf.gz")).unwrap_err();
     assert_eq!(e.code, crate::ErrorCode::Unsupported);
     assert!(crate::logfile::detect_format(std::path::Path::new("x.txt")).is_err());

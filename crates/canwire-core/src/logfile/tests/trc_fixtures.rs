@@ -108,6 +108,11 @@ fn version_1_3_and_1_2() {
     assert!(frames[3].is_error());
     assert_eq!(crate::logfile::FrameReader::stats(&r).skipped, 1);
 
+    let absurd = ";   Start time: 31.12.4294967295 23:59:59.999\n 1) 1.0 0001 1 00\n";
+    let mut r = crate::logfile::trc::trc_reader(absurd.as_bytes());
+    assert_eq!(r.by_ref().count(), 1);
+    assert_eq!(crate::logfile::FrameReader::start_time_ns(&r), None);
+
     let v12 = ";$FILEVERSION=1.2\n;$STARTTIME=25569.5\n 1)  1059.9  2  Rx  0001  2  00 11\n";
     let f: Vec<_> = crate::logfile::trc::trc_reader(v12.as_bytes())
         .map(Result::unwrap)

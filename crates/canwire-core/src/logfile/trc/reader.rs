@@ -84,9 +84,13 @@ fn parse_comment_start(text: &str) -> Option<u64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
+    if !(1..=9999).contains(&year) {
+        return None;
+    }
     let days = days_from_civil(i64::from(year), month, day);
     let secs = u64::try_from(days * 86_400).ok()? + h * 3600 + m * 60 + s;
-    Some(secs * 1_000_000_000 + ms.min(999) * NS_PER_MS + tenth.min(9) * 100_000)
+    let ns = secs.checked_mul(1_000_000_000)?;
+    ns.checked_add(ms.min(999) * NS_PER_MS + tenth.min(9) * 100_000)
 }
 
 fn hex_id(text: &str) -> Option<(u32, bool)> {
