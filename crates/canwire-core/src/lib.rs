@@ -6,6 +6,7 @@
 //! - [`isotp`]: the ISO-TP (ISO 15765-2) transport protocol as a sans-IO state machine
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
 //! - [`blf`]: Vector BLF log files: streaming reader and writer
+//! - [`logfile`]: one reader/writer interface over BLF, ASC, candump .log, TRC and CSV (also .gz)
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
 
@@ -17,6 +18,7 @@ pub mod error;
 pub mod filter;
 pub mod frame;
 pub mod isotp;
+pub mod logfile;
 pub mod record;
 #[cfg(test)]
 pub(crate) mod test_rng;

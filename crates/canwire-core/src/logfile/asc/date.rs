@@ -1,0 +1,154 @@
+//! ASC header dates: `date Sat Sep 30 15:06:13.191 2017`, also with a 12-hour
+//! clock (`10:44:52.480 am`) and in German (`Sam Sep 30`, `Okt`, `Mär`, `Dez`).
+//!
+//! CANoe writes the weekday and month names of the Windows locale. The month
+//! decides the date, so the weekday is not checked. Month names read: English
+//! and German, abbreviated or full (the three first letters decide). The time
+//! has no zone; it is read and written as UTC.
+
+use crate::logfile::time::{civil_from_days, days_from_civil, weekday};
+
+const NS_PER_MS: u64 = 1_000_000;
+const ENGLISH_DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const ENGLISH_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The month (1..=12) of an English or German month name.
+pub fn month_number(name: &str) -> Option<u32> {
+    let lower = name.trim_end_matches('.').to_lowercase();
+    let prefix: String = lower.chars().take(3).collect();
+    let month = match prefix.as_str() {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" | "mär" | "mrz" => 3,
+        "apr" => 4,
+        "may" | "mai" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" | "okt" => 10,
+        "nov" => 11,
+        "dec" | "dez" => 12,
+        _ => return None,
+    };
+    Some(month)
+}
+
+/// Parses the text after `date ` (or after `Begin Triggerblock `) into ns
+/// since the Unix epoch, reading the clock as UTC.
+pub fn parse_asc_date(text: &str) -> Option<u64> {
+    let tokens: Vec<&str> = text.split_ascii_whitespace().take(8).collect();
+    let m_at = tokens.iter().position(|t| month_number(t).is_some())?;
+    let month = month_number(tokens[m_at])?;
+    let day: u32 = tokens.get(m_at + 1)?.parse().ok()?;
+    let clock = *tokens.get(m_at + 2)?;
+    let mut rest = tokens[m_at + 3..].iter();
+    let mut next = rest.next()?;
+    let meridiem = match next.to_ascii_lowercase().as_str() {
+        "am" => Some(false),
+        "pm" => Some(true),
+        _ => None,
+    };
+    if meridiem.is_some() {
+        next = rest.next()?;
+    }
+    let year: i64 = next.parse().ok()?;
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut parts = hms.split(':');
+    let mut hour: u64 = parts.next()?.parse().ok()?;
+    let minute: u64 = parts.next()?.parse().ok()?;
+    let second: u64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some()
+        || !(1..=31).contains(&day)
+        || minute > 59
+        || second > 60
+        || !(1..=9999).contains(&year)
+        || frac.len() > 9
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    match meridiem {
+        Some(pm) if (1..=12).contains(&hour) => hour = hour % 12 + if pm { 12 } else { 0 },
+        Some(_) => return None,
+        None if hour > 23 => return None,
+        None => {}
+    }
+    let frac_ns = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<u64>().ok()? * 10u64.pow(9 - frac.len() as u32)
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days.checked_mul(86_400)? + (hour * 3600 + minute * 60 + second) as i64;
+    if secs < 0 {
+        return None;
+    }
+    (secs as u64)
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac_ns)
+}
+
+/// Formats ns since the Unix epoch (UTC) as CANoe does in English with a
+/// 24-hour clock: `Sat Sep 30 15:06:13.191 2017` (milliseconds, cut).
+pub fn format_asc_date(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let ms = (ns % 1_000_000_000) / NS_PER_MS;
+    let days = (secs / 86_400) as i64;
+    let tod = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{} {} {day:02} {:02}:{:02}:{:02}.{ms:03} {year}",
+        ENGLISH_DAYS[weekday(days) as usize],
+        ENGLISH_MONTHS[month as usize - 1],
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEP_30_2017: u64 = 1_506_729_600_000_000_000;
+
+    #[test]
+    fn languages_and_clocks() {
+        let t = 15 * 3_600_000_000_000 + 6 * 60_000_000_000 + 13_191_000_000;
+        assert_eq!(
+            parse_asc_date("Sam Sep 30 15:06:13.191 2017"),
+            Some(SEP_30_2017 + t)
+        );
+        assert_eq!(
+            parse_asc_date("Sat Sep 30 15:06:13.191 2017"),
+            Some(SEP_30_2017 + t)
+        );
+        let pm = parse_asc_date("Sat Sep 30 10:06:13.191 PM 2017").unwrap();
+        assert_eq!(
+            pm - SEP_30_2017,
+            22 * 3_600_000_000_000 + 6 * 60_000_000_000 + 13_191_000_000
+        );
+        let am = parse_asc_date("Thu Apr 28 12:44:52.480 am 2022").unwrap();
+        assert_eq!(
+            am % 86_400_000_000_000,
+            44 * 60_000_000_000 + 52_480_000_000
+        );
+        assert_eq!(month_number("Okt"), Some(10));
+        assert_eq!(month_number("März"), Some(3));
+        assert_eq!(month_number("Mai"), Some(5));
+        assert_eq!(month_number("Dez"), Some(12));
+        assert_eq!(parse_asc_date("Sat Sep 31 25:00:00 2017"), None);
+        assert_eq!(parse_asc_date("nonsense"), None);
+    }
+
+    #[test]
+    fn format_round_trips() {
+        let t = SEP_30_2017 + 54_373_191_000_000;
+        assert_eq!(format_asc_date(t), "Sat Sep 30 15:06:13.191 2017");
+        assert_eq!(parse_asc_date(&format_asc_date(t)), Some(t));
+        assert_eq!(format_asc_date(0), "Thu Jan 01 00:00:00.000 1970");
+    }
+}

@@ -1,0 +1,260 @@
+//! Write → read per format for every frame kind, through `create_writer` /
+//! `open_reader` (plain and `.gz`). Each `keeps_*` function states exactly
+//! what its format cannot hold; the test asserts that and nothing else changes.
+
+use std::path::PathBuf;
+
+use crate::dlc::FD_LENGTHS;
+use crate::frame::{Frame, FrameFlags};
+use crate::logfile::csv::CsvFlavor;
+use crate::logfile::{FrameReader, WriterOptions, create_writer, open_reader};
+
+/// A timestamp with nanoseconds (2023-11-14T22:13:20.123456789Z).
+pub(super) const T0: u64 = 1_700_000_000_123_456_789;
+
+/// Every frame kind: classic standard/extended at each length, raw DLC 9..15,
+/// remote frames at each DLC, FD at all 16 lengths with BRS/ESI, classic and
+/// FD error frames, both directions, five channels, ns timestamps.
+pub(super) fn every_kind() -> Vec<Frame> {
+    let mut v = Vec::new();
+    for len in 0..=8u8 {
+        let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37) ^ len).collect();
+        v.push(Frame::classic(0x100 + u32::from(len), false, &data));
+        v.push(Frame::classic(0x1234_5600 + u32::from(len), true, &data));
+    }
+    for dlc in 9..=15u8 {
+        let mut f = Frame::classic(0x7FF, false, &[0xA5; 8]);
+        f.dlc = dlc;
+        v.push(f);
+    }
+    for dlc in 0..=8u8 {
+        v.push(Frame::remote(0x321, dlc % 2 == 0, dlc));
+    }
+    for (i, &len) in FD_LENGTHS.iter().enumerate() {
+        let data: Vec<u8> = (0..len).map(|b| b ^ 0x5A).collect();
+        let mut f = Frame::fd(0x1ABC_DEF0 >> (i % 2 * 18), i % 2 == 0, &data, i % 3 == 0);
+        f.flags.set(FrameFlags::ESI, i % 4 == 1);
+        v.push(f);
+    }
+    let mut e = Frame::classic(0x04, false, &[0, 4, 0, 0, 0, 0, 0x10, 0x20]);
+    e.flags.set(FrameFlags::ERROR, true);
+    v.push(e);
+    let mut e = Frame::classic(0x7, false, &[]);
+    e.flags.set(FrameFlags::ERROR, true);
+    v.push(e);
+    let mut e = Frame::fd(0, false, &[], false);
+    e.flags.set(FrameFlags::ERROR, true);
+    v.push(e);
+    for (i, f) in v.iter_mut().enumerate() {
+        f.timestamp_ns = T0 + i as u64 * 1_234_567 + (i as u64 % 7);
+        f.channel = [0, 1, 2, 7, 254][i % 5];
+        f.flags.set(FrameFlags::TX, i % 3 == 1);
+    }
+    v
+}
+
+/// candump `.log`: microseconds (cut). Channel names come back as written
+/// (`can<index>` by default); indexes follow first appearance, so the test
+/// compares through the names.
+pub(super) fn keeps_log(mut f: Frame) -> Frame {
+    f.timestamp_ns -= f.timestamp_ns % 1_000;
+    f
+}
+
+/// ASC: microseconds (cut; the header date is the first frame's ms). Error
+/// frames keep channel and time, FD error frames also FD and direction; id,
+/// data and DLC are gone, and a classic `ErrorFrame` line reads as Rx.
+pub(super) fn keeps_asc(mut f: Frame) -> Frame {
+    f.timestamp_ns -= f.timestamp_ns % 1_000;
+    if f.is_error() {
+        let tx = f.is_fd() && f.flags.has(FrameFlags::TX);
+        let fd = f.is_fd();
+        f = Frame {
+            timestamp_ns: f.timestamp_ns,
+            channel: f.channel,
+            ..Frame::default()
+        };
+        f.flags.set(FrameFlags::ERROR, true);
+        f.flags.set(FrameFlags::FD, fd);
+        f.flags.set(FrameFlags::TX, tx);
+    }
+    f
+}
+
+/// TRC 2.1: 0.1 µs (cut; `$STARTTIME` is the first frame's µs). `ER` lines have
+/// no id and no FD variant: error frames lose id, FD, BRS and ESI, keep data.
+pub(super) fn keeps_trc(mut f: Frame) -> Frame {
+    f.timestamp_ns -= f.timestamp_ns % 100;
+    if f.is_error() {
+        f.id = 0;
+        f.dlc = f.len;
+        let tx = f.flags.has(FrameFlags::TX);
+        f.flags = FrameFlags(FrameFlags::ERROR);
+        f.flags.set(FrameFlags::TX, tx);
+    }
+    f
+}
+
+/// python-can's CSV: no channel, direction, BRS, ESI; FD only as "more than 8
+/// bytes" (an FD frame of up to 8 bytes reads back classic). Time is exact:
+/// the writer prints 9 decimals.
+pub(super) fn keeps_python_csv(mut f: Frame) -> Frame {
+    f.channel = 0;
+    let fd = f.len > 8;
+    for bit in [FrameFlags::TX, FrameFlags::BRS, FrameFlags::ESI] {
+        f.flags.set(bit, false);
+    }
+    // the DLC survives: an FD frame of up to 8 bytes has DLC = length, as a classic one
+    f.flags.set(FrameFlags::FD, fd);
+    f
+}
+
+pub(super) fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("canwire-logfile-{}-{name}", std::process::id()))
+}
+
+fn write_file(name: &str, frames: &[Frame], options: &WriterOptions) -> PathBuf {
+    let path = temp(name);
+    let mut w = create_writer(&path, options).unwrap();
+    w.write_frames(frames).unwrap();
+    w.flush().unwrap();
+    w.finish().unwrap();
+    w.finish().unwrap();
+    assert_eq!(
+        w.write_frame(&frames[0]).unwrap_err().code,
+        crate::ErrorCode::Closed
+    );
+    path
+}
+
+fn read_file(path: &PathBuf) -> (Vec<Frame>, Box<dyn FrameReader + Send>) {
+    let mut r = open_reader(path).unwrap();
+    let mut out = Vec::new();
+    while r.read_frames(&mut out, 7).unwrap() > 0 {}
+    let s = r.stats();
+    assert_eq!(
+        (s.skipped, s.unknown, &s.truncated),
+        (0, 0, &None),
+        "{}",
+        path.display()
+    );
+    std::fs::remove_file(path).unwrap();
+    (out, r)
+}
+
+fn check(name: &str, options: &WriterOptions, keeps: fn(Frame) -> Frame) {
+    let frames = every_kind();
+    for gz in ["", ".gz"] {
+        let path = write_file(&format!("{name}{gz}"), &frames, options);
+        let (back, reader) = read_file(&path);
+        let mut back = back;
+        let names = reader.channel_names();
+        if !names.is_empty() {
+            for f in &mut back {
+                let name = &names[f.channel as usize];
+                f.channel = name.strip_prefix("can").unwrap().parse().unwrap();
+            }
+        }
+        let expected: Vec<Frame> = frames.iter().copied().map(keeps).collect();
+        assert_eq!(back.len(), expected.len(), "{name}{gz}");
+        for (i, (b, e)) in back.iter().zip(&expected).enumerate() {
+            assert_eq!(b, e, "{name}{gz} frame {i}: wrote {:?}", frames[i]);
+        }
+    }
+}
+
+#[test]
+fn candump_log_keeps_all_but_sub_microseconds() {
+    check("rt.log", &WriterOptions::default(), keeps_log);
+}
+
+#[test]
+fn asc_round_trip() {
+    check("rt.asc", &WriterOptions::default(), keeps_asc);
+}
+
+#[test]
+fn trc_round_trip() {
+    check("rt.trc", &WriterOptions::default(), keeps_trc);
+}
+
+#[test]
+fn canwire_csv_is_lossless() {
+    check("rt.csv", &WriterOptions::default(), |f| f);
+}
+
+#[test]
+fn python_csv_round_trip() {
+    let options = WriterOptions {
+        csv_flavor: CsvFlavor::Python,
+        ..WriterOptions::default()
+    };
+    check("rt-py.csv", &options, keeps_python_csv);
+}
+
+#[test]
+fn blf_through_the_common_interface_is_lossless() {
+    let frames = every_kind();
+    let path = write_file("rt.blf", &frames, &WriterOptions::default());
+    let (back, reader) = read_file(&path);
+    assert_eq!(back, frames);
+    assert_eq!(reader.start_time_ns(), Some(T0 - T0 % 1_000_000));
+}
+
+#[test]
+fn named_channels_survive_a_log_round_trip() {
+    let mut frames = every_kind();
+    for f in &mut frames {
+        f.channel %= 3;
+    }
+    let options = WriterOptions {
+        channel_names: vec!["vcan0".into(), "can-fd".into(), "slcan9".into()],
+        ..WriterOptions::default()
+    };
+    let path = write_file("names.log", &frames, &options);
+    let (back, reader) = read_file(&path);
+    assert_eq!(reader.channel_names(), options.channel_names);
+    let expected: Vec<Frame> = frames.into_iter().map(keeps_log).collect();
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn writers_reject_what_they_cannot_write() {
+    let mut big_error = Frame::fd(0, false, &[0; 12], false);
+    big_error.flags.set(FrameFlags::ERROR, true);
+    let mut w = create_writer(temp("reject.trc"), &WriterOptions::default()).unwrap();
+    assert_eq!(
+        w.write_frame(&big_error).unwrap_err().code,
+        crate::ErrorCode::InvalidArgument
+    );
+    let mut bad = Frame::classic(0x800, false, &[]);
+    assert_eq!(
+        w.write_frame(&bad).unwrap_err().code,
+        crate::ErrorCode::IdOutOfRange
+    );
+    bad.id = 1;
+    bad.channel = u32::MAX;
+    assert_eq!(
+        w.write_frame(&bad).unwrap_err().code,
+        crate::ErrorCode::InvalidArgument
+    );
+    w.finish().unwrap();
+    std::fs::remove_file(temp("reject.trc")).unwrap();
+    let options = WriterOptions {
+        channel_names: vec!["two words".into()],
+        ..WriterOptions::default()
+    };
+    let mut w = create_writer(temp("reject.log"), &options).unwrap();
+    let ok = Frame::classic(1, false, &[]);
+    assert_eq!(
+        w.write_frame(&ok).unwrap_err().code,
+        crate::ErrorCode::InvalidArgument
+    );
+    w.finish().unwrap();
+    std::fs::remove_file(temp("reject.log")).unwrap();
+    let e = crate::logfile::detect_format(std::path::Path::new("x.blf.gz")).unwrap_err();
+    assert_eq!(e.code, crate::ErrorCode::Unsupported);
+    assert!(crate::logfile::detect_format(std::path::Path::new("x.txt")).is_err());
+    let f = crate::logfile::detect_format(std::path::Path::new("A.ASC.GZ")).unwrap();
+    assert_eq!((f.format, f.gzip), (crate::logfile::LogFormat::Asc, true));
+}
