@@ -45,7 +45,7 @@ fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
 }
 
 fn count(name: &str, value: f64) -> napi::Result<u64> {
-    if value.fract() != 0.0 || value < 1.0 || value > 9.0e15 {
+    if value.fract() != 0.0 || !(1.0..=9.0e15).contains(&value) {
         return Err(invalid_argument(format!(
             "{name} must be a positive integer, got {value}"
         )));

@@ -9,19 +9,7 @@ use crate::logfile::gz::gzip_sink;
 use crate::logfile::open::{read_text, text_writer};
 use crate::logfile::{IssueKind, LogFormat, MAX_LINE_BYTES, WriterOptions};
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::test_rng::XorShift;
 
 const TEXT_FORMATS: [LogFormat; 4] = [
     LogFormat::Asc,
@@ -80,28 +68,28 @@ fn mutate(rng: &mut XorShift, input: &mut Vec<u8>) {
         b",",
         b"99999999999999999999.9",
     ];
-    for _ in 0..1 + rng.below(8) {
-        let at = rng.below(input.len() + 1);
-        match rng.below(6) {
+    for _ in 0..1 + rng.index(8) {
+        let at = rng.index(input.len() + 1);
+        match rng.index(6) {
             0 if !input.is_empty() => {
                 let i = at.min(input.len() - 1);
                 input[i] = rng.next() as u8;
             }
             1 => input
-                .splice(at..at, TOKENS[rng.below(TOKENS.len())].iter().copied())
+                .splice(at..at, TOKENS[rng.index(TOKENS.len())].iter().copied())
                 .for_each(drop),
             2 => {
-                let end = (at + rng.below(40)).min(input.len());
+                let end = (at + rng.index(40)).min(input.len());
                 input.drain(at..end);
             }
             3 => input.truncate(at),
             4 => {
-                let n = rng.below(64);
+                let n = rng.index(64);
                 let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
                 input.splice(at..at, bytes).for_each(drop);
             }
             _ => {
-                let end = (at + rng.below(200)).min(input.len());
+                let end = (at + rng.index(200)).min(input.len());
                 let copy = input[at..end].to_vec();
                 input.splice(at..at, copy).for_each(drop);
             }
@@ -138,7 +126,7 @@ fn mutated_inputs_never_panic() {
                 gz.write_all(&input).unwrap();
                 let mut gz = gz.finish().unwrap();
                 if i % 20 == 0 {
-                    gz.truncate(rng.below(gz.len()));
+                    gz.truncate(rng.index(gz.len()));
                 }
                 read_all(gz, format);
             }
