@@ -22,6 +22,7 @@ export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
 export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions, type IsoTpProtocolError, type IsoTpStats } from "./isotp.js";
 export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams } from "./isotp-config.js";
 export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
+export { LogReader, LogWriter, convertLog, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
 export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,

@@ -124,3 +124,70 @@ impl std::error::Error for CanwireError {}
 
 /// Result alias used across canwire.
 pub type Result<T, E = CanwireError> = std::result::Result<T, E>;
+
+/// The symbolic name of a Linux errno value (`2` → `"ENOENT"`), for the
+/// errors canwire's I/O meets; `None` for others.
+pub fn errno_name(errno: i32) -> Option<&'static str> {
+    Some(match errno {
+        1 => "EPERM",
+        2 => "ENOENT",
+        4 => "EINTR",
+        5 => "EIO",
+        6 => "ENXIO",
+        9 => "EBADF",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        16 => "EBUSY",
+        17 => "EEXIST",
+        19 => "ENODEV",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        22 => "EINVAL",
+        24 => "EMFILE",
+        28 => "ENOSPC",
+        30 => "EROFS",
+        32 => "EPIPE",
+        70 => "ECOMM",
+        74 => "EBADMSG",
+        84 => "EILSEQ",
+        90 => "EMSGSIZE",
+        93 => "EPROTONOSUPPORT",
+        95 => "EOPNOTSUPP",
+        97 => "EAFNOSUPPORT",
+        100 => "ENETDOWN",
+        105 => "ENOBUFS",
+        110 => "ETIMEDOUT",
+        _ => return None,
+    })
+}
+
+impl CanwireError {
+    /// An [`ErrorCode::Os`] error for a failed I/O call: `"{what}: ENAME: description"`.
+    pub fn from_io(error: &std::io::Error, what: &str) -> Self {
+        let name = error.raw_os_error().and_then(errno_name);
+        let message = match name {
+            Some(name) => format!("{what}: {name}: {error}"),
+            None => format!("{what}: {error}"),
+        };
+        Self::new(ErrorCode::Os, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_name_their_errno() {
+        let e = CanwireError::from_io(&std::io::Error::from_raw_os_error(2), "opening 'x'");
+        assert_eq!(e.code, ErrorCode::Os);
+        assert!(
+            e.message.starts_with("opening 'x': ENOENT: "),
+            "{}",
+            e.message
+        );
+        assert_eq!(errno_name(105), Some("ENOBUFS"));
+        assert_eq!(errno_name(9999), None);
+    }
+}

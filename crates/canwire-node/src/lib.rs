@@ -14,6 +14,7 @@ pub mod cyclic;
 pub mod error;
 pub mod frames;
 pub mod isotp;
+pub mod logfile;
 pub mod reader;
 pub mod wait;
 

@@ -97,6 +97,17 @@ impl<W: TextSink> CandumpLogWriter<W> {
 }
 
 impl<W: TextSink> FrameWriter for CandumpLogWriter<W> {
+    fn name_channel(&mut self, index: u32, name: &str) {
+        let index = index as usize;
+        if index < MAX_CHANNEL_NAMES {
+            while self.names.len() <= index {
+                let unnamed = format!("can{}", self.names.len());
+                self.names.push(unnamed);
+            }
+            self.names[index] = name.to_string();
+        }
+    }
+
     fn write_frame(&mut self, frame: &Frame) -> Result<()> {
         self.sink.check_open()?;
         frame.validate()?;

@@ -95,6 +95,10 @@ pub trait FrameWriter {
     fn write_frames(&mut self, frames: &[Frame]) -> Result<()> {
         frames.iter().try_for_each(|f| self.write_frame(f))
     }
+    /// Names channel `index` for the frames written from now on. Only formats
+    /// that store channel names (candump `.log`) use it; the others number
+    /// channels and ignore it.
+    fn name_channel(&mut self, _index: u32, _name: &str) {}
     /// Pushes buffered text to the sink (BLF: cuts the open container).
     fn flush(&mut self) -> Result<()>;
     /// Writes the format's trailer and ends the stream (gzip, BLF header).

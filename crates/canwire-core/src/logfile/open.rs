@@ -63,7 +63,7 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
 }
 
 fn os(e: std::io::Error, what: &str, path: &Path) -> CanwireError {
-    CanwireError::new(ErrorCode::Os, format!("{what} '{}': {e}", path.display()))
+    CanwireError::from_io(&e, &format!("{what} '{}'", path.display()))
 }
 
 /// Opens a log file for reading, choosing the format by extension.

@@ -219,6 +219,26 @@ fn named_channels_survive_a_log_round_trip() {
 }
 
 #[test]
+fn channels_named_while_writing_reach_a_log_file() {
+    let path = temp("named-later.log");
+    let mut w = create_writer(&path, &WriterOptions::default()).unwrap();
+    w.name_channel(2, "vcan7");
+    let mut a = Frame::classic(0x1, false, &[1]);
+    a.channel = 2;
+    let mut b = Frame::classic(0x2, false, &[2]);
+    b.channel = 1;
+    w.write_frames(&[a, b]).unwrap();
+    w.finish().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let channels: Vec<&str> = text.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        channels,
+        ["vcan7", "can1"],
+        "unnamed indexes below a named one keep can<i>"
+    );
+}
+
+#[test]
 fn writers_reject_what_they_cannot_write() {
     let mut big_error = Frame::fd(0, false, &[0; 12], false);
     big_error.flags.set(FrameFlags::ERROR, true);

@@ -1,0 +1,243 @@
+//! Log-file readers and writers exported to JS. File I/O runs on tokio's
+//! blocking pool, never on the JS thread.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use canwire_core::Frame;
+use canwire_core::logfile::csv::CsvFlavor;
+use canwire_core::logfile::{
+    FrameReader, FrameWriter, LogFormat, WriterOptions, create_writer, open_reader,
+};
+use canwire_core::record::{decode_batch, encode_batch};
+use canwire_core::{CanwireError, ErrorCode};
+use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::error::{IntoNapi, invalid_argument, to_napi};
+
+fn format_name(format: LogFormat) -> &'static str {
+    match format {
+        LogFormat::Blf => "blf",
+        LogFormat::Asc => "asc",
+        LogFormat::CandumpLog => "log",
+        LogFormat::Trc => "trc",
+        LogFormat::Csv => "csv",
+    }
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, CanwireError> + Send + 'static,
+) -> napi::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| {
+            to_napi(CanwireError::new(
+                ErrorCode::Internal,
+                format!("file worker failed: {e}"),
+            ))
+        })?
+        .into_napi()
+}
+
+/// Where a file ended early.
+#[napi(object)]
+pub struct NativeTruncation {
+    pub line: Option<i64>,
+    pub byte_offset: Option<i64>,
+    pub reason: String,
+}
+
+/// One line that gave no frame.
+#[napi(object)]
+pub struct NativeLineIssue {
+    pub line: i64,
+    pub skipped: bool,
+    pub reason: String,
+}
+
+/// Counters of a reader.
+#[napi(object)]
+pub struct NativeReadStats {
+    pub lines: i64,
+    pub frames: i64,
+    pub skipped: i64,
+    pub unknown: i64,
+    pub issues: Vec<NativeLineIssue>,
+    pub truncated: Option<NativeTruncation>,
+}
+
+/// A log file being read.
+#[napi]
+pub struct NativeLogReader {
+    reader: Arc<Mutex<Box<dyn FrameReader + Send>>>,
+    format: LogFormat,
+}
+
+#[napi]
+impl NativeLogReader {
+    /// Opens a file, choosing the format by extension (`.gz` for text formats).
+    #[napi(factory, catch_unwind)]
+    pub fn open(path: String) -> napi::Result<NativeLogReader> {
+        let reader = open_reader(&path).into_napi()?;
+        let format = reader.format();
+        Ok(NativeLogReader {
+            reader: Arc::new(Mutex::new(reader)),
+            format,
+        })
+    }
+
+    /// Reads up to `max` frames as a record batch; `null` at the end.
+    #[napi(catch_unwind)]
+    pub async fn read_batch(&self, max: u32) -> napi::Result<Option<Buffer>> {
+        let reader = self.reader.clone();
+        let records = blocking(move || {
+            let mut frames: Vec<Frame> = Vec::new();
+            let n = lock(&reader).read_frames(&mut frames, max.max(1) as usize)?;
+            let mut out = Vec::new();
+            encode_batch(&frames[..n], &mut out);
+            Ok(out)
+        })
+        .await?;
+        Ok((!records.is_empty()).then(|| records.into()))
+    }
+
+    /// The format: "blf", "asc", "log", "trc" or "csv".
+    #[napi(getter)]
+    pub fn format(&self) -> &'static str {
+        format_name(self.format)
+    }
+
+    /// Channel names by index, where the format names channels.
+    #[napi(catch_unwind)]
+    pub fn channel_names(&self) -> Vec<String> {
+        lock(&self.reader).channel_names()
+    }
+
+    /// The file's start time in ns since the epoch, where the format has one.
+    #[napi(catch_unwind)]
+    pub fn start_time_ns(&self) -> Option<i64> {
+        lock(&self.reader).start_time_ns().map(|t| t as i64)
+    }
+
+    /// Counters, the first problem lines, and truncation.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> NativeReadStats {
+        let s = lock(&self.reader).stats();
+        NativeReadStats {
+            lines: s.lines as i64,
+            frames: s.frames as i64,
+            skipped: s.skipped as i64,
+            unknown: s.unknown as i64,
+            issues: s
+                .issues
+                .into_iter()
+                .map(|i| NativeLineIssue {
+                    line: i.line as i64,
+                    skipped: i.kind == canwire_core::logfile::IssueKind::Skipped,
+                    reason: i.reason,
+                })
+                .collect(),
+            truncated: s.truncated.map(|t| NativeTruncation {
+                line: t.line.map(|l| l as i64),
+                byte_offset: t.byte_offset.map(|o| o as i64),
+                reason: t.reason,
+            }),
+        }
+    }
+}
+
+/// Options of a log writer.
+#[napi(object)]
+pub struct NativeLogWriterOptions {
+    pub channel_names: Option<Vec<String>>,
+    /// "canwire" (default, lossless) or "python-can".
+    pub csv_flavor: Option<String>,
+    pub gzip_level: Option<u32>,
+    pub compression_level: Option<u32>,
+}
+
+/// A log file being written.
+#[napi]
+pub struct NativeLogWriter {
+    writer: Arc<Mutex<Box<dyn FrameWriter + Send>>>,
+    format: LogFormat,
+}
+
+#[napi]
+impl NativeLogWriter {
+    /// Creates (truncates) a file, choosing the format by extension.
+    #[napi(factory, catch_unwind)]
+    pub fn create(path: String, options: NativeLogWriterOptions) -> napi::Result<NativeLogWriter> {
+        let mut opts = WriterOptions {
+            channel_names: options.channel_names.unwrap_or_default(),
+            ..WriterOptions::default()
+        };
+        match options.csv_flavor.as_deref() {
+            None | Some("canwire") => opts.csv_flavor = CsvFlavor::Canwire,
+            Some("python-can") => opts.csv_flavor = CsvFlavor::Python,
+            Some(other) => {
+                return Err(invalid_argument(format!(
+                    "csvFlavor '{other}' is not 'canwire' or 'python-can'"
+                )));
+            }
+        }
+        for (name, level) in [
+            ("gzipLevel", options.gzip_level),
+            ("compressionLevel", options.compression_level),
+        ] {
+            if level.is_some_and(|l| l > 9) {
+                return Err(invalid_argument(format!("{name} is 0..9")));
+            }
+        }
+        if let Some(level) = options.gzip_level {
+            opts.gzip_level = level;
+        }
+        if let Some(level) = options.compression_level {
+            opts.blf.compression_level = level;
+        }
+        let writer = create_writer(&path, &opts).into_napi()?;
+        let format = writer.format();
+        Ok(NativeLogWriter {
+            writer: Arc::new(Mutex::new(writer)),
+            format,
+        })
+    }
+
+    /// The format: "blf", "asc", "log", "trc" or "csv".
+    #[napi(getter)]
+    pub fn format(&self) -> &'static str {
+        format_name(self.format)
+    }
+
+    /// Names a channel index for the frames written from now on (candump .log).
+    #[napi(catch_unwind)]
+    pub fn name_channel(&self, index: u32, name: String) {
+        lock(&self.writer).name_channel(index, &name);
+    }
+
+    /// Validates and writes a record batch.
+    #[napi(catch_unwind)]
+    pub async fn write_batch(&self, records: Uint8Array) -> napi::Result<()> {
+        let frames = decode_batch(&records).into_napi()?;
+        let writer = self.writer.clone();
+        blocking(move || lock(&writer).write_frames(&frames)).await
+    }
+
+    /// Pushes buffered data to the file.
+    #[napi(catch_unwind)]
+    pub async fn flush(&self) -> napi::Result<()> {
+        let writer = self.writer.clone();
+        blocking(move || lock(&writer).flush()).await
+    }
+
+    /// Writes the trailer and closes the file. Idempotent.
+    #[napi(catch_unwind)]
+    pub async fn finish(&self) -> napi::Result<()> {
+        let writer = self.writer.clone();
+        blocking(move || lock(&writer).finish()).await
+    }
+}

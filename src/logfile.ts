@@ -1,0 +1,243 @@
+/**
+ * Log files: {@link LogReader}, {@link LogWriter} and {@link convertLog} for
+ * BLF, ASC, candump `.log`, TRC and CSV (text formats also as `.gz`), the
+ * format chosen by extension. Reading and writing run off the JS thread.
+ *
+ * @module
+ */
+import { binding, type NativeLogReader, type NativeLogWriter } from "./binding.js";
+import { native, nativeAsync } from "./errors.js";
+import { type Message, type MessageInit } from "./message.js";
+import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+
+/** The formats, by their usual extension. */
+export type LogFormat = "blf" | "asc" | "log" | "trc" | "csv";
+
+/** Where a file ended before its regular end (every frame before it was read). */
+export interface LogTruncation {
+  /** The line the input stopped in (text formats). */
+  line: number | null;
+  /** The byte offset (BLF). */
+  byteOffset: number | null;
+  /** What was found. */
+  reason: string;
+}
+
+/** Counters of a reader. */
+export interface LogReadStats {
+  /** Lines (text) or objects (BLF) read. */
+  lines: number;
+  /** Frames read. */
+  frames: number;
+  /** Records skipped on purpose (statistics, status, J1939, unknown BLF objects). */
+  skipped: number;
+  /** Lines that did not parse, counted, never fatal. */
+  unknown: number;
+  /** The first few skipped and unknown lines with their line number. */
+  issues: Array<{ line: number; skipped: boolean; reason: string }>;
+  /** Set when the file was cut short or broken. */
+  truncated: LogTruncation | null;
+}
+
+/** Channel names of a reader: the file's table, or the 0-based index as text. */
+function channelNamer(names: string[]): (index: number) => string {
+  return (index) => names[index] ?? String(index);
+}
+
+/**
+ * Reads a log file with constant memory.
+ *
+ * @example
+ * ```ts
+ * const log = LogReader.open("drive.blf");
+ * for await (const msg of log) console.log(msg.timestampNs, msg.id);
+ * console.log(log.stats());
+ * ```
+ */
+export class LogReader implements AsyncIterable<Message> {
+  readonly #native: NativeLogReader;
+  /** The path read. */
+  readonly path: string;
+
+  private constructor(nativeReader: NativeLogReader, path: string) {
+    this.#native = nativeReader;
+    this.path = path;
+  }
+
+  /**
+   * Opens a file; the format comes from the extension.
+   *
+   * @throws {@link CanError} `ERR_OS` for a missing file, `ERR_INVALID_ARGUMENT`
+   *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header.
+   */
+  static open(path: string): LogReader {
+    return new LogReader(native(() => binding.NativeLogReader.open(path)), path);
+  }
+
+  /** The format. */
+  get format(): LogFormat {
+    return this.#native.format as LogFormat;
+  }
+
+  /** Channel names by index (candump `.log` names; numbered formats give none). */
+  get channelNames(): string[] {
+    return native(() => this.#native.channelNames());
+  }
+
+  /** The file's start time (ns since the epoch), where the format records one. */
+  get startTimeNs(): bigint | null {
+    const t = native(() => this.#native.startTimeNs());
+    return t === null || t === undefined ? null : BigInt(t);
+  }
+
+  /** Reads up to `max` frames (default 4096); `null` at the end of the file. */
+  async readBatch(max = 4096): Promise<FrameBatch | null> {
+    const buffer = await nativeAsync(() => this.#native.readBatch(max));
+    return buffer ? new FrameBatch(buffer, channelNamer(this.channelNames)) : null;
+  }
+
+  /** Yields batches to the end of the file. */
+  async *batches(max = 4096): AsyncGenerator<FrameBatch, void, undefined> {
+    for (let batch = await this.readBatch(max); batch; batch = await this.readBatch(max)) yield batch;
+  }
+
+  /** Yields every message to the end of the file. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /** Counters, the first problem lines, and truncation. */
+  stats(): LogReadStats {
+    return native(() => this.#native.stats()) as LogReadStats;
+  }
+}
+
+/** Options of {@link LogWriter.create}. */
+export interface LogWriterOptions {
+  /** Channel names by index (written by candump `.log`; numbered formats write index + 1). */
+  channels?: string[];
+  /** CSV columns: `"canwire"` (default, lossless) or `"python-can"`. */
+  csvFlavor?: "canwire" | "python-can";
+  /** gzip level 0..9 for `.gz` files. */
+  gzipLevel?: number;
+  /** BLF zlib level 0..9 (default 6). */
+  compressionLevel?: number;
+}
+
+/**
+ * Writes a log file. Messages' `channel` names map to channel indexes: a
+ * name that is a number is that index, other names get indexes in the order
+ * they first appear (after `channels`).
+ *
+ * @example
+ * ```ts
+ * await using out = LogWriter.create("capture.blf");
+ * for await (const batch of bus.batches()) await out.write(batch);
+ * ```
+ */
+export class LogWriter implements AsyncDisposable {
+  readonly #native: NativeLogWriter;
+  readonly #channels = new Map<string, number>();
+  #nextChannel: number;
+  /** The path written. */
+  readonly path: string;
+
+  private constructor(nativeWriter: NativeLogWriter, path: string, channels: string[]) {
+    this.#native = nativeWriter;
+    this.path = path;
+    channels.forEach((name, i) => this.#channels.set(name, i));
+    this.#nextChannel = channels.length;
+  }
+
+  /** Creates (truncates) a file; the format comes from the extension. */
+  static create(path: string, options: LogWriterOptions = {}): LogWriter {
+    const channels = options.channels ?? [];
+    const nativeOptions: Parameters<typeof binding.NativeLogWriter.create>[1] = { channelNames: channels };
+    if (options.csvFlavor !== undefined) nativeOptions.csvFlavor = options.csvFlavor;
+    if (options.gzipLevel !== undefined) nativeOptions.gzipLevel = options.gzipLevel;
+    if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
+    return new LogWriter(native(() => binding.NativeLogWriter.create(path, nativeOptions)), path, channels);
+  }
+
+  /** The format. */
+  get format(): LogFormat {
+    return this.#native.format as LogFormat;
+  }
+
+  #channelIndex(name: string | undefined): number {
+    if (name === undefined) return 0;
+    const known = this.#channels.get(name);
+    if (known !== undefined) return known;
+    const index = /^\d+$/.test(name) ? Number(name) : this.#nextChannel++;
+    this.#channels.set(name, index);
+    native(() => this.#native.nameChannel(index, name));
+    return index;
+  }
+
+  /**
+   * Writes messages, or a received {@link FrameBatch} as it is (its channels
+   * named as the batch names them). A message the format cannot hold rejects
+   * with a typed error; what was written before stays.
+   */
+  async write(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit> | FrameBatch): Promise<void> {
+    let records: Uint8Array;
+    if (messages instanceof FrameBatch) {
+      records = Buffer.from(messages.buffer);
+      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      for (let i = 0; i < messages.length; i++) {
+        view.setUint32(i * RECORD_SIZE + 20, this.#channelIndex(messages.channelName(i)), true);
+      }
+    } else {
+      const list = (Array.isArray(messages) ? messages : [messages]).map(toMessage);
+      const out = Buffer.alloc(list.length * RECORD_SIZE);
+      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      list.forEach((m, i) => {
+        writeRecord(view, out, i * RECORD_SIZE, m);
+        view.setUint32(i * RECORD_SIZE + 20, this.#channelIndex(m.channel), true);
+      });
+      records = out;
+    }
+    await nativeAsync(() => this.#native.writeBatch(records));
+  }
+
+  /** Pushes buffered data to the file (BLF: cuts the open container). */
+  async flush(): Promise<void> {
+    await nativeAsync(() => this.#native.flush());
+  }
+
+  /** Writes the trailer and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    await nativeAsync(() => this.#native.finish());
+  }
+
+  /** Closes the file at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Converts a log file into another format (chosen by extension), with
+ * constant memory. `onProgress` gets the frames converted so far.
+ *
+ * @returns the reader's counters (frames, skipped and unknown lines, truncation).
+ */
+export async function convertLog(
+  input: string,
+  output: string,
+  options: LogWriterOptions & { onProgress?: (frames: number) => void } = {},
+): Promise<LogReadStats> {
+  const reader = LogReader.open(input);
+  const writer = LogWriter.create(output, { channels: reader.channelNames, ...options });
+  try {
+    let frames = 0;
+    for await (const batch of reader.batches(16_384)) {
+      await writer.write(batch);
+      frames += batch.length;
+      options.onProgress?.(frames);
+    }
+  } finally {
+    await writer.close();
+  }
+  return reader.stats();
+}
