@@ -184,3 +184,28 @@ describe("canwire isotp", () => {
     expect((await runCli(["isotp", "--help"])).stdout).toMatch(/^usage: canwire isotp send/);
   });
 });
+
+describe("canwire dump FILE and canwire convert", () => {
+  const fixtures = fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
+
+  it("dump prints a file's frames as candump -L lines", async () => {
+    const r = await runCli(["dump", `${fixtures}test_CanFdMessage.asc`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      "(1506784003.196021) 0 300##111C2030405060708\n(1506784003.196041) 1 1C4D80A7##212C2030405060708\n(1506784003.196071) 2 30A##30102030405060708\n",
+    );
+  });
+
+  it("convert keeps the frames; dump of the result and of the source agree", async () => {
+    const out = `${process.env.TMPDIR ?? "/tmp"}/canwire-cli-${process.pid}.blf`;
+    const c = await runCli(["convert", `${fixtures}logfile.asc`, out]);
+    expect([c.code, c.stderr.trim()]).toEqual([0, "20 frames converted, 11 records skipped, 0 lines unreadable"]);
+    const a = await runCli(["dump", `${fixtures}logfile.asc`]);
+    const b = await runCli(["dump", out, "-n", "5"]);
+    expect(b.stdout).toBe(a.stdout.split("\n").slice(0, 5).join("\n") + "\n");
+    const u = await runCli(["convert", `${fixtures}logfile.asc`]);
+    expect(u.code).toBe(2);
+    const missing = await runCli(["dump", "/nonexistent/x.blf"]);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/ERR_OS: opening '\/nonexistent\/x\.blf': ENOENT/)]);
+  });
+});

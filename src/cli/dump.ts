@@ -5,13 +5,20 @@
  */
 import { Bus } from "../bus.js";
 import { formatLogLines } from "../frame-text.js";
-import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter } from "./args.js";
+import { LogReader } from "../logfile.js";
+import { type CanFilter, filtersMatch } from "../filters.js";
+import { Flag } from "../record.js";
+import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
 import { writeOut } from "./output.js";
 
 export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [--fd] [-n COUNT] [--filter ID:MASK]... [--timeout-ms MS]
+       canwire dump FILE [-n COUNT] [--filter ID:MASK]...
 
 Prints one line per received frame in candump -L format:
   (1699999999.123456) vcan0 123#DEADBEEF
+With FILE (.blf .asc .log .trc .csv, text formats also .gz) it prints the
+file's frames the same way, so live and file output compare with diff;
+lines the file could not parse are counted on stderr.
 
   -n, --count COUNT       exit after COUNT frames
       --filter ID:MASK    pass ids with (id ^ ID) & MASK == 0; ID~MASK passes the
@@ -27,7 +34,7 @@ export async function dump(argv: string[]): Promise<number> {
     filter: { type: "string", multiple: true },
     "timeout-ms": { type: "string" },
   } as const;
-  const { values } = parse(argv, spec, false);
+  const { values, positionals } = parse(argv, spec, true);
   if (values.help) {
     console.log(dumpUsage);
     return 0;
@@ -35,6 +42,8 @@ export async function dump(argv: string[]): Promise<number> {
   const count = integer("--count", values.count, Infinity);
   const timeoutMs = values["timeout-ms"] === undefined ? undefined : number("--timeout-ms", values["timeout-ms"], 0);
   const filters = (values.filter ?? []).map(parseFilter);
+  if (positionals.length > 1) throw new UsageError("dump reads one FILE");
+  if (positionals[0] !== undefined) return dumpFile(positionals[0], count, filters);
   const options = busOptions(values);
   options.filters = filters;
   await using bus = await Bus.open(options);
@@ -53,6 +62,34 @@ export async function dump(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+  }
+  return 0;
+}
+
+/** Prints a log file's frames as candump -L lines. */
+async function dumpFile(path: string, count: number, filters: CanFilter[]): Promise<number> {
+  const reader = LogReader.open(path);
+  let printed = 0;
+  for await (const batch of reader.batches()) {
+    let text = formatLogLines(batch);
+    if (filters.length > 0) {
+      const lines = text.split("\n");
+      text = lines
+        .filter((_, i) => i < batch.length && filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0))
+        .map((line) => `${line}\n`)
+        .join("");
+    }
+    const lines = text.length === 0 ? [] : text.slice(0, -1).split("\n");
+    const take = lines.slice(0, Math.max(0, count - printed));
+    if (take.length > 0 && !(await writeOut(`${take.join("\n")}\n`))) break;
+    printed += take.length;
+    if (printed >= count) break;
+  }
+  const stats = reader.stats();
+  if (stats.unknown > 0 || stats.truncated) {
+    const where = stats.issues.filter((i) => !i.skipped).map((i) => i.line);
+    const cut = stats.truncated ? `; the file ends early (${stats.truncated.reason})` : "";
+    console.error(`canwire dump: ${stats.unknown} lines could not be read (first at lines ${where.join(", ")})${cut}`);
   }
   return 0;
 }

@@ -7,6 +7,7 @@
  */
 import { CanError } from "../errors.js";
 import { ExitCode, UsageError } from "./args.js";
+import { convert, convertUsage } from "./convert.js";
 import { demo, demoUsage } from "./demo.js";
 import { dump, dumpUsage } from "./dump.js";
 import { gen, genUsage } from "./gen.js";
@@ -15,7 +16,8 @@ import { send, sendUsage } from "./send.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   send: { run: send, usage: sendUsage, summary: "send frames given in can-utils syntax" },
-  dump: { run: dump, usage: dumpUsage, summary: "print received frames as candump -L lines" },
+  dump: { run: dump, usage: dumpUsage, summary: "print received frames, or a log file's, as candump -L lines" },
+  convert: { run: convert, usage: convertUsage, summary: "convert a log file between BLF, ASC, candump .log, TRC and CSV" },
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
   isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },
   demo: { run: demo, usage: demoUsage, summary: "run a job on the virtual bus and print rates and drops" },
@@ -25,7 +27,7 @@ const mainUsage = `usage: canwire COMMAND [OPTIONS]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(6)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
   .join("\n")}
 
 Run 'canwire COMMAND --help' for a command's options.

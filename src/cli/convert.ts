@@ -1,0 +1,48 @@
+/**
+ * `canwire convert IN OUT`: converts a log file between formats.
+ *
+ * @module
+ * @internal
+ */
+import { convertLog } from "../logfile.js";
+import { parse, UsageError } from "./args.js";
+
+export const convertUsage = `usage: canwire convert IN OUT [--csv-flavor canwire|python-can] [--level N]
+
+Converts IN into OUT, each format chosen by its extension: .blf .asc .log
+.trc .csv, and .gz after the text ones. Memory stays constant; progress is
+shown on a terminal. Lines IN could not parse are counted on stderr.
+      --csv-flavor F   CSV columns: canwire (default, lossless) or python-can
+      --level N        compression level 0..9 (BLF zlib, or gzip for .gz)
+  -h, --help           show this help`;
+
+/** Runs `canwire convert`. */
+export async function convert(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { "csv-flavor": { type: "string" }, level: { type: "string" }, help: { type: "boolean", short: "h" } },
+    true,
+  );
+  if (values.help) {
+    console.log(convertUsage);
+    return 0;
+  }
+  const [input, output, ...extra] = positionals;
+  if (input === undefined || output === undefined || extra.length > 0) throw new UsageError("give exactly IN and OUT");
+  const flavor = values["csv-flavor"];
+  if (flavor !== undefined && flavor !== "canwire" && flavor !== "python-can") throw new UsageError(`--csv-flavor is canwire or python-can, got '${flavor}'`);
+  const level = values.level === undefined ? undefined : Number(values.level);
+  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) throw new UsageError(`--level is 0..9, got '${values.level}'`);
+  const tty = process.stderr.isTTY === true;
+  const options: Parameters<typeof convertLog>[2] = {};
+  if (flavor !== undefined) options.csvFlavor = flavor;
+  if (level !== undefined) {
+    options.compressionLevel = level;
+    options.gzipLevel = level;
+  }
+  if (tty) options.onProgress = (n) => process.stderr.write(`\\r${n} frames`);
+  const stats = await convertLog(input, output, options);
+  if (tty) process.stderr.write("\\n");
+  console.error(`${stats.frames} frames converted, ${stats.skipped} records skipped, ${stats.unknown} lines unreadable${stats.truncated ? `, input ends early: ${stats.truncated.reason}` : ""}`);
+  return 0;
+}
