@@ -23,6 +23,7 @@ export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions,
 export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams } from "./isotp-config.js";
 export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
 export { LogReader, LogWriter, convertLog, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
+export { Logger, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";
 export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,

@@ -1,0 +1,137 @@
+/**
+ * {@link Logger}: a bus reader that writes everything it receives to log
+ * files, with rotation and a periodic flush.
+ *
+ * @module
+ */
+import { stat } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import type { Bus } from "./bus.js";
+import { invalid } from "./errors.js";
+import { LogWriter, type LogWriterOptions } from "./logfile.js";
+import type { BusReader } from "./reader.js";
+
+/** Options of {@link Logger.start}. */
+export interface LoggerOptions extends LogWriterOptions {
+  /** Start a new file once the current one reaches this many bytes. */
+  rotateSizeBytes?: number;
+  /** Start a new file after this many ms. */
+  rotateIntervalMs?: number;
+  /** Flush at least this often, so a killed logger loses at most this much. Default 1000. */
+  flushIntervalMs?: number;
+  /** Bound of the logger's own receive queue in frames. Default 1 048 576. */
+  queueSize?: number;
+}
+
+/** Counters of a logger. */
+export interface LoggerStats {
+  /** Frames written. */
+  frames: number;
+  /** Files written, the current one included. */
+  files: string[];
+  /** Frames dropped because the logger's queue was full (never silent). */
+  dropped: number;
+}
+
+/** With rotation, file `n` is `<stem>_<yyyymmddThhmmss>_#<nnn><ext>` next to `path`. */
+export function rotatedName(path: string, n: number, now = new Date()): string {
+  const ext = path.endsWith(".gz") ? extname(path.slice(0, -3)) + ".gz" : extname(path);
+  const stem = basename(path, ext);
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+  return join(dirname(path), `${stem}_${stamp}_#${String(n).padStart(3, "0")}${ext}`);
+}
+
+/**
+ * Logs a bus to files in the background.
+ *
+ * @example
+ * ```ts
+ * const logger = Logger.start(bus, "drive.blf", { rotateSizeBytes: 100e6 });
+ * // ...
+ * await logger.stop();
+ * ```
+ */
+export class Logger {
+  readonly #reader: BusReader;
+  readonly #options: LoggerOptions;
+  readonly #path: string;
+  readonly #rotating: boolean;
+  #writer: LogWriter;
+  #fileStarted = Date.now();
+  #frames = 0;
+  readonly #files: string[] = [];
+  readonly #done: Promise<void>;
+  #flushTimer: NodeJS.Timeout;
+
+  private constructor(bus: Bus, path: string, options: LoggerOptions) {
+    for (const key of ["rotateSizeBytes", "rotateIntervalMs", "flushIntervalMs"] as const) {
+      const v = options[key];
+      if (v !== undefined && (typeof v !== "number" || !(v > 0))) {
+        throw invalid("ERR_INVALID_ARGUMENT", `${key} must be a number > 0, got ${String(v)}`);
+      }
+    }
+    this.#options = options;
+    this.#path = path;
+    this.#rotating = options.rotateSizeBytes !== undefined || options.rotateIntervalMs !== undefined;
+    this.#reader = bus.reader({ capacity: options.queueSize ?? 1 << 20 });
+    this.#writer = this.#open();
+    this.#flushTimer = setInterval(() => void this.#writer.flush().catch(() => undefined), options.flushIntervalMs ?? 1000);
+    this.#flushTimer.unref();
+    this.#done = this.#run();
+  }
+
+  /** Starts logging `bus` to `path` (format by extension). */
+  static start(bus: Bus, path: string, options: LoggerOptions = {}): Logger {
+    return new Logger(bus, path, options);
+  }
+
+  #open(): LogWriter {
+    const file = this.#rotating ? rotatedName(this.#path, this.#files.length) : this.#path;
+    this.#files.push(file);
+    this.#fileStarted = Date.now();
+    return LogWriter.create(file, this.#options);
+  }
+
+  async #shouldRotate(): Promise<boolean> {
+    if (!this.#rotating) return false;
+    const { rotateIntervalMs, rotateSizeBytes } = this.#options;
+    if (rotateIntervalMs !== undefined && Date.now() - this.#fileStarted >= rotateIntervalMs) return true;
+    if (rotateSizeBytes !== undefined) {
+      // A text writer's buffer is flushed (one write call); a BLF writer is not, as that
+      // would cut a container per batch: its size on disk lags by at most one container.
+      if (this.#writer.format !== "blf") await this.#writer.flush();
+      const size = (await stat(this.#files.at(-1) as string)).size;
+      return size >= rotateSizeBytes;
+    }
+    return false;
+  }
+
+  async #run(): Promise<void> {
+    try {
+      for await (const batch of this.#reader.batches({ max: 16_384 })) {
+        await this.#writer.write(batch);
+        this.#frames += batch.length;
+        if (await this.#shouldRotate()) {
+          await this.#writer.close();
+          this.#writer = this.#open();
+        }
+      }
+    } finally {
+      clearInterval(this.#flushTimer);
+      await this.#writer.close();
+    }
+  }
+
+  /** Counters. */
+  stats(): LoggerStats {
+    return { frames: this.#frames, files: [...this.#files], dropped: this.#reader.stats().overflow };
+  }
+
+  /** Stops logging: writes what is queued, closes the file. */
+  async stop(): Promise<LoggerStats> {
+    const dropped = this.#reader.stats().overflow;
+    this.#reader.close();
+    await this.#done;
+    return { ...this.stats(), dropped };
+  }
+}
