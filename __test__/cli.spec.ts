@@ -188,6 +188,16 @@ describe("canwire isotp", () => {
 describe("canwire dump FILE and canwire convert", () => {
   const fixtures = fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
 
+  it("play replays a file and reports counts; refused frames exit 1", async () => {
+    const ok = await runCli(["play", `${fixtures}test_CanMessage.asc`, "--ignore-timestamps", "--loop", "2"]);
+    expect([ok.code, ok.stderr.trim()]).toEqual([0, "4 frames sent in 2 pass(es), 0 refused by the bus"]);
+    const fd = await runCli(["play", `${fixtures}test_CanFdMessage.asc`, "--ignore-timestamps"]);
+    expect([fd.code, fd.stderr.trim()]).toEqual([1, "0 frames sent in 1 pass(es), 3 refused by the bus"]);
+    const withFd = await runCli(["play", `${fixtures}test_CanFdMessage.asc`, "--ignore-timestamps", "--fd"]);
+    expect(withFd.code).toBe(0);
+    expect((await runCli(["play"])).code).toBe(2);
+  });
+
   it("dump prints a file's frames as candump -L lines", async () => {
     const r = await runCli(["dump", `${fixtures}test_CanFdMessage.asc`]);
     expect(r.code).toBe(0);

@@ -24,6 +24,7 @@ export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, t
 export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
 export { LogReader, LogWriter, convertLog, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
 export { Logger, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";
+export { Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,

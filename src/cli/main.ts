@@ -13,12 +13,14 @@ import { dump, dumpUsage } from "./dump.js";
 import { gen, genUsage } from "./gen.js";
 import { isotp, isotpUsage } from "./isotp.js";
 import { log, logUsage } from "./log.js";
+import { play, playUsage } from "./play.js";
 import { send, sendUsage } from "./send.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   send: { run: send, usage: sendUsage, summary: "send frames given in can-utils syntax" },
   dump: { run: dump, usage: dumpUsage, summary: "print received frames, or a log file's, as candump -L lines" },
   log: { run: log, usage: logUsage, summary: "log a bus to files, with rotation" },
+  play: { run: play, usage: playUsage, summary: "replay a log file onto a bus with its timing" },
   convert: { run: convert, usage: convertUsage, summary: "convert a log file between BLF, ASC, candump .log, TRC and CSV" },
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
   isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },

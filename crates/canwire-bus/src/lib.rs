@@ -9,6 +9,7 @@ pub mod clock;
 pub mod cyclic;
 pub mod frame_queue;
 pub mod isotp;
+pub mod playback;
 pub mod reader_set;
 pub mod stats;
 pub mod transport;

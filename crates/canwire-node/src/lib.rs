@@ -15,6 +15,7 @@ pub mod error;
 pub mod frames;
 pub mod isotp;
 pub mod logfile;
+pub mod playback;
 pub mod reader;
 pub mod wait;
 

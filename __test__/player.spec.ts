@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Bus, formatFrame, Player } from "../src/index.js";
+import { recvN, uniqueChannel } from "./helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "canwire-play-"));
+
+function logFile(name: string, lines: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, lines.map((l) => `${l}\n`).join(""));
+  return path;
+}
+
+describe("Player", () => {
+  it("replays a file's frames in order with the file's gaps", async () => {
+    const path = logFile("gaps.log", [
+      "(100.000000) can0 100#01",
+      "(100.030000) can0 101#02",
+      "(100.030000) can0 102#03",
+      "(100.080000) can0 103##1AABB",
+    ]);
+    const channel = uniqueChannel("play");
+    await using bus = await Bus.open({ channel, fd: true });
+    await using rx = await Bus.open({ channel, fd: true });
+    const started = process.hrtime.bigint();
+    const stats = await Player.start(bus, path).finished;
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(stats).toEqual({ sent: 4, sendErrors: 0, passes: 1 });
+    const got = await recvN(rx, 4);
+    expect(got.map(formatFrame)).toEqual(["100#01", "101#02", "102#03", "103##1AABB"]);
+    const gapsMs = got.slice(1).map((m, i) => Number(m.timestampNs - got[i]!.timestampNs) / 1e6);
+    expect(gapsMs[0]).toBeGreaterThan(25);
+    expect(gapsMs[2]).toBeGreaterThan(45);
+    expect(elapsedMs).toBeGreaterThanOrEqual(80);
+  });
+
+  it("cuts long pauses to skipMs, loops, and ignores timestamps on request", async () => {
+    const path = logFile("pause.log", ["(1.000000) can0 001#01", "(1000.000000) can0 002#02"]);
+    const channel = uniqueChannel("play");
+    await using bus = await Bus.open({ channel });
+    await using rx = await Bus.open({ channel });
+    const t0 = Date.now();
+    expect(await Player.start(bus, path, { skipMs: 20, loop: 3 }).finished).toEqual({ sent: 6, sendErrors: 0, passes: 3 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await recvN(rx, 6)).map((m) => m.id)).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(await Player.start(bus, path, { ignoreTimestamps: true, gapMs: 1 }).finished).toMatchObject({ sent: 2 });
+  });
+
+  it("counts frames the bus refuses and stops on request", async () => {
+    const fdPath = logFile("fd.log", ["(1.0) can0 100##0112233445566778899AABBCC", "(1.0) can0 101#01"]);
+    const channel = uniqueChannel("play");
+    await using classic = await Bus.open({ channel });
+    expect(await Player.start(classic, fdPath).finished).toEqual({ sent: 1, sendErrors: 1, passes: 1 });
+    const slow = logFile("slow.log", Array.from({ length: 50 }, (_, i) => `(${i}.000000) can0 100#00`));
+    const player = Player.start(classic, slow, { skipMs: 100 });
+    await new Promise((r) => setTimeout(r, 150));
+    const stats = await player.stop();
+    expect(stats.sent).toBeGreaterThan(0);
+    expect(stats.sent).toBeLessThan(50);
+    expect(() => Player.start(classic, join(dir, "missing.blf"))).toThrow(expect.objectContaining({ code: "ERR_OS" }));
+    expect(() => Player.start(classic, slow, { loop: 0 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+  });
+});

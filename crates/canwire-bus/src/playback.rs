@@ -1,0 +1,224 @@
+//! Timed replay: a native thread sends frames at `start + offset`, from a
+//! bounded queue the producer (a log reader) fills ahead of time.
+//!
+//! Offsets are ns relative to the start of the replay and must not go
+//! backwards. The queue bound gives the producer backpressure; the thread
+//! waits for each frame's instant as the cyclic scheduler does (block, then
+//! spin), so the replay keeps the file's timing whatever JS does meanwhile.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use canwire_core::error::Result;
+use canwire_core::{CanwireError, ErrorCode, Frame};
+use tokio::sync::Notify;
+
+use crate::bus::Bus;
+use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
+
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<(u64, Frame)>,
+    last_offset: u64,
+    input_done: bool,
+    stopped: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    capacity: usize,
+    changed: Condvar,
+    room: Notify,
+    finished: Notify,
+    bus: Arc<Bus>,
+    sent: AtomicU64,
+    send_errors: AtomicU64,
+    done: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A replay in progress.
+pub struct Playback {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Playback {
+    /// Starts a replay onto `bus`; the clock starts now.
+    pub fn start(bus: Arc<Bus>, capacity: usize) -> Result<Self> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::default(),
+            capacity: capacity.max(1),
+            changed: Condvar::new(),
+            room: Notify::new(),
+            finished: Notify::new(),
+            bus,
+            sent: AtomicU64::new(0),
+            send_errors: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+        });
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("canwire-playback".into())
+            .spawn(move || run(&thread_shared))
+            .map_err(|e| {
+                CanwireError::new(
+                    ErrorCode::Os,
+                    format!("cannot start the playback thread: {e}"),
+                )
+            })?;
+        Ok(Self {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues frames with their offsets; takes as many as fit and returns how many.
+    pub fn push(&self, frames: &[(u64, Frame)]) -> Result<usize> {
+        let mut queue = self.shared.lock();
+        if queue.stopped {
+            return Err(CanwireError::closed("the playback"));
+        }
+        if queue.input_done {
+            return Err(CanwireError::invalid_argument(
+                "the playback input was already ended",
+            ));
+        }
+        let room = self.shared.capacity.saturating_sub(queue.frames.len());
+        let take = room.min(frames.len());
+        for (offset, frame) in &frames[..take] {
+            if *offset < queue.last_offset {
+                return Err(CanwireError::invalid_argument(format!(
+                    "playback offsets must not go backwards: {offset} ns after {} ns",
+                    queue.last_offset
+                )));
+            }
+            queue.last_offset = *offset;
+            queue.frames.push_back((*offset, *frame));
+        }
+        drop(queue);
+        self.shared.changed.notify_all();
+        Ok(take)
+    }
+
+    /// Waits until the queue has room (or the replay stopped).
+    pub async fn room(&self) {
+        loop {
+            let notified = self.shared.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let q = self.shared.lock();
+                if q.stopped || q.frames.len() < self.shared.capacity {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Marks the end of the input: the replay finishes once the queue is sent.
+    pub fn end_input(&self) {
+        self.shared.lock().input_done = true;
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits until every queued frame was sent (after [`Playback::end_input`]) or the replay stopped.
+    pub async fn finished(&self) {
+        loop {
+            let notified = self.shared.finished.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.shared.done.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Frames sent so far.
+    pub fn sent(&self) -> u64 {
+        self.shared.sent.load(Ordering::Relaxed)
+    }
+
+    /// Sends the bus refused.
+    pub fn send_errors(&self) -> u64 {
+        self.shared.send_errors.load(Ordering::Relaxed)
+    }
+
+    /// Stops the replay; queued frames are dropped. Idempotent.
+    pub fn stop(&self) {
+        let mut queue = self.shared.lock();
+        queue.stopped = true;
+        queue.frames.clear();
+        drop(queue);
+        self.shared.changed.notify_all();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(shared: &Shared) {
+    minimize_timer_slack();
+    let clock = MonotonicClock::default();
+    loop {
+        let mut queue = shared.lock();
+        if queue.stopped || shared.bus.is_closed() {
+            break;
+        }
+        let Some(&(offset, frame)) = queue.frames.front() else {
+            if queue.input_done {
+                break;
+            }
+            let _ = shared
+                .changed
+                .wait_timeout(queue, Duration::from_millis(200));
+            continue;
+        };
+        let now = clock.now();
+        if offset > now {
+            let wait = offset - now;
+            if wait > SPIN_NS {
+                let _ = shared
+                    .changed
+                    .wait_timeout(queue, Duration::from_nanos(wait - SPIN_NS));
+                continue;
+            }
+            drop(queue);
+            while clock.now() < offset {
+                std::hint::spin_loop();
+            }
+            queue = shared.lock();
+            if queue.stopped {
+                break;
+            }
+        }
+        queue.frames.pop_front();
+        drop(queue);
+        shared.room.notify_waiters();
+        match shared.bus.send(std::slice::from_ref(&frame)) {
+            Ok(_) => shared.sent.fetch_add(1, Ordering::Relaxed),
+            Err(_) => shared.send_errors.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+    shared.lock().stopped = true;
+    shared.done.store(true, Ordering::Release);
+    shared.room.notify_waiters();
+    shared.finished.notify_waiters();
+}

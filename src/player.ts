@@ -1,0 +1,125 @@
+/**
+ * {@link Player}: replays a log file onto a bus with its original timing,
+ * timed by a native thread (never by JS timers).
+ *
+ * @module
+ */
+import { binding, type NativePlayback } from "./binding.js";
+import { Bus } from "./bus.js";
+import { invalid, native, nativeAsync } from "./errors.js";
+import { LogReader } from "./logfile.js";
+import { type FrameBatch, RECORD_SIZE } from "./record.js";
+
+/** Options of {@link Player.start}. */
+export interface PlayerOptions {
+  /** Smallest gap between two frames in ms. Default 0.1 (python-can's 1e-4 s). */
+  gapMs?: number;
+  /** Longer pauses in the file are cut to this many ms. Default 60 000. */
+  skipMs?: number;
+  /** Send at `gapMs` intervals, ignoring the file's timestamps. */
+  ignoreTimestamps?: boolean;
+  /** Play the file this many times (`true`: until stopped). Default 1. */
+  loop?: number | true;
+  /** Frames queued ahead of time on the native side. Default 65 536. */
+  queueSize?: number;
+}
+
+/** Counters of a replay. */
+export interface PlayerStats {
+  /** Frames sent. */
+  sent: number;
+  /** Frames the bus refused (e.g. FD frames on a classic bus). */
+  sendErrors: number;
+  /** Passes over the file started. */
+  passes: number;
+}
+
+/**
+ * A replay in progress.
+ *
+ * @example
+ * ```ts
+ * const player = Player.start(bus, "drive.blf", { loop: 2 });
+ * const stats = await player.finished;
+ * ```
+ */
+export class Player {
+  readonly #native: NativePlayback;
+  #passes = 0;
+  #stopped = false;
+  /** Resolves with the counters once the replay ends (or is stopped). */
+  readonly finished: Promise<PlayerStats>;
+
+  private constructor(bus: Bus, path: string, options: PlayerOptions) {
+    const gapNs = (options.gapMs ?? 0.1) * 1e6;
+    const skipNs = (options.skipMs ?? 60_000) * 1e6;
+    if (!(gapNs >= 0) || !(skipNs >= 0)) throw invalid("ERR_INVALID_ARGUMENT", "gapMs and skipMs must be numbers >= 0");
+    const loop = options.loop ?? 1;
+    if (loop !== true && (!Number.isInteger(loop) || loop < 1)) {
+      throw invalid("ERR_INVALID_ARGUMENT", `loop must be a positive integer or true, got ${String(loop)}`);
+    }
+    LogReader.open(path); // fails now, with a typed error, for a missing or unknown file
+    this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), options.queueSize ?? 65_536));
+    this.finished = this.#run(path, gapNs, skipNs, options.ignoreTimestamps ?? false, loop);
+  }
+
+  /** Starts replaying `path` onto `bus`. */
+  static start(bus: Bus, path: string, options: PlayerOptions = {}): Player {
+    return new Player(bus, path, options);
+  }
+
+  async #push(batch: FrameBatch, offsets: Float64Array): Promise<void> {
+    let done = 0;
+    while (done < batch.length && !this.#stopped) {
+      const records = batch.buffer.subarray(done * RECORD_SIZE);
+      const accepted = native(() => this.#native.push(records, offsets.subarray(done)));
+      done += accepted;
+      if (done < batch.length) await nativeAsync(() => this.#native.room());
+    }
+  }
+
+  async #run(path: string, gapNs: number, skipNs: number, ignoreTimestamps: boolean, loop: number | true): Promise<PlayerStats> {
+    let offset = -gapNs;
+    try {
+      while ((loop === true || this.#passes < loop) && !this.#stopped) {
+        this.#passes++;
+        let previous: bigint | undefined;
+        for await (const batch of LogReader.open(path).batches()) {
+          const offsets = new Float64Array(batch.length);
+          for (let i = 0; i < batch.length; i++) {
+            const ts = batch.timestampNs(i);
+            let delta = gapNs;
+            if (!ignoreTimestamps && previous !== undefined) {
+              delta = Math.max(gapNs, Math.min(skipNs, Number(ts - previous)));
+            }
+            previous = ts;
+            offset += delta;
+            offsets[i] = offset;
+          }
+          await this.#push(batch, offsets);
+          if (this.#stopped) break;
+        }
+      }
+      native(() => this.#native.endInput());
+      await nativeAsync(() => this.#native.finished());
+    } catch (error) {
+      // A push racing stop() finds the replay closed; that is the stop, not a failure.
+      if (!this.#stopped) throw error;
+    } finally {
+      native(() => this.#native.stop());
+    }
+    return this.stats();
+  }
+
+  /** Counters so far. */
+  stats(): PlayerStats {
+    return { ...(native(() => this.#native.stats()) as Omit<PlayerStats, "passes">), passes: this.#passes };
+  }
+
+  /** Stops the replay; what is queued is dropped. */
+  async stop(): Promise<PlayerStats> {
+    this.#stopped = true;
+    native(() => this.#native.stop());
+    return this.finished;
+  }
+}
