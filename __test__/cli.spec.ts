@@ -5,7 +5,7 @@ import { Bus, formatFrame } from "../src/index.js";
 import { dump } from "../src/cli/dump.js";
 import { gen } from "../src/cli/gen.js";
 import { send } from "../src/cli/send.js";
-import { recvN, uniqueChannel } from "./helpers.js";
+import { fixturesDir, recvN, uniqueChannel } from "./helpers.js";
 
 const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
@@ -186,7 +186,7 @@ describe("canwire isotp", () => {
 });
 
 describe("canwire dump FILE and canwire convert", () => {
-  const fixtures = fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
+  const fixtures = fixturesDir();
 
   it("play replays a file and reports counts; refused frames exit 1", async () => {
     const ok = await runCli(["play", `${fixtures}test_CanMessage.asc`, "--ignore-timestamps", "--loop", "2"]);

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Bus, type BusOptions } from "../src/index.js";
 
 let counter = 0;
@@ -24,4 +26,14 @@ export async function recvN(bus: Bus, n: number, timeoutMs = 2000) {
     out.push(m);
   }
   return out;
+}
+
+/**
+ * The folder of log files written by other tools: `CANWIRE_FIXTURES`, or
+ * `shared/fixtures/python-can` beside the repository (as on CI). Ends with a slash.
+ */
+export function fixturesDir(): string {
+  const dir = process.env.CANWIRE_FIXTURES ?? fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
+  if (!existsSync(dir)) throw new Error(`log fixtures not found at ${dir}: set CANWIRE_FIXTURES or put shared/ beside the repository`);
+  return dir.endsWith("/") ? dir : `${dir}/`;
 }

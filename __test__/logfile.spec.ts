@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Bus, convertLog, formatFrame, LogReader, LogWriter, Message, type MessageInit } from "../src/index.js";
-import { uniqueChannel } from "./helpers.js";
+import { fixturesDir, uniqueChannel } from "./helpers.js";
 
-const fixtures = fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
+const fixtures = fixturesDir();
 const dir = mkdtempSync(join(tmpdir(), "canwire-log-"));
 
 async function readAll(path: string): Promise<Message[]> {
