@@ -148,6 +148,7 @@ describe("the canwire command", () => {
     expect(figures.batchReader.received).toBe(20000);
     expect(figures.slowReader.received + figures.slowReader.dropped).toBe(20000);
     expect(figures.bus.rxFrames).toBe(20000);
+    expect(figures.blf.frames).toBe(20000);
     // 4095 bytes = FF (6) + 585 CFs (7 each) per direction; the ECU (block size 0) sends 1 FC,
     // the tester (default block size 8) 1 + floor(584 / 8) = 74.
     expect(figures.isoTp).toMatchObject({ bytes: 8190, ok: true, framesOnWire: 2 * (1 + 585) + 1 + 74 });

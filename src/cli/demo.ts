@@ -8,9 +8,13 @@
  * @module
  * @internal
  */
+import { statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { IsoTp } from "../isotp.js";
+import { LogReader, LogWriter } from "../logfile.js";
 import { Message } from "../message.js";
 import { type BusReader } from "../reader.js";
 import { integer, parse } from "./args.js";
@@ -18,9 +22,9 @@ import { integer, parse } from "./args.js";
 export const demoUsage = `usage: canwire demo [-n FRAMES] [--json]
 
 Runs a job on the in-process virtual bus: a sender emits FRAMES frames of
-20 cyclic ids (rolling counters), three readers consume them at once, and
-rates and drop counts are printed; then two ISO-TP stacks exchange 4095
-bytes each way. Exits 1 if any frame is unaccounted for or a payload differs.
+20 cyclic ids (rolling counters), three readers consume them at once (one
+logs to a BLF file in the temp folder, read back afterwards), and rates and
+drop counts are printed; then two ISO-TP stacks exchange 4095 bytes each way. Exits 1 if any frame is unaccounted for or a payload differs.
 
   -n, --frames FRAMES   frames to send (default 500000)
       --json            print the figures as JSON
@@ -67,14 +71,27 @@ async function consumeMessages(reader: Bus, total: number): Promise<ReaderFigure
   return { received, dropped: reader.stats().readers[0]?.overflow ?? 0, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function consumeBatches(reader: BusReader, total: number): Promise<ReaderFigures> {
+/** Logs every batch to a BLF file, as a logger would. */
+async function consumeBatches(reader: BusReader, total: number, blfPath: string): Promise<ReaderFigures> {
   const t0 = performance.now();
   let received = 0;
-  for await (const batch of reader.batches()) {
-    received += batch.length;
-    if (received >= total) break;
+  const log = LogWriter.create(blfPath);
+  try {
+    for await (const batch of reader.batches()) {
+      await log.write(batch);
+      received += batch.length;
+      if (received >= total) break;
+    }
+  } finally {
+    await log.close();
   }
   return { received, dropped: 0, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function framesIn(path: string): Promise<number> {
+  let n = 0;
+  for await (const batch of LogReader.open(path).batches(16_384)) n += batch.length;
+  return n;
 }
 
 async function consumeSlowly(reader: BusReader, done: () => boolean): Promise<ReaderFigures> {
@@ -127,6 +144,7 @@ export async function demo(argv: string[]): Promise<number> {
   await using ecu = await Bus.open({ channel });
   await using logger = await Bus.open({ channel, rxQueueSize: 1 << 20 });
   const batchReader = logger.reader({ capacity: 1 << 20 });
+  const blfPath = join(tmpdir(), `${channel}.blf`);
   const slowReader = logger.reader({ capacity: 1024 });
 
   let sending = true;
@@ -142,12 +160,14 @@ export async function demo(argv: string[]): Promise<number> {
   })();
   const [messages, batches, slow] = await Promise.all([
     consumeMessages(logger, total),
-    consumeBatches(batchReader, total),
+    consumeBatches(batchReader, total, blfPath),
     consumeSlowly(slowReader, () => !sending),
     sender,
   ]);
   const stats = logger.stats();
-  const accounted = messages.received === total && batches.received === total && slow.received + slow.dropped === total;
+  const blf = { path: blfPath, frames: await framesIn(blfPath), bytes: statSync(blfPath).size };
+  const accounted =
+    messages.received === total && batches.received === total && slow.received + slow.dropped === total && blf.frames === total;
   const isoTp = await isoTpExchange(`${channel}-diag`);
 
   const figures = {
@@ -156,6 +176,7 @@ export async function demo(argv: string[]): Promise<number> {
     sender: { seconds: sendSeconds, framesPerSecond: total / sendSeconds },
     forAwaitReader: { ...messages, messagesPerSecond: messages.received / messages.seconds },
     batchReader: { ...batches, framesPerSecond: batches.received / batches.seconds },
+    blf,
     slowReader: { ...slow, capacity: 1024 },
     bus: stats,
     accounted,
@@ -168,7 +189,8 @@ export async function demo(argv: string[]): Promise<number> {
     console.log(`canwire demo: virtual channel '${channel}', ${total} frames of ${IDS} cyclic ids, 3 readers`);
     console.log(`  sender            ${total} frames in ${sendSeconds.toFixed(3)} s (${rate(figures.sender.framesPerSecond)})`);
     console.log(`  for-await reader  ${messages.received} messages, ${messages.dropped} dropped, in order (${rate(figures.forAwaitReader.messagesPerSecond)})`);
-    console.log(`  batch reader      ${batches.received} frames, 0 dropped (${rate(figures.batchReader.framesPerSecond)})`);
+    console.log(`  batch reader      ${batches.received} frames, 0 dropped, logged (${rate(figures.batchReader.framesPerSecond)})`);
+    console.log(`  BLF log           ${blf.frames} frames read back from ${blf.path} (${(blf.bytes / 1e6).toFixed(2)} MB, ${(blf.bytes / blf.frames).toFixed(1)} B/frame)`);
     console.log(`  slow reader       ${slow.received} frames, ${slow.dropped} dropped and counted (queue of 1024, reads every 20 ms)`);
     console.log(`  bus stats         rx ${stats.rxFrames}, dropped on full queues ${stats.rxDroppedQueueFull}`);
     console.log(accounted ? "  every frame was received or counted as dropped, by every reader" : "  FRAMES UNACCOUNTED FOR");
