@@ -14,7 +14,7 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LogReader, LogWriter, Message } from "../../dist/index.js";
+import { FrameBatch, LogReader, LogWriter, Message, encodeMessages } from "../../dist/index.js";
 
 const frames = Number(process.argv[2] ?? 10_000_000);
 const pythonFrames = Number(process.argv[3] ?? 1_000_000);
@@ -77,18 +77,37 @@ async function fromJs(n) {
   return { frames: n, writeFramesPerSecond: n / writeS, readToJsFramesPerSecond: n / readS, peakRssKb: Math.round(process.resourceUsage().maxRSS) };
 }
 
+/** JS logger path: received record batches (as bus.batches() yields them) written through LogWriter. */
+async function fromBatches(n) {
+  const path = join(tmpdir(), "canwire-bench-batches.blf");
+  const chunk = 16_384;
+  const records = encodeMessages(
+    Array.from({ length: chunk }, (_, i) => new Message({ id: 0x100 + (i % 50), data: [i & 0xff, (i >> 8) & 0xff, i % 50, 0x11, 0x22, 0x33, 0x44, 0x55], timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 125_000n })),
+  );
+  const batch = new FrameBatch(records, () => "can0");
+  const writer = LogWriter.create(path, { compressionLevel: level });
+  const t0 = performance.now();
+  for (let done = 0; done < n; done += chunk) await writer.write(batch);
+  await writer.close();
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(path, { force: true });
+  return { frames: Math.ceil(n / chunk) * chunk, writeFramesPerSecond: (Math.ceil(n / chunk) * chunk) / seconds };
+}
+
 const result = { benchmark: "blf", level, frames, pythonFrames, canwire: {}, pythonCan: {}, ratios: {} };
 for (const traffic of ["realistic", "random"]) {
   result.canwire[traffic] = native(traffic);
   result.pythonCan[traffic] = python(traffic);
 }
 result.canwire.fromJs = await fromJs(Math.min(frames, 2_000_000));
+result.canwire.fromJsBatches = await fromBatches(Math.min(frames, 4_000_000));
 const nat = result.canwire.realistic;
 const py = result.pythonCan.realistic;
 if (!py.error) {
   result.ratios = {
     nativeWriteVsPythonCan: nat.writeFramesPerSecond / py.writeFramesPerSecond,
-    jsWriteVsPythonCan: result.canwire.fromJs.writeFramesPerSecond / py.writeFramesPerSecond,
+    jsWriteFromMessagesVsPythonCan: result.canwire.fromJs.writeFramesPerSecond / py.writeFramesPerSecond,
+    jsWriteFromBatchesVsPythonCan: result.canwire.fromJsBatches.writeFramesPerSecond / py.writeFramesPerSecond,
     nativeReadVsPythonCan: nat.readFramesPerSecond / py.readFramesPerSecond,
     readToJsVsPythonCan: result.canwire.fromJs.readToJsFramesPerSecond / py.readFramesPerSecond,
     fileSizeVsPythonCan: nat.bytesPerFrame / py.bytesPerFrame,
