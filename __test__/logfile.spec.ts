@@ -99,6 +99,26 @@ describe("LogWriter then LogReader", () => {
   });
 });
 
+describe("append", () => {
+  it("adds to BLF and .log files, refusing formats with headers", async () => {
+    for (const ext of ["blf", "log"]) {
+      const path = join(dir, `append.${ext}`);
+      const first = LogWriter.create(path);
+      await first.write([{ id: 1 }, { id: 2 }]);
+      await first.close();
+      const more = LogWriter.create(path, { append: true });
+      await more.write([{ id: 3 }]);
+      await more.close();
+      expect((await readAll(path)).map((m) => m.id)).toEqual([1, 2, 3]);
+    }
+    const asc = join(dir, "append.asc");
+    const w = LogWriter.create(asc);
+    await w.write([{ id: 1 }]);
+    await w.close();
+    expect(() => LogWriter.create(asc, { append: true })).toThrow(expect.objectContaining({ code: "ERR_UNSUPPORTED" }));
+  });
+});
+
 describe("bad input", () => {
   it("reads a cut BLF file up to its last whole object and reports the truncation", async () => {
     const path = join(dir, "cut.blf");

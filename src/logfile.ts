@@ -122,6 +122,8 @@ export interface LogWriterOptions {
   gzipLevel?: number;
   /** BLF zlib level 0..9 (default 6). */
   compressionLevel?: number;
+  /** Add to an existing `.blf` or uncompressed `.log` file instead of truncating it (other formats: `ERR_UNSUPPORTED`). */
+  append?: boolean;
 }
 
 /**
@@ -156,6 +158,7 @@ export class LogWriter implements AsyncDisposable {
     if (options.csvFlavor !== undefined) nativeOptions.csvFlavor = options.csvFlavor;
     if (options.gzipLevel !== undefined) nativeOptions.gzipLevel = options.gzipLevel;
     if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
+    if (options.append !== undefined) nativeOptions.append = options.append;
     return new LogWriter(native(() => binding.NativeLogWriter.create(path, nativeOptions)), path, channels);
   }
 

@@ -21,6 +21,7 @@ named <stem>_<time>_#NNN<ext>. Frames, files and drops are printed to stderr.
       --rotate-interval-ms MS new file every MS
       --duration-ms MS       stop after MS
       --filter ID:MASK       as for dump; repeatable
+  -a, --append               add to an existing .blf or .log file
 ${busOptionHelp}`;
 
 /** Parses "100", "64k", "100M", "2G". */
@@ -40,6 +41,7 @@ export async function log(argv: string[]): Promise<number> {
     "rotate-interval-ms": { type: "string" },
     "duration-ms": { type: "string" },
     filter: { type: "string", multiple: true },
+    append: { type: "boolean", short: "a", default: false },
   } as const;
   const { values } = parse(argv, spec, false);
   if (values.help) {
@@ -47,7 +49,7 @@ export async function log(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.output === undefined) throw new UsageError("-o FILE is required");
-  const options: LoggerOptions = {};
+  const options: LoggerOptions = { append: values.append };
   if (values["rotate-size"] !== undefined) options.rotateSizeBytes = parseSize(values["rotate-size"]);
   if (values["rotate-interval-ms"] !== undefined) options.rotateIntervalMs = number("--rotate-interval-ms", values["rotate-interval-ms"], 0);
   const durationMs = values["duration-ms"] === undefined ? undefined : number("--duration-ms", values["duration-ms"], 0);

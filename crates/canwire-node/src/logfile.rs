@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{
-    FrameReader, FrameWriter, LogFormat, WriterOptions, create_writer, open_reader,
+    FrameReader, FrameWriter, LogFormat, WriterOptions, append_writer, create_writer, open_reader,
 };
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
@@ -158,6 +158,8 @@ pub struct NativeLogWriterOptions {
     pub csv_flavor: Option<String>,
     pub gzip_level: Option<u32>,
     pub compression_level: Option<u32>,
+    /// Add to an existing file (BLF, uncompressed .log) instead of truncating it.
+    pub append: Option<bool>,
 }
 
 /// A log file being written.
@@ -199,7 +201,11 @@ impl NativeLogWriter {
         if let Some(level) = options.compression_level {
             opts.blf.compression_level = level;
         }
-        let writer = create_writer(&path, &opts).into_napi()?;
+        let writer = if options.append.unwrap_or(false) {
+            append_writer(&path, &opts).into_napi()?
+        } else {
+            create_writer(&path, &opts).into_napi()?
+        };
         let format = writer.format();
         Ok(NativeLogWriter {
             writer: Arc::new(Mutex::new(writer)),

@@ -91,6 +91,13 @@ impl<W: Write + Seek> BlfFrameWriter<W> {
         })
     }
 
+    /// Wraps a writer already set up, e.g. by [`BlfWriter::append`].
+    pub fn from_writer(writer: BlfWriter<W>) -> Self {
+        Self {
+            inner: Some(writer),
+        }
+    }
+
     fn open(&mut self) -> Result<&mut BlfWriter<W>> {
         self.inner
             .as_mut()

@@ -34,7 +34,7 @@ pub mod trc;
 #[cfg(test)]
 mod tests;
 
-pub use open::{FileFormat, create_writer, detect_format, open_reader};
+pub use open::{FileFormat, append_writer, create_writer, detect_format, open_reader};
 pub use stats::{IssueKind, LineIssue, MAX_RECORDED_ISSUES, ReadStats, Truncation};
 pub use text_reader::{LineParser, MAX_LINE_BYTES, Parsed, TextReader};
 pub use text_writer::WriterOptions;

@@ -138,3 +138,44 @@ pub fn create_writer(
     }
     text_writer(file_sink(file, gzip, options.gzip_level), format, options)
 }
+
+/// Opens a log file to add frames after those it holds: BLF continues after
+/// its last whole object (counts and sizes carried on), candump `.log` gets
+/// lines added. A missing or empty file is created as by [`create_writer`].
+/// Formats with a header (ASC, TRC, CSV) and `.gz` files are refused.
+pub fn append_writer(
+    path: impl AsRef<Path>,
+    options: &WriterOptions,
+) -> Result<Box<dyn FrameWriter + Send>> {
+    let path = path.as_ref();
+    let FileFormat { format, gzip } = detect_format(path)?;
+    let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if existing == 0 {
+        return create_writer(path, options);
+    }
+    match (format, gzip) {
+        (LogFormat::Blf, _) => {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| os(e, "opening", path))?;
+            let writer = crate::blf::BlfWriter::append(file, options.blf)?;
+            Ok(Box::new(BlfFrameWriter::from_writer(writer)))
+        }
+        (LogFormat::CandumpLog, false) => {
+            let file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| os(e, "opening", path))?;
+            text_writer(file_sink(file, false, options.gzip_level), format, options)
+        }
+        _ => Err(CanwireError::new(
+            ErrorCode::Unsupported,
+            format!(
+                "cannot append to '{}': appending works for .blf and uncompressed .log files",
+                path.display()
+            ),
+        )),
+    }
+}

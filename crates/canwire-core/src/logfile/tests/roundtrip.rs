@@ -278,3 +278,39 @@ fn writers_reject_what_they_cannot_write() {
     let f = crate::logfile::detect_format(std::path::Path::new("A.ASC.GZ")).unwrap();
     assert_eq!((f.format, f.gzip), (crate::logfile::LogFormat::Asc, true));
 }
+
+#[test]
+fn appending_continues_blf_and_log_files() {
+    use crate::logfile::append_writer;
+    for name in ["append.blf", "append.log"] {
+        let path = temp(name);
+        let _ = std::fs::remove_file(&path);
+        let first: Vec<Frame> = (0..3)
+            .map(|i| Frame::classic(i, false, &[i as u8]))
+            .collect();
+        let second: Vec<Frame> = (3..5)
+            .map(|i| Frame::classic(i, false, &[i as u8]))
+            .collect();
+        let mut w = append_writer(&path, &WriterOptions::default()).unwrap();
+        w.write_frames(&first).unwrap();
+        w.finish().unwrap();
+        let mut w = append_writer(&path, &WriterOptions::default()).unwrap();
+        w.write_frames(&second).unwrap();
+        w.finish().unwrap();
+        let (back, _) = read_file(&path);
+        assert_eq!(
+            back.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4],
+            "{name}"
+        );
+    }
+    let path = temp("append.asc");
+    std::fs::write(&path, "date Mon Jan 1 00:00:00.000 am 2024\n").unwrap();
+    assert_eq!(
+        append_writer(&path, &WriterOptions::default())
+            .err()
+            .unwrap()
+            .code,
+        crate::ErrorCode::Unsupported
+    );
+}
