@@ -4,6 +4,7 @@
 mod asc_fixtures;
 mod fuzz;
 mod interop;
+mod properties;
 mod roundtrip;
 mod text_samples;
 mod trc_fixtures;
