@@ -2,9 +2,10 @@
 //! clock (`10:44:52.480 am`) and in German (`Sam Sep 30`, `Okt`, `Mär`, `Dez`).
 //!
 //! CANoe writes the weekday and month names of the Windows locale. The month
-//! decides the date, so the weekday is not checked. Month names read: English
-//! and German, abbreviated or full (the three first letters decide). The time
-//! has no zone; it is read and written as UTC.
+//! decides the date, so the weekday is not checked. Month names read, full or
+//! abbreviated: English, German, French, Spanish, Italian, Portuguese, Dutch
+//! and Swedish (the first three letters decide; French juin/juillet the
+//! fourth). The time has no zone; it is read and written as UTC.
 
 use crate::logfile::time::{civil_from_days, days_from_civil, weekday};
 
@@ -14,23 +15,25 @@ const ENGLISH_MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// The month (1..=12) of an English or German month name.
+/// The month (1..=12) of a month name in one of the languages above.
 pub fn month_number(name: &str) -> Option<u32> {
     let lower = name.trim_end_matches('.').to_lowercase();
     let prefix: String = lower.chars().take(3).collect();
     let month = match prefix.as_str() {
-        "jan" => 1,
-        "feb" => 2,
-        "mar" | "mär" | "mrz" => 3,
-        "apr" => 4,
-        "may" | "mai" => 5,
-        "jun" => 6,
-        "jul" => 7,
-        "aug" => 8,
-        "sep" => 9,
-        "oct" | "okt" => 10,
+        "jan" | "ene" | "gen" => 1,
+        "feb" | "fév" | "fev" => 2,
+        "mar" | "mär" | "mrz" | "mrt" => 3,
+        "apr" | "avr" | "abr" => 4,
+        "may" | "mai" | "mag" | "mei" | "maj" => 5,
+        "jun" | "giu" => 6,
+        "jui" if lower.starts_with("juin") => 6,
+        "jui" if lower.starts_with("juil") => 7,
+        "jul" | "lug" => 7,
+        "aug" | "aoû" | "aou" | "ago" => 8,
+        "sep" | "set" => 9,
+        "oct" | "okt" | "ott" | "out" => 10,
         "nov" => 11,
-        "dec" | "dez" => 12,
+        "dec" | "dez" | "déc" | "dic" => 12,
         _ => return None,
     };
     Some(month)
