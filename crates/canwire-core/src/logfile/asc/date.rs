@@ -155,3 +155,48 @@ mod tests {
         assert_eq!(format_asc_date(0), "Thu Jan 01 00:00:00.000 1970");
     }
 }
+
+#[cfg(test)]
+mod locale_tests {
+    use super::*;
+
+    #[test]
+    fn month_names_of_several_locales() {
+        let cases = [
+            ("janv.", 1),
+            ("févr.", 2),
+            ("Mär", 3),
+            ("mrt", 3),
+            ("avr.", 4),
+            ("abr", 4),
+            ("Mai", 5),
+            ("mag", 5),
+            ("maj", 5),
+            ("juin", 6),
+            ("giu", 6),
+            ("juil.", 7),
+            ("lug", 7),
+            ("août", 8),
+            ("ago", 8),
+            ("set", 9),
+            ("Okt", 10),
+            ("ott", 10),
+            ("out", 10),
+            ("déc.", 12),
+            ("dic", 12),
+            ("Dez", 12),
+        ];
+        for (name, month) in cases {
+            assert_eq!(month_number(name), Some(month), "{name}");
+        }
+        assert_eq!(month_number("jui"), None, "ambiguous in French");
+        assert_eq!(month_number("xyz"), None);
+    }
+
+    #[test]
+    fn a_french_header_date_reads_like_the_english_one() {
+        let a = parse_asc_date("ven. sept. 29 15:06:13.191 2017").unwrap();
+        let b = parse_asc_date("Fri Sep 29 15:06:13.191 2017").unwrap();
+        assert_eq!(a, b);
+    }
+}
