@@ -151,3 +151,18 @@ describe("bad input", () => {
     expect(() => LogWriter.create(join(dir, "x.csv"), { compressionLevel: 12 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   });
 });
+
+describe("crash safety", () => {
+  it("flushes on its own: a BLF file is readable before close", async () => {
+    const path = join(dir, "live.blf");
+    const out = LogWriter.create(path, { flushIntervalMs: 20 });
+    await out.write(Array.from({ length: 10 }, (_, i) => ({ id: i })));
+    await new Promise((r) => setTimeout(r, 80));
+    const reader = LogReader.open(path);
+    let n = 0;
+    for await (const _ of reader) n++;
+    expect(n).toBe(10);
+    await out.close();
+    expect(() => LogWriter.create(path, { flushIntervalMs: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+  });
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import { binding, type NativeLogReader, type NativeLogWriter } from "./binding.js";
-import { native, nativeAsync } from "./errors.js";
+import { invalid, native, nativeAsync } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
@@ -124,6 +124,11 @@ export interface LogWriterOptions {
   compressionLevel?: number;
   /** Add to an existing `.blf` or uncompressed `.log` file instead of truncating it (other formats: `ERR_UNSUPPORTED`). */
   append?: boolean;
+  /**
+   * Flush at least this often (BLF: close the open container), so a killed
+   * process loses at most this much. Default 1000; 0 turns it off.
+   */
+  flushIntervalMs?: number;
 }
 
 /**
@@ -141,25 +146,34 @@ export class LogWriter implements AsyncDisposable {
   readonly #native: NativeLogWriter;
   readonly #channels = new Map<string, number>();
   #nextChannel: number;
+  readonly #flushTimer: NodeJS.Timeout | undefined;
   /** The path written. */
   readonly path: string;
 
-  private constructor(nativeWriter: NativeLogWriter, path: string, channels: string[]) {
+  private constructor(nativeWriter: NativeLogWriter, path: string, channels: string[], flushIntervalMs: number) {
     this.#native = nativeWriter;
     this.path = path;
     channels.forEach((name, i) => this.#channels.set(name, i));
     this.#nextChannel = channels.length;
+    if (flushIntervalMs > 0) {
+      this.#flushTimer = setInterval(() => void this.flush().catch(() => undefined), flushIntervalMs);
+      this.#flushTimer.unref();
+    }
   }
 
   /** Creates (truncates) a file; the format comes from the extension. */
   static create(path: string, options: LogWriterOptions = {}): LogWriter {
     const channels = options.channels ?? [];
+    const flushIntervalMs = options.flushIntervalMs ?? 1000;
+    if (typeof flushIntervalMs !== "number" || !(flushIntervalMs >= 0)) {
+      throw invalid("ERR_INVALID_ARGUMENT", `flushIntervalMs must be a number >= 0, got ${String(flushIntervalMs)}`);
+    }
     const nativeOptions: Parameters<typeof binding.NativeLogWriter.create>[1] = { channelNames: channels };
     if (options.csvFlavor !== undefined) nativeOptions.csvFlavor = options.csvFlavor;
     if (options.gzipLevel !== undefined) nativeOptions.gzipLevel = options.gzipLevel;
     if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
     if (options.append !== undefined) nativeOptions.append = options.append;
-    return new LogWriter(native(() => binding.NativeLogWriter.create(path, nativeOptions)), path, channels);
+    return new LogWriter(native(() => binding.NativeLogWriter.create(path, nativeOptions)), path, channels, flushIntervalMs);
   }
 
   /** The format. */
@@ -210,6 +224,7 @@ export class LogWriter implements AsyncDisposable {
 
   /** Writes the trailer and closes the file. Idempotent. */
   async close(): Promise<void> {
+    clearInterval(this.#flushTimer);
     await nativeAsync(() => this.#native.finish());
   }
 

@@ -17,8 +17,6 @@ export interface LoggerOptions extends LogWriterOptions {
   rotateSizeBytes?: number;
   /** Start a new file after this many ms. */
   rotateIntervalMs?: number;
-  /** Flush at least this often, so a killed logger loses at most this much. Default 1000. */
-  flushIntervalMs?: number;
   /** Bound of the logger's own receive queue in frames. Default 1 048 576. */
   queueSize?: number;
 }
@@ -42,7 +40,8 @@ export function rotatedName(path: string, n: number, now = new Date()): string {
 }
 
 /**
- * Logs a bus to files in the background.
+ * Logs a bus to files in the background. Each file is flushed every
+ * `flushIntervalMs` (default 1 s), so a killed logger loses at most that much.
  *
  * @example
  * ```ts
@@ -61,10 +60,9 @@ export class Logger {
   #frames = 0;
   readonly #files: string[] = [];
   readonly #done: Promise<void>;
-  #flushTimer: NodeJS.Timeout;
 
   private constructor(bus: Bus, path: string, options: LoggerOptions) {
-    for (const key of ["rotateSizeBytes", "rotateIntervalMs", "flushIntervalMs"] as const) {
+    for (const key of ["rotateSizeBytes", "rotateIntervalMs"] as const) {
       const v = options[key];
       if (v !== undefined && (typeof v !== "number" || !(v > 0))) {
         throw invalid("ERR_INVALID_ARGUMENT", `${key} must be a number > 0, got ${String(v)}`);
@@ -75,8 +73,6 @@ export class Logger {
     this.#rotating = options.rotateSizeBytes !== undefined || options.rotateIntervalMs !== undefined;
     this.#reader = bus.reader({ capacity: options.queueSize ?? 1 << 20 });
     this.#writer = this.#open();
-    this.#flushTimer = setInterval(() => void this.#writer.flush().catch(() => undefined), options.flushIntervalMs ?? 1000);
-    this.#flushTimer.unref();
     this.#done = this.#run();
   }
 
@@ -117,7 +113,6 @@ export class Logger {
         }
       }
     } finally {
-      clearInterval(this.#flushTimer);
       await this.#writer.close();
     }
   }
