@@ -44,6 +44,10 @@ pub enum ErrorCode {
     CorruptFile,
     /// A log file that ends before a structure it needs; the message names the byte offset.
     TruncatedFile,
+    /// The transmit queue stayed full (ENOBUFS/EAGAIN) for the whole send timeout.
+    TxBufferFull,
+    /// The named network interface exists but is not a CAN interface.
+    NotCanInterface,
 }
 
 impl ErrorCode {
@@ -69,6 +73,8 @@ impl ErrorCode {
             ErrorCode::Internal => "ERR_INTERNAL",
             ErrorCode::CorruptFile => "ERR_CORRUPT_FILE",
             ErrorCode::TruncatedFile => "ERR_TRUNCATED_FILE",
+            ErrorCode::TxBufferFull => "ERR_TX_BUFFER_FULL",
+            ErrorCode::NotCanInterface => "ERR_NOT_CAN_INTERFACE",
         }
     }
 }
