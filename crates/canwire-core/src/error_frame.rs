@@ -309,7 +309,10 @@ mod tests {
         assert_eq!(info.lost_arbitration_bit, Some(7));
         assert_eq!(info.transceiver, Some("canl-short-to-gnd"));
         assert!(info.no_ack && info.tx_timeout && !info.bus_off && !info.restarted);
-        assert_eq!((info.tx_error_count, info.rx_error_count), (Some(130), Some(12)));
+        assert_eq!(
+            (info.tx_error_count, info.rx_error_count),
+            (Some(130), Some(12))
+        );
         assert_eq!(info.controller, None);
         assert_eq!(info.protocol, None);
     }
