@@ -28,7 +28,11 @@ export type CanErrorCode =
   | "ERR_UNSUPPORTED"
   | "ERR_UNKNOWN_INTERFACE"
   | "ERR_OS"
-  | "ERR_INTERNAL";
+  | "ERR_INTERNAL"
+  | "ERR_CORRUPT_FILE"
+  | "ERR_TRUNCATED_FILE"
+  | "ERR_TX_BUFFER_FULL"
+  | "ERR_NOT_CAN_INTERFACE";
 
 /**
  * The base of every canwire error.
@@ -70,8 +74,27 @@ export class CanTimeoutError extends CanError {
   }
 }
 
-/** Not supported on this interface or platform (`ERR_UNSUPPORTED`, `ERR_UNKNOWN_INTERFACE`). */
+/**
+ * Not supported on this interface or platform (`ERR_UNSUPPORTED`), or no such
+ * interface (`ERR_UNKNOWN_INTERFACE`), or a network interface that is not a CAN
+ * interface (`ERR_NOT_CAN_INTERFACE`).
+ */
 export class UnsupportedError extends CanError {}
+
+/**
+ * The transmit queue stayed full for the whole send timeout
+ * (`ERR_TX_BUFFER_FULL`); {@link TxBufferFullError.errno} names the kernel's
+ * reason (`ENOBUFS`: the device queue, `EAGAIN`: the socket buffer).
+ */
+export class TxBufferFullError extends CanError {
+  /** The errno name, e.g. `ENOBUFS`. */
+  readonly errno: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_TX_BUFFER_FULL", message, options);
+    this.errno = /\b(E[A-Z0-9]{2,})\b/.exec(message)?.[1];
+  }
+}
 
 /** An operating-system call failed (`ERR_OS`); {@link CanOsError.errno} names the errno. */
 export class CanOsError extends CanError {
@@ -103,7 +126,10 @@ export function canError(code: CanErrorCode, message: string, options?: ErrorOpt
       return new CanTimeoutError(message, options);
     case "ERR_UNSUPPORTED":
     case "ERR_UNKNOWN_INTERFACE":
+    case "ERR_NOT_CAN_INTERFACE":
       return new UnsupportedError(code, message, options);
+    case "ERR_TX_BUFFER_FULL":
+      return new TxBufferFullError(message, options);
     case "ERR_OS":
       return new CanOsError(message, options);
     default:

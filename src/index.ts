@@ -12,9 +12,10 @@
  *
  * @module canwire
  */
-export { Bus, type BusOptions, type BusState, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
+export { Bus, type BusOptions, type BusState, type CanInterface, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { Message, type MessageInit } from "./message.js";
+export { type ErrorFrameInfo, type ControllerProblems, type ProtocolViolation } from "./error-frame.js";
 export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
 export { type CanFilter, filtersMatch } from "./filters.js";
 export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
@@ -28,5 +29,6 @@ export {
   CanTimeoutError,
   UnsupportedError,
   CanOsError,
+  TxBufferFullError,
   InternalError,
 } from "./errors.js";

@@ -6,6 +6,7 @@
  */
 import { invalid } from "./errors.js";
 import { fdLengthToDlc } from "./dlc.js";
+import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
 
 /**
  * What a message is built from. Only `id` is required.
@@ -200,6 +201,20 @@ export class Message {
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
     this.isRx = init.isRx ?? true;
+  }
+
+  #errorInfo: ErrorFrameInfo | undefined;
+
+  /**
+   * For an error frame, its decoded fields (bus-off, controller warning and
+   * passive levels, protocol violation type and location, transceiver, lost
+   * arbitration bit, ACK, restart, error counters); `undefined` otherwise.
+   * Computed on first access.
+   */
+  get errorInfo(): ErrorFrameInfo | undefined {
+    if (!this.error) return undefined;
+    this.#errorInfo ??= decodeErrorFrame(this.id, this.data);
+    return this.#errorInfo;
   }
 
   /** Seconds since the Unix epoch as a float (see {@link Message.timestampNs} for full resolution). */

@@ -111,3 +111,15 @@ pub trait Transport: Send + Sync {
     /// Stops the backend's threads and releases its resources. Idempotent.
     fn close(&self);
 }
+
+impl From<canwire_core::error_frame::ErrorState> for BusState {
+    fn from(state: canwire_core::error_frame::ErrorState) -> Self {
+        use canwire_core::error_frame::ErrorState;
+        match state {
+            ErrorState::Active => BusState::Active,
+            ErrorState::Warning => BusState::Warning,
+            ErrorState::Passive => BusState::Passive,
+            ErrorState::BusOff => BusState::BusOff,
+        }
+    }
+}

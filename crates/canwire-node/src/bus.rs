@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
-use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats};
+use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig};
+use std::time::Duration;
 use canwire_core::record::decode_batch;
 use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
 use napi::bindgen_prelude::Uint8Array;
@@ -21,6 +22,9 @@ pub struct NativeOpenOptions {
     pub fd: Option<bool>,
     pub receive_own_messages: Option<bool>,
     pub preserve_timestamps: Option<bool>,
+    pub local_loopback: Option<bool>,
+    pub error_mask: Option<u32>,
+    pub receive_buffer_size: Option<u32>,
 }
 
 /// One acceptance filter.
@@ -94,10 +98,16 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
             receive_own_messages: options.receive_own_messages.unwrap_or(false),
             preserve_timestamps: options.preserve_timestamps.unwrap_or(false),
         })),
-        "socketcan" => Err(crate::error::to_napi(CanwireError::new(
-            ErrorCode::Unsupported,
-            "the socketcan interface is not available in this build yet; use interface: 'virtual'",
-        ))),
+        "socketcan" => Ok(BusConfig::SocketCan(SocketCanConfig {
+            fd: options.fd.unwrap_or(false),
+            receive_own_messages: options.receive_own_messages.unwrap_or(false),
+            local_loopback: options.local_loopback.unwrap_or(true),
+            error_mask: options
+                .error_mask
+                .unwrap_or(canwire_core::error_frame::class::ALL),
+            receive_buffer_size: options.receive_buffer_size,
+            ..SocketCanConfig::new(options.channel)
+        })),
         other => Err(crate::error::to_napi(CanwireError::new(
             ErrorCode::UnknownInterface,
             format!("unknown interface '{other}': available are 'virtual' and 'socketcan' (Linux)"),
@@ -119,6 +129,57 @@ impl NativeBus {
     pub fn send(&self, records: Uint8Array) -> napi::Result<u32> {
         let frames = decode_batch(&records).into_napi()?;
         self.bus.send(&frames).map(|n| n as u32).into_napi()
+    }
+
+    /// Resolves `true` once the transmit queue may take frames again, `false`
+    /// when `timeoutMs` passes first. Waits on a blocking-pool thread, never on the event loop.
+    #[napi(catch_unwind)]
+    pub async fn wait_writable(&self, timeout_ms: f64) -> napi::Result<bool> {
+        let bus = self.bus.clone();
+        let timeout = Duration::from_secs_f64(timeout_ms.clamp(0.0, 86_400_000.0) / 1000.0);
+        tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
+            .await
+            .map_err(|e| crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string())))?
+            .into_napi()
+    }
+
+    /// The `ERR_TX_BUFFER_FULL` message for a send that waited `waitedMs` after `sent` frames.
+    #[napi(catch_unwind)]
+    pub fn tx_buffer_full_message(&self, waited_ms: f64, sent: u32) -> String {
+        let waited = Duration::from_secs_f64(waited_ms.clamp(0.0, 86_400_000.0) / 1000.0);
+        self.bus.tx_buffer_full(waited, sent as usize).to_string()
+    }
+
+    /// The channel index that sends a message to the channel `name`.
+    #[napi(catch_unwind)]
+    pub fn channel_index(&self, name: String) -> napi::Result<u32> {
+        self.bus.channel_index(&name).into_napi()
+    }
+
+    /// Resolves the new controller state at its next change, or `null` when
+    /// `timeoutMs` passes first, the bus closes, or the backend reports no states.
+    #[napi(catch_unwind)]
+    pub async fn next_state(&self, timeout_ms: Option<f64>) -> napi::Result<Option<String>> {
+        let Some(mut rx) = self.bus.state_watch() else {
+            return Ok(None);
+        };
+        rx.mark_unchanged();
+        let bus = self.bus.clone();
+        let wait = async move {
+            rx.changed().await.ok()?;
+            if bus.is_closed() {
+                return None;
+            }
+            let state = rx.borrow().as_str().to_string();
+            Some(state)
+        };
+        Ok(match timeout_ms {
+            Some(ms) if ms.is_finite() => {
+                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                tokio::time::timeout(limit, wait).await.ok().flatten()
+            }
+            _ => wait.await,
+        })
     }
 
     /// Adds a reader with its own bounded queue.

@@ -13,6 +13,7 @@ pub mod bus;
 pub mod error;
 pub mod frames;
 pub mod reader;
+pub mod socketcan;
 
 pub use bus::NativeBus;
 pub use reader::NativeReader;

@@ -194,6 +194,8 @@ impl Transport for SocketCanTransport {
         {
             let _ = handle.join();
         }
+        // Wakes state waiters; a closed bus reports "unknown".
+        self.shared.state.send_replace(BusState::Unknown);
     }
 }
 

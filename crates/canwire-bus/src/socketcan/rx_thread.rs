@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use canwire_core::error_frame::{ErrorFrameInfo, ErrorState};
+use canwire_core::error_frame::ErrorFrameInfo;
 use canwire_core::{Frame, FrameFlags};
 use tokio::sync::watch;
 
@@ -39,16 +39,6 @@ impl RxShared {
             kernel_drops: AtomicU64::new(0),
             state: watch::Sender::new(initial),
         }
-    }
-}
-
-/// The state an error-frame state maps to.
-pub fn bus_state(state: ErrorState) -> BusState {
-    match state {
-        ErrorState::Active => BusState::Active,
-        ErrorState::Warning => BusState::Warning,
-        ErrorState::Passive => BusState::Passive,
-        ErrorState::BusOff => BusState::BusOff,
     }
 }
 
@@ -211,7 +201,7 @@ fn run(socket: &OwnedFd, wake: &OwnedFd, readers: &ReaderSet, shared: &RxShared)
                     frame.flags.set(FrameFlags::TX, true);
                 }
                 if let Some(state) = ErrorFrameInfo::from_frame(&frame).and_then(|e| e.state()) {
-                    let state = bus_state(state);
+                    let state = BusState::from(state);
                     shared.state.send_if_modified(|s| {
                         let changed = *s != state;
                         *s = state;
