@@ -323,13 +323,21 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async nextState(options: { timeoutMs?: number } = {}): Promise<BusState | null> {
     checkTimeout(options.timeoutMs);
-    return (await nativeAsync(() => this.#native.nextState(options.timeoutMs))) as BusState | null;
+    const watch = native(() => this.#native.watchState());
+    if (!watch) return null;
+    return (await nativeAsync(() => watch.next(options.timeoutMs))) as BusState | null;
   }
 
-  /** Yields each controller state change until the bus closes. */
+  /**
+   * Yields each controller state change from now on until the bus closes
+   * (changes between two `next()` calls are not missed; if several happen
+   * while the consumer is busy, it sees the latest).
+   */
   async *stateChanges(): AsyncGenerator<BusState, void, undefined> {
+    const watch = native(() => this.#native.watchState());
+    if (!watch) return;
     for (;;) {
-      const state = await this.nextState();
+      const state = (await nativeAsync(() => watch.next())) as BusState | null;
       if (state === null) return;
       yield state;
     }

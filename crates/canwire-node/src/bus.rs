@@ -5,11 +5,11 @@ use std::sync::Arc;
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
 use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig};
-use std::time::Duration;
 use canwire_core::record::decode_batch;
 use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
+use std::time::Duration;
 
 use crate::error::{IntoNapi, invalid_argument};
 use crate::reader::NativeReader;
@@ -139,7 +139,9 @@ impl NativeBus {
         let timeout = Duration::from_secs_f64(timeout_ms.clamp(0.0, 86_400_000.0) / 1000.0);
         tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
             .await
-            .map_err(|e| crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string())))?
+            .map_err(|e| {
+                crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string()))
+            })?
             .into_napi()
     }
 
@@ -156,29 +158,15 @@ impl NativeBus {
         self.bus.channel_index(&name).into_napi()
     }
 
-    /// Resolves the new controller state at its next change, or `null` when
-    /// `timeoutMs` passes first, the bus closes, or the backend reports no states.
+    /// Starts watching controller state changes from now on; `null` when the
+    /// backend reports no states.
     #[napi(catch_unwind)]
-    pub async fn next_state(&self, timeout_ms: Option<f64>) -> napi::Result<Option<String>> {
-        let Some(mut rx) = self.bus.state_watch() else {
-            return Ok(None);
-        };
+    pub fn watch_state(&self) -> Option<NativeStateWatch> {
+        let mut rx = self.bus.state_watch()?;
         rx.mark_unchanged();
-        let bus = self.bus.clone();
-        let wait = async move {
-            rx.changed().await.ok()?;
-            if bus.is_closed() {
-                return None;
-            }
-            let state = rx.borrow().as_str().to_string();
-            Some(state)
-        };
-        Ok(match timeout_ms {
-            Some(ms) if ms.is_finite() => {
-                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                tokio::time::timeout(limit, wait).await.ok().flatten()
-            }
-            _ => wait.await,
+        Some(NativeStateWatch {
+            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            bus: self.bus.clone(),
         })
     }
 
@@ -275,4 +263,38 @@ pub fn virtual_channels() -> Vec<String> {
 #[napi(catch_unwind)]
 pub fn debug_panic() {
     panic!("deliberate panic for testing");
+}
+
+/// A subscription to controller state changes, started by `NativeBus.watchState`.
+#[napi]
+pub struct NativeStateWatch {
+    rx: Arc<tokio::sync::Mutex<tokio::sync::watch::Receiver<canwire_bus::BusState>>>,
+    bus: Arc<Bus>,
+}
+
+#[napi]
+impl NativeStateWatch {
+    /// Resolves the new state at the next change since the last one seen, or
+    /// `null` when `timeoutMs` passes first or the bus closes.
+    #[napi(catch_unwind)]
+    pub async fn next(&self, timeout_ms: Option<f64>) -> napi::Result<Option<String>> {
+        let rx = self.rx.clone();
+        let bus = self.bus.clone();
+        let wait = async move {
+            let mut rx = rx.lock().await;
+            rx.changed().await.ok()?;
+            if bus.is_closed() {
+                return None;
+            }
+            let state = rx.borrow_and_update().as_str().to_string();
+            Some(state)
+        };
+        Ok(match timeout_ms {
+            Some(ms) if ms.is_finite() => {
+                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                tokio::time::timeout(limit, wait).await.ok().flatten()
+            }
+            _ => wait.await,
+        })
+    }
 }
