@@ -82,6 +82,8 @@ export interface BusStats {
   txFrames: number;
   /** Send calls that failed. */
   txErrors: number;
+  /** Times a send found the transmit queue full (ENOBUFS/EAGAIN) and waited for room. */
+  txWaits: number;
   /** Frames received that passed the filters. */
   rxFrames: number;
   /** Frames received that the filters rejected. */

@@ -30,6 +30,7 @@ pub struct Bus {
     closed: AtomicBool,
     tx_frames: AtomicU64,
     tx_errors: AtomicU64,
+    tx_waits: AtomicU64,
 }
 
 impl Bus {
@@ -61,6 +62,7 @@ impl Bus {
             closed: AtomicBool::new(false),
             tx_frames: AtomicU64::new(0),
             tx_errors: AtomicU64::new(0),
+            tx_waits: AtomicU64::new(0),
         })
     }
 
@@ -111,6 +113,7 @@ impl Bus {
     /// Blocks until the transmit queue may take frames (true) or `timeout` passes (false).
     pub fn wait_writable(&self, timeout: Duration) -> Result<bool> {
         self.check_open()?;
+        self.tx_waits.fetch_add(1, Ordering::Relaxed);
         self.transport.wait_writable(timeout)
     }
 
@@ -185,6 +188,7 @@ impl Bus {
         let mut stats = BusStats {
             tx_frames: self.tx_frames.load(Ordering::Relaxed),
             tx_errors: self.tx_errors.load(Ordering::Relaxed),
+            tx_waits: self.tx_waits.load(Ordering::Relaxed),
             rx_dropped_kernel: self.transport.kernel_drops(),
             ..BusStats::default()
         };

@@ -61,6 +61,7 @@ impl From<ReaderStats> for ReaderStatsObject {
 pub struct BusStatsObject {
     pub tx_frames: i64,
     pub tx_errors: i64,
+    pub tx_waits: i64,
     pub rx_frames: i64,
     pub rx_filtered: i64,
     pub rx_dropped_fd_on_classic: i64,
@@ -74,6 +75,7 @@ impl From<BusStats> for BusStatsObject {
         Self {
             tx_frames: s.tx_frames as i64,
             tx_errors: s.tx_errors as i64,
+            tx_waits: s.tx_waits as i64,
             rx_frames: s.rx_frames as i64,
             rx_filtered: s.rx_filtered as i64,
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,

@@ -131,3 +131,91 @@ pub fn buffer_full(label: &str, errno: i32, waited: Duration, sent: usize) -> Ca
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::FromRawFd;
+
+    /// A non-blocking datagram socketpair stands in for a CAN socket: same
+    /// send/poll behaviour when its buffer fills (EAGAIN), no kernel CAN needed.
+    fn pair() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors.
+        let rc = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+                fds.as_mut_ptr(),
+            )
+        };
+        assert_eq!(rc, 0);
+        // SAFETY: fresh descriptors we own.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    fn eventfd() -> OwnedFd {
+        // SAFETY: plain eventfd call; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        assert!(fd >= 0);
+        // SAFETY: fresh descriptor we own.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    }
+
+    fn drain(fd: &OwnedFd) -> usize {
+        let mut buf = [0u8; 128];
+        let mut n = 0;
+        // SAFETY: buf is valid for writes of its length.
+        while unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) } > 0 {
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn full_queue_reports_blocked_then_waits_for_room() {
+        let (tx, rx) = pair();
+        let wake = eventfd();
+        let frames = vec![Frame::classic(0x123, false, &[1, 2, 3]); 100_000];
+        let outcome = send_frames(&tx, &frames, false, "test").unwrap();
+        let SendOutcome::Blocked { sent, errno } = outcome else {
+            panic!("a socket buffer cannot hold 100000 frames");
+        };
+        assert!(sent > 0 && sent < frames.len());
+        assert_eq!(errno, libc::EAGAIN);
+        let t = Instant::now();
+        assert!(!wait_writable(&tx, &wake, Duration::from_millis(50)).unwrap());
+        assert!(t.elapsed() >= Duration::from_millis(45));
+        assert_eq!(drain(&rx), sent);
+        assert!(wait_writable(&tx, &wake, Duration::from_millis(1000)).unwrap());
+        let e = buffer_full("'vcan0'", errno, Duration::from_millis(50), sent);
+        assert_eq!(e.code, ErrorCode::TxBufferFull);
+        assert!(e.message.contains("(EAGAIN)"), "{}", e.message);
+    }
+
+    #[test]
+    fn close_wakes_a_waiting_sender() {
+        let (tx, _rx) = pair();
+        let frames = vec![Frame::classic(1, false, &[]); 100_000];
+        let _ = send_frames(&tx, &frames, false, "test").unwrap();
+        let wake = std::sync::Arc::new(eventfd());
+        let w = wake.clone();
+        let t = std::thread::spawn(move || wait_writable(&tx, &w, Duration::from_secs(30)));
+        std::thread::sleep(Duration::from_millis(20));
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes to the eventfd.
+        unsafe { libc::write(wake.as_raw_fd(), (&raw const one).cast(), 8) };
+        assert_eq!(t.join().unwrap().unwrap_err().code, ErrorCode::Closed);
+    }
+
+    #[test]
+    fn all_interfaces_needs_a_channel() {
+        let (tx, _rx) = pair();
+        let e = match send_frames(&tx, &[Frame::classic(1, false, &[])], true, "all") {
+            Err(e) => e,
+            Ok(_) => panic!("sent without a channel"),
+        };
+        assert_eq!(e.code, ErrorCode::InvalidArgument);
+    }
+}
