@@ -34,6 +34,13 @@ export interface BusOptions {
   errorMask?: number;
   /** SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE as root, else SO_RCVBUF). Default: the kernel's. */
   receiveBufferSize?: number;
+  /**
+   * SocketCAN: use the controller's hardware receive timestamps
+   * (SO_TIMESTAMPING) where the driver provides them; frames without one keep
+   * the kernel's software time. Hardware clocks need not count from the Unix
+   * epoch. Default false.
+   */
+  hardwareTimestamps?: boolean;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -158,6 +165,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         localLoopback: options.localLoopback ?? true,
         errorMask: checkU32("errorMask", options.errorMask),
         receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
+        hardwareTimestamps: options.hardwareTimestamps ?? false,
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
       if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });

@@ -24,3 +24,36 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints",
     ]);
   });
 });
+
+describe.skipIf(!hasAfCan)("socketcan: canwire send and gen reach candump", () => {
+  it("send -i socketcan -c vcan0 FRAMES", async () => {
+    const dump = await candump("vcan0", 4);
+    const { execFile } = await import("node:child_process");
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        "node",
+        ["dist/cli/main.js", "send", "-i", "socketcan", "-c", "vcan0", "123#DEADBEEF", "1F334455#11", "123#R3", "321##1AABB"],
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+    expect((await dump.lines()).map((l) => l.replace(/^\(\d+\.\d{6}\) /, ""))).toEqual([
+      "vcan0 123#DEADBEEF",
+      "vcan0 1F334455#11",
+      "vcan0 123#R3",
+      "vcan0 321##5AABB",
+    ]);
+  });
+
+  it("gen -i socketcan -c vcan0 -n 50 -g 0", async () => {
+    const dump = await candump("vcan0", 50);
+    const { execFile } = await import("node:child_process");
+    await new Promise<void>((resolve, reject) =>
+      execFile("node", ["dist/cli/main.js", "gen", "-i", "socketcan", "-c", "vcan0", "-n", "50", "-g", "0"], (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    const lines = await dump.lines();
+    expect(lines).toHaveLength(50);
+    for (const line of lines) expect(line).toMatch(/^\(\d{10}\.\d{6}\) vcan0 [0-9A-F]{3}#([0-9A-F]{2})*$/);
+  });
+});

@@ -59,4 +59,14 @@ describe.skipIf(!hasAfCan)("socketcan: frames from cansend arrive exactly", () =
     expect(m!.id).toBe(0x124);
     expect(await bus.recv({ timeoutMs: 200 })).toBeNull();
   });
+
+  it("hardwareTimestamps falls back to the kernel's time where the driver has none (vcan)", async () => {
+    await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0", hardwareTimestamps: true });
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await cansend("vcan0", "123#01");
+    const after = BigInt(Date.now()) * 1_000_000n;
+    const [m] = await recvN(bus, 1);
+    expect(m!.timestampNs).toBeGreaterThanOrEqual(before - 1_000_000n);
+    expect(m!.timestampNs).toBeLessThanOrEqual(after + 1_000_000n);
+  });
 });

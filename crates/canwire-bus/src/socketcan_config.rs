@@ -18,6 +18,9 @@ pub struct SocketCanConfig {
     pub error_mask: u32,
     /// Kernel receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF); `None` keeps the default.
     pub receive_buffer_size: Option<u32>,
+    /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
+    /// where the driver provides them; frames without one keep the kernel's.
+    pub hardware_timestamps: bool,
 }
 
 impl SocketCanConfig {
@@ -30,6 +33,7 @@ impl SocketCanConfig {
             local_loopback: true,
             error_mask: canwire_core::error_frame::class::ALL,
             receive_buffer_size: None,
+            hardware_timestamps: false,
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct NativeOpenOptions {
     pub local_loopback: Option<bool>,
     pub error_mask: Option<u32>,
     pub receive_buffer_size: Option<u32>,
+    pub hardware_timestamps: Option<bool>,
 }
 
 /// One acceptance filter.
@@ -108,6 +109,7 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
                 .error_mask
                 .unwrap_or(canwire_core::error_frame::class::ALL),
             receive_buffer_size: options.receive_buffer_size,
+            hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
             ..SocketCanConfig::new(options.channel)
         })),
         other => Err(crate::error::to_napi(CanwireError::new(

@@ -66,8 +66,15 @@ impl SocketCanTransport {
         } else {
             config.channel.clone()
         };
-        let handle = rx_thread::spawn(socket.clone(), wake.clone(), readers, shared.clone(), label)
-            .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
+        let handle = rx_thread::spawn(
+            socket.clone(),
+            wake.clone(),
+            readers,
+            shared.clone(),
+            label,
+            config.hardware_timestamps,
+        )
+        .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
         Ok(Self {
             config,
             socket,

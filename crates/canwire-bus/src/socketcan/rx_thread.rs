@@ -21,8 +21,9 @@ use crate::transport::BusState;
 
 /// Frames taken from the kernel per `recvmmsg` call.
 pub const BATCH: usize = 128;
-/// Control buffer bytes per message: room for a timespec and a u32, aligned.
-const CONTROL_WORDS: usize = 16;
+/// Control buffer words per message: room for SCM_TIMESTAMPNS (one timespec),
+/// SCM_TIMESTAMPING (three) and SO_RXQ_OVFL (a u32), each with its header.
+const CONTROL_WORDS: usize = 24;
 
 /// What the receive thread shares with its transport.
 pub struct RxShared {
@@ -91,9 +92,15 @@ impl Batch {
     }
 }
 
-/// Reads the timestamp and drop count from one message's control data.
-fn parse_control(hdr: &libc::msghdr) -> (Option<u64>, Option<u32>) {
+fn timespec_ns(t: &libc::timespec) -> u64 {
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// Reads the timestamp (a non-zero hardware one first when `hardware`) and
+/// the drop count from one message's control data.
+fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
     let mut ts = None;
+    let mut hw_ts = None;
     let mut drops = None;
     // SAFETY: hdr's control pointer and length were set up by us and filled by the kernel.
     let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(hdr) };
@@ -106,7 +113,17 @@ fn parse_control(hdr: &libc::msghdr) -> (Option<u64>, Option<u32>) {
             if c.cmsg_type == libc::SCM_TIMESTAMPNS {
                 // SAFETY: SCM_TIMESTAMPNS carries a struct timespec.
                 let t: libc::timespec = unsafe { std::ptr::read_unaligned(data.cast()) };
-                ts = Some(t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64);
+                ts = Some(timespec_ns(&t));
+            } else if c.cmsg_type == libc::SCM_TIMESTAMPING {
+                // SAFETY: SCM_TIMESTAMPING carries three timespecs: software, legacy, raw hardware.
+                let t: [libc::timespec; 3] = unsafe { std::ptr::read_unaligned(data.cast()) };
+                let raw = timespec_ns(&t[2]);
+                if raw != 0 {
+                    hw_ts = Some(raw);
+                }
+                if ts.is_none() && timespec_ns(&t[0]) != 0 {
+                    ts = Some(timespec_ns(&t[0]));
+                }
             } else if c.cmsg_type == libc::SO_RXQ_OVFL {
                 // SAFETY: SO_RXQ_OVFL carries a u32.
                 drops = Some(unsafe { std::ptr::read_unaligned(data.cast::<u32>()) });
@@ -114,6 +131,9 @@ fn parse_control(hdr: &libc::msghdr) -> (Option<u64>, Option<u32>) {
         }
         // SAFETY: as above.
         cmsg = unsafe { libc::CMSG_NXTHDR(hdr, cmsg) };
+    }
+    if hardware && hw_ts.is_some() {
+        ts = hw_ts;
     }
     (ts, drops)
 }
@@ -125,13 +145,20 @@ pub fn spawn(
     readers: Arc<ReaderSet>,
     shared: Arc<RxShared>,
     name: String,
+    hardware_timestamps: bool,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("canwire-rx-{name}"))
-        .spawn(move || run(&socket, &wake, &readers, &shared))
+        .spawn(move || run(&socket, &wake, &readers, &shared, hardware_timestamps))
 }
 
-fn run(socket: &OwnedFd, wake: &OwnedFd, readers: &ReaderSet, shared: &RxShared) {
+fn run(
+    socket: &OwnedFd,
+    wake: &OwnedFd,
+    readers: &ReaderSet,
+    shared: &RxShared,
+    hardware_timestamps: bool,
+) {
     let mut batch = Batch::new();
     let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
     let mut last_ovfl: u32 = 0;
@@ -179,7 +206,7 @@ fn run(socket: &OwnedFd, wake: &OwnedFd, readers: &ReaderSet, shared: &RxShared)
             frames.clear();
             for i in 0..n as usize {
                 let m = &batch.msgs[i];
-                let (ts, ovfl) = parse_control(&m.msg_hdr);
+                let (ts, ovfl) = parse_control(&m.msg_hdr, hardware_timestamps);
                 if let Some(count) = ovfl
                     && count != last_ovfl
                 {
