@@ -173,9 +173,10 @@ impl Transport for SocketCanTransport {
     }
 
     fn kernel_drops(&self) -> u64 {
-        self.shared
-            .kernel_drops
-            .load(std::sync::atomic::Ordering::Relaxed)
+        // SO_RXQ_OVFL reports the socket's drop counter only with the next
+        // received frame; SO_MEMINFO reads the same counter now.
+        let reported = self.shared.kernel_drops.load(Ordering::Relaxed);
+        reported.max(sys::socket_drops(&self.socket).unwrap_or(0))
     }
 
     fn close(&self) {

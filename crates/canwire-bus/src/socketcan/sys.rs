@@ -154,27 +154,6 @@ pub fn set_option_bytes(
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }
 
-/// Reads an integer socket option.
-pub fn get_int_option(fd: &OwnedFd, level: i32, name: i32) -> std::result::Result<i32, i32> {
-    let mut value: i32 = 0;
-    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
-    // SAFETY: value and len are valid for writes of the given size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (&raw mut value).cast(),
-            &raw mut len,
-        )
-    };
-    if rc == 0 {
-        Ok(value)
-    } else {
-        Err(last_errno())
-    }
-}
-
 /// Polls `fds`; returns the number ready (0 on timeout), retrying on EINTR.
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> std::result::Result<usize, i32> {
     loop {
@@ -188,4 +167,28 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> std::result::Result<us
             return Err(errno);
         }
     }
+}
+
+/// `SO_MEMINFO` (Linux 4.12+): the socket's memory counters.
+const SO_MEMINFO: i32 = 55;
+/// Index of the drop counter in the `SO_MEMINFO` array.
+const SK_MEMINFO_DROPS: usize = 8;
+/// Entries of the `SO_MEMINFO` array (`SK_MEMINFO_VARS`).
+const SK_MEMINFO_VARS: usize = 9;
+
+/// The socket's receive drop counter now (the value SO_RXQ_OVFL reports), if the kernel tells.
+pub fn socket_drops(fd: &OwnedFd) -> Option<u64> {
+    let mut info = [0u32; SK_MEMINFO_VARS];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: info and len are valid for writes of the given size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &raw mut len,
+        )
+    };
+    (rc == 0 && len as usize > SK_MEMINFO_DROPS * 4).then(|| u64::from(info[SK_MEMINFO_DROPS]))
 }
