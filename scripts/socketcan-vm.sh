@@ -55,7 +55,8 @@ log() { echo "socketcan-vm: $*" >&2; }
 install_host_packages() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-  [[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -qx insmod || missing+=(busybox-static)
+  # the initramfs needs the static busybox (the dynamic one has no libraries there)
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   command -v cpio >/dev/null || missing+=(cpio)
   command -v depmod >/dev/null || missing+=(kmod)
   command -v cansend >/dev/null || missing+=(can-utils)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Bus, CanError, UnsupportedError } from "../../src/index.js";
+import { Bus, CanError, CanOsError, UnsupportedError } from "../../src/index.js";
 import { hasAfCan } from "./can-utils.js";
 
 describe.skipIf(!hasAfCan)("socketcan: typed errors at open", () => {
@@ -37,5 +37,26 @@ describe.skipIf(!hasAfCan)("socketcan: typed errors at open", () => {
     ]);
     expect(list[0]!.index).toBeGreaterThan(0);
     expect(list[0]!.operstate).toBe("unknown"); // vcan reports no carrier state
+  });
+});
+
+describe.skipIf(!hasAfCan)("socketcan: an interface that goes down", () => {
+  it("sends fail with ERR_OS naming ENETDOWN; the bus works again once it is up", async () => {
+    const { execFileSync } = await import("node:child_process");
+    await using bus = await Bus.open({ interface: "socketcan", channel: "vcan1", receiveOwnMessages: true });
+    execFileSync("ip", ["link", "set", "vcan1", "down"]);
+    try {
+      expect(Bus.listInterfaces().find((i) => i.name === "vcan1")).toMatchObject({ up: false, operstate: "down" });
+      const error = await bus.send({ id: 0x42 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CanOsError);
+      expect(error).toMatchObject({ code: "ERR_OS", errno: "ENETDOWN" });
+      expect((error as Error).message).toMatch(/sending on 'vcan1' failed with ENETDOWN/);
+      expect(bus.stats().txErrors).toBe(1);
+    } finally {
+      execFileSync("ip", ["link", "set", "vcan1", "up"]);
+    }
+    await bus.send({ id: 0x43 });
+    const m = await bus.recv({ timeoutMs: 5000 });
+    expect(m?.id).toBe(0x43);
   });
 });
