@@ -93,7 +93,11 @@ export class Message {
   readonly timestampNs: bigint;
   /** Channel name, if known. */
   readonly channel: string | undefined;
-  /** Received (true) or transmitted by this bus (false). */
+  /**
+   * Received (true) or transmitted by this bus (false). On SocketCAN, false
+   * for every frame the kernel marks as sent from this host (MSG_DONTROUTE,
+   * as python-can reads it): own messages and those of local tools like cansend.
+   */
   readonly isRx: boolean;
 
   /** Set while records from the native side are decoded: they were validated there. */

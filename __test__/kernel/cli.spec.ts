@@ -57,3 +57,17 @@ describe.skipIf(!hasAfCan)("socketcan: canwire send and gen reach candump", () =
     for (const line of lines) expect(line).toMatch(/^\(\d{10}\.\d{6}\) vcan0 [0-9A-F]{3}#([0-9A-F]{2})*$/);
   });
 });
+
+describe.skipIf(!hasAfCan)("socketcan: canwire dump on all interfaces", () => {
+  it("dump -i socketcan -n 2 names each frame's interface", async () => {
+    const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-n", "2"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    await settle(2000);
+    await cansend("vcan1", "111#11");
+    await cansend("vcan0", "222#22");
+    expect(await exited).toBe(0);
+    expect(out.split("\n").filter(Boolean).map((l) => l.replace(/^\(\d+\.\d{6}\) /, ""))).toEqual(["vcan1 111#11", "vcan0 222#22"]);
+  });
+});
