@@ -166,3 +166,19 @@ describe("crash safety", () => {
     expect(() => LogWriter.create(path, { flushIntervalMs: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   });
 });
+
+describe("corrupt files", () => {
+  it("a file that is not BLF is an InvalidArgumentError with ERR_CORRUPT_FILE", async () => {
+    const { InvalidArgumentError } = await import("../src/index.js");
+    const path = join(dir, "not.blf");
+    writeFileSync(path, Buffer.alloc(200, 0x41));
+    let error: unknown;
+    try {
+      LogReader.open(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as { code: string }).code).toBe("ERR_CORRUPT_FILE");
+  });
+});

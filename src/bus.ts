@@ -4,7 +4,7 @@
  * @module
  */
 import { binding, type NativeBus } from "./binding.js";
-import { canError, invalid, native } from "./errors.js";
+import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
@@ -26,6 +26,22 @@ export interface BusOptions {
   receiveOwnMessages?: boolean;
   /** Virtual bus: keep the sender's timestamps instead of stamping at send. Default false. */
   preserveTimestamps?: boolean;
+  /** SocketCAN: other sockets on this host see our frames (CAN_RAW_LOOPBACK). Default true. */
+  localLoopback?: boolean;
+  /**
+   * SocketCAN: the error classes to receive as error frames (CAN_RAW_ERR_FILTER),
+   * e.g. `0x040` for bus-off only; `0` for none. Default `0x1FFFFFFF`: all.
+   */
+  errorMask?: number;
+  /** SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE as root, else SO_RCVBUF). Default: the kernel's. */
+  receiveBufferSize?: number;
+  /**
+   * SocketCAN: use the controller's hardware receive timestamps
+   * (SO_TIMESTAMPING) where the driver provides them; frames without one keep
+   * the kernel's software time. Hardware clocks need not count from the Unix
+   * epoch. Default false.
+   */
+  hardwareTimestamps?: boolean;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -36,9 +52,31 @@ export interface BusOptions {
 
 /** Options of {@link Bus.send}. */
 export interface SendOptions {
-  /** How long a send may wait for room in a full transmit queue. The virtual bus never waits. */
+  /**
+   * How long a send may wait for room in a full transmit queue (SocketCAN
+   * ENOBUFS/EAGAIN) before it fails with {@link TxBufferFullError}; the wait
+   * never blocks the event loop. Default 1000; 0 fails at once. The virtual bus never waits.
+   */
   timeoutMs?: number;
 }
+
+/** A CAN network interface, as {@link Bus.listInterfaces} reports it. */
+export interface CanInterface {
+  /** Interface name, e.g. `vcan0`. */
+  name: string;
+  /** Kernel interface index (the channel index of frames received from it). */
+  index: number;
+  /** Administratively up. */
+  up: boolean;
+  /** The kernel's operational state: "up", "down", "unknown" (vcan), ... */
+  operstate: string;
+  /** MTU: 16 classic CAN, 72 CAN FD capable. */
+  mtu: number;
+  /** CAN FD capable (mtu 72). */
+  fd: boolean;
+}
+
+const DEFAULT_SEND_TIMEOUT_MS = 1000;
 
 /** The controller state. */
 export type BusState = "active" | "warning" | "passive" | "bus-off" | "unknown";
@@ -52,6 +90,8 @@ export interface BusStats {
   txFrames: number;
   /** Send calls that failed. */
   txErrors: number;
+  /** Times a send found the transmit queue full (ENOBUFS/EAGAIN) and waited for room. */
+  txWaits: number;
   /** Frames received that passed the filters. */
   rxFrames: number;
   /** Frames received that the filters rejected. */
@@ -124,6 +164,10 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         fd: options.fd ?? false,
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
+        localLoopback: options.localLoopback ?? true,
+        errorMask: checkU32("errorMask", options.errorMask),
+        receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
+        hardwareTimestamps: options.hardwareTimestamps ?? false,
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
       if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
@@ -146,8 +190,52 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async send(message: Message | MessageInit, options: SendOptions = {}): Promise<void> {
     checkTimeout(options.timeoutMs);
-    writeRecord(this.#recordView, this.#record, 0, toMessage(message));
-    native(() => this.#native.send(this.#record));
+    const m = toMessage(message);
+    writeRecord(this.#recordView, this.#record, 0, m);
+    if (this.#sendsByChannel) this.#recordView.setUint32(20, this.#channelIndexOf(m.channel), true);
+    const sent = native(() => this.#native.send(this.#record));
+    if (sent < 1) await this.#sendRest(this.#record, 0, 1, options.timeoutMs);
+  }
+
+  /** True for a SocketCAN bus on all interfaces: each message names its interface. */
+  get #sendsByChannel(): boolean {
+    return this.interface === "socketcan" && this.channel === "";
+  }
+
+  readonly #channelIndexes = new Map<string, number>();
+
+  #channelIndexOf(name: string | undefined): number {
+    if (name === undefined) {
+      throw invalid("ERR_INVALID_ARGUMENT", 'a bus opened on all interfaces (channel "") needs each message\'s channel, e.g. "vcan0"');
+    }
+    let index = this.#channelIndexes.get(name);
+    if (index === undefined) {
+      index = native(() => this.#native.channelIndex(name));
+      this.#channelIndexes.set(name, index);
+    }
+    return index;
+  }
+
+  /**
+   * The transmit queue took only `sent` of `total` records: wait for room
+   * (natively, off the event loop) and send the rest, up to the timeout.
+   */
+  async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
+    const start = performance.now();
+    for (;;) {
+      const waited = performance.now() - start;
+      const left = timeoutMs - waited;
+      if (left <= 0 || !(await nativeAsync(() => this.#native.waitWritable(left)))) {
+        throw native(() => {
+          const text = this.#native.txBufferFullMessage(performance.now() - start, sent);
+          const [code, ...rest] = text.split(": ");
+          return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
+        });
+      }
+      const rest = records.subarray(sent * RECORD_SIZE);
+      sent += native(() => this.#native.send(rest));
+      if (sent >= total) return sent;
+    }
   }
 
   /**
@@ -164,12 +252,21 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
-    else if (Array.isArray(messages)) records = encodeMessages(messages.map(toMessage));
-    else records = (messages as FrameBatch).buffer;
+    else if (Array.isArray(messages)) {
+      const list = messages.map(toMessage);
+      const encoded = encodeMessages(list);
+      if (this.#sendsByChannel) {
+        const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+        list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
+      }
+      records = encoded;
+    } else records = (messages as FrameBatch).buffer;
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
-    return native(() => this.#native.send(records));
+    const total = records.byteLength / RECORD_SIZE;
+    const sent = native(() => this.#native.send(records));
+    return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
   }
 
   /** Receives one message from the bus's own queue; `null` when `timeoutMs` passes first. */
@@ -257,9 +354,39 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#filters;
   }
 
-  /** The controller state; the virtual bus is always `"active"`. */
+  /**
+   * The controller state; the virtual bus is always `"active"`. On SocketCAN
+   * it follows the controller-problem, bus-off and restart error frames
+   * received (so it needs the error mask to include them, the default).
+   */
   get state(): BusState {
     return this.#native.state as BusState;
+  }
+
+  /**
+   * Resolves the new state at the next controller state change; `null` when
+   * `timeoutMs` passes first, the bus closes, or the interface reports no states.
+   */
+  async nextState(options: { timeoutMs?: number } = {}): Promise<BusState | null> {
+    checkTimeout(options.timeoutMs);
+    const watch = native(() => this.#native.watchState());
+    if (!watch) return null;
+    return (await nativeAsync(() => watch.next(options.timeoutMs))) as BusState | null;
+  }
+
+  /**
+   * Yields each controller state change from now on until the bus closes
+   * (changes between two `next()` calls are not missed; if several happen
+   * while the consumer is busy, it sees the latest).
+   */
+  async *stateChanges(): AsyncGenerator<BusState, void, undefined> {
+    const watch = native(() => this.#native.watchState());
+    if (!watch) return;
+    for (;;) {
+      const state = (await nativeAsync(() => watch.next())) as BusState | null;
+      if (state === null) return;
+      yield state;
+    }
   }
 
   /** The protocol the bus was opened for. */
@@ -311,10 +438,24 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return bus.#native;
   }
 
+  /**
+   * The CAN interfaces of this host (link type CAN in /sys/class/net) with
+   * their link state; empty outside Linux.
+   */
+  static listInterfaces(): CanInterface[] {
+    return native(() => binding.listInterfaces());
+  }
+
   /** Names of the virtual channels with an open bus in this process. */
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());
   }
 }
 
-
+function checkU32(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw invalid("ERR_INVALID_ARGUMENT", `${name} must be an integer 0..0xFFFFFFFF, got ${String(value)}`);
+  }
+  return value;
+}

@@ -18,6 +18,8 @@ export const INVALID_INPUT_CODES = [
   "ERR_INVALID_TIMESTAMP",
   "ERR_FD_NOT_ENABLED",
   "ERR_INVALID_FRAME_SYNTAX",
+  "ERR_CORRUPT_FILE",
+  "ERR_TRUNCATED_FILE",
 ] as const;
 
 /** ISO-TP protocol error codes (see the ISO-TP docs for when each occurs). */
@@ -52,7 +54,9 @@ export type CanErrorCode =
   | "ERR_UNSUPPORTED"
   | "ERR_UNKNOWN_INTERFACE"
   | "ERR_OS"
-  | "ERR_INTERNAL";
+  | "ERR_INTERNAL"
+  | "ERR_TX_BUFFER_FULL"
+  | "ERR_NOT_CAN_INTERFACE";
 
 /**
  * The base of every canwire error.
@@ -77,7 +81,7 @@ export class CanError extends Error {
   }
 }
 
-/** Bad input: a frame that breaks a rule, an option out of range, bad text. */
+/** Bad input: a frame that breaks a rule, an option out of range, bad text, a corrupt file. */
 export class InvalidArgumentError extends CanError {}
 
 /** The bus, reader or task is closed (`ERR_CLOSED`). */
@@ -94,8 +98,27 @@ export class CanTimeoutError extends CanError {
   }
 }
 
-/** Not supported on this interface or platform (`ERR_UNSUPPORTED`, `ERR_UNKNOWN_INTERFACE`). */
+/**
+ * Not supported on this interface or platform (`ERR_UNSUPPORTED`), or no such
+ * interface (`ERR_UNKNOWN_INTERFACE`), or a network interface that is not a CAN
+ * interface (`ERR_NOT_CAN_INTERFACE`).
+ */
 export class UnsupportedError extends CanError {}
+
+/**
+ * The transmit queue stayed full for the whole send timeout
+ * (`ERR_TX_BUFFER_FULL`); {@link TxBufferFullError.errno} names the kernel's
+ * reason (`ENOBUFS`: the device queue, `EAGAIN`: the socket buffer).
+ */
+export class TxBufferFullError extends CanError {
+  /** The errno name, e.g. `ENOBUFS`. */
+  readonly errno: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_TX_BUFFER_FULL", message, options);
+    this.errno = /\b(E[A-Z0-9]{2,})\b/.exec(message)?.[1];
+  }
+}
 
 /** An operating-system call failed (`ERR_OS`); {@link CanOsError.errno} names the errno. */
 export class CanOsError extends CanError {
@@ -136,7 +159,10 @@ export function canError(code: CanErrorCode, message: string, options?: ErrorOpt
       return new CanTimeoutError(message, options);
     case "ERR_UNSUPPORTED":
     case "ERR_UNKNOWN_INTERFACE":
+    case "ERR_NOT_CAN_INTERFACE":
       return new UnsupportedError(code, message, options);
+    case "ERR_TX_BUFFER_FULL":
+      return new TxBufferFullError(message, options);
     case "ERR_OS":
       return new CanOsError(message, options);
     default:

@@ -12,10 +12,11 @@
  *
  * @module canwire
  */
-export { Bus, type BusOptions, type BusState, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
+export { Bus, type BusOptions, type BusState, type CanInterface, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
 export { CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { Message, type MessageInit } from "./message.js";
+export { type ErrorFrameInfo, type ControllerProblems, type ProtocolViolation } from "./error-frame.js";
 export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
 export { type CanFilter, filtersMatch } from "./filters.js";
 export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
@@ -35,6 +36,7 @@ export {
   CanTimeoutError,
   UnsupportedError,
   CanOsError,
+  TxBufferFullError,
   InternalError,
   IsoTpError,
   type IsoTpErrorCode,

@@ -6,6 +6,7 @@
  */
 import { invalid } from "./errors.js";
 import { fdLengthToDlc } from "./dlc.js";
+import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
 
 /**
  * What a message is built from. Only `id` is required.
@@ -92,7 +93,11 @@ export class Message {
   readonly timestampNs: bigint;
   /** Channel name, if known. */
   readonly channel: string | undefined;
-  /** Received (true) or transmitted by this bus (false). */
+  /**
+   * Received (true) or transmitted by this bus (false). On SocketCAN, false
+   * for every frame the kernel marks as sent from this host (MSG_DONTROUTE,
+   * as python-can reads it): own messages and those of local tools like cansend.
+   */
   readonly isRx: boolean;
 
   /** Set while records from the native side are decoded: they were validated there. */
@@ -200,6 +205,20 @@ export class Message {
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
     this.isRx = init.isRx ?? true;
+  }
+
+  #errorInfo: ErrorFrameInfo | undefined;
+
+  /**
+   * For an error frame, its decoded fields (bus-off, controller warning and
+   * passive levels, protocol violation type and location, transceiver, lost
+   * arbitration bit, ACK, restart, error counters); `undefined` otherwise.
+   * Computed on first access.
+   */
+  get errorInfo(): ErrorFrameInfo | undefined {
+    if (!this.error) return undefined;
+    this.#errorInfo ??= decodeErrorFrame(this.id, this.data);
+    return this.#errorInfo;
   }
 
   /** Seconds since the Unix epoch as a float (see {@link Message.timestampNs} for full resolution). */

@@ -30,7 +30,8 @@ export const busOptionSpec = {
 
 /** Usage text for the bus options. */
 export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or socketcan
-  -c, --channel CHANNEL   virtual channel name (default channel-0) or interface (vcan0)
+  -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
+                          (vcan0; socketcan dump without -c reads all interfaces)
       --fd                open the bus for CAN FD
   -h, --help              show this help`;
 

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::reader_set::ReaderSet;
+use crate::socketcan_config::SocketCanConfig;
 use crate::stats::BusStats;
 use crate::transport::{BusState, Protocol, Transport};
 use crate::virtual_bus::{VirtualConfig, VirtualTransport};
@@ -17,6 +19,8 @@ use crate::virtual_bus::{VirtualConfig, VirtualTransport};
 pub enum BusConfig {
     /// The in-process virtual bus.
     Virtual(VirtualConfig),
+    /// A SocketCAN raw socket (Linux only; elsewhere opening fails with `ERR_UNSUPPORTED`).
+    SocketCan(SocketCanConfig),
 }
 
 /// An open bus.
@@ -26,6 +30,7 @@ pub struct Bus {
     closed: AtomicBool,
     tx_frames: AtomicU64,
     tx_errors: AtomicU64,
+    tx_waits: AtomicU64,
 }
 
 impl Bus {
@@ -37,6 +42,19 @@ impl Bus {
                 let transport = VirtualTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
+            #[cfg(target_os = "linux")]
+            BusConfig::SocketCan(cfg) => {
+                let readers = Arc::new(ReaderSet::new(cfg.fd));
+                let transport = crate::socketcan::SocketCanTransport::open(cfg, readers.clone())?;
+                (readers, Box::new(transport))
+            }
+            #[cfg(not(target_os = "linux"))]
+            BusConfig::SocketCan(_) => {
+                return Err(CanwireError::new(
+                    ErrorCode::Unsupported,
+                    "SocketCAN exists only on Linux; on this platform use interface: 'virtual'",
+                ));
+            }
         };
         Ok(Self {
             transport,
@@ -44,6 +62,7 @@ impl Bus {
             closed: AtomicBool::new(false),
             tx_frames: AtomicU64::new(0),
             tx_errors: AtomicU64::new(0),
+            tx_waits: AtomicU64::new(0),
         })
     }
 
@@ -98,6 +117,29 @@ impl Bus {
                 Err(e)
             }
         }
+    }
+
+    /// Blocks until the transmit queue may take frames (true) or `timeout` passes (false).
+    pub fn wait_writable(&self, timeout: Duration) -> Result<bool> {
+        self.check_open()?;
+        self.tx_waits.fetch_add(1, Ordering::Relaxed);
+        self.transport.wait_writable(timeout)
+    }
+
+    /// The `ERR_TX_BUFFER_FULL` error for a send that waited `waited` after `sent` frames.
+    pub fn tx_buffer_full(&self, waited: Duration, sent: usize) -> CanwireError {
+        self.tx_errors.fetch_add(1, Ordering::Relaxed);
+        self.transport.tx_buffer_full(waited, sent)
+    }
+
+    /// The channel index that sends a frame to the channel `name`.
+    pub fn channel_index(&self, name: &str) -> Result<u32> {
+        self.transport.channel_index(name)
+    }
+
+    /// A receiver of controller state changes, where the backend reports them.
+    pub fn state_watch(&self) -> Option<tokio::sync::watch::Receiver<BusState>> {
+        self.transport.state_watch()
     }
 
     /// Adds a reader that receives every frame passing the filters from now on.
@@ -155,6 +197,7 @@ impl Bus {
         let mut stats = BusStats {
             tx_frames: self.tx_frames.load(Ordering::Relaxed),
             tx_errors: self.tx_errors.load(Ordering::Relaxed),
+            tx_waits: self.tx_waits.load(Ordering::Relaxed),
             rx_dropped_kernel: self.transport.kernel_drops(),
             ..BusStats::default()
         };

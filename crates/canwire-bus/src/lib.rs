@@ -1,7 +1,7 @@
 //! canwire's I/O runtime: transports and their receive paths.
 //!
-//! A [`Bus`] joins a [`Transport`] (the in-process [`virtual_bus`], later
-//! SocketCAN) to a [`ReaderSet`]: the bus-level filters and any number of
+//! A [`Bus`] joins a [`Transport`] (the in-process [`virtual_bus`], or
+//! SocketCAN raw sockets on Linux) to a [`ReaderSet`]: the bus-level filters and any number of
 //! bounded [`FrameQueue`]s, one per reader, each with its own overflow counter.
 
 pub mod bus;
@@ -11,6 +11,9 @@ pub mod frame_queue;
 pub mod isotp;
 pub mod playback;
 pub mod reader_set;
+#[cfg(target_os = "linux")]
+pub mod socketcan;
+pub mod socketcan_config;
 pub mod stats;
 pub mod transport;
 pub mod virtual_bus;
@@ -18,5 +21,6 @@ pub mod virtual_bus;
 pub use bus::{Bus, BusConfig};
 pub use frame_queue::FrameQueue;
 pub use reader_set::ReaderSet;
+pub use socketcan_config::{CanInterfaceInfo, SocketCanConfig, list_can_interfaces};
 pub use stats::{BusStats, ReaderStats};
 pub use transport::{BusState, Protocol, Transport};

@@ -30,6 +30,8 @@ pub struct BusStats {
     pub rx_dropped_queue_full: u64,
     /// Send calls that failed.
     pub tx_errors: u64,
+    /// Times a send found the transmit queue full and waited for room.
+    pub tx_waits: u64,
     /// Every open reader's counters.
     pub readers: Vec<ReaderStats>,
 }

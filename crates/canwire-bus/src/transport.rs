@@ -1,7 +1,10 @@
 //! What a bus backend provides.
 
+use std::time::Duration;
+
 use canwire_core::error::Result;
-use canwire_core::{FilterSet, Frame};
+use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
+use tokio::sync::watch;
 
 /// The CAN protocol a bus was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +55,36 @@ impl BusState {
 
 /// A bus backend. Received frames go to the `ReaderSet` the backend was opened with.
 pub trait Transport: Send + Sync {
-    /// Sends validated frames in order, without blocking; returns how many were sent.
+    /// Sends validated frames in order, without blocking; returns how many were
+    /// sent. Fewer than all means the transmit queue is full: wait with
+    /// [`Transport::wait_writable`] and send the rest.
     fn send(&self, frames: &[Frame]) -> Result<usize>;
+    /// Blocks until the transmit queue may take frames again (true) or `timeout`
+    /// passes (false). Backends that never fill return true at once.
+    fn wait_writable(&self, _timeout: Duration) -> Result<bool> {
+        Ok(true)
+    }
+    /// The error for a transmit queue that stayed full for `waited`, after `sent` frames.
+    fn tx_buffer_full(&self, waited: Duration, sent: usize) -> CanwireError {
+        CanwireError::new(
+            ErrorCode::TxBufferFull,
+            format!(
+                "the transmit queue stayed full for {} ms; {sent} frame(s) were sent",
+                waited.as_millis()
+            ),
+        )
+    }
+    /// The channel index to put in a frame sent to the channel `name`.
+    fn channel_index(&self, name: &str) -> Result<u32> {
+        Err(CanwireError::new(
+            ErrorCode::Unsupported,
+            format!("this bus does not send to named channels ('{name}')"),
+        ))
+    }
+    /// A receiver of controller state changes, where the backend reports them.
+    fn state_watch(&self) -> Option<watch::Receiver<BusState>> {
+        None
+    }
     /// The protocol the bus was opened for.
     fn protocol(&self) -> Protocol;
     /// A human-readable description of the channel.
@@ -79,4 +110,16 @@ pub trait Transport: Send + Sync {
     }
     /// Stops the backend's threads and releases its resources. Idempotent.
     fn close(&self);
+}
+
+impl From<canwire_core::error_frame::ErrorState> for BusState {
+    fn from(state: canwire_core::error_frame::ErrorState) -> Self {
+        use canwire_core::error_frame::ErrorState;
+        match state {
+            ErrorState::Active => BusState::Active,
+            ErrorState::Warning => BusState::Warning,
+            ErrorState::Passive => BusState::Passive,
+            ErrorState::BusOff => BusState::BusOff,
+        }
+    }
 }

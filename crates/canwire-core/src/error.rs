@@ -44,6 +44,10 @@ pub enum ErrorCode {
     CorruptFile,
     /// A log file that ends before a structure it needs; the message names the byte offset.
     TruncatedFile,
+    /// The transmit queue stayed full (ENOBUFS/EAGAIN) for the whole send timeout.
+    TxBufferFull,
+    /// The named network interface exists but is not a CAN interface.
+    NotCanInterface,
 }
 
 impl ErrorCode {
@@ -69,6 +73,8 @@ impl ErrorCode {
             ErrorCode::Internal => "ERR_INTERNAL",
             ErrorCode::CorruptFile => "ERR_CORRUPT_FILE",
             ErrorCode::TruncatedFile => "ERR_TRUNCATED_FILE",
+            ErrorCode::TxBufferFull => "ERR_TX_BUFFER_FULL",
+            ErrorCode::NotCanInterface => "ERR_NOT_CAN_INTERFACE",
         }
     }
 }
@@ -126,8 +132,12 @@ impl std::error::Error for CanwireError {}
 pub type Result<T, E = CanwireError> = std::result::Result<T, E>;
 
 /// The symbolic name of a Linux errno value (`2` → `"ENOENT"`), for the
-/// errors canwire's I/O meets; `None` for others.
+/// errors canwire's I/O meets; `None` for others. Elsewhere only the classic
+/// POSIX values 1..=34, which all Unixes share, are named (none on Windows).
 pub fn errno_name(errno: i32) -> Option<&'static str> {
+    if cfg!(windows) || (!cfg!(target_os = "linux") && errno > 34) {
+        return None;
+    }
     Some(match errno {
         1 => "EPERM",
         2 => "ENOENT",
@@ -138,6 +148,7 @@ pub fn errno_name(errno: i32) -> Option<&'static str> {
         11 => "EAGAIN",
         12 => "ENOMEM",
         13 => "EACCES",
+        14 => "EFAULT",
         16 => "EBUSY",
         17 => "EEXIST",
         19 => "ENODEV",
@@ -152,12 +163,16 @@ pub fn errno_name(errno: i32) -> Option<&'static str> {
         74 => "EBADMSG",
         84 => "EILSEQ",
         90 => "EMSGSIZE",
+        92 => "ENOPROTOOPT",
         93 => "EPROTONOSUPPORT",
         95 => "EOPNOTSUPP",
         97 => "EAFNOSUPPORT",
+        99 => "EADDRNOTAVAIL",
         100 => "ENETDOWN",
+        101 => "ENETUNREACH",
         105 => "ENOBUFS",
         110 => "ETIMEDOUT",
+        112 => "EHOSTDOWN",
         _ => return None,
     })
 }

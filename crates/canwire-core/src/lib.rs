@@ -9,12 +9,14 @@
 //! - [`logfile`]: one reader/writer interface over BLF, ASC, candump .log, TRC and CSV (also .gz)
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
+//! - [`error_frame`]: SocketCAN error frames decoded into structured fields
 
 pub mod blf;
 pub mod candump;
 pub mod cyclic;
 pub mod dlc;
 pub mod error;
+pub mod error_frame;
 pub mod filter;
 pub mod frame;
 pub mod isotp;

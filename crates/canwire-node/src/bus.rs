@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
-use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats};
+use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig};
 use canwire_core::record::decode_batch;
 use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
+use std::time::Duration;
 
 use crate::error::{IntoNapi, invalid_argument};
 use crate::reader::NativeReader;
@@ -21,6 +22,10 @@ pub struct NativeOpenOptions {
     pub fd: Option<bool>,
     pub receive_own_messages: Option<bool>,
     pub preserve_timestamps: Option<bool>,
+    pub local_loopback: Option<bool>,
+    pub error_mask: Option<u32>,
+    pub receive_buffer_size: Option<u32>,
+    pub hardware_timestamps: Option<bool>,
 }
 
 /// One acceptance filter.
@@ -57,6 +62,7 @@ impl From<ReaderStats> for ReaderStatsObject {
 pub struct BusStatsObject {
     pub tx_frames: i64,
     pub tx_errors: i64,
+    pub tx_waits: i64,
     pub rx_frames: i64,
     pub rx_filtered: i64,
     pub rx_dropped_fd_on_classic: i64,
@@ -70,6 +76,7 @@ impl From<BusStats> for BusStatsObject {
         Self {
             tx_frames: s.tx_frames as i64,
             tx_errors: s.tx_errors as i64,
+            tx_waits: s.tx_waits as i64,
             rx_frames: s.rx_frames as i64,
             rx_filtered: s.rx_filtered as i64,
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
@@ -94,10 +101,17 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
             receive_own_messages: options.receive_own_messages.unwrap_or(false),
             preserve_timestamps: options.preserve_timestamps.unwrap_or(false),
         })),
-        "socketcan" => Err(crate::error::to_napi(CanwireError::new(
-            ErrorCode::Unsupported,
-            "the socketcan interface is not available in this build yet; use interface: 'virtual'",
-        ))),
+        "socketcan" => Ok(BusConfig::SocketCan(SocketCanConfig {
+            fd: options.fd.unwrap_or(false),
+            receive_own_messages: options.receive_own_messages.unwrap_or(false),
+            local_loopback: options.local_loopback.unwrap_or(true),
+            error_mask: options
+                .error_mask
+                .unwrap_or(canwire_core::error_frame::class::ALL),
+            receive_buffer_size: options.receive_buffer_size,
+            hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
+            ..SocketCanConfig::new(options.channel)
+        })),
         other => Err(crate::error::to_napi(CanwireError::new(
             ErrorCode::UnknownInterface,
             format!("unknown interface '{other}': available are 'virtual' and 'socketcan' (Linux)"),
@@ -126,6 +140,45 @@ impl NativeBus {
     pub fn send(&self, records: Uint8Array) -> napi::Result<u32> {
         let frames = decode_batch(&records).into_napi()?;
         self.bus.send(&frames).map(|n| n as u32).into_napi()
+    }
+
+    /// Resolves `true` once the transmit queue may take frames again, `false`
+    /// when `timeoutMs` passes first. Waits on a blocking-pool thread, never on the event loop.
+    #[napi(catch_unwind)]
+    pub async fn wait_writable(&self, timeout_ms: f64) -> napi::Result<bool> {
+        let bus = self.bus.clone();
+        let timeout = Duration::from_secs_f64(timeout_ms.clamp(0.0, 86_400_000.0) / 1000.0);
+        tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
+            .await
+            .map_err(|e| {
+                crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string()))
+            })?
+            .into_napi()
+    }
+
+    /// The `ERR_TX_BUFFER_FULL` message for a send that waited `waitedMs` after `sent` frames.
+    #[napi(catch_unwind)]
+    pub fn tx_buffer_full_message(&self, waited_ms: f64, sent: u32) -> String {
+        let waited = Duration::from_secs_f64(waited_ms.clamp(0.0, 86_400_000.0) / 1000.0);
+        self.bus.tx_buffer_full(waited, sent as usize).to_string()
+    }
+
+    /// The channel index that sends a message to the channel `name`.
+    #[napi(catch_unwind)]
+    pub fn channel_index(&self, name: String) -> napi::Result<u32> {
+        self.bus.channel_index(&name).into_napi()
+    }
+
+    /// Starts watching controller state changes from now on; `null` when the
+    /// backend reports no states.
+    #[napi(catch_unwind)]
+    pub fn watch_state(&self) -> Option<NativeStateWatch> {
+        let mut rx = self.bus.state_watch()?;
+        rx.mark_unchanged();
+        Some(NativeStateWatch {
+            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            bus: self.bus.clone(),
+        })
     }
 
     /// Adds a reader with its own bounded queue.
@@ -221,4 +274,38 @@ pub fn virtual_channels() -> Vec<String> {
 #[napi(catch_unwind)]
 pub fn debug_panic() {
     panic!("deliberate panic for testing");
+}
+
+/// A subscription to controller state changes, started by `NativeBus.watchState`.
+#[napi]
+pub struct NativeStateWatch {
+    rx: Arc<tokio::sync::Mutex<tokio::sync::watch::Receiver<canwire_bus::BusState>>>,
+    bus: Arc<Bus>,
+}
+
+#[napi]
+impl NativeStateWatch {
+    /// Resolves the new state at the next change since the last one seen, or
+    /// `null` when `timeoutMs` passes first or the bus closes.
+    #[napi(catch_unwind)]
+    pub async fn next(&self, timeout_ms: Option<f64>) -> napi::Result<Option<String>> {
+        let rx = self.rx.clone();
+        let bus = self.bus.clone();
+        let wait = async move {
+            let mut rx = rx.lock().await;
+            rx.changed().await.ok()?;
+            if bus.is_closed() {
+                return None;
+            }
+            let state = rx.borrow_and_update().as_str().to_string();
+            Some(state)
+        };
+        Ok(match timeout_ms {
+            Some(ms) if ms.is_finite() => {
+                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                tokio::time::timeout(limit, wait).await.ok().flatten()
+            }
+            _ => wait.await,
+        })
+    }
 }

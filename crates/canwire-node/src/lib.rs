@@ -17,6 +17,7 @@ pub mod isotp;
 pub mod logfile;
 pub mod playback;
 pub mod reader;
+pub mod socketcan;
 pub mod wait;
 
 pub use bus::NativeBus;

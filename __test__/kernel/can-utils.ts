@@ -1,0 +1,83 @@
+/**
+ * Helpers of the kernel tier: whether SocketCAN (with vcan0) is here, and
+ * can-utils (cansend, candump, cangen) as real peers.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
+import { Bus, type Message } from "../../src/index.js";
+
+const run = promisify(execFile);
+
+async function probe(): Promise<string | null> {
+  try {
+    const bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
+    await bus.close();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const why = await probe();
+/** True where SocketCAN works and vcan0 exists (inside `npm run test:kernel`'s guest). */
+export const hasAfCan = why === null;
+if (!hasAfCan) {
+  console.warn(
+    `SocketCAN kernel tests skipped (${why}); run them in a qemu guest with: npm run test:kernel`,
+  );
+}
+
+/** Sends frames with can-utils' cansend, one process per frame, in order. */
+export async function cansend(iface: string, ...frames: string[]): Promise<void> {
+  for (const frame of frames) await run("cansend", [iface, frame]);
+}
+
+/** A running candump -L; `lines()` resolves once it has printed `count` frames. */
+export interface Candump {
+  lines(): Promise<string[]>;
+  process: ChildProcess;
+}
+
+/** Starts `candump -L [args] iface` and waits until its socket is bound. */
+export async function candump(spec: string, count: number, args: string[] = []): Promise<Candump> {
+  const child = spawn("candump", ["-L", "-n", String(count), ...args, spec], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const done = new Promise<string[]>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", () => resolve(out.split("\n").filter(Boolean)));
+  });
+  await settle();
+  return { lines: () => done, process: child };
+}
+
+/** Gives a freshly started peer time to bind its socket (the guest is slow). */
+export function settle(ms = 400): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs cangen with arguments; resolves when it exits. */
+export async function cangen(iface: string, args: string[]): Promise<void> {
+  await run("cangen", [iface, ...args]);
+}
+
+/** A candump -L line without its timestamp. */
+export function withoutTime(line: string): string {
+  return line.replace(/^\(\d+\.\d+\) /, "");
+}
+
+/** Receives exactly n messages or fails. */
+export async function recvN(bus: Bus, n: number, timeoutMs = 5000): Promise<Message[]> {
+  const out: Message[] = [];
+  while (out.length < n) {
+    const m = await bus.recv({ timeoutMs });
+    if (!m) throw new Error(`timed out after ${out.length} of ${n} messages`);
+    out.push(m);
+  }
+  return out;
+}
+
+/** Resolves null if nothing arrives within ms. */
+export async function nothingWithin(bus: Bus, ms = 300): Promise<Message | null> {
+  return bus.recv({ timeoutMs: ms });
+}

@@ -1,0 +1,214 @@
+//! The SocketCAN raw backend (Linux only): one CAN_RAW socket on a named
+//! interface or on all CAN interfaces, a native receive thread draining it
+//! with `recvmmsg`, non-blocking sends with a writability wait.
+//!
+//! Received frames carry the source interface index as their channel;
+//! `channel_name` maps it back to the name.
+
+pub mod codec;
+pub mod filters;
+pub mod interfaces;
+pub mod rx_thread;
+pub mod socket;
+pub mod sys;
+pub mod tx;
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use canwire_core::error::Result;
+use canwire_core::{CanwireError, FilterSet, Frame};
+use tokio::sync::watch;
+
+use crate::reader_set::ReaderSet;
+use crate::socketcan_config::SocketCanConfig;
+use crate::transport::{BusState, Protocol, Transport};
+use rx_thread::RxShared;
+use socket::RawSocket;
+use sys::{last_errno, os_error};
+use tx::SendOutcome;
+
+/// A bus on a SocketCAN raw socket.
+pub struct SocketCanTransport {
+    config: SocketCanConfig,
+    socket: Arc<OwnedFd>,
+    wake: Arc<OwnedFd>,
+    shared: Arc<RxShared>,
+    rx_thread: Mutex<Option<JoinHandle<()>>>,
+    closed: AtomicBool,
+    last_block_errno: AtomicI32,
+    names: Mutex<HashMap<u32, String>>,
+}
+
+fn eventfd() -> Result<OwnedFd> {
+    // SAFETY: plain eventfd(2) call.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(os_error("eventfd", last_errno()));
+    }
+    // SAFETY: fd is a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+impl SocketCanTransport {
+    /// Opens the socket and starts the receive thread delivering to `readers`.
+    pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
+        let RawSocket { fd, .. } = RawSocket::open(&config)?;
+        let socket = Arc::new(fd);
+        let wake = Arc::new(eventfd()?);
+        let shared = Arc::new(RxShared::new(BusState::Active));
+        let label = if config.channel.is_empty() {
+            "all".to_string()
+        } else {
+            config.channel.clone()
+        };
+        let handle = rx_thread::spawn(
+            socket.clone(),
+            wake.clone(),
+            readers,
+            shared.clone(),
+            label,
+            config.hardware_timestamps,
+        )
+        .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
+        Ok(Self {
+            config,
+            socket,
+            wake,
+            shared,
+            rx_thread: Mutex::new(Some(handle)),
+            closed: AtomicBool::new(false),
+            last_block_errno: AtomicI32::new(libc::ENOBUFS),
+            names: Mutex::default(),
+        })
+    }
+
+    fn label(&self) -> String {
+        if self.config.channel.is_empty() {
+            "all CAN interfaces".into()
+        } else {
+            format!("'{}'", self.config.channel)
+        }
+    }
+
+    fn all_interfaces(&self) -> bool {
+        self.config.channel.is_empty()
+    }
+}
+
+impl Transport for SocketCanTransport {
+    fn send(&self, frames: &[Frame]) -> Result<usize> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        match tx::send_frames(&self.socket, frames, self.all_interfaces(), &self.label())? {
+            SendOutcome::All => Ok(frames.len()),
+            SendOutcome::Blocked { sent, errno } => {
+                self.last_block_errno.store(errno, Ordering::Relaxed);
+                Ok(sent)
+            }
+        }
+    }
+
+    fn wait_writable(&self, timeout: Duration) -> Result<bool> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        tx::wait_writable(&self.socket, &self.wake, timeout)
+    }
+
+    fn tx_buffer_full(&self, waited: Duration, sent: usize) -> CanwireError {
+        tx::buffer_full(
+            &self.label(),
+            self.last_block_errno.load(Ordering::Relaxed),
+            waited,
+            sent,
+        )
+    }
+
+    fn protocol(&self) -> Protocol {
+        if self.config.fd {
+            Protocol::CanFd
+        } else {
+            Protocol::Can20
+        }
+    }
+
+    fn channel_info(&self) -> String {
+        if self.all_interfaces() {
+            "SocketCAN raw socket on all CAN interfaces".into()
+        } else {
+            format!("SocketCAN raw socket on '{}'", self.config.channel)
+        }
+    }
+
+    fn channel_name(&self, index: u32) -> Option<String> {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(name) = names.get(&index) {
+            return Some(name.clone());
+        }
+        let name = interfaces::name_of(index)?;
+        names.insert(index, name.clone());
+        Some(name)
+    }
+
+    fn channel_index(&self, name: &str) -> Result<u32> {
+        interfaces::resolve(name).map(|r| r.index)
+    }
+
+    fn state(&self) -> BusState {
+        *self.shared.state.borrow()
+    }
+
+    fn state_watch(&self) -> Option<watch::Receiver<BusState>> {
+        Some(self.shared.state.subscribe())
+    }
+
+    fn apply_filters(&self, filters: &FilterSet) -> Result<()> {
+        socket::apply_filters(&self.socket, filters)
+    }
+
+    fn kernel_drops(&self) -> u64 {
+        // SO_RXQ_OVFL reports the socket's drop counter only with the next
+        // received frame; SO_MEMINFO reads the same counter now.
+        let reported = self.shared.kernel_drops.load(Ordering::Relaxed);
+        reported.max(sys::socket_drops(&self.socket).unwrap_or(0))
+    }
+
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from `one` to our eventfd.
+        unsafe {
+            libc::write(
+                self.wake.as_raw_fd(),
+                (&raw const one).cast(),
+                std::mem::size_of::<u64>(),
+            );
+        }
+        let handle = self
+            .rx_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = handle
+            && handle.thread().id() != std::thread::current().id()
+        {
+            let _ = handle.join();
+        }
+        // Wakes state waiters; a closed bus reports "unknown".
+        self.shared.state.send_replace(BusState::Unknown);
+    }
+}
+
+impl Drop for SocketCanTransport {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

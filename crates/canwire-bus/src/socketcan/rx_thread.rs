@@ -1,0 +1,248 @@
+//! The receive thread: waits on the socket and a wake fd, drains the socket
+//! with `recvmmsg` in batches (frame, source interface, SO_TIMESTAMPNS time
+//! and SO_RXQ_OVFL drop count from one call), and hands each batch to the
+//! bus's `ReaderSet` in one `deliver` call.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use canwire_core::error_frame::ErrorFrameInfo;
+use canwire_core::{Frame, FrameFlags};
+use tokio::sync::watch;
+
+use super::codec::decode;
+use super::sys::{CanFdFrame, last_errno, poll};
+use crate::clock::realtime_ns;
+use crate::reader_set::ReaderSet;
+use crate::transport::BusState;
+
+/// Frames taken from the kernel per `recvmmsg` call.
+pub const BATCH: usize = 128;
+/// Control buffer words per message: room for SCM_TIMESTAMPNS (one timespec),
+/// SCM_TIMESTAMPING (three) and SO_RXQ_OVFL (a u32), each with its header.
+const CONTROL_WORDS: usize = 24;
+
+/// What the receive thread shares with its transport.
+pub struct RxShared {
+    /// Frames the kernel dropped on this socket (SO_RXQ_OVFL), summed.
+    pub kernel_drops: AtomicU64,
+    /// The controller state that the error frames report.
+    pub state: watch::Sender<BusState>,
+}
+
+impl RxShared {
+    /// Starts in `initial` state with no drops.
+    pub fn new(initial: BusState) -> Self {
+        Self {
+            kernel_drops: AtomicU64::new(0),
+            state: watch::Sender::new(initial),
+        }
+    }
+}
+
+/// Reusable recvmmsg buffers; pointers into them stay valid because they never grow.
+struct Batch {
+    frames: Vec<CanFdFrame>,
+    addrs: Vec<libc::sockaddr_can>,
+    control: Vec<[u64; CONTROL_WORDS]>,
+    iovecs: Vec<libc::iovec>,
+    msgs: Vec<libc::mmsghdr>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        let mut b = Self {
+            frames: vec![CanFdFrame::default(); BATCH],
+            // SAFETY: sockaddr_can is plain data; zero is valid.
+            addrs: vec![unsafe { std::mem::zeroed() }; BATCH],
+            control: vec![[0; CONTROL_WORDS]; BATCH],
+            iovecs: Vec::with_capacity(BATCH),
+            msgs: Vec::with_capacity(BATCH),
+        };
+        for i in 0..BATCH {
+            b.iovecs.push(libc::iovec {
+                iov_base: (&raw mut b.frames[i]).cast(),
+                iov_len: std::mem::size_of::<CanFdFrame>(),
+            });
+        }
+        for i in 0..BATCH {
+            // SAFETY: mmsghdr is plain data; zero is valid.
+            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            m.msg_hdr.msg_iov = &raw mut b.iovecs[i];
+            m.msg_hdr.msg_iovlen = 1;
+            b.msgs.push(m);
+        }
+        b
+    }
+
+    /// Resets the in/out lengths the kernel overwrites.
+    fn reset(&mut self) {
+        for i in 0..BATCH {
+            let h = &mut self.msgs[i].msg_hdr;
+            h.msg_name = (&raw mut self.addrs[i]).cast();
+            h.msg_namelen = std::mem::size_of::<libc::sockaddr_can>() as libc::socklen_t;
+            h.msg_control = self.control[i].as_mut_ptr().cast();
+            h.msg_controllen = CONTROL_WORDS * 8;
+            h.msg_flags = 0;
+            self.msgs[i].msg_len = 0;
+        }
+    }
+}
+
+fn timespec_ns(t: &libc::timespec) -> u64 {
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// Reads the timestamp (a non-zero hardware one first when `hardware`) and
+/// the drop count from one message's control data.
+fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
+    let mut ts = None;
+    let mut hw_ts = None;
+    let mut drops = None;
+    // SAFETY: hdr's control pointer and length were set up by us and filled by the kernel.
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(hdr) };
+    while !cmsg.is_null() {
+        // SAFETY: cmsg points into the control buffer (CMSG_FIRSTHDR/NXTHDR check bounds).
+        let c = unsafe { &*cmsg };
+        // SAFETY: the data of this cmsg lies within the control buffer.
+        let data = unsafe { libc::CMSG_DATA(cmsg) };
+        if c.cmsg_level == libc::SOL_SOCKET {
+            if c.cmsg_type == libc::SCM_TIMESTAMPNS {
+                // SAFETY: SCM_TIMESTAMPNS carries a struct timespec.
+                let t: libc::timespec = unsafe { std::ptr::read_unaligned(data.cast()) };
+                ts = Some(timespec_ns(&t));
+            } else if c.cmsg_type == libc::SCM_TIMESTAMPING {
+                // SAFETY: SCM_TIMESTAMPING carries three timespecs: software, legacy, raw hardware.
+                let t: [libc::timespec; 3] = unsafe { std::ptr::read_unaligned(data.cast()) };
+                let raw = timespec_ns(&t[2]);
+                if raw != 0 {
+                    hw_ts = Some(raw);
+                }
+                if ts.is_none() && timespec_ns(&t[0]) != 0 {
+                    ts = Some(timespec_ns(&t[0]));
+                }
+            } else if c.cmsg_type == libc::SO_RXQ_OVFL {
+                // SAFETY: SO_RXQ_OVFL carries a u32.
+                drops = Some(unsafe { std::ptr::read_unaligned(data.cast::<u32>()) });
+            }
+        }
+        // SAFETY: as above.
+        cmsg = unsafe { libc::CMSG_NXTHDR(hdr, cmsg) };
+    }
+    if hardware && hw_ts.is_some() {
+        ts = hw_ts;
+    }
+    (ts, drops)
+}
+
+/// Starts the receive thread for `socket`; it exits when `wake` becomes readable.
+pub fn spawn(
+    socket: Arc<OwnedFd>,
+    wake: Arc<OwnedFd>,
+    readers: Arc<ReaderSet>,
+    shared: Arc<RxShared>,
+    name: String,
+    hardware_timestamps: bool,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("canwire-rx-{name}"))
+        .spawn(move || run(&socket, &wake, &readers, &shared, hardware_timestamps))
+}
+
+fn run(
+    socket: &OwnedFd,
+    wake: &OwnedFd,
+    readers: &ReaderSet,
+    shared: &RxShared,
+    hardware_timestamps: bool,
+) {
+    let mut batch = Batch::new();
+    let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
+    let mut last_ovfl: u32 = 0;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: socket.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wake.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        if poll(&mut fds, -1).is_err() || fds[1].revents != 0 {
+            return;
+        }
+        // Drain until the socket is empty, then wait again.
+        loop {
+            batch.reset();
+            // SAFETY: msgs holds BATCH headers whose buffers live in `batch`.
+            let n = unsafe {
+                libc::recvmmsg(
+                    socket.as_raw_fd(),
+                    batch.msgs.as_mut_ptr(),
+                    BATCH as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n < 0 {
+                match last_errno() {
+                    libc::EINTR => continue,
+                    libc::EAGAIN => break,
+                    // ENETDOWN and similar are reported once per event; keep reading.
+                    libc::ENETDOWN | libc::ENODEV => break,
+                    _ => {
+                        std::thread::sleep(Duration::from_millis(10));
+                        break;
+                    }
+                }
+            }
+            frames.clear();
+            for i in 0..n as usize {
+                let m = &batch.msgs[i];
+                let (ts, ovfl) = parse_control(&m.msg_hdr, hardware_timestamps);
+                if let Some(count) = ovfl
+                    && count != last_ovfl
+                {
+                    shared
+                        .kernel_drops
+                        .fetch_add(u64::from(count.wrapping_sub(last_ovfl)), Ordering::Relaxed);
+                    last_ovfl = count;
+                }
+                let ifindex = batch.addrs[i].can_ifindex as u32;
+                let Some(mut frame) = decode(
+                    &batch.frames[i],
+                    m.msg_len as usize,
+                    ts.unwrap_or_else(realtime_ns),
+                    ifindex,
+                ) else {
+                    continue;
+                };
+                if m.msg_hdr.msg_flags & libc::MSG_DONTROUTE != 0 {
+                    frame.flags.set(FrameFlags::TX, true);
+                }
+                if let Some(state) = ErrorFrameInfo::from_frame(&frame).and_then(|e| e.state()) {
+                    let state = BusState::from(state);
+                    shared.state.send_if_modified(|s| {
+                        let changed = *s != state;
+                        *s = state;
+                        changed
+                    });
+                }
+                frames.push(frame);
+            }
+            if !frames.is_empty() {
+                readers.deliver(&frames);
+            }
+            if (n as usize) < BATCH {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! SocketCAN extras exported to JS: interface listing and error-frame decoding.
+
+use canwire_bus::list_can_interfaces;
+use canwire_core::error_frame::ErrorFrameInfo;
+use napi_derive::napi;
+
+use crate::error::IntoNapi;
+
+/// One CAN network interface.
+#[napi(object)]
+pub struct CanInterfaceObject {
+    pub name: String,
+    pub index: u32,
+    pub up: bool,
+    pub operstate: String,
+    pub mtu: u32,
+    pub fd: bool,
+}
+
+/// The CAN interfaces of this host (empty outside Linux).
+#[napi(catch_unwind)]
+pub fn list_interfaces() -> napi::Result<Vec<CanInterfaceObject>> {
+    Ok(list_can_interfaces()
+        .into_napi()?
+        .into_iter()
+        .map(|i| CanInterfaceObject {
+            fd: i.mtu == 72,
+            name: i.name,
+            index: i.index,
+            up: i.up,
+            operstate: i.operstate,
+            mtu: i.mtu,
+        })
+        .collect())
+}
+
+/// Controller problem bits of an error frame.
+#[napi(object)]
+pub struct ControllerProblemsObject {
+    pub rx_overflow: bool,
+    pub tx_overflow: bool,
+    pub rx_warning: bool,
+    pub tx_warning: bool,
+    pub rx_passive: bool,
+    pub tx_passive: bool,
+    pub active: bool,
+}
+
+/// A protocol violation of an error frame.
+#[napi(object)]
+pub struct ProtocolViolationObject {
+    pub kinds: Vec<String>,
+    pub location: String,
+}
+
+/// An error frame decoded.
+#[napi(object)]
+pub struct ErrorFrameInfoObject {
+    pub class: u32,
+    pub state: Option<String>,
+    pub tx_timeout: bool,
+    pub lost_arbitration_bit: Option<u32>,
+    pub controller: Option<ControllerProblemsObject>,
+    pub protocol: Option<ProtocolViolationObject>,
+    pub transceiver: Option<String>,
+    pub no_ack: bool,
+    pub bus_off: bool,
+    pub bus_error: bool,
+    pub restarted: bool,
+    pub tx_error_count: Option<u32>,
+    pub rx_error_count: Option<u32>,
+}
+
+/// Decodes the class bits and data bytes of an error frame.
+#[napi(catch_unwind)]
+pub fn decode_error_frame(class_bits: u32, data: &[u8]) -> ErrorFrameInfoObject {
+    let info = ErrorFrameInfo::decode(class_bits, data);
+    ErrorFrameInfoObject {
+        class: info.class,
+        state: info
+            .state()
+            .map(|s| canwire_bus::BusState::from(s).as_str().to_string()),
+        tx_timeout: info.tx_timeout,
+        lost_arbitration_bit: info.lost_arbitration_bit.map(u32::from),
+        controller: info.controller.map(|c| ControllerProblemsObject {
+            rx_overflow: c.rx_overflow,
+            tx_overflow: c.tx_overflow,
+            rx_warning: c.rx_warning,
+            tx_warning: c.tx_warning,
+            rx_passive: c.rx_passive,
+            tx_passive: c.tx_passive,
+            active: c.active,
+        }),
+        protocol: info.protocol.map(|p| ProtocolViolationObject {
+            kinds: p.kinds.iter().map(|k| k.to_string()).collect(),
+            location: p.location.to_string(),
+        }),
+        transceiver: info.transceiver.map(str::to_string),
+        no_ack: info.no_ack,
+        bus_off: info.bus_off,
+        bus_error: info.bus_error,
+        restarted: info.restarted,
+        tx_error_count: info.tx_error_count.map(u32::from),
+        rx_error_count: info.rx_error_count.map(u32::from),
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# npm run test:kernel: the SocketCAN tests (__test__/kernel) in a qemu guest
+# with vcan0/vcan1 (scripts/socketcan-vm.sh), against can-utils as peers.
+# Builds first if the addon or dist/ is missing; prints one summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! ls native/*.node >/dev/null 2>&1 || [[ ! -f dist/index.js ]]; then
+  echo "== test:kernel: no build found, building (debug)"
+  npm run build:debug
+fi
+report=target/vitest-kernel-report.json
+mkdir -p target
+rm -f "$report"
+status=0
+scripts/socketcan-vm.sh -- env CI=1 npx vitest run __test__/kernel --outputFile.json="$report" "$@" || status=$?
+if ! node scripts/test-summary.mjs "$report" | sed 's/^vitest:/vitest (kernel, in the guest):/'; then
+  [[ $status -ne 0 ]] || status=1
+fi
+exit "$status"
