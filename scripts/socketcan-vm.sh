@@ -52,6 +52,9 @@ mkdir -p "$cache"
 
 log() { echo "socketcan-vm: $*" >&2; }
 
+# Bump when the guest's init changes, so cached guests are rebuilt.
+guest_version=2
+
 install_host_packages() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
@@ -114,6 +117,8 @@ mount -t 9p -o \$opts,ro hostroot /host || echo "socketcan-vm: could not mount t
 for d in proc sys dev; do mount --bind /\$d /host/\$d; done
 mount -t tmpfs tmpfs /host/tmp
 dir=\$(sed -n 's/.* canwire_dir=\([^ ]*\).*/\1/p' /proc/cmdline)
+# a checkout under /tmp lies in the guest's tmpfs: make its mount point there
+mkdir -p /host\$dir 2>/dev/null
 mount -t 9p -o \$opts shared /host\$dir || echo "socketcan-vm: could not mount \$dir read-write"
 ip link set lo up
 for i in 0 1; do ip link add dev vcan\$i type vcan && ip link set vcan\$i mtu 72 && ip link set vcan\$i up; done
@@ -124,11 +129,12 @@ EOF
   (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip >"$cache/initrd.gz.part")
   cp "$tmp/pkg/boot/vmlinuz-$kver" "$cache/vmlinuz"
   mv "$cache/initrd.gz.part" "$cache/initrd.gz"
+  echo "$guest_version" >"$cache/guest-version"
   echo "$kver" >"$cache/kernel-version"
 }
 
 install_host_packages
-[[ -f "$cache/vmlinuz" && -f "$cache/initrd.gz" ]] || build_guest
+[[ -f "$cache/vmlinuz" && -f "$cache/initrd.gz" && "$(cat "$cache/guest-version" 2>/dev/null)" == "$guest_version" ]] || build_guest
 
 cmdfile="$shared/.canwire-vm-cmd"
 statusfile="$shared/.canwire-vm-status"
