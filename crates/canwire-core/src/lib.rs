@@ -23,6 +23,8 @@ pub mod isotp;
 pub mod logfile;
 pub mod record;
 #[cfg(test)]
+pub(crate) mod test_fixtures;
+#[cfg(test)]
 pub(crate) mod test_rng;
 
 pub use error::{CanwireError, ErrorCode};

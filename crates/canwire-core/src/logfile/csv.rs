@@ -204,7 +204,6 @@ pub struct CsvWriter<W: TextSink> {
     sink: LineSink<W>,
     flavor: CsvFlavor,
     header_written: bool,
-    line: String,
 }
 
 impl<W: TextSink> CsvWriter<W> {
@@ -214,7 +213,6 @@ impl<W: TextSink> CsvWriter<W> {
             sink: LineSink::new(out, "CSV"),
             flavor,
             header_written: false,
-            line: String::new(),
         }
     }
 
@@ -242,12 +240,11 @@ impl<W: TextSink> FrameWriter for CsvWriter<W> {
         f.validate()?;
         self.header()?;
         let b = |bit: u32| u8::from(f.flags.has(bit));
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        match self.flavor {
+        let flavor = self.flavor;
+        self.sink.write_line(|line| match flavor {
             CsvFlavor::Python => {
                 let dlc = if f.is_fd() { f.len } else { f.dlc };
-                let _ = writeln!(
+                let _ = write!(
                     line,
                     "{},{:#x},{},{},{},{dlc},{}",
                     format_seconds(f.timestamp_ns, 9),
@@ -277,12 +274,8 @@ impl<W: TextSink> FrameWriter for CsvWriter<W> {
                 for byte in f.data() {
                     let _ = write!(line, "{byte:02X}");
                 }
-                line.push('\n');
             }
-        }
-        let result = self.sink.write(&line);
-        self.line = line;
-        result
+        })
     }
 
     fn flush(&mut self) -> Result<()> {

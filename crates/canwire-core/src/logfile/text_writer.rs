@@ -40,6 +40,8 @@ pub(crate) struct LineSink<W: TextSink> {
     out: W,
     what: &'static str,
     finished: bool,
+    /// Reused for every line, so writing a frame allocates nothing.
+    line: String,
 }
 
 impl<W: TextSink> LineSink<W> {
@@ -48,6 +50,7 @@ impl<W: TextSink> LineSink<W> {
             out,
             what,
             finished: false,
+            line: String::new(),
         }
     }
 
@@ -67,6 +70,17 @@ impl<W: TextSink> LineSink<W> {
     pub(crate) fn write(&mut self, text: &str) -> Result<()> {
         self.check_open()?;
         self.out.write_all(text.as_bytes()).map_err(|e| self.io(e))
+    }
+
+    /// Writes one line that `build` appends to an empty buffer; the newline is added here.
+    pub(crate) fn write_line(&mut self, build: impl FnOnce(&mut String)) -> Result<()> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        build(&mut line);
+        line.push('\n');
+        let result = self.write(&line);
+        self.line = line;
+        result
     }
 
     pub(crate) fn flush(&mut self) -> Result<()> {

@@ -28,7 +28,6 @@ pub struct AscWriter<W: TextSink> {
     sink: LineSink<W>,
     start_ns: Option<u64>,
     header_written: bool,
-    line: String,
 }
 
 impl<W: TextSink> AscWriter<W> {
@@ -38,7 +37,6 @@ impl<W: TextSink> AscWriter<W> {
             sink: LineSink::new(out, "ASC"),
             start_ns: start_time_ns,
             header_written: false,
-            line: String::new(),
         }
     }
 
@@ -143,13 +141,8 @@ impl<W: TextSink> FrameWriter for AscWriter<W> {
         let offset = frame
             .timestamp_ns
             .saturating_sub(self.start_ns.unwrap_or(0));
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        format_asc_line(frame, offset, &mut line);
-        line.push('\n');
-        let result = self.sink.write(&line);
-        self.line = line;
-        result
+        self.sink
+            .write_line(|line| format_asc_line(frame, offset, line))
     }
 
     fn flush(&mut self) -> Result<()> {

@@ -9,21 +9,10 @@ mod roundtrip;
 mod text_samples;
 mod trc_fixtures;
 
-use std::path::PathBuf;
-
 use super::{FrameReader, open_reader};
 use crate::frame::Frame;
 
-/// The python-can fixture folder, or `None` (with a printed reason) if missing.
-pub(super) fn fixture_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/python-can");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: fixture folder {} is missing", dir.display());
-        None
-    }
-}
+pub(super) use crate::test_fixtures::fixture_dir;
 
 /// Every frame of a fixture and the reader (for its counters).
 pub(super) fn read_fixture(name: &str) -> Option<(Vec<Frame>, Box<dyn FrameReader + Send>)> {

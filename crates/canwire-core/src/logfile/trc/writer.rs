@@ -49,7 +49,6 @@ pub struct TrcWriter<W: TextSink> {
     start_ns: Option<u64>,
     header_written: bool,
     number: u64,
-    line: String,
 }
 
 impl<W: TextSink> TrcWriter<W> {
@@ -60,7 +59,6 @@ impl<W: TextSink> TrcWriter<W> {
             start_ns: start_time_ns,
             header_written: false,
             number: 0,
-            line: String::new(),
         }
     }
 
@@ -145,22 +143,18 @@ impl<W: TextSink> FrameWriter for TrcWriter<W> {
             frame.dlc
         };
         let offset_text = format!("{}.{:04}", offset / NS_PER_MS, offset % NS_PER_MS / 100);
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        let _ = write!(
-            line,
-            "{:>7} {offset_text:>13} {} {:<2} {id:>8} {dir} -  {dlc:<4}",
-            self.number,
-            message_type(frame),
-            u64::from(frame.channel) + 1,
-        );
-        for b in frame.data() {
-            let _ = write!(line, " {b:02X}");
-        }
-        line.push('\n');
-        let result = self.sink.write(&line);
-        self.line = line;
-        result
+        let number = self.number;
+        self.sink.write_line(|line| {
+            let _ = write!(
+                line,
+                "{number:>7} {offset_text:>13} {} {:<2} {id:>8} {dir} -  {dlc:<4}",
+                message_type(frame),
+                u64::from(frame.channel) + 1,
+            );
+            for b in frame.data() {
+                let _ = write!(line, " {b:02X}");
+            }
+        })
     }
 
     fn flush(&mut self) -> Result<()> {
