@@ -220,3 +220,13 @@ describe("canwire dump FILE and canwire convert", () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/ERR_OS: opening '\/nonexistent\/x\.blf': ENOENT/)]);
   });
 });
+
+describe("canwire dump FILE filters", () => {
+  it("applies --filter and -n like live dump, error frames passing id filters", async () => {
+    const path = `${process.env.TMPDIR ?? "/tmp"}/canwire-dumpfilter-${process.pid}.log`;
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(path, ["(1.000000) can0 123#01", "(2.000000) can0 223#02", "(3.000000) can0 20000004#0000000000000000", "(4.000000) can0 124#03", "(5.000000) can0 125#04"].join("\n") + "\n");
+    const r = await runCli(["dump", path, "--filter", "120:7F0", "-n", "3"]);
+    expect(r.stdout).toBe("(0000000001.000000) can0 123#01\n(0000000003.000000) can0 20000004#0000000000000000\n(0000000004.000000) can0 124#03\n");
+  });
+});

@@ -138,3 +138,10 @@ describe("raw record batches are validated natively with the same codes", () => 
     await rx.close();
   });
 });
+
+describe("the record layout", () => {
+  it("is the same size in TypeScript and in Rust", async () => {
+    const { binding } = await import("../src/binding.js");
+    expect(binding.RECORD_BYTES).toBe(RECORD_SIZE);
+  });
+});

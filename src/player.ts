@@ -8,7 +8,7 @@ import { binding, type NativePlayback } from "./binding.js";
 import { Bus } from "./bus.js";
 import { invalid, native, nativeAsync } from "./errors.js";
 import { LogReader } from "./logfile.js";
-import { type FrameBatch, RECORD_SIZE } from "./record.js";
+import type { FrameBatch } from "./record.js";
 
 /** Options of {@link Player.start}. */
 export interface PlayerOptions {
@@ -71,7 +71,7 @@ export class Player {
   async #push(batch: FrameBatch, offsets: Float64Array): Promise<void> {
     let done = 0;
     while (done < batch.length && !this.#stopped) {
-      const records = batch.buffer.subarray(done * RECORD_SIZE);
+      const records = batch.slice(done).buffer;
       const accepted = native(() => this.#native.push(records, offsets.subarray(done)));
       done += accepted;
       if (done < batch.length) await nativeAsync(() => this.#native.room());

@@ -6,7 +6,7 @@
 import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native, nativeAsync } from "./errors.js";
 import { type Message } from "./message.js";
-import { FrameBatch, RECORD_SIZE } from "./record.js";
+import { FrameBatch } from "./record.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
@@ -119,7 +119,7 @@ export class BusReader implements AsyncIterable<Message> {
     const batch = this.#pending;
     if (!batch) return null;
     this.#pending = null;
-    return new FrameBatch(batch.buffer.subarray(this.#pos * RECORD_SIZE), this.#channelName);
+    return batch.slice(this.#pos);
   }
 
   /**

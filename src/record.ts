@@ -121,6 +121,23 @@ export class FrameBatch {
     return this.#view.getUint32(i * RECORD_SIZE + 20, true);
   }
 
+  /** Frames `start..end` as a batch of their own (a view, no copy). */
+  slice(start: number, end = this.length): FrameBatch {
+    const from = Math.max(0, Math.min(start, this.length));
+    const to = Math.max(from, Math.min(end, this.length));
+    return new FrameBatch(this.buffer.subarray(from * RECORD_SIZE, to * RECORD_SIZE), this.#channelName);
+  }
+
+  /** The frames `keep` accepts (by index), copied into a new batch. */
+  filter(keep: (i: number) => boolean): FrameBatch {
+    const out = new Uint8Array(this.buffer.byteLength);
+    let n = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (keep(i)) out.set(this.buffer.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE), n++ * RECORD_SIZE);
+    }
+    return new FrameBatch(out.subarray(0, n * RECORD_SIZE), this.#channelName);
+  }
+
   /** Channel name of frame `i`, if known. */
   channelName(i: number): string | undefined {
     return this.#channelName(this.channelIndex(i));

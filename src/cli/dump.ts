@@ -71,17 +71,13 @@ async function dumpFile(path: string, count: number, filters: CanFilter[]): Prom
   const reader = LogReader.open(path);
   let printed = 0;
   for await (const batch of reader.batches()) {
-    let text = formatLogLines(batch);
-    if (filters.length > 0) {
-      const lines = text.split("\n");
-      text = lines
-        .filter((_, i) => i < batch.length && filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0))
-        .map((line) => `${line}\n`)
-        .join("");
-    }
-    const lines = text.length === 0 ? [] : text.slice(0, -1).split("\n");
-    const take = lines.slice(0, Math.max(0, count - printed));
-    if (take.length > 0 && !(await writeOut(`${take.join("\n")}\n`))) break;
+    // as bus filters do, id filters pass error frames
+    const passing =
+      filters.length === 0
+        ? batch
+        : batch.filter((i) => (batch.flags(i) & Flag.ERROR) !== 0 || filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0));
+    const take = passing.slice(0, count - printed);
+    if (take.length > 0 && !(await writeOut(formatLogLines(take)))) break;
     printed += take.length;
     if (printed >= count) break;
   }

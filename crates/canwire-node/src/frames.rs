@@ -57,11 +57,3 @@ fn decode_unchecked(records: &[u8]) -> napi::Result<Vec<canwire_core::Frame>> {
         .map(record::decode)
         .collect())
 }
-
-/// Validates a record batch as a send would, without sending.
-#[napi(catch_unwind)]
-pub fn validate_records(records: Uint8Array) -> napi::Result<u32> {
-    record::decode_batch(&records)
-        .map(|frames| frames.len() as u32)
-        .into_napi()
-}

@@ -41,31 +41,16 @@ pub fn weekday(days: i64) -> u32 {
 /// Parses `[-]SECONDS[.FRACTION]` exactly into ns; fraction digits past the
 /// ninth are cut. `None` for anything else or on overflow.
 pub fn parse_decimal_ns(text: &str) -> Option<i128> {
-    let (neg, text) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    if (int.is_empty() && frac.is_empty())
-        || int.len() > 20
-        || !int.bytes().all(|c| c.is_ascii_digit())
-        || !frac.bytes().all(|c| c.is_ascii_digit())
-    {
-        return None;
+    match text.strip_prefix('+') {
+        Some(rest) if rest.starts_with('-') => None,
+        Some(rest) => parse_scaled_ns(rest, 1_000_000_000),
+        None => parse_scaled_ns(text, 1_000_000_000),
     }
-    let int: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut frac_ns: i128 = 0;
-    for (i, c) in frac.bytes().take(9).enumerate() {
-        frac_ns += i128::from(c - b'0') * 10i128.pow(8 - i as u32);
-    }
-    let ns = int.checked_mul(1_000_000_000)?.checked_add(frac_ns)?;
-    Some(if neg { -ns } else { ns })
 }
 
 /// Scales a decimal number of `unit_ns` units (e.g. ms = 1e6) into ns exactly,
 /// cutting below 1 ns. `None` if it does not parse.
 pub fn parse_scaled_ns(text: &str, unit_ns: u64) -> Option<i128> {
-    // parse_decimal_ns reads 9 fraction digits; more are needed for large units.
     let (neg, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
