@@ -161,11 +161,6 @@ impl Bus {
         Ok(())
     }
 
-    /// The bus-level filters.
-    pub fn filters(&self) -> FilterSet {
-        self.readers.filters()
-    }
-
     /// The protocol the bus was opened for.
     pub fn protocol(&self) -> Protocol {
         self.transport.protocol()

@@ -39,14 +39,6 @@ impl ReaderSet {
         *self.filters.write().unwrap_or_else(|p| p.into_inner()) = filters;
     }
 
-    /// The current bus-level filters.
-    pub fn filters(&self) -> FilterSet {
-        self.filters
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// Adds a reader queue of `capacity` frames; it receives every frame delivered from now on.
     pub fn add_reader(&self, capacity: usize) -> Arc<FrameQueue> {
         let queue = Arc::new(FrameQueue::new(capacity));

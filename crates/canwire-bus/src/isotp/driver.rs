@@ -230,11 +230,6 @@ impl IsoTpDriver {
         self.shared.inbox.stats()
     }
 
-    /// The parameters in force.
-    pub fn params(&self) -> IsoTpParams {
-        self.shared.lock().endpoint.params().clone()
-    }
-
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.shared.shutdown.load(Ordering::Acquire)
