@@ -186,9 +186,9 @@ describe("canwire isotp", () => {
   });
 });
 
-describe("canwire dump FILE and canwire convert", () => {
-  const fixtures = fixturesDir();
+const fixtures = fixturesDir() ?? "";
 
+describe.skipIf(fixtures === "")("canwire dump FILE and canwire convert", () => {
   it("play replays a file and reports counts; refused frames exit 1", async () => {
     const ok = await runCli(["play", `${fixtures}test_CanMessage.asc`, "--ignore-timestamps", "--loop", "2"]);
     expect([ok.code, ok.stderr.trim()]).toEqual([0, "4 frames sent in 2 pass(es), 0 refused by the bus"]);

@@ -29,11 +29,16 @@ export async function recvN(bus: Bus, n: number, timeoutMs = 2000) {
 }
 
 /**
- * The folder of log files written by other tools: `CANWIRE_FIXTURES`, or
- * `shared/fixtures/python-can` beside the repository (as on CI). Ends with a slash.
+ * The folder of log files written by other tools, ending with a slash:
+ * `CANWIRE_FIXTURES`, or `shared/fixtures/python-can` beside the repository
+ * (as on CI). `undefined`, with a warning, where neither exists: the specs
+ * using it then skip, as the Rust fixture tests do.
  */
-export function fixturesDir(): string {
+export function fixturesDir(): string | undefined {
   const dir = process.env.CANWIRE_FIXTURES ?? fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
-  if (!existsSync(dir)) throw new Error(`log fixtures not found at ${dir}: set CANWIRE_FIXTURES or put shared/ beside the repository`);
+  if (!existsSync(dir)) {
+    console.warn(`log fixtures not found at ${dir}: their specs are skipped (set CANWIRE_FIXTURES to run them)`);
+    return undefined;
+  }
   return dir.endsWith("/") ? dir : `${dir}/`;
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Bus, convertLog, formatFrame, LogReader, LogWriter, Message, type MessageInit } from "../src/index.js";
 import { fixturesDir, uniqueChannel } from "./helpers.js";
 
-const fixtures = fixturesDir();
+const fixtures = fixturesDir() ?? "";
 const dir = mkdtempSync(join(tmpdir(), "canwire-log-"));
 
 async function readAll(path: string): Promise<Message[]> {
@@ -23,7 +23,7 @@ const kinds: MessageInit[] = [
   { id: 0x18daf110, extended: true, fd: true, data: new Uint8Array(12).fill(1), timestampNs: T0 + 4000n, channel: "1" },
 ];
 
-describe("LogReader on files written by other tools", () => {
+describe.skipIf(fixtures === "")("LogReader on files written by other tools", () => {
   it("reads python-can's BLF fixtures with exact values", async () => {
     const fd = await readAll(join(fixtures, "test_CanFdMessage.blf"));
     expect(fd).toHaveLength(2);
