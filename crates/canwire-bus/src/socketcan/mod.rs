@@ -14,7 +14,7 @@ pub mod sys;
 pub mod tx;
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -29,7 +29,7 @@ use crate::socketcan_config::SocketCanConfig;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
 use socket::RawSocket;
-use sys::{last_errno, os_error};
+use sys::os_error;
 use tx::SendOutcome;
 
 /// A bus on a SocketCAN raw socket.
@@ -44,22 +44,12 @@ pub struct SocketCanTransport {
     names: Mutex<HashMap<u32, String>>,
 }
 
-fn eventfd() -> Result<OwnedFd> {
-    // SAFETY: plain eventfd(2) call.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(os_error("eventfd", last_errno()));
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 impl SocketCanTransport {
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
         let RawSocket { fd, .. } = RawSocket::open(&config)?;
         let socket = Arc::new(fd);
-        let wake = Arc::new(eventfd()?);
+        let wake = Arc::new(sys::eventfd()?);
         let shared = Arc::new(RxShared::new(BusState::Active));
         let label = if config.channel.is_empty() {
             "all".to_string()
@@ -183,15 +173,7 @@ impl Transport for SocketCanTransport {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from `one` to our eventfd.
-        unsafe {
-            libc::write(
-                self.wake.as_raw_fd(),
-                (&raw const one).cast(),
-                std::mem::size_of::<u64>(),
-            );
-        }
+        sys::signal_eventfd(&self.wake);
         let handle = self
             .rx_thread
             .lock()
