@@ -5,16 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { IsoTp, type IsoTpAddress, type IsoTpParams, type KernelIsoTpOptions } from "../../src/index.js";
 import { hasAfCan, ownInterface } from "./can-utils.js";
+import { payload } from "./isotp-peers.js";
 
 const channel = hasAfCan ? await ownInterface("vcantp0") : "";
 
 /** Payload sizes: SF edges, classic and FD FF/CF edges, the 12-bit limit and the 32-bit FF_DL escape. */
 const SIZES = [1, 7, 8, 62, 63, 64, 4095, 5000];
-
-/** A payload whose bytes depend on its size and position. */
-export function payload(size: number, seed = 0): Uint8Array {
-  return Uint8Array.from({ length: size }, (_, i) => (i * 7 + size + seed) & 0xff);
-}
 
 interface PairOptions {
   params?: IsoTpParams;
