@@ -1,17 +1,18 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { candump, cansend, hasAfCan, settle } from "./can-utils.js";
+import { candump, cansend, hasAfCan, newRawReceiver, rawReceivers } from "./can-utils.js";
 
 describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints", () => {
   it("dump -i socketcan -c vcan0 -n 3", async () => {
+    const before = await rawReceivers("vcan0");
     const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-c", "vcan0", "-n", "3"], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
+    await newRawReceiver("vcan0", before); // node starts slowly in the guest
     const reference = await candump("vcan0", 3);
-    await settle(2000); // node start-up in the slow guest
     await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708");
     const expected = await reference.lines();
     expect(await exited).toBe(0);
@@ -60,11 +61,12 @@ describe.skipIf(!hasAfCan)("socketcan: canwire send and gen reach candump", () =
 
 describe.skipIf(!hasAfCan)("socketcan: canwire dump on all interfaces", () => {
   it("dump -i socketcan -n 2 names each frame's interface", async () => {
+    const before = await rawReceivers("any");
     const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-n", "2"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
-    await settle(2000);
+    await newRawReceiver("any", before); // node starts slowly in the guest
     await cansend("vcan1", "111#11");
     await cansend("vcan0", "222#22");
     expect(await exited).toBe(0);

@@ -3,13 +3,14 @@
  * kernel's can-isotp), the exact frames of our kernel-socket stack as candump
  * prints them, and `canwire isotp --stack kernel`.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { IsoTp, type IsoTpParams } from "../../src/index.js";
 import { runCli } from "../helpers.js";
-import { hasAfCan, ownInterface, withoutTime } from "./can-utils.js";
-import { boundCandump, hex, isoTpBound, isotprecv, isotpsend, payload } from "./isotp-peers.js";
+import { candump, hasAfCan, ownInterface, removeInterface, withoutTime } from "./can-utils.js";
+import { hex, isoTpBound, isotprecv, isotpsend, payload } from "./isotp-peers.js";
 
 const channel = hasAfCan ? await ownInterface("vcantp1") : "";
+afterAll(() => removeInterface(channel));
 
 /** isotprecv prints payloads below 5000 bytes: 4999 stands for "beyond 4095" (the 32-bit FF_DL escape). */
 const SIZES = [1, 7, 8, 62, 63, 64, 4095, 4999];
@@ -87,7 +88,7 @@ describe.skipIf(!hasAfCan)("ISO-TP: the frames of our kernel-socket stack, as ca
       address: { txid: 0x6c8, rxid: 0x6c0 },
       params: { txPadding: 0xaa, blocksize: 4, stmin: 0xf3, blockingSend: true },
     });
-    const dump = await boundCandump(channel, 6);
+    const dump = await candump(channel, 6);
     const [, got] = await Promise.all([kernel.send(ten), user.recv({ timeoutMs: 5000 })]);
     const [, back] = await Promise.all([user.send(ten), kernel.recv({ timeoutMs: 5000 })]);
     expect([got, back].map((b) => Array.from(b!))).toEqual([Array.from(ten), Array.from(ten)]);
@@ -105,7 +106,7 @@ describe.skipIf(!hasAfCan)("ISO-TP: the frames of our kernel-socket stack, as ca
     const fd: IsoTpParams = { canFd: true, txDataLength: 64, blocksize: 0, blockingSend: true };
     await using user = await IsoTp.open({ interface: "socketcan", channel, address: ADDRESS, params: fd });
     await using kernel = await IsoTp.open({ stack: "kernel", channel, address: { txid: 0x6c8, rxid: 0x6c0 }, params: fd });
-    const dump = await boundCandump(channel, 3);
+    const dump = await candump(channel, 3);
     const data = Uint8Array.from({ length: 70 }, (_, i) => i + 1);
     const [, got] = await Promise.all([kernel.send(data), user.recv({ timeoutMs: 5000 })]);
     expect(Array.from(got!)).toEqual(Array.from(data));

@@ -3,8 +3,7 @@
  * can-utils' isotpsend / isotprecv (the kernel's can-isotp) as peers.
  */
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { type Candump, candump } from "./can-utils.js";
+import { receivers, until } from "./can-utils.js";
 
 /** A payload whose bytes depend on its size, position and a seed. */
 export function payload(size: number, seed = 0): Uint8Array {
@@ -28,39 +27,10 @@ export function isotpsend(iface: string, args: string[], data: Uint8Array): Prom
   });
 }
 
-/** The kernel's CAN receive registrations, one line each (`/proc/net/can/rcvlist_*`). */
-async function receivers(): Promise<string[]> {
-  const lists = await Promise.all(["all", "fil", "inv", "sff", "eff"].map((k) => readFile(`/proc/net/can/rcvlist_${k}`, "utf8").catch(() => "")));
-  return lists.flatMap((text) => text.split("\n"));
-}
-
-async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await ready()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms`);
-}
-
 /** Waits until an ISO-TP socket receives `rxIdHex` on `iface` (ident "isotp" in the receive lists). */
 export function isoTpBound(iface: string, rxIdHex: string): Promise<void> {
   const line = new RegExp(`^\\s*${iface}\\s+0*${rxIdHex}\\s.*\\sisotp$`, "i");
   return until(`no ISO-TP socket bound to ${iface} rx ${rxIdHex}`, async () => (await receivers()).some((l) => line.test(l)));
-}
-
-/**
- * Starts candump on a whole interface (no filter) and waits until its raw
- * socket is registered: a raw receive entry that was not there before (old
- * sockets may vanish meanwhile, when the GC frees a closed bus).
- */
-export async function boundCandump(iface: string, count: number): Promise<Candump> {
-  const line = new RegExp(`^\\s*${iface}\\s.*\\sraw$`);
-  const raw = async () => (await receivers()).filter((l) => line.test(l));
-  const before = new Set(await raw());
-  const dump = await candump(iface, count);
-  await until(`candump did not bind to ${iface}`, async () => (await raw()).some((l) => !before.has(l)));
-  return dump;
 }
 
 /** A running `isotprecv -l`; `next()` resolves the next payload it printed. */

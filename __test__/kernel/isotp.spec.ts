@@ -2,12 +2,13 @@
  * canwire's userspace ISO-TP stack against the kernel's can-isotp, driven
  * through canwire's own kernel-socket stack (`stack: "kernel"`), both ways.
  */
-import { describe, expect, it } from "vitest";
-import { IsoTp, type IsoTpAddress, type IsoTpParams, type KernelIsoTpOptions } from "../../src/index.js";
-import { hasAfCan, ownInterface } from "./can-utils.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { IsoTp, type IsoTpAddress, type IsoTpParams, type KernelIsoTpOptions, openExport } from "../../src/index.js";
+import { hasAfCan, ownInterface, removeInterface } from "./can-utils.js";
 import { payload } from "./isotp-peers.js";
 
 const channel = hasAfCan ? await ownInterface("vcantp0") : "";
+afterAll(() => removeInterface(channel));
 
 /** Payload sizes: SF edges, classic and FD FF/CF edges, the 12-bit limit and the 32-bit FF_DL escape. */
 const SIZES = [1, 7, 8, 62, 63, 64, 4095, 5000];
@@ -141,6 +142,28 @@ describe.skipIf(!hasAfCan)("ISO-TP: userspace stack against the kernel's can-iso
     await p.kernel.close();
     await p.kernel.close();
     await expect(p.kernel.send([1])).rejects.toMatchObject({ code: "ERR_CLOSED" });
+  });
+
+  it("kernel-only options: receive padding checks (EBADMSG) and frame_txtime", async () => {
+    const kernelOptions: KernelIsoTpOptions = { rxPadding: 0x55, checkRxPaddingLength: true, checkRxPaddingData: true, frameTxtimeNs: 2_000_000 };
+    await using p = await pair({ userspace: { txPadding: 0x55 }, kernelOptions });
+    expect(await transfer(p.user, p.kernel, payload(20))).toEqual(payload(20));
+    // N_As of 2 ms after each frame: 200 bytes are FF + 28 CFs, 27 gaps of at least 2 ms
+    const started = performance.now();
+    expect(await transfer(p.kernel, p.user, payload(200))).toEqual(payload(200));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(54);
+    await using wrong = await IsoTp.open({ interface: "socketcan", channel, address: { txid: 0x6a0, rxid: 0x6a8 }, params: { txPadding: 0x11, blockingSend: true } });
+    await wrong.send([1, 2, 3]);
+    expect(await p.kernel.recv({ timeoutMs: 300 })).toBeNull();
+    expect(p.kernel.takeErrors()).toEqual([{ code: "ERR_ISOTP_INVALID_FRAME", message: expect.stringMatching(/wrong padding.*EBADMSG/) }]);
+  });
+
+  it("a Jumpstarter IsoTpSocket export opens the kernel stack", async () => {
+    const yaml = `export:\n  tp:\n    type: jumpstarter_driver_can.IsoTpSocket\n    config: {channel: ${channel}, address: {txid: 1704, rxid: 1696}, params: {tx_padding: 170, blocking_send: true}}\n`;
+    await using kernel = (await openExport(yaml, "tp")) as IsoTp;
+    await using user = await IsoTp.open({ interface: "socketcan", channel, address: { txid: 0x6a0, rxid: 0x6a8 }, params: { blockingSend: true } });
+    expect(await transfer(kernel, user, payload(20, 9))).toEqual(payload(20, 9));
+    expect(await transfer(user, kernel, payload(3, 9))).toEqual(payload(3, 9));
   });
 
   it("parameters the kernel cannot honour are refused with the reason", async () => {

@@ -28,7 +28,7 @@ pub fn run(s: &Session) {
             handoff.in_flight = false;
             std::mem::take(&mut handoff.taken)
         };
-        // Kernels before 6.4 return the error without clearing it.
+        // Older kernels return a write error without clearing it: take it here.
         others.push(take_error(fd));
         settle(s, job.id, job.payload.len(), written, &others);
         s.queue().current = None;
