@@ -263,7 +263,6 @@ fn run(shared: &Shared) {
     minimize_timer_slack();
     let mut incoming: Vec<Frame> = Vec::with_capacity(256);
     let mut outgoing: Vec<Frame> = Vec::with_capacity(64);
-    let mut send_lag = 0u64;
     while !shared.shutdown.load(Ordering::Acquire) {
         incoming.clear();
         shared.reader.pop_into(256, &mut incoming);
@@ -284,20 +283,21 @@ fn run(shared: &Shared) {
                 dispatch(&shared.inbox, event);
             }
         }
+        drop(control);
+        send_all(shared, &outgoing);
+        let mut control = shared.lock();
+        // The endpoint released the frames at `now`, but they left (and were
+        // stamped) a little later: STmin counts from then, so the gap on the
+        // wire is never below it, even after an early wake-up.
+        if !outgoing.is_empty() {
+            control.endpoint.transmitted_at(shared.clock.now());
+        }
         let deadline = if control.running {
             control.endpoint.poll_timeout()
         } else {
             None
         };
         drop(control);
-        send_all(shared, &outgoing);
-        // The endpoint timed the release at `now`, but the frames left (and
-        // were stamped) a little later. Waiting that lag longer keeps the gap
-        // between consecutive frames on the wire at or above STmin.
-        if !outgoing.is_empty() {
-            send_lag = shared.clock.now() - now;
-        }
-        let deadline = deadline.map(|d| d + send_lag);
         if outgoing.is_empty() || deadline.is_some_and(|d| d > shared.clock.now()) {
             wait_until(&shared.clock, deadline, &shared.reader, IDLE_WAIT);
         }

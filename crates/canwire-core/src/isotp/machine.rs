@@ -225,6 +225,15 @@ impl IsoTpEndpoint {
         self.rx.receiving()
     }
 
+    /// Tells the endpoint when the frames `poll_transmit` handed out actually
+    /// went to the bus (a driver calls this once its send returned). STmin
+    /// then counts from that instant, so a slow send never makes the next
+    /// consecutive frame early on the wire. Without it STmin counts from the
+    /// `now` of `poll_transmit`.
+    pub fn transmitted_at(&mut self, at: u64) {
+        self.tx.transmitted_at(at);
+    }
+
     /// Abandons the transfer in progress and every queued one; each gets a
     /// `TransmitFailed` event with `ERR_ISOTP_SEND_STOPPED`.
     pub fn stop_sending(&mut self) {

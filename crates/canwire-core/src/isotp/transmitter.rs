@@ -197,6 +197,14 @@ impl Transmitter {
         Some(frame)
     }
 
+    /// Records that the frames handed out so far left at `at`: STmin before
+    /// the next consecutive frame counts from then, not from their release.
+    pub fn transmitted_at(&mut self, at: u64) {
+        if let Some(last) = self.active.as_mut().and_then(|a| a.last_cf_at.as_mut()) {
+            *last = (*last).max(at);
+        }
+    }
+
     /// The instant the next frame or timeout is due; at or before the current
     /// time means `poll_transmit` has a frame now.
     pub fn next_deadline(

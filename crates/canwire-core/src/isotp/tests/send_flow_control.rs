@@ -60,6 +60,24 @@ fn stmin_in_milliseconds_is_never_undercut_and_poll_timeout_names_the_instant() 
 }
 
 #[test]
+fn stmin_counts_from_when_the_driver_says_the_frame_left() {
+    let mut ep = after_first_frame(6 + 7 * 3, |_| {});
+    ep.handle_frame(MS, &rx(&[0x30, 0, 2]));
+    assert_eq!(one(&mut ep, MS).data[0], 0x21);
+    // the send returned 300 µs after the release: the next CF is due 2 ms after that
+    ep.transmitted_at(MS + 300_000);
+    assert_eq!(ep.poll_timeout(), Some(3 * MS + 300_000));
+    assert!(
+        ep.poll_transmit(3 * MS).is_none(),
+        "an early wake-up releases nothing"
+    );
+    assert_eq!(one(&mut ep, 3 * MS + 300_000).data[0], 0x22);
+    // an instant before the release changes nothing
+    ep.transmitted_at(0);
+    assert_eq!(ep.poll_timeout(), Some(5 * MS + 300_000));
+}
+
+#[test]
 fn stmin_microsecond_values_f1_to_f9() {
     for raw in 0xF1..=0xF9u8 {
         let mut ep = after_first_frame(6 + 7 * 3, |_| {});
