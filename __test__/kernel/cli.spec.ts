@@ -3,16 +3,16 @@ import { describe, expect, it } from "vitest";
 import { candump, cansend, hasAfCan, settle } from "./can-utils.js";
 
 describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints", () => {
-  it("dump -i socketcan -c vcan0 -n 3", async () => {
-    const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-c", "vcan0", "-n", "3"], {
+  it("dump -i socketcan -c vcan0 -n 5 (classic and FD lines diff equal)", async () => {
+    const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-c", "vcan0", "-n", "5"], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
-    const reference = await candump("vcan0", 3);
+    const reference = await candump("vcan0", 5);
     await settle(2000); // node start-up in the slow guest
-    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708");
+    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708", "321##1AABB", "12345678##3" + "11".repeat(12));
     const expected = await reference.lines();
     expect(await exited).toBe(0);
     // same kernel timestamps, both cut to microseconds: identical lines
@@ -21,6 +21,8 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints",
       "vcan0 123#DEADBEEF",
       "vcan0 1F334455#R",
       "vcan0 7FF#0102030405060708",
+      "vcan0 321##5AABB",
+      "vcan0 12345678##7" + "11".repeat(12),
     ]);
   });
 });
