@@ -33,7 +33,13 @@ export interface BusOptions {
    * e.g. `0x040` for bus-off only; `0` for none. Default `0x1FFFFFFF`: all.
    */
   errorMask?: number;
-  /** SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE as root, else SO_RCVBUF). Default: the kernel's. */
+  /**
+   * SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE with
+   * CAP_NET_ADMIN, else SO_RCVBUF, which the kernel caps at
+   * `net.core.rmem_max`). Default 4 MiB (about 4 000 frames; the kernel's own
+   * default holds about 200 and loses frames to a short stall); `0` keeps the
+   * kernel's default. {@link Bus.channelInfo} shows the size in effect.
+   */
   receiveBufferSize?: number;
   /**
    * SocketCAN: use the controller's hardware receive timestamps
@@ -203,6 +209,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   readonly #channelIndexes = new Map<string, number>();
+  #txFlushes = 0;
 
   #channelIndexOf(name: string | undefined): number {
     if (name === undefined) {
@@ -222,12 +229,16 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
     const start = performance.now();
+    const flushes = this.#txFlushes;
     for (;;) {
       const waited = performance.now() - start;
       const left = timeoutMs - waited;
-      if (left <= 0 || !(await nativeAsync(() => this.#native.waitWritable(left)))) {
+      let outcome = left <= 0 ? "timeout" : await nativeAsync(() => this.#native.waitWritable(left));
+      // a flush between two waits (the native wait sees those during it)
+      if (this.#txFlushes !== flushes) outcome = "flushed";
+      if (outcome !== "writable") {
         throw native(() => {
-          const text = this.#native.txBufferFullMessage(performance.now() - start, sent);
+          const text = this.#native.txBufferFullMessage(performance.now() - start, sent, outcome === "flushed");
           const [code, ...rest] = text.split(": ");
           return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
         });
@@ -404,8 +415,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#native.closed;
   }
 
-  /** Discards frames waiting to be sent (nothing waits on the virtual bus). */
+  /**
+   * Discards frames waiting to be sent: a send waiting for room in a full
+   * transmit queue ends at once with {@link TxBufferFullError} (its message
+   * says flushTxBuffer() discarded the rest and how many frames were sent).
+   * Frames the kernel already queued on the interface cannot be recalled by
+   * a socket. Nothing waits on the virtual bus, which never blocks a sender.
+   */
   async flushTxBuffer(): Promise<void> {
+    this.#txFlushes++;
     native(() => this.#native.flushTxBuffer());
   }
 

@@ -29,11 +29,12 @@ describe.skipIf(!hasAfCan)("socketcan: typed errors at open", () => {
     expect(await bus.recv({ timeoutMs: 10 }).catch((e: CanError) => e.code)).toBe("ERR_CLOSED");
   });
 
-  it("listInterfaces shows vcan0 and vcan1 with their link state", () => {
+  it("listInterfaces shows vcan0, vcan1 and vcan2 with their link state", () => {
     const list = Bus.listInterfaces();
     expect(list.map((i) => [i.name, i.up, i.mtu, i.fd])).toEqual([
       ["vcan0", true, 72, true],
       ["vcan1", true, 72, true],
+      ["vcan2", true, 72, true],
     ]);
     expect(list[0]!.index).toBeGreaterThan(0);
     expect(list[0]!.operstate).toBe("unknown"); // vcan reports no carrier state

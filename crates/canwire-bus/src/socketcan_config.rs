@@ -3,6 +3,11 @@
 
 use canwire_core::error::Result;
 
+/// The receive buffer canwire asks for: 4 MiB holds about 4 000 frames (the
+/// kernel charges each one its whole buffer, about 1 KiB), where the kernel's
+/// default of 208 KiB holds about 200 and loses frames to a short stall.
+pub const DEFAULT_RECEIVE_BUFFER: u32 = 4 << 20;
+
 /// Options of a SocketCAN raw bus.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketCanConfig {
@@ -16,7 +21,9 @@ pub struct SocketCanConfig {
     pub local_loopback: bool,
     /// Which error classes to receive as error frames (`CAN_RAW_ERR_FILTER`); 0 for none.
     pub error_mask: u32,
-    /// Kernel receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF); `None` keeps the default.
+    /// Kernel receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF, which
+    /// the kernel caps at `net.core.rmem_max`); `None` asks for
+    /// [`DEFAULT_RECEIVE_BUFFER`], `Some(0)` keeps the kernel's default.
     pub receive_buffer_size: Option<u32>,
     /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
     /// where the driver provides them; frames without one keep the kernel's.

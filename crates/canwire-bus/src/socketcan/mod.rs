@@ -139,10 +139,15 @@ impl Transport for SocketCanTransport {
     }
 
     fn channel_info(&self) -> String {
-        if self.all_interfaces() {
-            "SocketCAN raw socket on all CAN interfaces".into()
+        let on = if self.all_interfaces() {
+            "all CAN interfaces".to_string()
         } else {
-            format!("SocketCAN raw socket on '{}'", self.config.channel)
+            format!("'{}'", self.config.channel)
+        };
+        // The kernel reports twice the size asked for (half is its bookkeeping).
+        match sys::get_int_option(&self.socket, libc::SOL_SOCKET, libc::SO_RCVBUF) {
+            Ok(bytes) => format!("SocketCAN raw socket on {on}, receive buffer {bytes} bytes"),
+            Err(_) => format!("SocketCAN raw socket on {on}"),
         }
     }
 
