@@ -17,7 +17,8 @@
 #   - vcan0 and vcan1 up, CAN FD capable (mtu 72), plus the can, can-raw,
 #     can-bcm, can-isotp, can-gw, vcan and vxcan modules loaded;
 #   - vcan2 likewise, kept for tests that shape its transmit queue with tc
-#     (sch_tbf is loaded; tc comes from the host's iproute2).
+#     (sch_tbf is loaded; tc comes from the host's iproute2);
+#   - slcan loaded, so a test can make a real can-dev controller on a pty.
 # COMMAND runs in DIR; its exit status is this script's exit status (125 if
 # the guest never reported one).
 #
@@ -55,7 +56,7 @@ mkdir -p "$cache"
 log() { echo "socketcan-vm: $*" >&2; }
 
 # Bump when the guest's init changes, so cached guests are rebuilt.
-guest_version=3
+guest_version=5
 
 install_host_packages() {
   local missing=()
@@ -81,7 +82,7 @@ guest_modules=(
   fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p
   net/can/can net/can/can-raw net/can/can-bcm net/can/can-isotp net/can/can-gw
   drivers/net/can/dev/can-dev drivers/net/can/vcan drivers/net/can/vxcan
-  net/sched/sch_tbf
+  net/sched/sch_tbf drivers/net/can/slcan/slcan
 )
 
 build_guest() {
@@ -119,6 +120,7 @@ for m in ${names[*]}; do insmod /mods/\$m.ko 2>/dev/null || echo "socketcan-vm: 
 opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o \$opts,ro hostroot /host || echo "socketcan-vm: could not mount the host filesystem"
 for d in proc sys dev; do mount --bind /\$d /host/\$d; done
+mkdir -p /host/dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts && ln -sf pts/ptmx /host/dev/ptmx 2>/dev/null
 mount -t tmpfs tmpfs /host/tmp
 dir=\$(sed -n 's/.* canwire_dir=\([^ ]*\).*/\1/p' /proc/cmdline)
 # a checkout under /tmp lies in the guest's tmpfs: make its mount point there

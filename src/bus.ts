@@ -48,6 +48,14 @@ export interface BusOptions {
    * epoch. Default false.
    */
   hardwareTimestamps?: boolean;
+  /**
+   * SocketCAN: under sustained traffic, read the socket at most once per this
+   * many microseconds, so readers get larger batches: less CPU per frame, at
+   * up to this much added latency (the first frame after a quiet spell is
+   * delivered at once). For loggers; `canwire log` and `canwire dump` use
+   * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
+   */
+  rxCoalesceUs?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -80,6 +88,26 @@ export interface CanInterface {
   mtu: number;
   /** CAN FD capable (mtu 72). */
   fd: boolean;
+  /*
+   * What the CAN controller reports over netlink (`ip -details link show`);
+   * absent for interfaces without one (vcan, vxcan).
+   */
+  /** Nominal bit rate in bit/s. */
+  bitrate?: number;
+  /** Nominal sample point as a fraction (0.875). */
+  samplePoint?: number;
+  /** CAN FD data-phase bit rate in bit/s. */
+  dataBitrate?: number;
+  /** CAN FD mode switched on. */
+  fdMode?: boolean;
+  /** The controller state; a bus opened on the interface starts in it. */
+  controllerState?: BusState;
+  /** Automatic restart delay after bus-off in ms (0: none). */
+  restartMs?: number;
+  /** Transmit error counter. */
+  txErrorCounter?: number;
+  /** Receive error counter. */
+  rxErrorCounter?: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 1000;
@@ -174,6 +202,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         errorMask: checkU32("errorMask", options.errorMask),
         receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
         hardwareTimestamps: options.hardwareTimestamps ?? false,
+        rxCoalesceUs: checkCoalesce(options.rxCoalesceUs),
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
       if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
@@ -461,13 +490,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * their link state; empty outside Linux.
    */
   static listInterfaces(): CanInterface[] {
-    return native(() => binding.listInterfaces());
+    return native(() => binding.listInterfaces()) as CanInterface[]; // controllerState holds BusState strings
   }
 
   /** Names of the virtual channels with an open bus in this process. */
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());
   }
+}
+
+function checkCoalesce(value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `rxCoalesceUs must be an integer 0..1000000 (µs), got ${String(value)}`);
+  }
+  return value;
 }
 
 function checkU32(name: string, value: number | undefined): number | undefined {

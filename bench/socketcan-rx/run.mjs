@@ -13,7 +13,8 @@
 //   and the fastest offered rate (frames / cangen's run time) at which the
 //   receiver got every frame is kept; "atLeast" when even -g 0 lost nothing.
 // Every receiver runs with its defaults (canwire: 4 MiB receive buffer;
-// the others: the kernel's). Prints JSON with the ratios to candump and the
+// the others: the kernel's); canwire also with rxCoalesceUs 1000, the
+// setting of canwire log and canwire dump. Prints JSON with the ratios to candump and the
 // targets. TCG emulation: only the ratios mean anything. Use a release build.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -143,6 +144,9 @@ const missing = await available();
 const receivers = {
   canwireBatch: canwire("batch"),
   canwirePerMessage: canwire("message"),
+  // what canwire log / canwire dump use: read at most every millisecond under load
+  canwireBatchCoalesce1ms: canwire("batch", { rxCoalesceUs: 1000 }),
+  canwirePerMessageCoalesce1ms: canwire("message", { rxCoalesceUs: 1000 }),
   candump,
   ...(missing.nodeCan ? {} : { nodeCan }),
   ...(missing.pythonCan ? {} : { pythonCan }),
@@ -175,6 +179,10 @@ const result = {
     batchCpuVsNodeCan: ratio(cpu.canwireBatch.cpuMicrosPerFrame, cpu.nodeCan?.cpuMicrosPerFrame),
     perMessageCpuVsNodeCan: ratio(cpu.canwirePerMessage.cpuMicrosPerFrame, cpu.nodeCan?.cpuMicrosPerFrame),
     batchCpuVsPythonCan: ratio(cpu.canwireBatch.cpuMicrosPerFrame, cpu.pythonCan?.cpuMicrosPerFrame),
+    coalescedBatchCpuVsNodeCan: ratio(cpu.canwireBatchCoalesce1ms.cpuMicrosPerFrame, cpu.nodeCan?.cpuMicrosPerFrame),
+    coalescedBatchCpuVsPythonCan: ratio(cpu.canwireBatchCoalesce1ms.cpuMicrosPerFrame, cpu.pythonCan?.cpuMicrosPerFrame),
+    coalescedPerMessageCpuVsNodeCan: ratio(cpu.canwirePerMessageCoalesce1ms.cpuMicrosPerFrame, cpu.nodeCan?.cpuMicrosPerFrame),
+    coalescedBatchDropFreeRateVsCandump: ratio(dropFree.canwireBatchCoalesce1ms.offeredRate, dropFree.candump.offeredRate),
     batchDropFreeRateVsCandump: ratio(dropFree.canwireBatch.offeredRate, dropFree.candump.offeredRate),
     perMessageDropFreeRateVsCandump: ratio(dropFree.canwirePerMessage.offeredRate, dropFree.candump.offeredRate),
   },

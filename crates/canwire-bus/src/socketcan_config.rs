@@ -28,6 +28,10 @@ pub struct SocketCanConfig {
     /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
     /// where the driver provides them; frames without one keep the kernel's.
     pub hardware_timestamps: bool,
+    /// Under sustained traffic, read the socket at most once per this many
+    /// µs so readers get larger batches (less CPU per frame, up to this much
+    /// more latency); the first frame after a quiet spell goes at once. 0: off.
+    pub rx_coalesce_us: u32,
 }
 
 impl SocketCanConfig {
@@ -41,6 +45,7 @@ impl SocketCanConfig {
             error_mask: canwire_core::error_frame::class::ALL,
             receive_buffer_size: None,
             hardware_timestamps: false,
+            rx_coalesce_us: 0,
         }
     }
 }
@@ -58,6 +63,30 @@ pub struct CanInterfaceInfo {
     pub operstate: String,
     /// MTU: 16 for classic CAN, 72 for CAN FD capable.
     pub mtu: u32,
+    /// What the controller reports over CAN netlink; all `None` for
+    /// interfaces without a CAN controller (vcan, vxcan).
+    pub controller: ControllerInfo,
+}
+
+/// A CAN controller's settings and state, as `ip -details link show` prints them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControllerInfo {
+    /// Nominal (arbitration) bit rate in bit/s.
+    pub bitrate: Option<u32>,
+    /// Nominal sample point in tenths of a percent (875 = 87.5 %).
+    pub sample_point: Option<u32>,
+    /// CAN FD data-phase bit rate in bit/s.
+    pub data_bitrate: Option<u32>,
+    /// CAN FD mode switched on (`fd on`).
+    pub fd_mode: Option<bool>,
+    /// The controller state.
+    pub state: Option<crate::BusState>,
+    /// Automatic restart delay after bus-off in ms; 0: no automatic restart.
+    pub restart_ms: Option<u32>,
+    /// Transmit error counter.
+    pub tx_error_counter: Option<u16>,
+    /// Receive error counter.
+    pub rx_error_counter: Option<u16>,
 }
 
 /// The CAN interfaces of this host (link type ARPHRD_CAN), sorted by name.

@@ -26,6 +26,7 @@ pub struct NativeOpenOptions {
     pub error_mask: Option<u32>,
     pub receive_buffer_size: Option<u32>,
     pub hardware_timestamps: Option<bool>,
+    pub rx_coalesce_us: Option<u32>,
 }
 
 /// One acceptance filter.
@@ -110,6 +111,7 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
                 .unwrap_or(canwire_core::error_frame::class::ALL),
             receive_buffer_size: options.receive_buffer_size,
             hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
+            rx_coalesce_us: options.rx_coalesce_us.unwrap_or(0),
             ..SocketCanConfig::new(options.channel)
         })),
         other => Err(crate::error::to_napi(CanwireError::new(

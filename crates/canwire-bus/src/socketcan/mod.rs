@@ -6,6 +6,7 @@
 //! `channel_name` maps it back to the name.
 
 pub mod codec;
+pub mod controller;
 pub mod filters;
 pub mod interfaces;
 pub mod rx_thread;
@@ -57,10 +58,15 @@ fn eventfd() -> Result<OwnedFd> {
 impl SocketCanTransport {
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
-        let RawSocket { fd, .. } = RawSocket::open(&config)?;
+        let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
         let socket = Arc::new(fd);
         let wake = Arc::new(eventfd()?);
-        let shared = Arc::new(RxShared::new(BusState::Active));
+        // A controller's state at open; vcan and "all interfaces" have none to report.
+        let initial = (ifindex != 0)
+            .then(|| controller::controller_info(ifindex).state)
+            .flatten()
+            .unwrap_or(BusState::Active);
+        let shared = Arc::new(RxShared::new(initial));
         let label = if config.channel.is_empty() {
             "all".to_string()
         } else {
@@ -72,7 +78,10 @@ impl SocketCanTransport {
             readers,
             shared.clone(),
             label,
-            config.hardware_timestamps,
+            rx_thread::RxOptions {
+                hardware_timestamps: config.hardware_timestamps,
+                coalesce: Duration::from_micros(u64::from(config.rx_coalesce_us)),
+            },
         )
         .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
         Ok(Self {
