@@ -2,6 +2,7 @@
 //! task of the process against absolute deadlines.
 
 pub mod scheduler;
+pub mod spin_budget;
 pub mod task;
 
 pub use scheduler::CyclicScheduler;

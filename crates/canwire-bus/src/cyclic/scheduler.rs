@@ -2,14 +2,16 @@
 //!
 //! Every task's [`CyclicSchedule`] lives here. The thread sends what is due,
 //! then sleeps until the earliest next deadline: it blocks on a condition
-//! variable until shortly before it and spins the rest, with the timer slack
-//! at 1 ns and, where the process may, SCHED_FIFO. Deadlines are absolute
+//! variable until shortly before it and spins the rest (within a
+//! [`SpinBudget`]), with the timer slack at 1 ns and, where the process may,
+//! SCHED_FIFO. Deadlines are absolute
 //! (`start + n * period` on the monotonic clock), so a late wake-up never
 //! shifts later frames; a wake-up later than a whole period skips and counts
 //! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
 //! closed stops.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,8 +19,11 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::spin_budget::{MIN_WAIT_NS, SpinBudget};
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
+use crate::isotp::precise_wait::{
+    MonotonicClock, SPIN_NS, minimize_timer_slack, try_realtime_priority,
+};
 
 pub(crate) struct TaskEntry {
     pub(crate) schedule: CyclicSchedule,
@@ -89,24 +94,15 @@ impl CyclicScheduler {
         minimize_timer_slack();
         try_realtime_priority();
         let mut due: Vec<(Arc<Bus>, Frame, u64)> = Vec::new();
+        let mut deadlines = BinaryHeap::new();
+        let mut budget = SpinBudget::default();
         loop {
             let mut state = self.lock();
-            self.dirty.store(false, Ordering::Release);
-            let now = self.clock.now();
-            due.clear();
-            let mut earliest: Option<u64> = None;
-            for (id, task) in state.tasks.iter_mut() {
-                if task.bus.is_closed() {
-                    task.schedule.stop();
-                    continue;
-                }
-                if let Some(frame) = task.schedule.poll_transmit(now) {
-                    due.push((task.bus.clone(), frame, *id));
-                }
-                if let Some(next) = task.schedule.poll_timeout() {
-                    earliest = Some(earliest.map_or(next, |e: u64| e.min(next)));
-                }
+            if self.dirty.swap(false, Ordering::AcqRel) {
+                rebuild_deadlines(&state, &mut deadlines);
             }
+            due.clear();
+            let earliest = take_due(&mut state, &mut deadlines, self.clock.now(), &mut due);
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
@@ -126,21 +122,26 @@ impl CyclicScheduler {
                 }
                 continue;
             }
-            self.sleep_until(earliest);
+            self.sleep_until(earliest, &mut budget);
         }
     }
 
-    fn sleep_until(&self, deadline: Option<u64>) {
+    fn sleep_until(&self, deadline: Option<u64>, budget: &mut SpinBudget) {
         let state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
             return;
         }
         let now = self.clock.now();
+        let may_spin = budget.allows(now);
         match deadline {
             None => {
                 let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
             }
             Some(d) if d <= now => {}
+            Some(d) if !may_spin => {
+                let wait = (d - now).max(MIN_WAIT_NS);
+                let _ = self.changed.wait_timeout(state, Duration::from_nanos(wait));
+            }
             Some(d) if d - now > SPIN_NS => {
                 let _ = self
                     .changed
@@ -151,18 +152,147 @@ impl CyclicScheduler {
                 while self.clock.now() < d && !self.dirty.load(Ordering::Acquire) {
                     std::hint::spin_loop();
                 }
+                budget.charge(now, self.clock.now());
             }
         }
     }
 }
 
-/// Asks for SCHED_FIFO at a low real-time priority; ignored where not permitted.
-fn try_realtime_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: sched_setscheduler(0, ...) changes only the calling thread's policy;
-    // the param struct is fully initialised.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 10 };
-        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
+/// Every running task's next deadline, as `(deadline, task id)`, earliest first.
+type Deadlines = BinaryHeap<Reverse<(u64, u64)>>;
+
+fn rebuild_deadlines(state: &SchedulerState, deadlines: &mut Deadlines) {
+    deadlines.clear();
+    deadlines.extend(state.tasks.iter().filter_map(|(id, task)| {
+        let deadline = task.schedule.poll_timeout()?;
+        Some(Reverse((deadline, *id)))
+    }));
+}
+
+/// Takes the frames of the tasks due at `now` from the deadline heap (only
+/// those, however many tasks there are), queues each task's next deadline,
+/// and returns the earliest one left. An entry that no longer matches its
+/// task's deadline (the task was restarted, stopped or removed) is dropped;
+/// the heap is rebuilt after every change to the tasks.
+fn take_due(
+    state: &mut SchedulerState,
+    deadlines: &mut Deadlines,
+    now: u64,
+    due: &mut Vec<(Arc<Bus>, Frame, u64)>,
+) -> Option<u64> {
+    while let Some(&Reverse((deadline, id))) = deadlines.peek() {
+        if deadline > now {
+            break;
+        }
+        deadlines.pop();
+        let Some(task) = state.tasks.get_mut(&id) else {
+            continue;
+        };
+        if task.schedule.poll_timeout() != Some(deadline) {
+            continue;
+        }
+        if task.bus.is_closed() {
+            task.schedule.stop();
+            continue;
+        }
+        if let Some(frame) = task.schedule.poll_transmit(now) {
+            due.push((task.bus.clone(), frame, id));
+        }
+        if let Some(next) = task.schedule.poll_timeout() {
+            deadlines.push(Reverse((next, id)));
+        }
+    }
+    deadlines.peek().map(|Reverse((deadline, _))| *deadline)
+}
+
+#[cfg(test)]
+mod tests {
+    use canwire_core::cyclic::CyclicTiming;
+
+    use super::*;
+    use crate::BusConfig;
+    use crate::virtual_bus::VirtualConfig;
+
+    const PERIOD: u64 = 1_000_000;
+
+    /// `n` tasks on one virtual bus, task i (id i) sending id i, started at i µs.
+    fn tasks(n: u64) -> (SchedulerState, Arc<Bus>) {
+        let bus = Arc::new(
+            Bus::open(BusConfig::Virtual(VirtualConfig {
+                channel: "scheduler-take-due".into(),
+                ..VirtualConfig::default()
+            }))
+            .unwrap(),
+        );
+        let mut state = SchedulerState::default();
+        for i in 0..n {
+            let frame = Frame::classic(i as u32, false, &[]);
+            let mut schedule =
+                CyclicSchedule::new(vec![frame], CyclicTiming::every(PERIOD)).unwrap();
+            schedule.start(i * 1_000);
+            let entry = TaskEntry {
+                schedule,
+                bus: bus.clone(),
+                send_errors: 0,
+                last_error: None,
+            };
+            state.tasks.insert(i, entry);
+        }
+        (state, bus)
+    }
+
+    fn take(
+        state: &mut SchedulerState,
+        deadlines: &mut Deadlines,
+        now: u64,
+    ) -> (Vec<u32>, Option<u64>) {
+        let mut due = Vec::new();
+        let earliest = take_due(state, deadlines, now, &mut due);
+        (due.iter().map(|(_, f, _)| f.id).collect(), earliest)
+    }
+
+    #[test]
+    fn only_due_tasks_are_taken_in_deadline_order() {
+        let (mut state, _bus) = tasks(300);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        let (ids, earliest) = take(&mut state, &mut deadlines, 150_500);
+        assert_eq!(ids, (0..=150).collect::<Vec<u32>>());
+        assert_eq!(earliest, Some(151_000));
+        // The rest of the first slots, then task 0's second slot.
+        let (ids, earliest) = take(&mut state, &mut deadlines, PERIOD);
+        assert_eq!(ids, (151..300).chain([0]).collect::<Vec<u32>>());
+        assert_eq!(earliest, Some(PERIOD + 1_000));
+        assert_eq!(deadlines.len(), 300, "one entry per task");
+    }
+
+    #[test]
+    fn restarted_removed_and_closed_tasks_leave_no_stale_send() {
+        let (mut state, bus) = tasks(3);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, 2_000).0, [0, 1, 2]);
+        // Task 0 restarts at 500_000; the heap still holds its old deadline
+        // (PERIOD) until the next rebuild.
+        state.tasks.get_mut(&0).unwrap().schedule.start(500_000);
+        state.tasks.remove(&1);
+        let (ids, earliest) = take(&mut state, &mut deadlines, PERIOD + 1_000);
+        assert_eq!(
+            ids,
+            Vec::<u32>::new(),
+            "no send from stale entries before the rebuild"
+        );
+        assert_eq!(earliest, Some(PERIOD + 2_000));
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, PERIOD + 1_000).0, [0]);
+        bus.close();
+        assert_eq!(
+            take(&mut state, &mut deadlines, 10 * PERIOD),
+            (vec![], None)
+        );
+        assert!(
+            !state.tasks[&2].schedule.is_running(),
+            "a task on a closed bus stops"
+        );
     }
 }
