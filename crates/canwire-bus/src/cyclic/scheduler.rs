@@ -2,9 +2,9 @@
 //!
 //! Every task's [`CyclicSchedule`] lives here. The thread sends what is due,
 //! then sleeps until the earliest next deadline: it blocks on a condition
-//! variable until shortly before it and spins the rest (within a
-//! [`SpinBudget`]), with the timer slack at 1 ns and, where the process may,
-//! SCHED_FIFO. Deadlines are absolute
+//! variable until shortly before it and spins the rest (as long and as often
+//! as the [`SpinBudget`] allows), with the timer slack at 1 ns and, where the
+//! process may, SCHED_FIFO. Deadlines are absolute
 //! (`start + n * period` on the monotonic clock), so a late wake-up never
 //! shifts later frames; a wake-up later than a whole period skips and counts
 //! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
@@ -21,9 +21,7 @@ use canwire_core::cyclic::CyclicSchedule;
 
 use super::spin_budget::{MIN_WAIT_NS, SpinBudget};
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{
-    MonotonicClock, SPIN_NS, minimize_timer_slack, try_realtime_priority,
-};
+use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
 pub(crate) struct TaskEntry {
     pub(crate) schedule: CyclicSchedule,
@@ -132,29 +130,39 @@ impl CyclicScheduler {
             return;
         }
         let now = self.clock.now();
-        let may_spin = budget.allows(now);
-        match deadline {
-            None => {
-                let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
-            }
-            Some(d) if d <= now => {}
-            Some(d) if !may_spin => {
-                let wait = (d - now).max(MIN_WAIT_NS);
-                let _ = self.changed.wait_timeout(state, Duration::from_nanos(wait));
-            }
-            Some(d) if d - now > SPIN_NS => {
-                let _ = self
-                    .changed
-                    .wait_timeout(state, Duration::from_nanos(d - now - SPIN_NS));
-            }
-            Some(d) => {
-                drop(state);
-                while self.clock.now() < d && !self.dirty.load(Ordering::Acquire) {
-                    std::hint::spin_loop();
-                }
-                budget.charge(now, self.clock.now());
-            }
+        let Some(d) = deadline else {
+            let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
+            return;
+        };
+        if d <= now {
+            return;
         }
+        let spin_ns = if budget.allows(now) {
+            budget.spin_ns()
+        } else {
+            0
+        };
+        if d - now > spin_ns {
+            let wait = if spin_ns == 0 {
+                (d - now).max(MIN_WAIT_NS)
+            } else {
+                d - now - spin_ns
+            };
+            let (state, result) = self
+                .changed
+                .wait_timeout(state, Duration::from_nanos(wait))
+                .unwrap_or_else(|p| p.into_inner());
+            drop(state);
+            if result.timed_out() {
+                budget.record_wake(self.clock.now().saturating_sub(now + wait));
+            }
+            return;
+        }
+        drop(state);
+        while self.clock.now() < d && !self.dirty.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+        }
+        budget.charge(now, self.clock.now());
     }
 }
 
