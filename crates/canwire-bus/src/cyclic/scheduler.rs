@@ -19,7 +19,7 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
-use super::spin_budget::{MIN_WAIT_NS, SpinBudget};
+use super::spin_budget::SpinBudget;
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
@@ -132,6 +132,7 @@ impl CyclicScheduler {
         let now = self.clock.now();
         let Some(d) = deadline else {
             let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
+            budget.record_blocked(now, self.clock.now());
             return;
         };
         if d <= now {
@@ -144,7 +145,7 @@ impl CyclicScheduler {
         };
         if d - now > spin_ns {
             let wait = if spin_ns == 0 {
-                (d - now).max(MIN_WAIT_NS)
+                (d - now).max(budget.min_wait_ns())
             } else {
                 d - now - spin_ns
             };
@@ -153,8 +154,10 @@ impl CyclicScheduler {
                 .wait_timeout(state, Duration::from_nanos(wait))
                 .unwrap_or_else(|p| p.into_inner());
             drop(state);
+            let woke = self.clock.now();
+            budget.record_blocked(now, woke);
             if result.timed_out() {
-                budget.record_wake(self.clock.now().saturating_sub(now + wait));
+                budget.record_wake(woke.saturating_sub(now + wait));
             }
             return;
         }

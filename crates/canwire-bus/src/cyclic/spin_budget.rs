@@ -15,10 +15,14 @@
 //!   threads (95% of each second by default), is stopped for the rest of the
 //!   second: tens of ms in which every task misses its slots. So spinning is
 //!   capped at [`MAX_SPIN_PERCENT`] of each [`WINDOW_NS`]; past it the thread
-//!   waits on the timer up to the deadline itself, for at least
-//!   [`MIN_WAIT_NS`] (a shorter timed wait costs about as much CPU as
-//!   spinning through it), taking the deadlines that fall due meanwhile in
-//!   one batch.
+//!   waits on the timer up to the deadline itself.
+//! - **How often**: each timed wait costs CPU too (several µs on a virtual
+//!   machine), and at hundreds of thousands of deadlines a second waking for
+//!   each one keeps the thread as busy as spinning. When the thread was busy
+//!   (not blocked in a wait) more than [`MAX_BUSY_PERCENT`] of a window,
+//!   its timed waits last at least [`BATCH_WAIT_NS`], taking the deadlines
+//!   that fall due meanwhile in one batch, until a window is busy less than
+//!   [`CALM_BUSY_PERCENT`].
 
 use crate::isotp::precise_wait::SPIN_NS;
 
@@ -30,16 +34,23 @@ pub const MAX_SPIN_PERCENT: u64 = 50;
 pub const MIN_SPIN_NS: u64 = 20_000;
 /// Longest spin window (and the window before any wake-up was measured).
 pub const MAX_SPIN_NS: u64 = SPIN_NS;
-/// Shortest timed wait once the spin share of the window is used.
-pub const MIN_WAIT_NS: u64 = 20_000;
+/// Largest share of a window the thread may be busy before its waits batch.
+pub const MAX_BUSY_PERCENT: u64 = 70;
+/// Busy share of a window under which waits stop batching.
+pub const CALM_BUSY_PERCENT: u64 = 40;
+/// Shortest timed wait while batching.
+pub const BATCH_WAIT_NS: u64 = 50_000;
 /// The latency high-water mark loses 1/DECAY of itself at every wake-up.
-const DECAY: u64 = 32;
+const DECAY: u64 = 1024;
 
-/// Spin time spent in the current window, and the timer's recent latency.
+/// Spin and blocked time in the current window, whether waits batch, and
+/// the timer's recent latency.
 #[derive(Debug, Clone)]
 pub struct SpinBudget {
     window_start: u64,
     spent: u64,
+    blocked: u64,
+    batching: bool,
     latency_mark: u64,
 }
 
@@ -48,6 +59,8 @@ impl Default for SpinBudget {
         Self {
             window_start: 0,
             spent: 0,
+            blocked: 0,
+            batching: false,
             latency_mark: MAX_SPIN_NS,
         }
     }
@@ -55,9 +68,17 @@ impl Default for SpinBudget {
 
 impl SpinBudget {
     fn roll(&mut self, now: u64) {
-        if now.saturating_sub(self.window_start) >= WINDOW_NS {
+        let elapsed = now.saturating_sub(self.window_start);
+        if elapsed >= WINDOW_NS {
+            let busy_percent = elapsed.saturating_sub(self.blocked) * 100 / elapsed;
+            if busy_percent > MAX_BUSY_PERCENT {
+                self.batching = true;
+            } else if busy_percent < CALM_BUSY_PERCENT {
+                self.batching = false;
+            }
             self.window_start = now;
             self.spent = 0;
+            self.blocked = 0;
         }
     }
 
@@ -71,6 +92,17 @@ impl SpinBudget {
     pub fn charge(&mut self, from: u64, to: u64) {
         self.roll(from);
         self.spent += to.saturating_sub(from);
+    }
+
+    /// Records that the thread was blocked in a wait from `from` to `to`.
+    pub fn record_blocked(&mut self, from: u64, to: u64) {
+        self.roll(from);
+        self.blocked += to.saturating_sub(from);
+    }
+
+    /// The shortest timed wait: [`BATCH_WAIT_NS`] while batching, else 0.
+    pub fn min_wait_ns(&self) -> u64 {
+        if self.batching { BATCH_WAIT_NS } else { 0 }
     }
 
     /// How long before a deadline to stop waiting and spin.
@@ -119,6 +151,25 @@ mod tests {
     }
 
     #[test]
+    fn waits_batch_from_a_busy_window_until_a_calm_one() {
+        let mut budget = SpinBudget::default();
+        let window = |budget: &mut SpinBudget, n: u64, blocked_ns: u64| {
+            budget.record_blocked(n * WINDOW_NS, n * WINDOW_NS + blocked_ns);
+            budget.record_blocked((n + 1) * WINDOW_NS, (n + 1) * WINDOW_NS);
+            budget.min_wait_ns()
+        };
+        assert_eq!(budget.min_wait_ns(), 0);
+        assert_eq!(window(&mut budget, 0, 5_000_000), 0, "50% busy");
+        assert_eq!(window(&mut budget, 1, 2_000_000), BATCH_WAIT_NS, "80% busy");
+        assert_eq!(
+            window(&mut budget, 2, 5_000_000),
+            BATCH_WAIT_NS,
+            "50%: still batching"
+        );
+        assert_eq!(window(&mut budget, 3, 7_000_000), 0, "30%: calm");
+    }
+
+    #[test]
     fn the_window_follows_the_timer_latency_within_its_bounds() {
         let mut budget = SpinBudget::default();
         assert_eq!(
@@ -126,19 +177,23 @@ mod tests {
             MAX_SPIN_NS,
             "the widest before any measurement"
         );
-        for _ in 0..200 {
+        for _ in 0..5_000 {
             budget.record_wake(10_000);
         }
         assert_eq!(budget.spin_ns(), 20_000, "1.5 x 10 µs, raised to the floor");
-        for _ in 0..200 {
+        for _ in 0..5_000 {
             budget.record_wake(2_000);
         }
         assert_eq!(budget.spin_ns(), MIN_SPIN_NS);
-        // One late wake widens the window at once, for the following ones.
+        // One late wake widens the window at once, and it narrows slowly.
         budget.record_wake(60_000);
         assert_eq!(budget.spin_ns(), 90_000);
         budget.record_wake(0);
         assert_eq!(budget.spin_ns(), (60_000 - 60_000 / DECAY) * 3 / 2);
+        for _ in 0..500 {
+            budget.record_wake(0);
+        }
+        assert!(budget.spin_ns() > 45_000, "{}", budget.spin_ns());
         budget.record_wake(1_000_000);
         assert_eq!(budget.spin_ns(), MAX_SPIN_NS);
     }
