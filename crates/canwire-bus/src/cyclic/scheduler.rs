@@ -94,13 +94,16 @@ impl CyclicScheduler {
         let mut due: Vec<(Arc<Bus>, Frame, u64)> = Vec::new();
         let mut deadlines = BinaryHeap::new();
         let mut budget = SpinBudget::default();
+        // Carried from the last clock read: a slow clock (HPET on some virtual
+        // machines: µs, or 100 µs under emulation) is read only where needed.
+        let mut now = self.clock.now();
         loop {
             let mut state = self.lock();
             if self.dirty.swap(false, Ordering::AcqRel) {
                 rebuild_deadlines(&state, &mut deadlines);
             }
             due.clear();
-            let earliest = take_due(&mut state, &mut deadlines, self.clock.now(), &mut due);
+            let earliest = take_due(&mut state, &mut deadlines, now, &mut due);
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
@@ -118,25 +121,28 @@ impl CyclicScheduler {
                         }
                     }
                 }
+                now = self.clock.now();
                 continue;
             }
-            self.sleep_until(earliest, &mut budget);
+            now = self.sleep_until(earliest, now, &mut budget);
         }
     }
 
-    fn sleep_until(&self, deadline: Option<u64>, budget: &mut SpinBudget) {
+    /// Waits (and spins) until `deadline` or a change to the tasks; `now` is
+    /// a recent clock reading. Returns the clock at the end.
+    fn sleep_until(&self, deadline: Option<u64>, now: u64, budget: &mut SpinBudget) -> u64 {
         let state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
-            return;
+            return self.clock.now();
         }
-        let now = self.clock.now();
         let Some(d) = deadline else {
             let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
-            budget.record_blocked(now, self.clock.now());
-            return;
+            let woke = self.clock.now();
+            budget.record_blocked(now, woke);
+            return woke;
         };
         if d <= now {
-            return;
+            return now;
         }
         let spin_ns = if budget.allows(now) {
             budget.spin_ns()
@@ -159,13 +165,16 @@ impl CyclicScheduler {
             if result.timed_out() {
                 budget.record_wake(woke.saturating_sub(now + wait));
             }
-            return;
+            return woke;
         }
         drop(state);
-        while self.clock.now() < d && !self.dirty.load(Ordering::Acquire) {
+        let mut t = now;
+        while t < d && !self.dirty.load(Ordering::Acquire) {
             std::hint::spin_loop();
+            t = self.clock.now();
         }
-        budget.charge(now, self.clock.now());
+        budget.charge(now, t);
+        t
     }
 }
 
