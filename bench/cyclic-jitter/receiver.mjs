@@ -14,7 +14,15 @@ const POLL_MS = 10;
 const QUEUE_SIZE = 1 << 22;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const bus = await Bus.open({ interface: workerData.interface, channel: workerData.channel, rxQueueSize: QUEUE_SIZE });
+/** SocketCAN: a kernel receive buffer large enough for the densest row between drains. */
+const RECEIVE_BUFFER = 16 << 20;
+
+const bus = await Bus.open({
+  interface: workerData.interface,
+  channel: workerData.channel,
+  rxQueueSize: QUEUE_SIZE,
+  ...(workerData.interface === "socketcan" ? { receiveBufferSize: RECEIVE_BUFFER } : {}),
+});
 
 /** Frames kept for the current row; null between rows. */
 let row = null;

@@ -49,6 +49,8 @@ mod linux {
 
     /// Frames of task `t` go out with this id plus `t`.
     const BASE_ID: u32 = 0x100;
+    /// SocketCAN: the receiving socket's kernel buffer, as the bench's receiver has.
+    const RECEIVE_BUFFER: u32 = 16 << 20;
     /// Time between opening the buses and the first slot.
     const LEAD_IN_NS: u64 = 20_000_000;
 
@@ -100,7 +102,10 @@ mod linux {
                 channel: o.channel.clone(),
                 ..VirtualConfig::default()
             }),
-            "socketcan" => BusConfig::SocketCan(SocketCanConfig::new(o.channel.clone())),
+            "socketcan" => BusConfig::SocketCan(SocketCanConfig {
+                receive_buffer_size: Some(RECEIVE_BUFFER),
+                ..SocketCanConfig::new(o.channel.clone())
+            }),
             other => {
                 return Err(format!(
                     "--interface is virtual or socketcan, got '{other}'"
