@@ -82,9 +82,12 @@ impl CyclicScheduler {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Wakes the thread after a change to the tasks.
+    /// Wakes the thread after a change to the tasks. Passing through the lock
+    /// between the flag and the notification means a thread that saw the flag
+    /// clear under the lock is already waiting when notified (no lost wake-up).
     pub(crate) fn poke(&self) {
         self.dirty.store(true, Ordering::Release);
+        drop(self.lock());
         self.changed.notify_all();
     }
 
