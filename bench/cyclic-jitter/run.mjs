@@ -15,8 +15,12 @@
 // 5 ms every 50 ms. Frames are timestamped on receive by a bus in a worker
 // thread: on the virtual bus the stamp is taken at send, on SocketCAN by the
 // kernel. The reference loop receives its own frames the same way in its own
-// process. See analysis.mjs for slots, the fitted start, drift and errors.
-// Prints one table, then the target checks with their ratios.
+// process; its tasks' phases are spread over the period as those of tasks
+// created one after another are. See analysis.mjs for slots, the fitted
+// start, drift and errors. A `scheduler: "kernel"` row that throws (e.g.
+// ERR_UNSUPPORTED before BCM support) is skipped with a printed note.
+// Prints one table, then the target checks with their ratios; --json FILE
+// also writes every figure (sender counters included).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
