@@ -252,21 +252,25 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
-    else if (Array.isArray(messages)) {
-      const list = messages.map(toMessage);
-      const encoded = encodeMessages(list);
-      if (this.#sendsByChannel) {
-        const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-        list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
-      }
-      records = encoded;
-    } else records = (messages as FrameBatch).buffer;
+    else if (Array.isArray(messages)) records = this.#encode(messages);
+    else records = (messages as FrameBatch).buffer;
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
     const total = records.byteLength / RECORD_SIZE;
     const sent = native(() => this.#native.send(records));
     return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
+  }
+
+  /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
+  #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
+    const list = messages.map(toMessage);
+    const encoded = encodeMessages(list);
+    if (this.#sendsByChannel) {
+      const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
+    }
+    return encoded;
   }
 
   /** Receives one message from the bus's own queue; `null` when `timeoutMs` passes first. */
@@ -293,28 +297,39 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Sends messages periodically from the native scheduler (python-can's
-   * `send_periodic`, plus counts, multi-rate and restartable tasks). Several
-   * messages go round-robin.
+   * Sends messages periodically (python-can's `send_periodic`, plus counts,
+   * multi-rate and restartable tasks). Several messages go round-robin.
+   * `scheduler: "kernel"` hands the task to SocketCAN's broadcast manager
+   * (see {@link PeriodicOptions.scheduler} for how it differs).
    *
-   * @throws {@link InvalidArgumentError} for an invalid message or timing;
+   * @throws {@link InvalidArgumentError} for an invalid message, timing or scheduler;
    *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
     const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
     if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
     if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
-    if (options.scheduler === "kernel") {
+    const scheduler = options.scheduler ?? "native";
+    if (scheduler !== "native" && scheduler !== "kernel") {
+      throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
+    }
+    if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
     }
-    const records = encodeMessages(list.map(toMessage));
+    const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
+    const records = encode(list);
     const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
     if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
     if (options.count !== undefined) timing.count = options.count;
     if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
     if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
     const task = native(
-      () => new CyclicTask(binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true), options.periodMs),
+      () =>
+        new CyclicTask(
+          binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true, scheduler),
+          options.periodMs,
+          encode,
+        ),
     );
     this.#tasks.add(task);
     return task;

@@ -1,12 +1,16 @@
 /**
- * {@link CyclicTask}: messages sent periodically by the native scheduler.
+ * {@link CyclicTask}: messages sent periodically by the native scheduler or
+ * by SocketCAN's broadcast manager.
  *
  * @module
  */
 import { type NativeCyclicTask } from "./binding.js";
 import { native } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
-import { encodeMessages, FrameBatch, toMessage } from "./record.js";
+import { FrameBatch } from "./record.js";
+
+/** Which scheduler runs a task. */
+export type CyclicScheduler = "native" | "kernel";
 
 /** Options of {@link Bus.sendPeriodic}. */
 export interface PeriodicOptions {
@@ -23,19 +27,32 @@ export interface PeriodicOptions {
   /** Start at once (default true); otherwise call {@link CyclicTask.start}. */
   autostart?: boolean;
   /**
-   * `"native"` (default): canwire's scheduler thread, on every interface.
-   * `"kernel"`: SocketCAN's broadcast manager (BCM).
+   * `"native"` (default): canwire's scheduler thread, on every interface:
+   * absolute deadlines, late slots skipped and counted in `missed`.
+   *
+   * `"kernel"` (SocketCAN only): the kernel's broadcast manager (BCM) sends,
+   * from one BCM socket per bus; tasks on the same CAN id are independent.
+   * It differs in that: the kernel arms each frame relative to the previous
+   * timer run, so its latency accumulates as drift, and nothing is skipped
+   * (`missed` stays 0); intervals are whole microseconds (rounded), up to 400
+   * days; a task takes 1 to 256 messages, all classic or all FD; `durationMs`
+   * becomes the count of frames due before it; `modifyData` updates the live
+   * kernel job (no restart, same round-robin position; with several messages
+   * one cycle may mix old and new ones); `sent` is the kernel's own counter
+   * (/proc/net/can-bcm), `sendErrors` counts the errors it reports (interface
+   * down), not single failed sends; the frames reach this bus's own readers
+   * (`isRx` false) whatever `receiveOwnMessages` says.
    */
-  scheduler?: "native" | "kernel";
+  scheduler?: CyclicScheduler;
 }
 
 /** Counters of a task. */
 export interface CyclicTaskStats {
-  /** Frames handed to the bus. */
+  /** Frames handed to the bus (kernel scheduler: frames the kernel sent). */
   sent: number;
-  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst). */
+  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst); always 0 on the kernel scheduler. */
   missed: number;
-  /** Sends the bus refused. */
+  /** Sends the bus refused (kernel scheduler: socket errors the kernel reported). */
   sendErrors: number;
   /** The last refusal's message. */
   lastError: string | null;
@@ -44,10 +61,12 @@ export interface CyclicTaskStats {
 }
 
 /**
- * A periodic task. Frames go out round-robin at absolute deadlines
- * (`start + n * period`) from a native thread, whatever the JS event loop
- * does; a slot missed by more than a period is skipped and counted, never
- * sent late as a burst. The task stops when its bus closes.
+ * A periodic task. On the native scheduler, frames go out round-robin at
+ * absolute deadlines (`start + n * period`) from a native thread, whatever
+ * the JS event loop does; a slot missed by more than a period is skipped and
+ * counted, never sent late as a burst. On the kernel scheduler the broadcast
+ * manager sends them (see {@link PeriodicOptions.scheduler}). The task stops
+ * when its bus closes.
  *
  * @example
  * ```ts
@@ -58,13 +77,18 @@ export interface CyclicTaskStats {
  */
 export class CyclicTask {
   readonly #native: NativeCyclicTask;
+  readonly #encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array;
   /** The period in ms. */
   readonly period: number;
+  /** The scheduler running the task. */
+  readonly scheduler: CyclicScheduler;
 
   /** @internal */
-  constructor(nativeTask: NativeCyclicTask, periodMs: number) {
+  constructor(nativeTask: NativeCyclicTask, periodMs: number, encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array) {
     this.#native = nativeTask;
+    this.#encode = encode;
     this.period = periodMs;
+    this.scheduler = nativeTask.scheduler as CyclicScheduler;
   }
 
   /** The messages, in round-robin order. */
@@ -98,11 +122,13 @@ export class CyclicTask {
   }
 
   /**
-   * Replaces the messages' data, atomically and keeping the phase: the next
-   * frame due carries the new data. Takes as many messages as the task has.
+   * Replaces the messages' data keeping the phase, without restarting: the
+   * next frame due carries the new data. Takes as many messages as the task
+   * has. Atomic on the native scheduler; see {@link PeriodicOptions.scheduler}
+   * for the kernel's.
    */
   modifyData(messages: ReadonlyArray<Message | MessageInit>): void {
-    const records = encodeMessages(messages.map(toMessage));
+    const records = this.#encode(messages);
     native(() => this.#native.modify(records));
   }
 

@@ -104,6 +104,14 @@ pub trait Transport: Send + Sync {
     fn flush_tx_buffer(&self) -> Result<()> {
         Ok(())
     }
+    /// The kernel's cyclic sender for this bus (SocketCAN's broadcast manager).
+    #[cfg(target_os = "linux")]
+    fn bcm_tx(&self) -> Result<std::sync::Arc<crate::socketcan::bcm::BcmTx>> {
+        Err(CanwireError::new(
+            ErrorCode::Unsupported,
+            "the kernel scheduler (BCM) needs a SocketCAN bus",
+        ))
+    }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canwire_bus::cyclic::CyclicTask;
+use canwire_bus::cyclic::{CyclicTask, SchedulerKind};
 use canwire_bus::virtual_bus::VirtualConfig;
 use canwire_bus::{Bus, BusConfig, FrameQueue};
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
@@ -45,7 +45,7 @@ fn a_counted_task_sends_exactly_its_frames_round_robin() {
         limit: CyclicLimit::Count(7),
         ..CyclicTiming::every(2 * MS)
     };
-    let task = CyclicTask::create(tx, frames, timing, true).unwrap();
+    let task = CyclicTask::create(tx, frames, timing, true, SchedulerKind::Native).unwrap();
     let got = collect(&q, 7);
     assert_eq!(
         got.iter().map(|f| f.id).collect::<Vec<_>>(),
@@ -67,6 +67,7 @@ fn modify_stop_start_and_bus_close() {
         vec![Frame::classic(0x200, false, &[0xAA])],
         CyclicTiming::every(MS),
         false,
+        SchedulerKind::Native,
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(10));
@@ -109,10 +110,16 @@ fn invalid_frames_are_refused_before_the_task_exists() {
     let tx = bus("cyc-invalid", false);
     let fd = Frame::fd(1, false, &[0; 12], false);
     assert_eq!(
-        CyclicTask::create(tx.clone(), vec![fd], CyclicTiming::every(MS), true)
-            .err()
-            .unwrap()
-            .code,
+        CyclicTask::create(
+            tx.clone(),
+            vec![fd],
+            CyclicTiming::every(MS),
+            true,
+            SchedulerKind::Native
+        )
+        .err()
+        .unwrap()
+        .code,
         ErrorCode::FdNotEnabled
     );
     assert_eq!(
@@ -120,7 +127,8 @@ fn invalid_frames_are_refused_before_the_task_exists() {
             tx,
             vec![Frame::classic(0x800, false, &[])],
             CyclicTiming::every(MS),
-            true
+            true,
+            SchedulerKind::Native
         )
         .err()
         .unwrap()
@@ -145,6 +153,7 @@ fn hundreds_of_tasks_share_one_thread() {
                 vec![Frame::classic(i, false, &[])],
                 timing,
                 true,
+                SchedulerKind::Native,
             )
             .unwrap()
         })
@@ -155,4 +164,21 @@ fn hundreds_of_tasks_share_one_thread() {
         assert_eq!(got.iter().filter(|f| f.id == i).count(), 5, "task {i}");
     }
     drop(tasks);
+}
+
+#[test]
+fn the_kernel_scheduler_needs_socketcan() {
+    let tx = bus("cyc-kernel", false);
+    let e = match CyclicTask::create(
+        tx,
+        vec![Frame::classic(1, false, &[])],
+        CyclicTiming::every(MS),
+        true,
+        SchedulerKind::Kernel,
+    ) {
+        Err(e) => e,
+        Ok(_) => panic!("a kernel task on the virtual bus"),
+    };
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    assert!(e.message.contains("SocketCAN"), "{}", e.message);
 }

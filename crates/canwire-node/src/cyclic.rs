@@ -1,6 +1,6 @@
 //! Cyclic tasks exported to JS.
 
-use canwire_bus::cyclic::CyclicTask;
+use canwire_bus::cyclic::{CyclicTask, SchedulerKind};
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::record::{decode_batch, encode_batch};
 use napi::bindgen_prelude::{Buffer, Uint8Array};
@@ -78,7 +78,17 @@ fn timing_from(t: &NativeCyclicTiming) -> napi::Result<CyclicTiming> {
     })
 }
 
-/// A cyclic task on the native scheduler.
+fn scheduler_kind(name: Option<&str>) -> napi::Result<SchedulerKind> {
+    match name {
+        None | Some("native") => Ok(SchedulerKind::Native),
+        Some("kernel") => Ok(SchedulerKind::Kernel),
+        Some(other) => Err(invalid_argument(format!(
+            "scheduler must be 'native' or 'kernel', got '{other}'"
+        ))),
+    }
+}
+
+/// A cyclic task, on the native scheduler or the kernel's (BCM).
 #[napi]
 pub struct NativeCyclicTask {
     task: CyclicTask,
@@ -93,11 +103,22 @@ impl NativeCyclicTask {
         records: Uint8Array,
         timing: NativeCyclicTiming,
         autostart: bool,
+        scheduler: Option<String>,
     ) -> napi::Result<NativeCyclicTask> {
+        let kind = scheduler_kind(scheduler.as_deref())?;
         let frames = decode_batch(&records).into_napi()?;
         let timing = timing_from(&timing)?;
-        let task = CyclicTask::create(bus.shared(), frames, timing, autostart).into_napi()?;
+        let task = CyclicTask::create(bus.shared(), frames, timing, autostart, kind).into_napi()?;
         Ok(NativeCyclicTask { task })
+    }
+
+    /// The scheduler running the task: "native" or "kernel".
+    #[napi(getter, catch_unwind)]
+    pub fn scheduler(&self) -> &'static str {
+        match self.task.scheduler() {
+            SchedulerKind::Native => "native",
+            SchedulerKind::Kernel => "kernel",
+        }
     }
 
     /// (Re)starts the task with a new phase.

@@ -62,6 +62,23 @@ impl CyclicTiming {
         }
     }
 
+    /// How many frames the limit lets through: `Some(n)` for a count, the
+    /// slots due before the end for a duration, `None` for a task that runs forever.
+    pub fn frame_limit(&self) -> Option<u64> {
+        match self.limit {
+            CyclicLimit::Forever => None,
+            CyclicLimit::Count(n) => Some(n),
+            CyclicLimit::Duration(d) => Some(self.slot_at_or_after(d)),
+        }
+    }
+
+    /// How many slots are due within `elapsed` ns of the start (slot 0 is due at once),
+    /// capped by the limit: the frames a punctual sender has sent by then.
+    pub fn slots_due_by(&self, elapsed: u64) -> u64 {
+        let due = self.slot_at_or_after(elapsed.saturating_add(1));
+        self.frame_limit().map_or(due, |limit| due.min(limit))
+    }
+
     /// The first slot whose ideal instant is at or after `offset`.
     fn slot_at_or_after(&self, offset: u64) -> u64 {
         match self.initial {
