@@ -134,7 +134,8 @@ export class CyclicTask {
 
   /** Counters. */
   stats(): CyclicTaskStats {
-    return native(() => this.#native.stats()) as CyclicTaskStats;
+    const stats = native(() => this.#native.stats());
+    return { ...stats, lastError: stats.lastError ?? null };
   }
 
   /** Stops the task and removes it from the scheduler. */
