@@ -10,6 +10,7 @@ import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { CanWatch, type WatchOptions } from "./watch.js";
 
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
@@ -124,6 +125,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
   readonly #tasks = new Set<CyclicTask>();
+  readonly #watches = new Set<CanWatch>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -342,6 +344,48 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
+   * Watches one CAN id: `"timeout"` events when it falls silent for
+   * `timeoutMs`, `"changed"` events when the bits under `changeMask` change
+   * (or `"received"` for every frame without a mask), throttled to one per
+   * `throttleMs`. On SocketCAN the kernel's broadcast manager does the work
+   * (RX_SETUP); elsewhere a native thread does the same. See {@link WatchOptions}.
+   *
+   * @throws {@link InvalidArgumentError} for a bad option;
+   *   {@link IdOutOfRangeError} for an id its kind cannot hold.
+   */
+  watch(id: number, options: WatchOptions = {}): CanWatch {
+    if (!Number.isInteger(id) || id < 0) throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
+    for (const name of ["timeoutMs", "throttleMs"] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== "number" || !(v > 0))) throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of milliseconds > 0, got ${String(v)}`);
+    }
+    const mask = options.changeMask;
+    if (mask !== undefined && !(mask instanceof Uint8Array) && !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) {
+      throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
+    }
+    const queueSize = options.queueSize ?? 1024;
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 1_048_576) {
+      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..1048576, got ${String(queueSize)}`);
+    }
+    const watch = native(() => {
+      const nativeWatch = binding.NativeWatch.open(this.#native, {
+        id,
+        extended: options.extended ?? false,
+        fd: options.fd ?? false,
+        timeoutMs: options.timeoutMs,
+        changeMask: mask === undefined ? undefined : Uint8Array.from(mask),
+        checkDlc: options.checkDlc ?? false,
+        throttleMs: options.throttleMs,
+        announceResume: options.announceResume ?? true,
+        queueSize,
+      });
+      return new CanWatch(nativeWatch, id, this.#channelName, (w) => this.#watches.delete(w));
+    });
+    this.#watches.add(watch);
+    return watch;
+  }
+
+  /**
    * Adds an independent reader with its own bounded queue: it receives every
    * frame from now on, whatever other readers do. Leaving its `for await`
    * loop, or {@link BusReader.close}, detaches it.
@@ -435,6 +479,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.stopAllPeriodicTasks();
+    for (const watch of [...this.#watches]) watch.close();
     native(() => this.#native.close());
   }
 

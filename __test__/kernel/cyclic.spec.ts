@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Bus, type Message, formatFrame } from "../../src/index.js";
-import { candump, hasAfCan, nothingWithin, recvN, withoutTime } from "./can-utils.js";
+import { hasAfCan, listeningCandump, nothingWithin, recvN, until, withoutTime } from "./can-utils.js";
 
 /** The timestamp of a candump -L line, in ms. */
 function lineMs(line: string): number {
@@ -21,8 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM)", () => {
   it("sends exact frames round-robin, then stops at the count", async () => {
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
-    await using listener = await Bus.open({ interface: "socketcan", channel: "vcan0" });
-    const dump = await candump("vcan0", 7);
+    const dump = await listeningCandump("vcan0");
+    await using listener = await Bus.open({ interface: "socketcan", channel: "vcan0" }); // after candump's marker frames
     const task = bus.sendPeriodic(
       [
         { id: 0x100, data: [1] },
@@ -32,7 +32,8 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
       { periodMs: 20, count: 7, scheduler: "kernel" },
     );
     expect(task.scheduler).toBe("kernel");
-    expect((await dump.lines()).map(withoutTime)).toEqual([
+    await until(() => !task.running);
+    expect((await dump.stop()).map(withoutTime)).toEqual([
       "vcan0 100#01",
       "vcan0 101#02FF",
       "vcan0 12345678#",
@@ -48,10 +49,11 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
 
   it("multi-rate: initialCount frames at initialPeriodMs, then periodMs, up to count", async () => {
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
-    await using listener = await Bus.open({ interface: "socketcan", channel: "vcan0" });
-    const dump = await candump("vcan0", 6);
+    const dump = await listeningCandump("vcan0");
+    await using listener = await Bus.open({ interface: "socketcan", channel: "vcan0" }); // after candump's marker frames
     const task = bus.sendPeriodic({ id: 0x200, data: [0x20] }, { periodMs: 150, initialPeriodMs: 20, initialCount: 3, count: 6, scheduler: "kernel" });
-    const lines = await dump.lines();
+    await until(() => !task.running);
+    const lines = await dump.stop();
     expect(lines.map(withoutTime)).toEqual(Array(6).fill("vcan0 200#20"));
     const gaps = gapsMs(lines.map(lineMs));
     const initial = gaps.slice(0, 2);
@@ -123,7 +125,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
 
   it("CAN FD frames, flags and lengths as candump sees them", async () => {
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0", fd: true });
-    const dump = await candump("vcan0", 4);
+    const dump = await listeningCandump("vcan0");
     const task = bus.sendPeriodic(
       [
         { id: 0x123, fd: true, bitrateSwitch: true, data: new Uint8Array(12).fill(0x11) },
@@ -133,8 +135,8 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     );
     const fd1 = `vcan0 123##5${"11".repeat(12)}`;
     const fd2 = `vcan0 01ABCDEF##4${"FF".repeat(64)}`;
-    expect((await dump.lines()).map(withoutTime)).toEqual([fd1, fd2, fd1, fd2]);
-    await sleep(50);
+    await until(() => !task.running);
+    expect((await dump.stop()).map(withoutTime)).toEqual([fd1, fd2, fd1, fd2]);
     expect(task.stats()).toMatchObject({ sent: 4, running: false });
     expect(() =>
       bus.sendPeriodic(
@@ -185,9 +187,10 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     expect(await nothingWithin(listener, 200)).toBeNull();
 
     await using all = await Bus.open({ interface: "socketcan", channel: "" });
-    const dump = await candump("vcan1", 2);
-    all.sendPeriodic({ id: 0x601, data: [1], channel: "vcan1" }, { periodMs: 10, count: 2, scheduler: "kernel" });
-    expect((await dump.lines()).map(withoutTime)).toEqual(["vcan1 601#01", "vcan1 601#01"]);
+    const dump = await listeningCandump("vcan1");
+    const viaAll = all.sendPeriodic({ id: 0x601, data: [1], channel: "vcan1" }, { periodMs: 10, count: 2, scheduler: "kernel" });
+    await until(() => !viaAll.running);
+    expect((await dump.stop()).map(withoutTime)).toEqual(["vcan1 601#01", "vcan1 601#01"]);
     expect(() => all.sendPeriodic({ id: 0x602 }, { periodMs: 10, scheduler: "kernel" })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining("needs each message's channel") }),
     );

@@ -45,6 +45,7 @@ pub struct SocketCanTransport {
     names: Mutex<HashMap<u32, String>>,
     ifindex: u32,
     bcm_tx: Mutex<Option<Arc<bcm::BcmTx>>>,
+    watches: Mutex<Vec<std::sync::Weak<bcm::BcmWatch>>>,
 }
 
 impl SocketCanTransport {
@@ -79,6 +80,7 @@ impl SocketCanTransport {
             names: Mutex::default(),
             ifindex,
             bcm_tx: Mutex::new(None),
+            watches: Mutex::default(),
         })
     }
 
@@ -180,6 +182,21 @@ impl Transport for SocketCanTransport {
         Ok(tx)
     }
 
+    fn bcm_watch(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: Arc<crate::watch::queue::WatchQueue>,
+    ) -> Result<Arc<bcm::BcmWatch>> {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        let watch = bcm::BcmWatch::open(self.ifindex, config, queue)?;
+        watches.retain(|w| w.strong_count() > 0);
+        watches.push(Arc::downgrade(&watch));
+        Ok(watch)
+    }
+
     fn kernel_drops(&self) -> u64 {
         // SO_RXQ_OVFL reports the socket's drop counter only with the next
         // received frame; SO_MEMINFO reads the same counter now.
@@ -195,6 +212,10 @@ impl Transport for SocketCanTransport {
         let bcm_tx = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(tx) = bcm_tx {
             tx.close();
+        }
+        let watches = std::mem::take(&mut *self.watches.lock().unwrap_or_else(|p| p.into_inner()));
+        for watch in watches.iter().filter_map(std::sync::Weak::upgrade) {
+            watch.close();
         }
         let handle = self
             .rx_thread

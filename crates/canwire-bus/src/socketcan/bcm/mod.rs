@@ -1,6 +1,7 @@
 //! SocketCAN's broadcast manager (CAN_BCM): cyclic sends run by the kernel.
 //!
-//! [`BcmTx`] holds a bus's kernel-scheduled cyclic tasks on one BCM socket.
+//! [`BcmTx`] holds a bus's kernel-scheduled cyclic tasks on one BCM socket;
+//! [`BcmWatch`] is a watch on one CAN id (RX_SETUP), on a socket of its own.
 //! How canwire's timing maps onto the kernel's `count`/`ival1`/`ival2` is in
 //! [`program`]; what the kernel reports of each job's sends, in [`proc_stats`].
 //!
@@ -25,7 +26,9 @@
 pub mod msg;
 pub mod proc_stats;
 pub mod program;
+pub mod rx;
 pub mod socket;
 pub mod tx;
 
+pub use rx::BcmWatch;
 pub use tx::BcmTx;

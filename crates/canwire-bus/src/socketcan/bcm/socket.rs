@@ -30,6 +30,10 @@ pub struct Received {
     /// The kernel's timestamp (SO_TIMESTAMPNS): for RX_CHANGED the received
     /// frame's, for other events the time the event was read.
     pub timestamp_ns: Option<u64>,
+    /// The interface the event is about.
+    pub ifindex: u32,
+    /// The frame of an RX_CHANGED came from this host (MSG_DONTROUTE).
+    pub local: bool,
 }
 
 impl BcmSocket {
@@ -121,6 +125,7 @@ impl BcmSocket {
     /// none, `Err(errno)` for a pending socket error (ENETDOWN, ENODEV).
     pub fn recv(&self, buf: &mut [u8]) -> std::result::Result<Option<Received>, i32> {
         let mut control = [0u64; 16];
+        let mut addr = sockaddr(0);
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
@@ -129,16 +134,20 @@ impl BcmSocket {
         let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
         hdr.msg_iov = &raw mut iov;
         hdr.msg_iovlen = 1;
+        hdr.msg_name = (&raw mut addr).cast();
+        hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_can>() as libc::socklen_t;
         hdr.msg_control = control.as_mut_ptr().cast();
         hdr.msg_controllen = std::mem::size_of_val(&control) as _;
         loop {
-            // SAFETY: hdr points at iov, buf and control, which outlive the call.
+            // SAFETY: hdr points at iov, buf, addr and control, which outlive the call.
             let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &raw mut hdr, libc::MSG_DONTWAIT) };
             if n >= 0 {
                 let (timestamp_ns, _) = parse_control(&hdr, false);
                 return Ok(Some(Received {
                     len: n as usize,
                     timestamp_ns,
+                    ifindex: addr.can_ifindex as u32,
+                    local: hdr.msg_flags & libc::MSG_DONTROUTE != 0,
                 }));
             }
             match last_errno() {
