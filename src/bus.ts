@@ -7,7 +7,7 @@ import { binding, type NativeBus } from "./binding.js";
 import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
@@ -318,6 +318,9 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
     }
+    for (const name of ["onError", "modifier"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
+    }
     const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
     const records = encode(list);
     const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
@@ -328,7 +331,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const task = native(
       () =>
         new CyclicTask(
-          binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true, scheduler),
+          binding.NativeCyclicTask.create(
+            this.#native,
+            records,
+            timing,
+            options.autostart ?? true,
+            scheduler,
+            options.onError && nativeOnError(options.onError),
+            options.modifier && nativeModifier(options.modifier, encode, this.#channelName),
+          ),
           options.periodMs,
           encode,
         ),

@@ -5,9 +5,17 @@
  * @module
  */
 import { type NativeCyclicTask } from "./binding.js";
-import { native } from "./errors.js";
+import { CanError, canError, fromNative, native } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch } from "./record.js";
+
+/**
+ * A per-send modifier: gets the message that just went and its send number
+ * (0 at the start; slots skipped by a late scheduler count too), returns the
+ * next content of that message (a message, or its data alone), or nothing to
+ * keep it.
+ */
+export type CyclicModifier = (message: Message, index: number) => Message | MessageInit | Uint8Array | void;
 
 /** Which scheduler runs a task. */
 export type CyclicScheduler = "native" | "kernel";
@@ -44,6 +52,24 @@ export interface PeriodicOptions {
    * (`isRx` false) whatever `receiveOwnMessages` says.
    */
   scheduler?: CyclicScheduler;
+  /**
+   * Called (on the event loop, without blocking the schedule) with a
+   * {@link CanError} each time a send fails, e.g. `ERR_TX_BUFFER_FULL` or
+   * `ERR_OS` with `ENETDOWN`, or a modifier fails. On the kernel scheduler:
+   * the errors the kernel reports (interface down).
+   */
+  onError?: (error: CanError) => void;
+  /**
+   * Native scheduler only. Called after each send to produce that message's
+   * next content (see {@link CyclicModifier}); with several messages each is
+   * modified for its own next turn. It costs a round trip to the JS event
+   * loop per send and never holds the schedule: if it has not answered when
+   * the message is due again, the previous content goes and
+   * `stats().lateModifier` counts it (it is asked again only once it
+   * answered). An invalid answer or an exception is reported to `onError`
+   * and counted in `stats().modifierErrors`; the content then stays.
+   */
+  modifier?: CyclicModifier;
 }
 
 /** Counters of a task. */
@@ -58,6 +84,38 @@ export interface CyclicTaskStats {
   lastError: string | null;
   /** True while the task runs. */
   running: boolean;
+  /** Turns that went with their previous content because the modifier had not answered in time. */
+  lateModifier: number;
+  /** Modifier answers that were invalid, or modifier exceptions. */
+  modifierErrors: number;
+}
+
+/** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as "ERR_CODE: message". */
+export function nativeModifier(
+  modifier: CyclicModifier,
+  encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array,
+  channelName: (index: number) => string | undefined,
+): (record: Uint8Array, index: number) => Uint8Array | null {
+  return (record, index) => {
+    try {
+      const sent = new FrameBatch(record, channelName).message(0);
+      const out = modifier(sent, index);
+      if (out === undefined || out === null) return null;
+      if (out instanceof Uint8Array) {
+        const { id, extended, fd, bitrateSwitch, errorStateIndicator, channel } = sent;
+        return encode([{ id, extended, fd, bitrateSwitch, errorStateIndicator, channel, data: out }]);
+      }
+      return encode([out]);
+    } catch (error) {
+      const e = error instanceof CanError ? error : canError("ERR_INVALID_ARGUMENT", `the modifier threw: ${String((error as Error)?.message ?? error)}`);
+      throw new Error(`${e.code}: ${e.message}`);
+    }
+  };
+}
+
+/** The native side of an `onError` callback. */
+export function nativeOnError(onError: (error: CanError) => void): (message: string) => void {
+  return (message) => onError(fromNative(message));
 }
 
 /**

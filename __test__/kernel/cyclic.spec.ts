@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Bus, type Message, formatFrame } from "../../src/index.js";
+import { Bus, type CanError, type Message, formatFrame } from "../../src/index.js";
 import { hasAfCan, listeningCandump, nothingWithin, recvN, until, withoutTime } from "./can-utils.js";
 
 /** The timestamp of a candump -L line, in ms. */
@@ -44,7 +44,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     ]);
     expect((await recvN(listener, 7)).map(formatFrame)).toHaveLength(7);
     expect(await nothingWithin(listener, 200)).toBeNull();
-    expect(task.stats()).toEqual({ sent: 7, missed: 0, sendErrors: 0, lastError: null, running: false });
+    expect(task.stats()).toEqual({ sent: 7, missed: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
   });
 
   it("multi-rate: initialCount frames at initialPeriodMs, then periodMs, up to count", async () => {
@@ -207,6 +207,29 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     );
     const task = bus.sendPeriodic({ id: 1 }, { periodMs: 10, autostart: false, scheduler: "kernel" });
     expect(() => task.modifyData([{ id: 1 }, { id: 2 }])).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
-    expect(task.stats()).toEqual({ sent: 0, missed: 0, sendErrors: 0, lastError: null, running: false });
+    expect(task.stats()).toEqual({ sent: 0, missed: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
+  });
+
+  it("onError reports the interface going down on both schedulers; no modifier on the kernel's", async () => {
+    const { execFileSync } = await import("node:child_process");
+    await using bus = await Bus.open({ interface: "socketcan", channel: "vcan1" });
+    const errors: { native: CanError[]; kernel: CanError[] } = { native: [], kernel: [] };
+    const nativeTask = bus.sendPeriodic({ id: 0x700 }, { periodMs: 20, scheduler: "native", onError: (e) => errors.native.push(e) });
+    const kernelTask = bus.sendPeriodic({ id: 0x701 }, { periodMs: 20, scheduler: "kernel", onError: (e) => errors.kernel.push(e) });
+    execFileSync("ip", ["link", "set", "vcan1", "down"]);
+    try {
+      await until(() => errors.native.length > 0 && errors.kernel.length > 0);
+    } finally {
+      execFileSync("ip", ["link", "set", "vcan1", "up"]);
+    }
+    expect(errors.native[0]).toMatchObject({ code: "ERR_OS", errno: "ENETDOWN" });
+    expect(errors.native[0]!.message).toMatch(/sending on 'vcan1' failed with ENETDOWN/);
+    expect(errors.kernel[0]).toMatchObject({ code: "ERR_OS", errno: "ENETDOWN" });
+    expect(errors.kernel[0]!.message).toMatch(/cyclic sends by the broadcast manager on 'vcan1' failed with ENETDOWN/);
+    expect(nativeTask.stats().sendErrors).toBeGreaterThanOrEqual(errors.native.length);
+    expect(kernelTask.stats()).toMatchObject({ sendErrors: 1, running: true });
+    expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 10, scheduler: "kernel", modifier: () => undefined })).toThrow(
+      expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringContaining("needs the native scheduler") }),
+    );
   });
 });

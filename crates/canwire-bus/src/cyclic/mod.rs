@@ -3,9 +3,11 @@
 //! run in the kernel's broadcast manager instead (`socketcan::bcm`), behind
 //! the same [`CyclicTask`] handle.
 
+pub mod hooks;
 pub mod native_task;
 pub mod scheduler;
 pub mod task;
 
+pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};
 pub use scheduler::CyclicScheduler;
 pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind};

@@ -6,6 +6,7 @@ use canwire_core::cyclic::{CyclicSchedule, CyclicTiming};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, Frame};
 
+use super::hooks::{ModifierLink, TaskHooks};
 use super::scheduler::{CyclicScheduler, TaskEntry};
 use super::task::CyclicTaskStats;
 use crate::bus::Bus;
@@ -24,8 +25,10 @@ impl NativeTask {
         frames: Vec<Frame>,
         timing: CyclicTiming,
         autostart: bool,
+        hooks: TaskHooks,
     ) -> Result<Self> {
         bus.check_sendable(&frames)?;
+        let positions = frames.len();
         let mut schedule = CyclicSchedule::new(frames, timing)?;
         let scheduler = CyclicScheduler::global();
         if autostart {
@@ -39,6 +42,10 @@ impl NativeTask {
                 bus,
                 send_errors: 0,
                 last_error: None,
+                on_error: hooks.on_error,
+                modifier: hooks
+                    .modifier
+                    .map(|m| Arc::new(ModifierLink::new(m, positions))),
             },
         );
         scheduler.poke();
@@ -93,15 +100,19 @@ impl NativeTask {
         self.with(|t| Ok(t.schedule.frames().to_vec()))
     }
 
-    /// Counters.
+    /// Counters. `sent` leaves out the frames the bus refused.
     pub fn stats(&self) -> Result<CyclicTaskStats> {
         self.with(|t| {
+            let (late_modifier, modifier_errors, modifier_error) =
+                t.modifier.as_ref().map_or((0, 0, None), |m| m.counters());
             Ok(CyclicTaskStats {
-                sent: t.schedule.sent(),
+                sent: t.schedule.sent() - t.send_errors,
                 missed: t.schedule.missed(),
                 send_errors: t.send_errors,
-                last_error: t.last_error.clone(),
+                last_error: t.last_error.clone().or(modifier_error),
                 running: t.schedule.is_running() && !t.bus.is_closed(),
+                late_modifier,
+                modifier_errors,
             })
         })
     }

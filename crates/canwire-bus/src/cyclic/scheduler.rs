@@ -17,6 +17,7 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::hooks::{ErrorSink, ModifierLink};
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
 
@@ -25,6 +26,19 @@ pub(crate) struct TaskEntry {
     pub(crate) bus: Arc<Bus>,
     pub(crate) send_errors: u64,
     pub(crate) last_error: Option<String>,
+    pub(crate) on_error: Option<ErrorSink>,
+    pub(crate) modifier: Option<Arc<ModifierLink>>,
+}
+
+/// A frame due now, with what its send needs outside the lock.
+struct Due {
+    id: u64,
+    bus: Arc<Bus>,
+    frame: Frame,
+    slot: u64,
+    position: usize,
+    on_error: Option<ErrorSink>,
+    modifier: Option<Arc<ModifierLink>>,
 }
 
 #[derive(Default)]
@@ -88,7 +102,7 @@ impl CyclicScheduler {
     fn run(&self) {
         minimize_timer_slack();
         try_realtime_priority();
-        let mut due: Vec<(Arc<Bus>, Frame, u64)> = Vec::new();
+        let mut due: Vec<Due> = Vec::new();
         loop {
             let mut state = self.lock();
             self.dirty.store(false, Ordering::Release);
@@ -100,8 +114,23 @@ impl CyclicScheduler {
                     task.schedule.stop();
                     continue;
                 }
-                if let Some(frame) = task.schedule.poll_transmit(now) {
-                    due.push((task.bus.clone(), frame, *id));
+                if let Some((slot, mut frame)) = task.schedule.poll_transmit_slot(now) {
+                    let position = (slot % task.schedule.frames().len() as u64) as usize;
+                    if let Some(answer) =
+                        task.modifier.as_ref().and_then(|m| m.take_answer(position))
+                    {
+                        task.schedule.set_frame(position, answer);
+                        frame = answer;
+                    }
+                    due.push(Due {
+                        id: *id,
+                        bus: task.bus.clone(),
+                        frame,
+                        slot,
+                        position,
+                        on_error: task.on_error.clone(),
+                        modifier: task.modifier.clone(),
+                    });
                 }
                 if let Some(next) = task.schedule.poll_timeout() {
                     earliest = Some(earliest.map_or(next, |e: u64| e.min(next)));
@@ -110,9 +139,25 @@ impl CyclicScheduler {
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
-                for (bus, frame, id) in &due {
-                    if let Err(e) = bus.send(std::slice::from_ref(frame)) {
-                        failures.push((*id, e.to_string()));
+                for d in due.drain(..) {
+                    let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
+                        // A full queue: the frame is not sent, and the scheduler never waits.
+                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0)),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(()) => {
+                            if let Some(m) = &d.modifier {
+                                m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(sink) = &d.on_error {
+                                sink(&e);
+                            }
+                            failures.push((d.id, e.to_string()));
+                        }
                     }
                 }
                 if !failures.is_empty() {

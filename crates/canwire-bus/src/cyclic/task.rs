@@ -5,9 +5,9 @@ use std::sync::Arc;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicTiming;
 use canwire_core::error::Result;
-#[cfg(not(target_os = "linux"))]
 use canwire_core::{CanwireError, ErrorCode};
 
+use super::hooks::TaskHooks;
 use super::native_task::NativeTask;
 use crate::bus::Bus;
 
@@ -23,7 +23,7 @@ pub enum SchedulerKind {
 /// Counters of a task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CyclicTaskStats {
-    /// Frames handed to the bus (kernel tasks: frames the kernel sent).
+    /// Frames the bus took (kernel tasks: frames the kernel sent).
     pub sent: u64,
     /// Slots skipped because the scheduler woke more than a period late (kernel tasks: 0).
     pub missed: u64,
@@ -33,6 +33,10 @@ pub struct CyclicTaskStats {
     pub last_error: Option<String>,
     /// True while the task runs.
     pub running: bool,
+    /// Turns that went with their previous content because the modifier had not answered.
+    pub late_modifier: u64,
+    /// Modifier answers that were invalid, or modifier failures.
+    pub modifier_errors: u64,
 }
 
 enum Backend {
@@ -59,16 +63,23 @@ impl CyclicTask {
         timing: CyclicTiming,
         autostart: bool,
         scheduler: SchedulerKind,
+        hooks: TaskHooks,
     ) -> Result<Self> {
         let backend = match scheduler {
             SchedulerKind::Native => {
-                Backend::Native(NativeTask::create(bus, frames, timing, autostart)?)
+                Backend::Native(NativeTask::create(bus, frames, timing, autostart, hooks)?)
             }
             #[cfg(target_os = "linux")]
             SchedulerKind::Kernel => {
+                if hooks.modifier.is_some() {
+                    return Err(CanwireError::new(
+                        ErrorCode::Unsupported,
+                        "a per-send modifier needs the native scheduler: the kernel sends without asking",
+                    ));
+                }
                 bus.check_sendable(&frames)?;
                 let tx = bus.bcm_tx()?;
-                let id = tx.add(frames, timing)?;
+                let id = tx.add(frames, timing, hooks.on_error)?;
                 if autostart && let Err(e) = tx.start(id) {
                     tx.remove(id);
                     return Err(e);

@@ -195,9 +195,23 @@ impl CyclicSchedule {
             .then(|| self.start_ns + self.timing.offset_of(self.slot))
     }
 
+    /// Replaces the frame at round-robin `position` (ignored past the end):
+    /// its next turn carries it.
+    pub fn set_frame(&mut self, position: usize, frame: Frame) {
+        if let Some(slot) = self.frames.get_mut(position) {
+            *slot = frame;
+        }
+    }
+
     /// The frame due at `now`, if one is. Slots more than a period in the past
     /// are skipped (counted in [`CyclicSchedule::missed`]); their frames are not sent.
     pub fn poll_transmit(&mut self, now: u64) -> Option<Frame> {
+        self.poll_transmit_slot(now).map(|(_, frame)| frame)
+    }
+
+    /// As [`CyclicSchedule::poll_transmit`], with the slot number (0 at the
+    /// start; the round-robin position is `slot % frames().len()`).
+    pub fn poll_transmit_slot(&mut self, now: u64) -> Option<(u64, Frame)> {
         if !self.running {
             return None;
         }
@@ -226,6 +240,6 @@ impl CyclicSchedule {
         if self.ended(self.slot) {
             self.running = false;
         }
-        Some(frame)
+        Some((current, frame))
     }
 }

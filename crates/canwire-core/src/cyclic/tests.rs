@@ -251,3 +251,30 @@ fn slots_due_by_follows_the_ideal_instants() {
         "no limit"
     );
 }
+
+#[test]
+fn slots_are_numbered_and_set_frame_changes_one_position() {
+    let frames = vec![frame(0xA, 0), frame(0xB, 0)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(MS)).unwrap();
+    s.start(0);
+    assert_eq!(
+        s.poll_transmit_slot(0).map(|(n, f)| (n, f.id)),
+        Some((0, 0xA))
+    );
+    s.set_frame(0, frame(0xC, 1));
+    s.set_frame(7, frame(0xD, 1)); // past the end: ignored
+    assert_eq!(
+        s.poll_transmit_slot(MS).map(|(n, f)| (n, f.id)),
+        Some((1, 0xB))
+    );
+    // 2 ms missed: slot 3 goes (position 1), slot 2 is skipped
+    assert_eq!(
+        s.poll_transmit_slot(3 * MS).map(|(n, f)| (n, f.id)),
+        Some((3, 0xB))
+    );
+    assert_eq!(
+        s.poll_transmit_slot(4 * MS).map(|(n, f)| (n, f.id)),
+        Some((4, 0xC))
+    );
+    assert_eq!(s.frames().len(), 2);
+}

@@ -26,12 +26,10 @@ use super::msg::{self, CAN_FD_FRAME, HEAD_SIZE, Head, SETTIMER, STARTTIMER, TX_C
 use super::proc_stats::read_tx_sent;
 use super::program::{self, AfterCount, Program, next_program};
 use super::socket::BcmSocket;
-use crate::cyclic::CyclicTaskStats;
+use crate::cyclic::{CyclicTaskStats, ErrorSink};
 use crate::isotp::precise_wait::MonotonicClock;
 use crate::socketcan::codec::encode;
-use crate::socketcan::sys::{
-    CANFD_MTU, CanFdFrame, errno_name, eventfd, os_error, poll, signal_eventfd,
-};
+use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
 
 /// Most frames one BCM job takes (`MAX_NFRAMES` in the kernel).
 pub const MAX_FRAMES: usize = 256;
@@ -55,6 +53,7 @@ struct Job {
     sent_before: u64,
     send_errors: u64,
     last_error: Option<String>,
+    on_error: Option<ErrorSink>,
 }
 
 /// The kernel-scheduled cyclic tasks of one bus.
@@ -147,7 +146,12 @@ impl BcmTx {
     }
 
     /// Adds a stopped task; returns its id.
-    pub fn add(&self, frames: Vec<Frame>, timing: CyclicTiming) -> Result<u64> {
+    pub fn add(
+        &self,
+        frames: Vec<Frame>,
+        timing: CyclicTiming,
+        on_error: Option<ErrorSink>,
+    ) -> Result<u64> {
         program::check(&timing)?;
         let (fd, target) = self.check_frames(&frames)?;
         if self.closed.load(Ordering::Acquire) {
@@ -165,6 +169,7 @@ impl BcmTx {
                 sent_before: 0,
                 send_errors: 0,
                 last_error: None,
+                on_error,
             },
         );
         Ok(id)
@@ -329,6 +334,8 @@ impl BcmTx {
                 send_errors: job.send_errors,
                 last_error: job.last_error.clone(),
                 running: running.is_some(),
+                late_modifier: 0,
+                modifier_errors: 0,
             })
         })
     }
@@ -402,6 +409,9 @@ impl BcmTx {
                             Err(e) => {
                                 job.send_errors += 1;
                                 job.last_error = Some(e.to_string());
+                                if let Some(sink) = &job.on_error {
+                                    sink(&e);
+                                }
                                 self.end_run(job);
                             }
                         }
@@ -414,16 +424,23 @@ impl BcmTx {
 
     /// The socket reported an error (the interface went down or away).
     fn on_socket_error(&self, errno: i32) {
-        let message = format!(
-            "{}: the broadcast manager reported {} ({}) on {}: its cyclic frames are not sent meanwhile",
-            ErrorCode::Os.as_str(),
-            errno_name(errno),
-            std::io::Error::from_raw_os_error(errno),
-            self.label
+        let error = os_error(
+            &format!("cyclic sends by the broadcast manager on {}", self.label),
+            errno,
         );
-        for job in self.lock().values_mut().filter(|j| j.run.is_some()) {
-            job.send_errors += 1;
-            job.last_error = Some(message.clone());
+        let sinks: Vec<ErrorSink> = {
+            let mut jobs = self.lock();
+            jobs.values_mut()
+                .filter(|j| j.run.is_some())
+                .filter_map(|job| {
+                    job.send_errors += 1;
+                    job.last_error = Some(error.to_string());
+                    job.on_error.clone()
+                })
+                .collect()
+        };
+        for sink in sinks {
+            sink(&error);
         }
     }
 
