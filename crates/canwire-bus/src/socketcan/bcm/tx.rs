@@ -228,18 +228,29 @@ impl BcmTx {
             })
     }
 
-    /// Deletes the job's kernel run, adding what it sent to the total.
+    /// Deletes the job's kernel run, adding what it sent to the total. The
+    /// timer is stopped first (TX_SETUP with both intervals 0 cancels it, and
+    /// waits for a handler that is running), so no frame can go between
+    /// reading the kernel's counter and deleting the job.
     fn end_run(&self, job: &mut Job) {
         let Some(run) = job.run.take() else { return };
-        job.sent_before += self.run_sent(job, &run);
-        let head = Head {
-            opcode: msg::TX_DELETE,
-            flags: if job.fd { CAN_FD_FRAME } else { 0 },
+        let fd_flag = if job.fd { CAN_FD_FRAME } else { 0 };
+        let freeze = Head {
+            opcode: msg::TX_SETUP,
+            flags: SETTIMER | fd_flag,
             can_id: run.key,
             ..Head::default()
         };
-        // Fails only when the job is gone already (closed socket): nothing left to stop.
-        let _ = self.request(&head, &[], job.target);
+        // These fail only when the job is gone already (closed socket): nothing left to stop.
+        let _ = self.request(&freeze, &job.frames, job.target);
+        job.sent_before += self.run_sent(job, &run);
+        let delete = Head {
+            opcode: msg::TX_DELETE,
+            flags: fd_flag,
+            can_id: run.key,
+            ..Head::default()
+        };
+        let _ = self.request(&delete, &[], job.target);
     }
 
     fn with_job<T>(&self, id: u64, f: impl FnOnce(&mut Job) -> Result<T>) -> Result<T> {
@@ -361,17 +372,8 @@ impl BcmTx {
             let _ = handle.join();
         }
         let mut jobs = self.lock();
-        let sent = self.inode.and_then(read_tx_sent);
         for job in jobs.values_mut() {
-            if let Some(run) = job.run.take() {
-                job.sent_before += sent
-                    .as_ref()
-                    .and_then(|m| m.get(&run.key).copied())
-                    .unwrap_or_else(|| {
-                        job.timing
-                            .slots_due_by(self.clock.now().saturating_sub(run.started_ns))
-                    });
-            }
+            self.end_run(job);
         }
         drop(jobs);
         self.socket
