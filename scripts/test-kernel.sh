@@ -12,10 +12,9 @@ report=target/vitest-kernel-report.json
 mkdir -p target
 rm -f "$report"
 status=0
-# Paths given (npm run test:kernel -- __test__/kernel/cyclic) narrow the run; otherwise every kernel spec.
-specs=(__test__/kernel)
-[[ $# -gt 0 && $1 != -* ]] && specs=()
-scripts/socketcan-vm.sh -- env CI=1 npx vitest run "${specs[@]}" --outputFile.json="$report" "$@" || status=$?
+# Arguments narrow the run (spec paths or name filters); none runs every kernel spec.
+[[ $# -gt 0 ]] || set -- __test__/kernel
+scripts/socketcan-vm.sh -- env CI=1 npx vitest run --outputFile.json="$report" "$@" || status=$?
 if ! node scripts/test-summary.mjs "$report" | sed 's/^vitest:/vitest (kernel, in the guest):/'; then
   [[ $status -ne 0 ]] || status=1
 fi

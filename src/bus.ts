@@ -34,7 +34,13 @@ export interface BusOptions {
    * e.g. `0x040` for bus-off only; `0` for none. Default `0x1FFFFFFF`: all.
    */
   errorMask?: number;
-  /** SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE as root, else SO_RCVBUF). Default: the kernel's. */
+  /**
+   * SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE with
+   * CAP_NET_ADMIN, else SO_RCVBUF, which the kernel caps at
+   * `net.core.rmem_max`). Default 4 MiB (about 4 000 frames; the kernel's own
+   * default holds about 200 and loses frames to a short stall); `0` keeps the
+   * kernel's default. {@link Bus.channelInfo} shows the size in effect.
+   */
   receiveBufferSize?: number;
   /**
    * SocketCAN: use the controller's hardware receive timestamps
@@ -43,6 +49,14 @@ export interface BusOptions {
    * epoch. Default false.
    */
   hardwareTimestamps?: boolean;
+  /**
+   * SocketCAN: under sustained traffic, read the socket at most once per this
+   * many microseconds, so readers get larger batches: less CPU per frame, at
+   * up to this much added latency (the first frame after a quiet spell is
+   * delivered at once). For loggers; `canwire log` and `canwire dump` use
+   * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
+   */
+  rxCoalesceUs?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -75,6 +89,26 @@ export interface CanInterface {
   mtu: number;
   /** CAN FD capable (mtu 72). */
   fd: boolean;
+  /*
+   * What the CAN controller reports over netlink (`ip -details link show`);
+   * absent for interfaces without one (vcan, vxcan).
+   */
+  /** Nominal bit rate in bit/s. */
+  bitrate?: number;
+  /** Nominal sample point as a fraction (0.875). */
+  samplePoint?: number;
+  /** CAN FD data-phase bit rate in bit/s. */
+  dataBitrate?: number;
+  /** CAN FD mode switched on. */
+  fdMode?: boolean;
+  /** The controller state; a bus opened on the interface starts in it. */
+  controllerState?: BusState;
+  /** Automatic restart delay after bus-off in ms (0: none). */
+  restartMs?: number;
+  /** Transmit error counter. */
+  txErrorCounter?: number;
+  /** Receive error counter. */
+  rxErrorCounter?: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 1000;
@@ -170,6 +204,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         errorMask: checkU32("errorMask", options.errorMask),
         receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
         hardwareTimestamps: options.hardwareTimestamps ?? false,
+        rxCoalesceUs: checkCoalesce(options.rxCoalesceUs),
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
       if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
@@ -205,6 +240,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   readonly #channelIndexes = new Map<string, number>();
+  #txFlushes = 0;
 
   #channelIndexOf(name: string | undefined): number {
     if (name === undefined) {
@@ -224,12 +260,16 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
     const start = performance.now();
+    const flushes = this.#txFlushes;
     for (;;) {
       const waited = performance.now() - start;
       const left = timeoutMs - waited;
-      if (left <= 0 || !(await nativeAsync(() => this.#native.waitWritable(left)))) {
+      let outcome = left <= 0 ? "timeout" : await nativeAsync(() => this.#native.waitWritable(left));
+      // a flush between two waits (the native wait sees those during it)
+      if (this.#txFlushes !== flushes) outcome = "flushed";
+      if (outcome !== "writable") {
         throw native(() => {
-          const text = this.#native.txBufferFullMessage(performance.now() - start, sent);
+          const text = this.#native.txBufferFullMessage(performance.now() - start, sent, outcome === "flushed");
           const [code, ...rest] = text.split(": ");
           return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
         });
@@ -474,8 +514,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#native.closed;
   }
 
-  /** Discards frames waiting to be sent (nothing waits on the virtual bus). */
+  /**
+   * Discards frames waiting to be sent: a send waiting for room in a full
+   * transmit queue ends at once with {@link TxBufferFullError} (its message
+   * says flushTxBuffer() discarded the rest and how many frames were sent).
+   * Frames the kernel already queued on the interface cannot be recalled by
+   * a socket. Nothing waits on the virtual bus, which never blocks a sender.
+   */
   async flushTxBuffer(): Promise<void> {
+    this.#txFlushes++;
     native(() => this.#native.flushTxBuffer());
   }
 
@@ -514,13 +561,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * their link state; empty outside Linux.
    */
   static listInterfaces(): CanInterface[] {
-    return native(() => binding.listInterfaces());
+    return native(() => binding.listInterfaces()) as CanInterface[]; // controllerState holds BusState strings
   }
 
   /** Names of the virtual channels with an open bus in this process. */
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());
   }
+}
+
+function checkCoalesce(value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `rxCoalesceUs must be an integer 0..1000000 (µs), got ${String(value)}`);
+  }
+  return value;
 }
 
 function checkU32(name: string, value: number | undefined): number | undefined {

@@ -3,6 +3,7 @@
  * can-utils (cansend, candump, cangen) as real peers.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Bus, type Message } from "../../src/index.js";
 
@@ -100,6 +101,27 @@ export async function until(done: () => boolean, timeoutMs = 10_000): Promise<vo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await settle(20);
   }
+}
+
+/** CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now. */
+export function rawSockets(): number {
+  return readFileSync("/proc/net/can/rcvlist_all", "utf8")
+    .split("\n")
+    .filter((line) => / raw\s*$/.test(line)).length;
+}
+
+/**
+ * Resolves once more CAN_RAW sockets exist than `before` (a child process,
+ * e.g. `canwire dump`, has bound its socket), then lets it settle briefly.
+ * Process start-up in the emulated guest can take seconds under load.
+ */
+export async function socketBound(before: number, timeoutMs = 25_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (rawSockets() <= before) {
+    if (Date.now() > end) throw new Error(`no new CAN_RAW socket within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await settle(200);
 }
 
 /** Gives a freshly started peer time to bind its socket (the guest is slow). */

@@ -142,7 +142,7 @@ impl CyclicScheduler {
                 for d in due.drain(..) {
                     let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
                         // A full queue: the frame is not sent, and the scheduler never waits.
-                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0)),
+                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
                         Ok(_) => Ok(()),
                         Err(e) => Err(e),
                     };

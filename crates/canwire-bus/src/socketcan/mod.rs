@@ -7,6 +7,7 @@
 
 pub mod bcm;
 pub mod codec;
+pub mod controller;
 pub mod filters;
 pub mod interfaces;
 pub mod rx_thread;
@@ -54,7 +55,12 @@ impl SocketCanTransport {
         let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
         let socket = Arc::new(fd);
         let wake = Arc::new(eventfd()?);
-        let shared = Arc::new(RxShared::new(BusState::Active));
+        // A controller's state at open; vcan and "all interfaces" have none to report.
+        let initial = (ifindex != 0)
+            .then(|| controller::controller_info(ifindex).state)
+            .flatten()
+            .unwrap_or(BusState::Active);
+        let shared = Arc::new(RxShared::new(initial));
         let label = if config.channel.is_empty() {
             "all".to_string()
         } else {
@@ -66,7 +72,10 @@ impl SocketCanTransport {
             readers,
             shared.clone(),
             label,
-            config.hardware_timestamps,
+            rx_thread::RxOptions {
+                hardware_timestamps: config.hardware_timestamps,
+                coalesce: Duration::from_micros(u64::from(config.rx_coalesce_us)),
+            },
         )
         .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
         Ok(Self {
@@ -136,10 +145,15 @@ impl Transport for SocketCanTransport {
     }
 
     fn channel_info(&self) -> String {
-        if self.all_interfaces() {
-            "SocketCAN raw socket on all CAN interfaces".into()
+        let on = if self.all_interfaces() {
+            "all CAN interfaces".to_string()
         } else {
-            format!("SocketCAN raw socket on '{}'", self.config.channel)
+            format!("'{}'", self.config.channel)
+        };
+        // The kernel reports twice the size asked for (half is its bookkeeping).
+        match sys::get_int_option(&self.socket, libc::SOL_SOCKET, libc::SO_RCVBUF) {
+            Ok(bytes) => format!("SocketCAN raw socket on {on}, receive buffer {bytes} bytes"),
+            Err(_) => format!("SocketCAN raw socket on {on}"),
         }
     }
 

@@ -109,6 +109,27 @@ pub fn set_int_option(
     set_option_bytes(fd, level, name, &value.to_ne_bytes())
 }
 
+/// Reads an integer socket option.
+pub fn get_int_option(fd: &OwnedFd, level: i32, name: i32) -> std::result::Result<i32, i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: value and len are valid for writes of the given size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&raw mut value).cast(),
+            &raw mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(last_errno())
+    }
+}
+
 /// Sets a socket option from raw bytes.
 pub fn set_option_bytes(
     fd: &OwnedFd,
