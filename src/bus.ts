@@ -7,9 +7,10 @@ import { binding, type NativeBus } from "./binding.js";
 import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { CanWatch, type WatchOptions } from "./watch.js";
 
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
@@ -158,6 +159,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
   readonly #tasks = new Set<CyclicTask>();
+  readonly #watches = new Set<CanWatch>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -292,21 +294,25 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
-    else if (Array.isArray(messages)) {
-      const list = messages.map(toMessage);
-      const encoded = encodeMessages(list);
-      if (this.#sendsByChannel) {
-        const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-        list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
-      }
-      records = encoded;
-    } else records = (messages as FrameBatch).buffer;
+    else if (Array.isArray(messages)) records = this.#encode(messages);
+    else records = (messages as FrameBatch).buffer;
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
     const total = records.byteLength / RECORD_SIZE;
     const sent = native(() => this.#native.send(records));
     return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
+  }
+
+  /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
+  #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
+    const list = messages.map(toMessage);
+    const encoded = encodeMessages(list);
+    if (this.#sendsByChannel) {
+      const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
+    }
+    return encoded;
   }
 
   /** Receives one message from the bus's own queue; `null` when `timeoutMs` passes first. */
@@ -333,28 +339,50 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Sends messages periodically from the native scheduler (python-can's
-   * `send_periodic`, plus counts, multi-rate and restartable tasks). Several
-   * messages go round-robin.
+   * Sends messages periodically (python-can's `send_periodic`, plus counts,
+   * multi-rate and restartable tasks). Several messages go round-robin.
+   * `scheduler: "kernel"` hands the task to SocketCAN's broadcast manager
+   * (see {@link PeriodicOptions.scheduler} for how it differs).
    *
-   * @throws {@link InvalidArgumentError} for an invalid message or timing;
+   * @throws {@link InvalidArgumentError} for an invalid message, timing or scheduler;
    *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
     const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
     if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
     if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
-    if (options.scheduler === "kernel") {
+    const scheduler = options.scheduler ?? "native";
+    if (scheduler !== "native" && scheduler !== "kernel") {
+      throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
+    }
+    if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
     }
-    const records = encodeMessages(list.map(toMessage));
+    for (const name of ["onError", "modifier"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
+    }
+    const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
+    const records = encode(list);
     const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
     if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
     if (options.count !== undefined) timing.count = options.count;
     if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
     if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
     const task = native(
-      () => new CyclicTask(binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true), options.periodMs),
+      () =>
+        new CyclicTask(
+          binding.NativeCyclicTask.create(
+            this.#native,
+            records,
+            timing,
+            options.autostart ?? true,
+            scheduler,
+            options.onError && nativeOnError(options.onError),
+            options.modifier && nativeModifier(options.modifier, encode, this.#channelName),
+          ),
+          options.periodMs,
+          encode,
+        ),
     );
     this.#tasks.add(task);
     return task;
@@ -364,6 +392,48 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   stopAllPeriodicTasks(): void {
     for (const task of this.#tasks) task.remove();
     this.#tasks.clear();
+  }
+
+  /**
+   * Watches one CAN id: `"timeout"` events when it falls silent for
+   * `timeoutMs`, `"changed"` events when the bits under `changeMask` change
+   * (or `"received"` for every frame without a mask), throttled to one per
+   * `throttleMs`. On SocketCAN the kernel's broadcast manager does the work
+   * (RX_SETUP); elsewhere a native thread does the same. See {@link WatchOptions}.
+   *
+   * @throws {@link InvalidArgumentError} for a bad option;
+   *   {@link IdOutOfRangeError} for an id its kind cannot hold.
+   */
+  watch(id: number, options: WatchOptions = {}): CanWatch {
+    if (!Number.isInteger(id) || id < 0) throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
+    for (const name of ["timeoutMs", "throttleMs"] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== "number" || !(v > 0))) throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of milliseconds > 0, got ${String(v)}`);
+    }
+    const mask = options.changeMask;
+    if (mask !== undefined && !(mask instanceof Uint8Array) && !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) {
+      throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
+    }
+    const queueSize = options.queueSize ?? 1024;
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 1_048_576) {
+      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..1048576, got ${String(queueSize)}`);
+    }
+    const watch = native(() => {
+      const nativeWatch = binding.NativeWatch.open(this.#native, {
+        id,
+        extended: options.extended ?? false,
+        fd: options.fd ?? false,
+        timeoutMs: options.timeoutMs,
+        changeMask: mask === undefined ? undefined : Uint8Array.from(mask),
+        checkDlc: options.checkDlc ?? false,
+        throttleMs: options.throttleMs,
+        announceResume: options.announceResume ?? true,
+        queueSize,
+      });
+      return new CanWatch(nativeWatch, id, this.#channelName, (w) => this.#watches.delete(w));
+    });
+    this.#watches.add(watch);
+    return watch;
   }
 
   /**
@@ -467,6 +537,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.stopAllPeriodicTasks();
+    for (const watch of [...this.#watches]) watch.close();
     native(() => this.#native.close());
   }
 

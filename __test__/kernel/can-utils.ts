@@ -52,6 +52,57 @@ export async function candump(spec: string, count: number, args: string[] = []):
   return { lines: () => done, process: child };
 }
 
+/** A running `candump -L` known to be listening; `stop()` ends it and returns its lines. */
+export interface ListeningCandump {
+  stop(): Promise<string[]>;
+}
+
+const MARKER = "7FE#CA";
+
+/**
+ * Starts `candump -L iface` and returns once it is listening: it has printed a
+ * marker frame (7FE#CA) sent on `iface` after it started. Unlike a fixed
+ * settle time this holds however slow the guest is. `stop()` waits `graceMs`,
+ * stops candump and returns its lines without the marker's.
+ */
+export async function listeningCandump(iface: string, graceMs = 100): Promise<ListeningCandump> {
+  const child = spawn("candump", ["-L", iface], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const closed = new Promise<void>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", () => resolve());
+  });
+  const marker = await Bus.open({ interface: "socketcan", channel: iface });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.includes(MARKER)) {
+      if (Date.now() > deadline) throw new Error(`candump on ${iface} printed nothing in 20 s`);
+      await marker.send({ id: 0x7fe, data: [0xca] });
+      await settle(100);
+    }
+  } finally {
+    await marker.close();
+  }
+  return {
+    async stop() {
+      await settle(graceMs);
+      child.kill("SIGINT");
+      await closed;
+      return out.split("\n").filter((line) => line && !line.endsWith(MARKER));
+    },
+  };
+}
+
+/** Resolves once `done()` holds, polling; fails after `timeoutMs`. */
+export async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await settle(20);
+  }
+}
+
 /** CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now. */
 export function rawSockets(): number {
   return readFileSync("/proc/net/can/rcvlist_all", "utf8")

@@ -189,6 +189,24 @@ impl Bus {
         self.transport.state_watch()
     }
 
+    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    #[cfg(target_os = "linux")]
+    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
+        self.check_open()?;
+        self.transport.bcm_tx()
+    }
+
+    /// A kernel watch on one id (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    #[cfg(target_os = "linux")]
+    pub fn bcm_watch(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: Arc<crate::watch::queue::WatchQueue>,
+    ) -> Result<Arc<crate::socketcan::bcm::BcmWatch>> {
+        self.check_open()?;
+        self.transport.bcm_watch(config, queue)
+    }
+
     /// Adds a reader that receives every frame passing the filters from now on.
     pub fn add_reader(&self, capacity: usize) -> Result<Arc<FrameQueue>> {
         self.check_open()?;

@@ -17,6 +17,7 @@ pub mod socketcan_config;
 pub mod stats;
 pub mod transport;
 pub mod virtual_bus;
+pub mod watch;
 
 pub use bus::{Bus, BusConfig, TxWait};
 pub use frame_queue::FrameQueue;

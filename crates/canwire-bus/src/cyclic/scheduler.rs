@@ -19,6 +19,7 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::hooks::{ErrorSink, ModifierLink};
 use super::spin_budget::SpinBudget;
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
@@ -28,6 +29,19 @@ pub(crate) struct TaskEntry {
     pub(crate) bus: Arc<Bus>,
     pub(crate) send_errors: u64,
     pub(crate) last_error: Option<String>,
+    pub(crate) on_error: Option<ErrorSink>,
+    pub(crate) modifier: Option<Arc<ModifierLink>>,
+}
+
+/// A frame due now, with what its send needs outside the lock.
+struct Due {
+    id: u64,
+    bus: Arc<Bus>,
+    frame: Frame,
+    slot: u64,
+    position: usize,
+    on_error: Option<ErrorSink>,
+    modifier: Option<Arc<ModifierLink>>,
 }
 
 #[derive(Default)]
@@ -94,7 +108,7 @@ impl CyclicScheduler {
     fn run(&self) {
         minimize_timer_slack();
         try_realtime_priority();
-        let mut due: Vec<(Arc<Bus>, Frame, u64)> = Vec::new();
+        let mut due: Vec<Due> = Vec::new();
         let mut deadlines = BinaryHeap::new();
         let mut budget = SpinBudget::default();
         // Carried from the last clock read: a slow clock (HPET on some virtual
@@ -110,9 +124,25 @@ impl CyclicScheduler {
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
-                for (bus, frame, id) in &due {
-                    if let Err(e) = bus.send(std::slice::from_ref(frame)) {
-                        failures.push((*id, e.to_string()));
+                for d in due.drain(..) {
+                    let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
+                        // A full queue: the frame is not sent, and the scheduler never waits.
+                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(()) => {
+                            if let Some(m) = &d.modifier {
+                                m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(sink) = &d.on_error {
+                                sink(&e);
+                            }
+                            failures.push((d.id, e.to_string()));
+                        }
                     }
                 }
                 if !failures.is_empty() {
@@ -201,7 +231,7 @@ fn take_due(
     state: &mut SchedulerState,
     deadlines: &mut Deadlines,
     now: u64,
-    due: &mut Vec<(Arc<Bus>, Frame, u64)>,
+    due: &mut Vec<Due>,
 ) -> Option<u64> {
     while let Some(&Reverse((deadline, id))) = deadlines.peek() {
         if deadline > now {
@@ -218,8 +248,21 @@ fn take_due(
             task.schedule.stop();
             continue;
         }
-        if let Some(frame) = task.schedule.poll_transmit(now) {
-            due.push((task.bus.clone(), frame, id));
+        if let Some((slot, mut frame)) = task.schedule.poll_transmit_slot(now) {
+            let position = (slot % task.schedule.frames().len() as u64) as usize;
+            if let Some(answer) = task.modifier.as_ref().and_then(|m| m.take_answer(position)) {
+                task.schedule.set_frame(position, answer);
+                frame = answer;
+            }
+            due.push(Due {
+                id,
+                bus: task.bus.clone(),
+                frame,
+                slot,
+                position,
+                on_error: task.on_error.clone(),
+                modifier: task.modifier.clone(),
+            });
         }
         if let Some(next) = task.schedule.poll_timeout() {
             deadlines.push(Reverse((next, id)));
@@ -258,6 +301,8 @@ mod tests {
                 bus: bus.clone(),
                 send_errors: 0,
                 last_error: None,
+                on_error: None,
+                modifier: None,
             };
             state.tasks.insert(i, entry);
         }
@@ -271,7 +316,7 @@ mod tests {
     ) -> (Vec<u32>, Option<u64>) {
         let mut due = Vec::new();
         let earliest = take_due(state, deadlines, now, &mut due);
-        (due.iter().map(|(_, f, _)| f.id).collect(), earliest)
+        (due.iter().map(|d| d.frame.id).collect(), earliest)
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Received frames carry the source interface index as their channel;
 //! `channel_name` maps it back to the name.
 
+pub mod bcm;
 pub mod codec;
 pub mod controller;
 pub mod filters;
@@ -15,7 +16,7 @@ pub mod sys;
 pub mod tx;
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,7 +31,7 @@ use crate::socketcan_config::SocketCanConfig;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
 use socket::RawSocket;
-use sys::{last_errno, os_error};
+use sys::{eventfd, os_error, signal_eventfd};
 use tx::SendOutcome;
 
 /// A bus on a SocketCAN raw socket.
@@ -43,16 +44,9 @@ pub struct SocketCanTransport {
     closed: AtomicBool,
     last_block_errno: AtomicI32,
     names: Mutex<HashMap<u32, String>>,
-}
-
-fn eventfd() -> Result<OwnedFd> {
-    // SAFETY: plain eventfd(2) call.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(os_error("eventfd", last_errno()));
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    ifindex: u32,
+    bcm_tx: Mutex<Option<Arc<bcm::BcmTx>>>,
+    watches: Mutex<Vec<std::sync::Weak<bcm::BcmWatch>>>,
 }
 
 impl SocketCanTransport {
@@ -93,6 +87,9 @@ impl SocketCanTransport {
             closed: AtomicBool::new(false),
             last_block_errno: AtomicI32::new(libc::ENOBUFS),
             names: Mutex::default(),
+            ifindex,
+            bcm_tx: Mutex::new(None),
+            watches: Mutex::default(),
         })
     }
 
@@ -186,6 +183,34 @@ impl Transport for SocketCanTransport {
         socket::apply_filters(&self.socket, filters)
     }
 
+    fn bcm_tx(&self) -> Result<Arc<bcm::BcmTx>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        let mut slot = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = slot.as_ref() {
+            return Ok(tx.clone());
+        }
+        let tx = bcm::BcmTx::open(self.ifindex, self.label())?;
+        *slot = Some(tx.clone());
+        Ok(tx)
+    }
+
+    fn bcm_watch(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: Arc<crate::watch::queue::WatchQueue>,
+    ) -> Result<Arc<bcm::BcmWatch>> {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        let watch = bcm::BcmWatch::open(self.ifindex, config, queue)?;
+        watches.retain(|w| w.strong_count() > 0);
+        watches.push(Arc::downgrade(&watch));
+        Ok(watch)
+    }
+
     fn kernel_drops(&self) -> u64 {
         // SO_RXQ_OVFL reports the socket's drop counter only with the next
         // received frame; SO_MEMINFO reads the same counter now.
@@ -197,14 +222,14 @@ impl Transport for SocketCanTransport {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from `one` to our eventfd.
-        unsafe {
-            libc::write(
-                self.wake.as_raw_fd(),
-                (&raw const one).cast(),
-                std::mem::size_of::<u64>(),
-            );
+        signal_eventfd(&self.wake);
+        let bcm_tx = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(tx) = bcm_tx {
+            tx.close();
+        }
+        let watches = std::mem::take(&mut *self.watches.lock().unwrap_or_else(|p| p.into_inner()));
+        for watch in watches.iter().filter_map(std::sync::Weak::upgrade) {
+            watch.close();
         }
         let handle = self
             .rx_thread

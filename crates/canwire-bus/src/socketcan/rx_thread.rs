@@ -98,7 +98,7 @@ fn timespec_ns(t: &libc::timespec) -> u64 {
 
 /// Reads the timestamp (a non-zero hardware one first when `hardware`) and
 /// the drop count from one message's control data.
-fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
+pub(crate) fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
     let mut ts = None;
     let mut hw_ts = None;
     let mut drops = None;

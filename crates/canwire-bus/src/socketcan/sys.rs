@@ -1,7 +1,7 @@
 //! Raw SocketCAN definitions and small libc helpers.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use canwire_core::{CanwireError, ErrorCode};
 
@@ -148,6 +148,30 @@ pub fn set_option_bytes(
         )
     };
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
+}
+
+/// A non-blocking eventfd, used to wake threads blocked in `poll`.
+pub fn eventfd() -> canwire_core::error::Result<OwnedFd> {
+    // SAFETY: plain eventfd(2) call.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(os_error("eventfd", last_errno()));
+    }
+    // SAFETY: fd is a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Makes an eventfd readable (wakes its pollers).
+pub fn signal_eventfd(fd: &OwnedFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from `one` to the eventfd.
+    unsafe {
+        libc::write(
+            fd.as_raw_fd(),
+            (&raw const one).cast(),
+            std::mem::size_of::<u64>(),
+        );
+    }
 }
 
 /// Polls `fds`; returns the number ready (0 on timeout), retrying on EINTR.
