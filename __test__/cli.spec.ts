@@ -1,21 +1,9 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
 import { Bus, formatFrame } from "../src/index.js";
 import { dump } from "../src/cli/dump.js";
 import { gen } from "../src/cli/gen.js";
 import { send } from "../src/cli/send.js";
-import { fixturesDir, recvN, uniqueChannel } from "./helpers.js";
-
-const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
-
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { fixturesDir, recvN, runCli, uniqueChannel } from "./helpers.js";
 
 describe("canwire send", () => {
   it("sends every frame syntax exactly", async () => {

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Bus, type BusOptions } from "../src/index.js";
@@ -41,4 +42,15 @@ export function fixturesDir(): string | undefined {
     return undefined;
   }
   return dir.endsWith("/") ? dir : `${dir}/`;
+}
+
+const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+
+/** Runs the built `canwire` command; resolves its exit code and output. */
+export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }

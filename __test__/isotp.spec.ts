@@ -125,7 +125,22 @@ describe("IsoTp failures", () => {
     await expect(open({ bogus_param: 1 })).rejects.toThrow(/unknown ISO-TP parameter 'bogus_param'/);
     await expect(open({}, { mode: "Sideways", txid: 1, rxid: 2 })).rejects.toThrow(/unknown addressing mode 'Sideways'/);
     await expect(open({}, { txid: 0x800, rxid: 2 })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
-    await expect(IsoTp.open({ address: { txid: 1, rxid: 2 }, stack: "kernel" })).rejects.toMatchObject({ code: "ERR_UNSUPPORTED" });
+  });
+
+  it("rejects kernel-stack options that cannot work before touching a socket", async () => {
+    const address = { txid: 1, rxid: 2 };
+    await expect(IsoTp.open({ address, stack: "kernel" })).rejects.toThrow(/stack 'kernel' needs the interface to bind to/);
+    await expect(IsoTp.open({ address, stack: "kernel", interface: "virtual", channel: "x" })).rejects.toThrow(/runs on SocketCAN only/);
+    await using bus = await Bus.open({ channel: uniqueChannel("tp") });
+    await expect(IsoTp.open({ address, stack: "kernel", bus, channel: "vcan0" })).rejects.toThrow(/opens its own can-isotp socket/);
+    await expect(IsoTp.open({ address, channel: uniqueChannel("tp"), kernel: { frameTxtimeNs: 0 } })).rejects.toThrow(/kernel options need stack: 'kernel'/);
+    await expect(IsoTp.open({ address, stack: "kernel", channel: "vcan0", kernel: { frame_txtime: 0 } as never })).rejects.toThrow(
+      /unknown kernel ISO-TP option 'frame_txtime'/,
+    );
+    await expect(IsoTp.open({ address, stack: "kernel", channel: "vcan0", kernel: { rxPadding: 256 } })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+    });
+    await expect(IsoTp.open({ address, stack: "sideways" as never })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
   });
 });
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Bus, UnsupportedError } from "../src/index.js";
+import { Bus, IsoTp, UnsupportedError } from "../src/index.js";
+import { runCli } from "./helpers.js";
 
 // /proc/net/can appears when the kernel has SocketCAN loaded; without it
 // opening a socketcan bus must say exactly that.
@@ -13,6 +14,17 @@ describe.skipIf(!noSocketCan)("socketcan where the kernel has none", () => {
     expect(error).toMatchObject({ code: "ERR_UNSUPPORTED" });
     const expected = process.platform === "linux" ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_RAW, CAN_RAW\) failed with EAFNOSUPPORT/ : /only on Linux/;
     expect((error as Error).message).toMatch(expected);
+  });
+
+  it("the kernel ISO-TP stack fails with ERR_UNSUPPORTED naming the reason, from the API and the CLI", async () => {
+    const error = await IsoTp.open({ address: { txid: 1, rxid: 2 }, stack: "kernel", channel: "vcan0" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedError);
+    const expected =
+      process.platform === "linux" ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_DGRAM, CAN_ISOTP\) failed with EAFNOSUPPORT/ : /only on Linux/;
+    expect((error as Error).message).toMatch(expected);
+    const cli = await runCli(["isotp", "send", "--stack", "kernel", "-c", "vcan0", "--txid", "7E0", "--rxid", "7E8", "01"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/ERR_UNSUPPORTED/);
   });
 
   it("listInterfaces is empty", () => {

@@ -22,7 +22,7 @@ export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
 export { type CanFilter, filtersMatch } from "./filters.js";
 export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
 export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions, type IsoTpProtocolError, type IsoTpStats } from "./isotp.js";
-export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams } from "./isotp-config.js";
+export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams, type KernelIsoTpOptions } from "./isotp-config.js";
 export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
 export { LogReader, LogWriter, convertLog, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
 export { Logger, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";

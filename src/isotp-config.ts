@@ -54,6 +54,26 @@ export type IsoTpAddress = IsoTpAddressConfig | { tx?: IsoTpAddressConfig; rx?: 
  * (timeouts in milliseconds; `overrideReceiverStmin` and
  * `rateLimitWindowSize` in seconds). The snake_case names
  * (`rx_flowcontrol_timeout`, `can_fd`, ...) are accepted too.
+ *
+ * With `stack: "kernel"` each parameter becomes a can-isotp socket option,
+ * or is refused where the kernel cannot honour it:
+ *
+ * | parameter | kernel can-isotp |
+ * |---|---|
+ * | `stmin`, `blocksize` | `CAN_ISOTP_RECV_FC` (what our flow control frames say) |
+ * | `wftmax` | `CAN_ISOTP_RECV_FC.wftmax` (0..255); the kernel never sends WAIT frames and accepts any number of them, each restarting its 1 s N_Bs |
+ * | `txDataLength`, `canFd`, `bitrateSwitch` | `CAN_ISOTP_LL_OPTS`: mtu 72 with `canFd` (the socket then sends and accepts FD frames only), `tx_dl`, `tx_flags` = BRS |
+ * | `txPadding` | `CAN_ISOTP_TX_PADDING` with the byte (flow control frames too) |
+ * | `txDataMinLength` | 8 is `CAN_ISOTP_TX_PADDING` (0xCC unless `txPadding`); below 8 only with `txPadding`; others `ERR_UNSUPPORTED` (the kernel pads to 8 or not at all) |
+ * | `overrideReceiverStmin` | `CAN_ISOTP_FORCE_TXSTMIN` with `CAN_ISOTP_TX_STMIN` |
+ * | `rxFlowcontrolTimeout`, `rxConsecutiveFrameTimeout` | fixed at 1000 ms in the kernel: other values are `ERR_UNSUPPORTED` |
+ * | `maxFrameSize` | checked after reception: a larger payload within the kernel's own limit (66000 bytes on current kernels, 8200 on old ones) is dropped and reported as `ERR_ISOTP_FRAME_TOO_LONG`, not refused with an OVERFLOW flow control |
+ * | `defaultTargetAddressType` | picks the socket: functional sends use a `CAN_ISOTP_SF_BROADCAST` socket (single frames only) |
+ * | `rateLimitEnable`, `rateLimitMaxBitrate`, `rateLimitWindowSize` | the kernel has no rate limiter: enabling it is `ERR_UNSUPPORTED` |
+ * | `listenMode` | `CAN_ISOTP_LISTEN_MODE` |
+ * | `blockingSend` | every write uses `CAN_ISOTP_WAIT_TX_DONE` on a native thread, so each transfer's outcome (and the kernel's errno) is known; a blocking send resolves when the last frame is out |
+ *
+ * Settings only the kernel has are in {@link KernelIsoTpOptions}.
  */
 export interface IsoTpParams {
   /** STmin we ask the sender for: 0..127 ms, or 0xF1..0xF9 for 100..900 µs. Default 0. */
@@ -92,6 +112,42 @@ export interface IsoTpParams {
   listenMode?: boolean;
   /** `send` resolves only when the transfer is complete. Default false. */
   blockingSend?: boolean;
+}
+
+/**
+ * Settings of the kernel's can-isotp socket (`stack: "kernel"`) that
+ * python-can-isotp's parameters do not cover (snake_case accepted too).
+ */
+export interface KernelIsoTpOptions {
+  /**
+   * Pause after every sent frame (N_As), in ns. The kernel's own default of
+   * 50 µs costs throughput, so canwire sets 0 unless this is given.
+   */
+  frameTxtimeNs?: number;
+  /** Received frames are padded with this byte (`CAN_ISOTP_RX_PADDING`). */
+  rxPadding?: number;
+  /** Drop received frames whose padded length is wrong (`CAN_ISOTP_CHK_PAD_LEN`). */
+  checkRxPaddingLength?: boolean;
+  /** Drop received frames whose padding differs from `rxPadding` (`CAN_ISOTP_CHK_PAD_DATA`). */
+  checkRxPaddingData?: boolean;
+  /** Ignore frames of the other direction while a transfer runs (`CAN_ISOTP_HALF_DUPLEX`). */
+  halfDuplex?: boolean;
+  /** Drop received consecutive frames closer than this many ns (`CAN_ISOTP_FORCE_RXSTMIN`). */
+  forceRxStminNs?: number;
+}
+
+const KERNEL_KEYS: ReadonlyArray<keyof KernelIsoTpOptions> = [
+  "frameTxtimeNs",
+  "rxPadding",
+  "checkRxPaddingLength",
+  "checkRxPaddingData",
+  "halfDuplex",
+  "forceRxStminNs",
+];
+
+/** Normalized kernel socket options. */
+export function normalizeKernelOptions(options: object | undefined): KernelIsoTpOptions {
+  return normalizeKeys<KernelIsoTpOptions>(options, KERNEL_KEYS, "kernel ISO-TP option");
 }
 
 const PARAM_KEYS: ReadonlyArray<keyof IsoTpParams> = [

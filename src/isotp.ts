@@ -6,8 +6,15 @@
  */
 import { binding, type NativeIsoTp } from "./binding.js";
 import { Bus, type InterfaceName } from "./bus.js";
-import { CanTimeoutError, type IsoTpErrorCode, IsoTpError, UnsupportedError, canError, invalid, native, nativeAsync } from "./errors.js";
-import { type IsoTpAddress, type IsoTpParams, normalizeAddress, normalizeParams } from "./isotp-config.js";
+import { type CanErrorCode, CanTimeoutError, type IsoTpErrorCode, IsoTpError, canError, invalid, native, nativeAsync } from "./errors.js";
+import {
+  type IsoTpAddress,
+  type IsoTpParams,
+  type KernelIsoTpOptions,
+  normalizeAddress,
+  normalizeKernelOptions,
+  normalizeParams,
+} from "./isotp-config.js";
 import { checkTimeout } from "./reader.js";
 
 /** Options of {@link IsoTp.open}. */
@@ -24,9 +31,19 @@ export interface IsoTpOptions {
   params?: IsoTpParams;
   /**
    * `"userspace"` (default): canwire's stack on a native thread, on any bus.
-   * `"kernel"`: the Linux can-isotp socket (SocketCAN only).
+   * `"kernel"`: the Linux can-isotp socket (Linux 5.10+ with the can-isotp
+   * module) on the SocketCAN interface `channel`; `ERR_UNSUPPORTED`
+   * elsewhere. How each parameter maps to it is in {@link IsoTpParams}.
+   * What the kernel's interface rules out: N_Bs and N_Cr are fixed at 1 s,
+   * no rate limiter, a transfer in progress cannot be aborted
+   * (`stopSending` drops queued payloads, `stopReceiving` does nothing, and
+   * `close` returns while the kernel finishes such a transfer), and the
+   * kernel reports errors of both directions through one slot per socket,
+   * so two at the same instant may be attributed to the wrong side.
    */
   stack?: "userspace" | "kernel";
+  /** Settings of the kernel socket only (`stack: "kernel"`). */
+  kernel?: KernelIsoTpOptions;
   /** Received payloads kept unread before new ones are counted as overflow. Default 1024. */
   rxQueueSize?: number;
 }
@@ -69,6 +86,10 @@ export interface IsoTpStats {
   txFailed: number;
   /** CAN frames the bus refused. */
   txFrameErrors: number;
+  /** Operating-system errors (kernel stack: a failed write, or e.g. `ENETDOWN` while receiving). */
+  osErrors: number;
+  /** The message of the most recent of those. */
+  lastOsError?: string | null;
   /** Protocol errors by code. */
   errors: Array<{ code: IsoTpErrorCode; count: number }>;
 }
@@ -88,7 +109,9 @@ function toBytes(data: ArrayLike<number>): Uint8Array {
 /**
  * An ISO-TP endpoint. Payloads of any size up to 4 GiB are segmented into
  * single, first, consecutive and flow-control frames; consecutive frames are
- * timed on a native thread, never earlier than STmin.
+ * timed on a native thread, never earlier than STmin. With `stack: "kernel"`
+ * the Linux can-isotp socket does the protocol instead (same API, same error
+ * codes, its limits listed at {@link IsoTpOptions.stack}).
  *
  * @example
  * ```ts
@@ -116,21 +139,21 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * Opens a stack and starts it.
    *
    * @throws {@link InvalidArgumentError} for a bad address or parameter (the message names it);
-   *   {@link UnsupportedError} for `stack: "kernel"` where unavailable.
+   *   {@link UnsupportedError} for `stack: "kernel"` where unavailable (not Linux, no SocketCAN or
+   *   no can-isotp module) or for a parameter the kernel cannot honour.
    */
   static async open(options: IsoTpOptions): Promise<IsoTp> {
     const params = normalizeParams(options.params);
     const address = normalizeAddress(options.address);
-    if (options.stack === "kernel") {
-      throw new UnsupportedError("ERR_UNSUPPORTED", "the kernel ISO-TP socket is not available in this build yet; use stack: 'userspace'");
-    }
-    if (options.stack !== undefined && options.stack !== "userspace") {
+    if (options.stack !== undefined && options.stack !== "userspace" && options.stack !== "kernel") {
       throw invalid("ERR_INVALID_ARGUMENT", `stack must be 'userspace' or 'kernel', got '${String(options.stack)}'`);
     }
     const rxQueueSize = options.rxQueueSize ?? 1024;
     if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1) {
       throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be a positive integer, got ${String(rxQueueSize)}`);
     }
+    if (options.stack === "kernel") return IsoTp.#openKernel(options, address, params, rxQueueSize);
+    if (options.kernel !== undefined) throw invalid("ERR_INVALID_ARGUMENT", "kernel options need stack: 'kernel'");
     let bus = options.bus;
     let owned: Bus | undefined;
     if (!bus) {
@@ -145,6 +168,23 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
       await owned?.close();
       throw error;
     }
+  }
+
+  static #openKernel(options: IsoTpOptions, address: ReturnType<typeof normalizeAddress>, params: IsoTpParams, rxQueueSize: number): IsoTp {
+    if (options.bus) {
+      throw invalid("ERR_INVALID_ARGUMENT", "stack 'kernel' opens its own can-isotp socket: give interface 'socketcan' and a channel instead of bus");
+    }
+    const iface = options.interface ?? "socketcan";
+    if (iface !== "socketcan") {
+      throw invalid("ERR_INVALID_ARGUMENT", `stack 'kernel' runs on SocketCAN only (interface: 'socketcan'), got interface '${iface}'`);
+    }
+    if (!options.channel) {
+      throw invalid("ERR_INVALID_ARGUMENT", "stack 'kernel' needs the interface to bind to, e.g. channel: 'vcan0'");
+    }
+    const kernel = normalizeKernelOptions(options.kernel);
+    const channel = options.channel;
+    const nativeStack = native(() => binding.NativeIsoTp.openKernel(channel, address, params, kernel, rxQueueSize));
+    return new IsoTp(nativeStack, undefined, params.blockingSend ?? false);
   }
 
   /**
@@ -162,7 +202,7 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const result = await nativeAsync(() => this.#native.waitTransfer(id, options.sendTimeoutMs));
     if (result.status === "complete") return;
     if (result.status === "failed") {
-      throw canError(result.code as IsoTpErrorCode, result.message ?? "the transfer failed");
+      throw canError(result.code as CanErrorCode, result.message ?? "the transfer failed");
     }
     this.#native.forget(id);
     this.#native.stopSending();

@@ -28,6 +28,18 @@ if (!hasAfCan) {
   );
 }
 
+/**
+ * Creates (once) and brings up a CAN FD capable vcan interface of its own, so
+ * a spec's traffic neither disturbs nor sees other specs running in parallel
+ * on vcan0/vcan1. The guest runs as root.
+ */
+export async function ownInterface(name: string): Promise<string> {
+  await run("ip", ["link", "add", "dev", name, "type", "vcan"]).catch(() => undefined); // already there
+  await run("ip", ["link", "set", name, "mtu", "72"]);
+  await run("ip", ["link", "set", name, "up"]);
+  return name;
+}
+
 /** Sends frames with can-utils' cansend, one process per frame, in order. */
 export async function cansend(iface: string, ...frames: string[]): Promise<void> {
   for (const frame of frames) await run("cansend", [iface, frame]);

@@ -25,7 +25,10 @@ Addressing (hex ids and bytes):
       --target-address XX --source-address XX --address-extension XX
       --functional             send to the functional address (single frames only)
 Parameters:
-      --stack userspace|kernel ISO-TP implementation (default userspace)
+      --stack userspace|kernel ISO-TP implementation (default userspace); kernel is
+                               Linux can-isotp on the SocketCAN interface -c (-i defaults
+                               to socketcan)
+      --frame-txtime-ns NS     kernel stack: pause after each frame (default 0)
       --tx-dl N                TX_DL, 8 or with --fd 12..64 (default 8)
   -p, --padding XX             pad frames with this byte
       --stmin N                STmin asked of the sender (0..127 ms, 0xF1..0xF9 = 100..900 us)
@@ -76,6 +79,7 @@ export async function isotp(argv: string[]): Promise<number> {
   if (action !== "send" && action !== "recv") throw new UsageError("the first argument is 'send' or 'recv'");
   const spec = {
     ...busOptionSpec,
+    interface: { type: "string", short: "i" },
     txid: { type: "string" },
     rxid: { type: "string" },
     mode: { type: "string" },
@@ -84,6 +88,7 @@ export async function isotp(argv: string[]): Promise<number> {
     "address-extension": { type: "string" },
     functional: { type: "boolean", default: false },
     stack: { type: "string", default: "userspace" },
+    "frame-txtime-ns": { type: "string" },
     "tx-dl": { type: "string" },
     padding: { type: "string", short: "p" },
     stmin: { type: "string" },
@@ -120,8 +125,13 @@ export async function isotp(argv: string[]): Promise<number> {
   if (values.stack !== "userspace" && values.stack !== "kernel") throw new UsageError(`--stack is userspace or kernel, got '${values.stack}'`);
   const payloads = action === "send" ? (positionals.length > 0 ? positionals.map(parseHexPayload) : await readStdinPayloads()) : [];
 
-  const bus = busOptions(values);
+  const kernel = values.stack === "kernel";
+  const bus = busOptions({ ...values, interface: values.interface ?? (kernel ? "socketcan" : "virtual") });
   const options: Parameters<typeof IsoTp.open>[0] = { address, params, stack: values.stack };
+  if (values["frame-txtime-ns"] !== undefined) {
+    if (!kernel) throw new UsageError("--frame-txtime-ns applies to --stack kernel only");
+    options.kernel = { frameTxtimeNs: integer("--frame-txtime-ns", values["frame-txtime-ns"], 0) };
+  }
   if (bus.interface !== undefined) options.interface = bus.interface;
   if (bus.channel !== undefined) options.channel = bus.channel;
   await using tp = await IsoTp.open(options);

@@ -9,6 +9,8 @@ pub mod clock;
 pub mod cyclic;
 pub mod frame_queue;
 pub mod isotp;
+#[cfg(target_os = "linux")]
+pub mod isotp_socket;
 pub mod playback;
 pub mod reader_set;
 #[cfg(target_os = "linux")]

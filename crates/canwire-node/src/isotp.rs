@@ -1,8 +1,11 @@
-//! The userspace ISO-TP stack exported to JS.
+//! The ISO-TP stacks exported to JS: the userspace one on a bus, or the
+//! kernel's can-isotp socket on an interface, behind one class.
 
 use std::sync::Arc;
 
-use canwire_bus::isotp::{IsoTpDriver, IsoTpDriverOptions, TransferStatus};
+use canwire_bus::isotp::{
+    IsoTpDriver, IsoTpDriverOptions, IsoTpStack, KernelIsoTpOptions, TransferStatus,
+};
 use canwire_core::isotp::{
     AddressConfig, AddressingMode, IsoTpAddress, IsoTpParams, TargetAddressType, TransferId,
 };
@@ -59,6 +62,38 @@ pub struct NativeIsoTpParams {
     pub blocking_send: Option<bool>,
 }
 
+/// Options of the kernel socket that python-can-isotp's parameters lack.
+#[napi(object)]
+pub struct NativeKernelIsoTpOptions {
+    pub frame_txtime_ns: Option<f64>,
+    pub rx_padding: Option<f64>,
+    pub check_rx_padding_length: Option<bool>,
+    pub check_rx_padding_data: Option<bool>,
+    pub half_duplex: Option<bool>,
+    pub force_rx_stmin_ns: Option<f64>,
+}
+
+fn kernel_options_from(o: &NativeKernelIsoTpOptions) -> napi::Result<KernelIsoTpOptions> {
+    let max = u32::MAX as u64 - 1;
+    Ok(KernelIsoTpOptions {
+        frame_txtime_ns: o
+            .frame_txtime_ns
+            .map(|v| integer("frameTxtimeNs", v, max).map(|v| v as u32))
+            .transpose()?,
+        rx_padding: o
+            .rx_padding
+            .map(|v| integer("rxPadding", v, 255).map(|v| v as u8))
+            .transpose()?,
+        check_rx_padding_length: o.check_rx_padding_length.unwrap_or(false),
+        check_rx_padding_data: o.check_rx_padding_data.unwrap_or(false),
+        half_duplex: o.half_duplex.unwrap_or(false),
+        force_rx_stmin_ns: o
+            .force_rx_stmin_ns
+            .map(|v| integer("forceRxStminNs", v, max).map(|v| v as u32))
+            .transpose()?,
+    })
+}
+
 /// A received payload.
 #[napi(object)]
 pub struct NativeIsoTpPayload {
@@ -97,6 +132,8 @@ pub struct NativeIsoTpStats {
     pub tx_complete: i64,
     pub tx_failed: i64,
     pub tx_frame_errors: i64,
+    pub os_errors: i64,
+    pub last_os_error: Option<String>,
     pub errors: Vec<NativeIsoTpErrorCount>,
 }
 
@@ -248,10 +285,10 @@ fn target_from(name: &str) -> napi::Result<TargetAddressType> {
     }
 }
 
-/// The userspace ISO-TP stack on one bus.
+/// An ISO-TP stack: userspace on a bus, or kernel sockets on an interface.
 #[napi]
 pub struct NativeIsoTp {
-    driver: Arc<IsoTpDriver>,
+    driver: Arc<IsoTpStack>,
 }
 
 #[napi]
@@ -272,7 +309,31 @@ impl NativeIsoTp {
         };
         let driver = IsoTpDriver::start(bus.shared(), address, params, options).into_napi()?;
         Ok(NativeIsoTp {
-            driver: Arc::new(driver),
+            driver: Arc::new(IsoTpStack::Userspace(driver)),
+        })
+    }
+
+    /// Opens kernel can-isotp sockets on interface `channel` (Linux).
+    #[napi(factory, catch_unwind)]
+    pub fn open_kernel(
+        channel: String,
+        address: NativeIsoTpAddress,
+        params: NativeIsoTpParams,
+        kernel: Option<NativeKernelIsoTpOptions>,
+        rx_queue_payloads: Option<u32>,
+    ) -> napi::Result<NativeIsoTp> {
+        let address = address_from(&address)?;
+        let params = params_from(&params)?;
+        let options = kernel
+            .as_ref()
+            .map(kernel_options_from)
+            .transpose()?
+            .unwrap_or_default();
+        let queue = rx_queue_payloads.unwrap_or(1024).max(1) as usize;
+        let stack =
+            IsoTpStack::open_kernel(&channel, address, params, options, queue).into_napi()?;
+        Ok(NativeIsoTp {
+            driver: Arc::new(stack),
         })
     }
 
@@ -301,6 +362,11 @@ impl NativeIsoTp {
                 message: None,
             },
             Some(TransferStatus::Failed(error)) => NativeTransferResult {
+                status: "failed".into(),
+                code: Some(error.code.as_str().into()),
+                message: Some(error.message),
+            },
+            Some(TransferStatus::OsFailed(error)) => NativeTransferResult {
                 status: "failed".into(),
                 code: Some(error.code.as_str().into()),
                 message: Some(error.message),
@@ -380,8 +446,7 @@ impl NativeIsoTp {
     /// Changes the address.
     #[napi(catch_unwind)]
     pub fn set_address(&self, address: NativeIsoTpAddress) -> napi::Result<()> {
-        self.driver.set_address(address_from(&address)?);
-        Ok(())
+        self.driver.set_address(address_from(&address)?).into_napi()
     }
 
     /// Resumes processing.
@@ -419,6 +484,8 @@ impl NativeIsoTp {
             tx_complete: s.tx_complete as i64,
             tx_failed: s.tx_failed as i64,
             tx_frame_errors: s.tx_frame_errors as i64,
+            os_errors: s.os_errors as i64,
+            last_os_error: s.last_os_error,
             errors: s
                 .errors
                 .into_iter()

@@ -20,7 +20,7 @@ use canwire_core::{CanwireError, Frame};
 
 use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
-use crate::bus::Bus;
+use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).
@@ -290,11 +290,7 @@ fn run(shared: &Shared) {
             None
         };
         drop(control);
-        for frame in &outgoing {
-            if shared.bus.send(std::slice::from_ref(frame)).is_err() {
-                shared.inbox.count_frame_error();
-            }
-        }
+        send_all(shared, &outgoing);
         // The endpoint timed the release at `now`, but the frames left (and
         // were stamped) a little later. Waiting that lag longer keeps the gap
         // between consecutive frames on the wire at or above STmin.
@@ -315,6 +311,40 @@ fn run(shared: &Shared) {
             drop(control);
             shared.inbox.close();
             break;
+        }
+    }
+}
+
+/// How long a full transmit queue may hold up the frames the endpoint released (N_As).
+const TX_QUEUE_WAIT: Duration = Duration::from_millis(1000);
+
+/// Sends the released frames in one call where the bus takes them all. When
+/// the transmit queue is full it waits for room (up to [`TX_QUEUE_WAIT`])
+/// rather than dropping frames; a frame the bus refuses, or one still unsent
+/// after the wait, is counted in `tx_frame_errors`.
+fn send_all(shared: &Shared, frames: &[Frame]) {
+    let mut sent = 0;
+    let mut chunk = frames.len();
+    while sent < frames.len() {
+        let end = (sent + chunk).min(frames.len());
+        match shared.bus.send(&frames[sent..end]) {
+            Ok(n) => {
+                sent += n;
+                if sent < end
+                    && shared.bus.wait_writable(TX_QUEUE_WAIT).ok() != Some(TxWait::Writable)
+                {
+                    for _ in sent..frames.len() {
+                        shared.inbox.count_frame_error();
+                    }
+                    return;
+                }
+            }
+            // The bus refused the batch: find the culprit one frame at a time.
+            Err(_) if end - sent > 1 => chunk = 1,
+            Err(_) => {
+                shared.inbox.count_frame_error();
+                sent += 1;
+            }
         }
     }
 }

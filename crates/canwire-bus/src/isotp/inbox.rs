@@ -6,6 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use canwire_core::CanwireError;
 use canwire_core::isotp::{IsoTpError, IsoTpErrorCode, TargetAddressType, TransferId};
 use tokio::sync::Notify;
 
@@ -30,6 +31,8 @@ pub enum TransferStatus {
     Complete,
     /// Ended early.
     Failed(IsoTpError),
+    /// The operating system refused it (kernel stack: `ENETDOWN`, `ENOBUFS`, ...).
+    OsFailed(CanwireError),
 }
 
 /// Counters of an ISO-TP stack.
@@ -45,6 +48,11 @@ pub struct IsoTpStats {
     pub tx_failed: u64,
     /// CAN frames the bus refused to send.
     pub tx_frame_errors: u64,
+    /// Operating-system errors that are not protocol errors (kernel stack:
+    /// a failed send, or an errno such as `ENETDOWN` on the receive path).
+    pub os_errors: u64,
+    /// The message of the most recent of those.
+    pub last_os_error: Option<String>,
     /// Protocol errors by code.
     pub errors: Vec<(IsoTpErrorCode, u64)>,
 }
@@ -115,6 +123,13 @@ impl Inbox {
         self.lock().stats.tx_frame_errors += 1;
     }
 
+    /// Records an operating-system error.
+    pub fn push_os_error(&self, error: &CanwireError) {
+        let mut state = self.lock();
+        state.stats.os_errors += 1;
+        state.stats.last_os_error = Some(error.message.clone());
+    }
+
     /// Starts tracking a transfer.
     pub fn track(&self, id: TransferId) {
         self.lock().transfers.insert(id.0, TransferStatus::Pending);
@@ -130,7 +145,7 @@ impl Inbox {
         let mut state = self.lock();
         match &status {
             TransferStatus::Complete => state.stats.tx_complete += 1,
-            TransferStatus::Failed(_) => state.stats.tx_failed += 1,
+            TransferStatus::Failed(_) | TransferStatus::OsFailed(_) => state.stats.tx_failed += 1,
             TransferStatus::Pending => {}
         }
         if let Some(slot) = state.transfers.get_mut(&id.0) {

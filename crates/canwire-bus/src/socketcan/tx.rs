@@ -22,69 +22,107 @@ pub enum SendOutcome {
     },
 }
 
-/// Sends `frames` in order without blocking. `all_interfaces` sends each to
-/// the interface its `channel` index names; otherwise to the bound interface.
+/// Frames handed to the kernel per `sendmmsg` call.
+const BATCH: usize = 64;
+
+/// Reusable `sendmmsg` buffers for one batch.
+struct Batch {
+    raw: [CanFdFrame; BATCH],
+    addrs: [libc::sockaddr_can; BATCH],
+    iovecs: [libc::iovec; BATCH],
+    msgs: [libc::mmsghdr; BATCH],
+}
+
+impl Batch {
+    fn new() -> Box<Self> {
+        // SAFETY: every field is plain data for which zero is a valid value;
+        // the pointers are set before each use.
+        Box::new(unsafe { std::mem::zeroed() })
+    }
+
+    /// Encodes the frames that can go in one call: up to BATCH, stopping
+    /// before a frame without a channel when sending to all interfaces.
+    fn fill(&mut self, frames: &[Frame], all_interfaces: bool) -> usize {
+        let mut n = 0;
+        for frame in frames.iter().take(BATCH) {
+            if all_interfaces && frame.channel == 0 {
+                break;
+            }
+            let len = encode(frame, &mut self.raw[n]);
+            self.iovecs[n] = libc::iovec {
+                iov_base: (&raw mut self.raw[n]).cast(),
+                iov_len: len,
+            };
+            // SAFETY: mmsghdr is plain data; zero is valid.
+            let mut msg: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            msg.msg_hdr.msg_iov = &raw mut self.iovecs[n];
+            msg.msg_hdr.msg_iovlen = 1;
+            if all_interfaces {
+                let addr = &mut self.addrs[n];
+                addr.can_family = libc::AF_CAN as libc::sa_family_t;
+                addr.can_ifindex = frame.channel as i32;
+                msg.msg_hdr.msg_name = (addr as *mut libc::sockaddr_can).cast();
+                msg.msg_hdr.msg_namelen =
+                    std::mem::size_of::<libc::sockaddr_can>() as libc::socklen_t;
+            }
+            self.msgs[n] = msg;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Sends `frames` in order without blocking, up to 64 per `sendmmsg` call.
+/// `all_interfaces` sends each to the interface its `channel` index names;
+/// otherwise to the bound interface.
 pub fn send_frames(
     socket: &OwnedFd,
     frames: &[Frame],
     all_interfaces: bool,
     label: &str,
 ) -> Result<SendOutcome> {
-    let mut raw = CanFdFrame::default();
-    for (i, frame) in frames.iter().enumerate() {
-        let n = encode(frame, &mut raw);
-        let rc = if all_interfaces {
-            if frame.channel == 0 {
-                return Err(CanwireError::invalid_argument(format!(
-                    "frame {i}: a bus opened on all interfaces (channel \"\") sends to the interface a message names: set its channel, e.g. 'vcan0'"
-                )));
-            }
-            // SAFETY: sockaddr_can is plain data; zero is valid.
-            let mut addr: libc::sockaddr_can = unsafe { std::mem::zeroed() };
-            addr.can_family = libc::AF_CAN as libc::sa_family_t;
-            addr.can_ifindex = frame.channel as i32;
-            // SAFETY: raw holds n valid bytes; addr is a valid sockaddr_can.
-            unsafe {
-                libc::sendto(
-                    socket.as_raw_fd(),
-                    (&raw const raw).cast(),
-                    n,
-                    libc::MSG_DONTWAIT,
-                    (&raw const addr).cast(),
-                    std::mem::size_of::<libc::sockaddr_can>() as libc::socklen_t,
-                )
-            }
-        } else {
-            // SAFETY: raw holds n valid bytes.
-            unsafe {
-                libc::send(
-                    socket.as_raw_fd(),
-                    (&raw const raw).cast(),
-                    n,
-                    libc::MSG_DONTWAIT,
-                )
+    let mut batch = Batch::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let n = batch.fill(&frames[i..], all_interfaces);
+        if n == 0 {
+            return Err(CanwireError::invalid_argument(format!(
+                "frame {i}: a bus opened on all interfaces (channel \"\") sends to the interface a message names: set its channel, e.g. 'vcan0'"
+            )));
+        }
+        // SAFETY: the first n messages point into `batch`, which outlives the call.
+        let rc = unsafe {
+            libc::sendmmsg(
+                socket.as_raw_fd(),
+                batch.msgs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if rc > 0 {
+            i += rc as usize;
+            continue;
+        }
+        let errno = if rc == 0 { libc::EAGAIN } else { last_errno() };
+        let frame = &frames[i];
+        return match errno {
+            libc::EINTR => continue,
+            libc::EAGAIN | libc::ENOBUFS => Ok(SendOutcome::Blocked { sent: i, errno }),
+            libc::EINVAL if frame.is_fd() => Err(CanwireError::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "{label} refused an FD frame (EINVAL): the interface is not CAN FD capable (mtu 16)"
+                ),
+            )),
+            _ => {
+                let after = if i > 0 {
+                    format!(" after {i} of {} frames", frames.len())
+                } else {
+                    String::new()
+                };
+                Err(os_error(&format!("sending on {label}{after}"), errno))
             }
         };
-        if rc < 0 {
-            let errno = last_errno();
-            return match errno {
-                libc::EAGAIN | libc::ENOBUFS => Ok(SendOutcome::Blocked { sent: i, errno }),
-                libc::EINVAL if frame.is_fd() => Err(CanwireError::new(
-                    ErrorCode::Unsupported,
-                    format!(
-                        "{label} refused an FD frame (EINVAL): the interface is not CAN FD capable (mtu 16)"
-                    ),
-                )),
-                _ => {
-                    let after = if i > 0 {
-                        format!(" after {i} of {} frames", frames.len())
-                    } else {
-                        String::new()
-                    };
-                    Err(os_error(&format!("sending on {label}{after}"), errno))
-                }
-            };
-        }
     }
     Ok(SendOutcome::All)
 }
