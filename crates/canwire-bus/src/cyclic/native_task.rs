@@ -46,6 +46,7 @@ impl NativeTask {
                 modifier: hooks
                     .modifier
                     .map(|m| Arc::new(ModifierLink::new(m, positions))),
+                in_flight: 0,
             },
         );
         scheduler.poke();
@@ -110,7 +111,7 @@ impl NativeTask {
                 missed: t.schedule.missed(),
                 send_errors: t.send_errors,
                 last_error: t.last_error.clone().or(modifier_error),
-                running: t.schedule.is_running() && !t.bus.is_closed(),
+                running: (t.schedule.is_running() || t.in_flight > 0) && !t.bus.is_closed(),
                 late_modifier,
                 modifier_errors,
             })

@@ -31,6 +31,9 @@ pub(crate) struct TaskEntry {
     pub(crate) last_error: Option<String>,
     pub(crate) on_error: Option<ErrorSink>,
     pub(crate) modifier: Option<Arc<ModifierLink>>,
+    /// Frames taken from the schedule whose send has not finished yet: a task
+    /// whose last frame is in flight still counts as running.
+    pub(crate) in_flight: u32,
 }
 
 /// A frame due now, with what its send needs outside the lock.
@@ -124,7 +127,9 @@ impl CyclicScheduler {
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
+                let mut finished = Vec::with_capacity(due.len());
                 for d in due.drain(..) {
+                    finished.push(d.id);
                     let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
                         // A full queue: the frame is not sent, and the scheduler never waits.
                         Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
@@ -145,15 +150,19 @@ impl CyclicScheduler {
                         }
                     }
                 }
-                if !failures.is_empty() {
-                    let mut state = self.lock();
-                    for (id, message) in failures {
-                        if let Some(task) = state.tasks.get_mut(&id) {
-                            task.send_errors += 1;
-                            task.last_error = Some(message);
-                        }
+                let mut state = self.lock();
+                for id in finished {
+                    if let Some(task) = state.tasks.get_mut(&id) {
+                        task.in_flight = task.in_flight.saturating_sub(1);
                     }
                 }
+                for (id, message) in failures {
+                    if let Some(task) = state.tasks.get_mut(&id) {
+                        task.send_errors += 1;
+                        task.last_error = Some(message);
+                    }
+                }
+                drop(state);
                 now = self.clock.now();
                 continue;
             }
@@ -254,6 +263,7 @@ fn take_due(
                 task.schedule.set_frame(position, answer);
                 frame = answer;
             }
+            task.in_flight += 1;
             due.push(Due {
                 id,
                 bus: task.bus.clone(),
@@ -303,6 +313,7 @@ mod tests {
                 last_error: None,
                 on_error: None,
                 modifier: None,
+                in_flight: 0,
             };
             state.tasks.insert(i, entry);
         }
@@ -317,6 +328,18 @@ mod tests {
         let mut due = Vec::new();
         let earliest = take_due(state, deadlines, now, &mut due);
         (due.iter().map(|d| d.frame.id).collect(), earliest)
+    }
+
+    #[test]
+    fn a_taken_frame_is_in_flight_until_its_send_is_accounted() {
+        let (mut state, _bus) = tasks(2);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, 0).0, [0]);
+        assert_eq!(
+            (state.tasks[&0].in_flight, state.tasks[&1].in_flight),
+            (1, 0)
+        );
     }
 
     #[test]
