@@ -18,6 +18,12 @@ describe("cyclic-jitter analysis", () => {
     expect(missed).toBe(65);
   });
 
+  it("without time unwrapping a late frame keeps the next round-robin slot (BCM never skips)", () => {
+    const t = [0, P, 2 * P, 80 * P];
+    expect(Array.from(assignSlots(t, [0, 1, 2, 3], P, 64, false).slots)).toEqual([0, 1, 2, 3]);
+    expect(Array.from(assignSlots(t, [0, 1, 2, 3], P, 64).slots)).toEqual([0, 1, 2, 67]);
+  });
+
   it("a slot-number marker keeps late frames on their own slot (setInterval)", () => {
     const t = [0, 3 * P, 4 * P, 9 * P];
     const { slots, missed } = assignSlots(t, [0, 1, 2, 3], P, FULL_RING);

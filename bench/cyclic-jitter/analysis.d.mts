@@ -7,6 +7,7 @@ export function assignSlots(
   marker: ArrayLike<number>,
   periodNs: number,
   ring: number,
+  unwrapByTime?: boolean,
 ): { slots: Float64Array; missed: number };
 
 export function fitTask(
@@ -28,7 +29,12 @@ export interface RowFigures {
   maxUs: number;
 }
 
-export function analyzeRow(tasks: Map<number, { t: Float64Array; marker: Uint32Array }>, periodNs: number, ring: number): RowFigures;
+export function analyzeRow(
+  tasks: Map<number, { t: Float64Array; marker: Uint32Array }>,
+  periodNs: number,
+  ring: number,
+  unwrapByTime?: boolean,
+): RowFigures;
 
 export function byTask(rx: {
   ids: Uint32Array;

@@ -3,11 +3,13 @@
 //
 // Slots. Every frame carries a slot marker in data bytes 0..4 (u32 LE): the
 // slot number itself (setInterval, the reference loop: ring 2^32), or the
-// round-robin index of the task's `ring` messages (canwire: the scheduler
-// sends message `slot % ring`, so the marker is the slot modulo ring). Slot
+// round-robin index of the task's `ring` messages (canwire: the native
+// scheduler sends message `slot % ring`, so the marker is the slot modulo
+// ring; the kernel's BCM sends its messages in turn, one per expiry). Slot
 // k follows slot k-1 by the marker difference modulo ring (0 counts as a
-// whole ring), plus whole rings while that is closer to the time gap in
-// periods. Slots passed over are counted as missed.
+// whole ring), plus, for a scheduler that skips late slots (`unwrapByTime`),
+// whole rings while that is closer to the time gap in periods. Slots passed
+// over are counted as missed.
 //
 // Ideal instants. ideal(n) = start + n * period, with `start` fitted: the
 // median of (actual - n * period) over the task's frames, the least-absolute-
@@ -26,16 +28,17 @@ export const FULL_RING = 2 ** 32;
  * @param {Uint32Array|number[]} marker slot markers (data bytes 0..4)
  * @param {number} periodNs
  * @param {number} ring marker span (messages in the round robin, or FULL_RING)
+ * @param {boolean} [unwrapByTime] the scheduler skips slots: use time gaps to count whole rings
  * @returns {{ slots: Float64Array, missed: number }}
  */
-export function assignSlots(t, marker, periodNs, ring) {
+export function assignSlots(t, marker, periodNs, ring, unwrapByTime = true) {
   const slots = new Float64Array(t.length);
   let missed = 0;
   for (let k = 1; k < t.length; k++) {
     const gap = (t[k] - t[k - 1]) / periodNs;
     let step = (((marker[k] - marker[k - 1]) % ring) + ring) % ring;
     if (step === 0) step = ring;
-    while (Math.abs(step + ring - gap) < Math.abs(step - gap)) step += ring;
+    while (unwrapByTime && Math.abs(step + ring - gap) < Math.abs(step - gap)) step += ring;
     slots[k] = slots[k - 1] + step;
     missed += step - 1;
   }
@@ -95,11 +98,12 @@ export function quantile(sorted, q) {
  * @param {Map<number, { t: Float64Array, marker: Uint32Array }>} tasks frames by id
  * @param {number} periodNs
  * @param {number} ring marker span
+ * @param {boolean} [unwrapByTime] see {@link assignSlots}
  * @returns {{ frames: number, missed: number, tasksSeen: number, driftPpm: number|null,
  *   driftMeanPpm: number|null, p50Us: number, p99Us: number, maxUs: number }}
  *   driftPpm is the task with the largest |drift|, signed; errors pooled over all tasks.
  */
-export function analyzeRow(tasks, periodNs, ring) {
+export function analyzeRow(tasks, periodNs, ring, unwrapByTime = true) {
   let frames = 0;
   let missed = 0;
   let worst = null;
@@ -107,7 +111,7 @@ export function analyzeRow(tasks, periodNs, ring) {
   let driftCount = 0;
   const pooled = [];
   for (const { t, marker } of tasks.values()) {
-    const slotted = assignSlots(t, marker, periodNs, ring);
+    const slotted = assignSlots(t, marker, periodNs, ring, unwrapByTime);
     const fit = fitTask(t, slotted.slots, periodNs);
     frames += t.length;
     missed += slotted.missed;

@@ -109,7 +109,7 @@ async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
   await sleep(50);
   const rx = selfMeasured ? result.rx : await receiver.collect();
   if (result.skipped) return { ...row, skipped: result.skipped };
-  const figures = analyzeRow(byTask(rx), periodMs * 1e6, result.ring);
+  const figures = analyzeRow(byTask(rx), periodMs * 1e6, result.ring, result.unwrapByTime ?? true);
   return { ...row, ...figures, expected, rxDropped: rx.dropped, senderStats: result.stats };
 }
 

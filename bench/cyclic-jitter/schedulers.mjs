@@ -25,7 +25,7 @@ function markedData(marker) {
 /**
  * canwire's `bus.sendPeriodic` with `scheduler` ("native" or "kernel"): each
  * task sends CANWIRE_RING messages round robin, for `durationMs`.
- * @returns {Promise<{ ring: number, stats: object } | { skipped: string }>}
+ * @returns {Promise<{ ring: number, unwrapByTime: boolean, stats: object } | { skipped: string }>}
  */
 export async function runCanwire(bus, scheduler, { periodMs, tasks, durationMs }) {
   const created = [];
@@ -48,7 +48,8 @@ export async function runCanwire(bus, scheduler, { periodMs, tasks, durationMs }
     stats.lastError ??= s.lastError;
     task.remove();
   }
-  return { ring: CANWIRE_RING, stats };
+  // The native scheduler skips slots it is a period late for; BCM sends one message per expiry.
+  return { ring: CANWIRE_RING, unwrapByTime: scheduler === "native", stats };
 }
 
 /**
