@@ -255,6 +255,12 @@ describe("errors", () => {
   it("bad options are ERR_INVALID_ARGUMENT", async () => {
     await expect(Bus.open({ channel: "" })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
     await expect(Bus.open({ rxQueueSize: 0 })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    for (const rxCoalesceUs of [-1, 1.5, 1_000_001]) {
+      await expect(Bus.open({ interface: "socketcan", channel: "vcan0", rxCoalesceUs })).rejects.toMatchObject({
+        code: "ERR_INVALID_ARGUMENT",
+        message: `rxCoalesceUs must be an integer 0..1000000 (µs), got ${rxCoalesceUs}`,
+      });
+    }
   });
 
   it("a native panic becomes an InternalError, not a crash", async () => {

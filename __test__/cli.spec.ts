@@ -140,6 +140,8 @@ describe("the canwire command", () => {
     // 4095 bytes = FF (6) + 585 CFs (7 each) per direction; the ECU (block size 0) sends 1 FC,
     // the tester (default block size 8) 1 + floor(584 / 8) = 74.
     expect(figures.isoTp).toMatchObject({ bytes: 8190, ok: true, framesOnWire: 2 * (1 + 585) + 1 + 74 });
+    // 50 heartbeats round-robin on the native scheduler, every one received in order
+    expect(figures.cyclic).toMatchObject({ sent: 50, received: 50, inOrder: true, periodMs: 10 });
   });
 });
 

@@ -15,7 +15,10 @@
 #   - DIR (default: the current directory) read-write at the same path;
 #   - a tmpfs at /tmp, HOME=/tmp;
 #   - vcan0 and vcan1 up, CAN FD capable (mtu 72), plus the can, can-raw,
-#     can-bcm, can-isotp, can-gw, vcan and vxcan modules loaded.
+#     can-bcm, can-isotp, can-gw, vcan and vxcan modules loaded;
+#   - vcan2 likewise, kept for tests that shape its transmit queue with tc
+#     (sch_tbf is loaded; tc comes from the host's iproute2);
+#   - slcan loaded, so a test can make a real can-dev controller on a pty.
 # COMMAND runs in DIR; its exit status is this script's exit status (125 if
 # the guest never reported one).
 #
@@ -53,11 +56,12 @@ mkdir -p "$cache"
 log() { echo "socketcan-vm: $*" >&2; }
 
 # Bump when the guest's init changes, so cached guests are rebuilt.
-guest_version=2
+guest_version=5
 
 install_host_packages() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  command -v tc >/dev/null || missing+=(iproute2)
   # the initramfs needs the static busybox (the dynamic one has no libraries there)
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   command -v cpio >/dev/null || missing+=(cpio)
@@ -78,6 +82,7 @@ guest_modules=(
   fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p
   net/can/can net/can/can-raw net/can/can-bcm net/can/can-isotp net/can/can-gw
   drivers/net/can/dev/can-dev drivers/net/can/vcan drivers/net/can/vxcan
+  net/sched/sch_tbf drivers/net/can/slcan/slcan
 )
 
 build_guest() {
@@ -115,13 +120,14 @@ for m in ${names[*]}; do insmod /mods/\$m.ko 2>/dev/null || echo "socketcan-vm: 
 opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o \$opts,ro hostroot /host || echo "socketcan-vm: could not mount the host filesystem"
 for d in proc sys dev; do mount --bind /\$d /host/\$d; done
+mkdir -p /host/dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts && ln -sf pts/ptmx /host/dev/ptmx 2>/dev/null
 mount -t tmpfs tmpfs /host/tmp
 dir=\$(sed -n 's/.* canwire_dir=\([^ ]*\).*/\1/p' /proc/cmdline)
 # a checkout under /tmp lies in the guest's tmpfs: make its mount point there
 mkdir -p /host\$dir 2>/dev/null
 mount -t 9p -o \$opts shared /host\$dir || echo "socketcan-vm: could not mount \$dir read-write"
 ip link set lo up
-for i in 0 1; do ip link add dev vcan\$i type vcan && ip link set vcan\$i mtu 72 && ip link set vcan\$i up; done
+for i in 0 1 2; do ip link add dev vcan\$i type vcan && ip link set vcan\$i mtu 72 && ip link set vcan\$i up; done
 chroot /host /bin/sh -c "cd \$dir && HOME=/tmp PATH=\$PATH:/root/.cargo/bin:/usr/local/bin bash \$dir/.canwire-vm-cmd; echo \\\$? >\$dir/.canwire-vm-status"
 poweroff -f
 EOF

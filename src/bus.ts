@@ -7,9 +7,10 @@ import { binding, type NativeBus } from "./binding.js";
 import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, type PeriodicOptions } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { CanWatch, type WatchOptions } from "./watch.js";
 
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
@@ -33,7 +34,13 @@ export interface BusOptions {
    * e.g. `0x040` for bus-off only; `0` for none. Default `0x1FFFFFFF`: all.
    */
   errorMask?: number;
-  /** SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE as root, else SO_RCVBUF). Default: the kernel's. */
+  /**
+   * SocketCAN: the kernel receive buffer in bytes (SO_RCVBUFFORCE with
+   * CAP_NET_ADMIN, else SO_RCVBUF, which the kernel caps at
+   * `net.core.rmem_max`). Default 4 MiB (about 4 000 frames; the kernel's own
+   * default holds about 200 and loses frames to a short stall); `0` keeps the
+   * kernel's default. {@link Bus.channelInfo} shows the size in effect.
+   */
   receiveBufferSize?: number;
   /**
    * SocketCAN: use the controller's hardware receive timestamps
@@ -42,6 +49,14 @@ export interface BusOptions {
    * epoch. Default false.
    */
   hardwareTimestamps?: boolean;
+  /**
+   * SocketCAN: under sustained traffic, read the socket at most once per this
+   * many microseconds, so readers get larger batches: less CPU per frame, at
+   * up to this much added latency (the first frame after a quiet spell is
+   * delivered at once). For loggers; `canwire log` and `canwire dump` use
+   * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
+   */
+  rxCoalesceUs?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -74,6 +89,26 @@ export interface CanInterface {
   mtu: number;
   /** CAN FD capable (mtu 72). */
   fd: boolean;
+  /*
+   * What the CAN controller reports over netlink (`ip -details link show`);
+   * absent for interfaces without one (vcan, vxcan).
+   */
+  /** Nominal bit rate in bit/s. */
+  bitrate?: number;
+  /** Nominal sample point as a fraction (0.875). */
+  samplePoint?: number;
+  /** CAN FD data-phase bit rate in bit/s. */
+  dataBitrate?: number;
+  /** CAN FD mode switched on. */
+  fdMode?: boolean;
+  /** The controller state; a bus opened on the interface starts in it. */
+  controllerState?: BusState;
+  /** Automatic restart delay after bus-off in ms (0: none). */
+  restartMs?: number;
+  /** Transmit error counter. */
+  txErrorCounter?: number;
+  /** Receive error counter. */
+  rxErrorCounter?: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 1000;
@@ -124,6 +159,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
   readonly #tasks = new Set<CyclicTask>();
+  readonly #watches = new Set<CanWatch>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -168,6 +204,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         errorMask: checkU32("errorMask", options.errorMask),
         receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
         hardwareTimestamps: options.hardwareTimestamps ?? false,
+        rxCoalesceUs: checkCoalesce(options.rxCoalesceUs),
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
       if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
@@ -203,6 +240,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   readonly #channelIndexes = new Map<string, number>();
+  #txFlushes = 0;
 
   #channelIndexOf(name: string | undefined): number {
     if (name === undefined) {
@@ -222,12 +260,16 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
     const start = performance.now();
+    const flushes = this.#txFlushes;
     for (;;) {
       const waited = performance.now() - start;
       const left = timeoutMs - waited;
-      if (left <= 0 || !(await nativeAsync(() => this.#native.waitWritable(left)))) {
+      let outcome = left <= 0 ? "timeout" : await nativeAsync(() => this.#native.waitWritable(left));
+      // a flush between two waits (the native wait sees those during it)
+      if (this.#txFlushes !== flushes) outcome = "flushed";
+      if (outcome !== "writable") {
         throw native(() => {
-          const text = this.#native.txBufferFullMessage(performance.now() - start, sent);
+          const text = this.#native.txBufferFullMessage(performance.now() - start, sent, outcome === "flushed");
           const [code, ...rest] = text.split(": ");
           return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
         });
@@ -252,21 +294,25 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
-    else if (Array.isArray(messages)) {
-      const list = messages.map(toMessage);
-      const encoded = encodeMessages(list);
-      if (this.#sendsByChannel) {
-        const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-        list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
-      }
-      records = encoded;
-    } else records = (messages as FrameBatch).buffer;
+    else if (Array.isArray(messages)) records = this.#encode(messages);
+    else records = (messages as FrameBatch).buffer;
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
     const total = records.byteLength / RECORD_SIZE;
     const sent = native(() => this.#native.send(records));
     return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
+  }
+
+  /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
+  #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
+    const list = messages.map(toMessage);
+    const encoded = encodeMessages(list);
+    if (this.#sendsByChannel) {
+      const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));
+    }
+    return encoded;
   }
 
   /** Receives one message from the bus's own queue; `null` when `timeoutMs` passes first. */
@@ -293,28 +339,50 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Sends messages periodically from the native scheduler (python-can's
-   * `send_periodic`, plus counts, multi-rate and restartable tasks). Several
-   * messages go round-robin.
+   * Sends messages periodically (python-can's `send_periodic`, plus counts,
+   * multi-rate and restartable tasks). Several messages go round-robin.
+   * `scheduler: "kernel"` hands the task to SocketCAN's broadcast manager
+   * (see {@link PeriodicOptions.scheduler} for how it differs).
    *
-   * @throws {@link InvalidArgumentError} for an invalid message or timing;
+   * @throws {@link InvalidArgumentError} for an invalid message, timing or scheduler;
    *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
     const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
     if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
     if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
-    if (options.scheduler === "kernel") {
+    const scheduler = options.scheduler ?? "native";
+    if (scheduler !== "native" && scheduler !== "kernel") {
+      throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
+    }
+    if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
     }
-    const records = encodeMessages(list.map(toMessage));
+    for (const name of ["onError", "modifier"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
+    }
+    const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
+    const records = encode(list);
     const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
     if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
     if (options.count !== undefined) timing.count = options.count;
     if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
     if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
     const task = native(
-      () => new CyclicTask(binding.NativeCyclicTask.create(this.#native, records, timing, options.autostart ?? true), options.periodMs),
+      () =>
+        new CyclicTask(
+          binding.NativeCyclicTask.create(
+            this.#native,
+            records,
+            timing,
+            options.autostart ?? true,
+            scheduler,
+            options.onError && nativeOnError(options.onError),
+            options.modifier && nativeModifier(options.modifier, encode, this.#channelName),
+          ),
+          options.periodMs,
+          encode,
+        ),
     );
     this.#tasks.add(task);
     return task;
@@ -324,6 +392,48 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   stopAllPeriodicTasks(): void {
     for (const task of this.#tasks) task.remove();
     this.#tasks.clear();
+  }
+
+  /**
+   * Watches one CAN id: `"timeout"` events when it falls silent for
+   * `timeoutMs`, `"changed"` events when the bits under `changeMask` change
+   * (or `"received"` for every frame without a mask), throttled to one per
+   * `throttleMs`. On SocketCAN the kernel's broadcast manager does the work
+   * (RX_SETUP); elsewhere a native thread does the same. See {@link WatchOptions}.
+   *
+   * @throws {@link InvalidArgumentError} for a bad option;
+   *   {@link IdOutOfRangeError} for an id its kind cannot hold.
+   */
+  watch(id: number, options: WatchOptions = {}): CanWatch {
+    if (!Number.isInteger(id) || id < 0) throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
+    for (const name of ["timeoutMs", "throttleMs"] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== "number" || !(v > 0))) throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of milliseconds > 0, got ${String(v)}`);
+    }
+    const mask = options.changeMask;
+    if (mask !== undefined && !(mask instanceof Uint8Array) && !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) {
+      throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
+    }
+    const queueSize = options.queueSize ?? 1024;
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 1_048_576) {
+      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..1048576, got ${String(queueSize)}`);
+    }
+    const watch = native(() => {
+      const nativeWatch = binding.NativeWatch.open(this.#native, {
+        id,
+        extended: options.extended ?? false,
+        fd: options.fd ?? false,
+        timeoutMs: options.timeoutMs,
+        changeMask: mask === undefined ? undefined : Uint8Array.from(mask),
+        checkDlc: options.checkDlc ?? false,
+        throttleMs: options.throttleMs,
+        announceResume: options.announceResume ?? true,
+        queueSize,
+      });
+      return new CanWatch(nativeWatch, id, this.#channelName, (w) => this.#watches.delete(w));
+    });
+    this.#watches.add(watch);
+    return watch;
   }
 
   /**
@@ -404,8 +514,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#native.closed;
   }
 
-  /** Discards frames waiting to be sent (nothing waits on the virtual bus). */
+  /**
+   * Discards frames waiting to be sent: a send waiting for room in a full
+   * transmit queue ends at once with {@link TxBufferFullError} (its message
+   * says flushTxBuffer() discarded the rest and how many frames were sent).
+   * Frames the kernel already queued on the interface cannot be recalled by
+   * a socket. Nothing waits on the virtual bus, which never blocks a sender.
+   */
   async flushTxBuffer(): Promise<void> {
+    this.#txFlushes++;
     native(() => this.#native.flushTxBuffer());
   }
 
@@ -420,6 +537,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.stopAllPeriodicTasks();
+    for (const watch of [...this.#watches]) watch.close();
     native(() => this.#native.close());
   }
 
@@ -443,13 +561,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * their link state; empty outside Linux.
    */
   static listInterfaces(): CanInterface[] {
-    return native(() => binding.listInterfaces());
+    return native(() => binding.listInterfaces()) as CanInterface[]; // controllerState holds BusState strings
   }
 
   /** Names of the virtual channels with an open bus in this process. */
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());
   }
+}
+
+function checkCoalesce(value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `rxCoalesceUs must be an integer 0..1000000 (µs), got ${String(value)}`);
+  }
+  return value;
 }
 
 function checkU32(name: string, value: number | undefined): number | undefined {

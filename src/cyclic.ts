@@ -1,12 +1,24 @@
 /**
- * {@link CyclicTask}: messages sent periodically by the native scheduler.
+ * {@link CyclicTask}: messages sent periodically by the native scheduler or
+ * by SocketCAN's broadcast manager.
  *
  * @module
  */
 import { type NativeCyclicTask } from "./binding.js";
-import { native } from "./errors.js";
+import { CanError, canError, fromNative, native } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
-import { encodeMessages, FrameBatch, toMessage } from "./record.js";
+import { FrameBatch } from "./record.js";
+
+/**
+ * A per-send modifier: gets the message that just went and its send number
+ * (0 at the start; slots skipped by a late scheduler count too), returns the
+ * next content of that message (a message, or its data alone), or nothing to
+ * keep it.
+ */
+export type CyclicModifier = (message: Message, index: number) => Message | MessageInit | Uint8Array | void;
+
+/** Which scheduler runs a task. */
+export type CyclicScheduler = "native" | "kernel";
 
 /** Options of {@link Bus.sendPeriodic}. */
 export interface PeriodicOptions {
@@ -23,31 +35,96 @@ export interface PeriodicOptions {
   /** Start at once (default true); otherwise call {@link CyclicTask.start}. */
   autostart?: boolean;
   /**
-   * `"native"` (default): canwire's scheduler thread, on every interface.
-   * `"kernel"`: SocketCAN's broadcast manager (BCM).
+   * `"native"` (default): canwire's scheduler thread, on every interface:
+   * absolute deadlines, late slots skipped and counted in `missed`.
+   *
+   * `"kernel"` (SocketCAN only): the kernel's broadcast manager (BCM) sends,
+   * from one BCM socket per bus; tasks on the same CAN id are independent.
+   * It differs in that: the kernel arms each frame relative to the previous
+   * timer run, so its latency accumulates as drift, and nothing is skipped
+   * (`missed` stays 0); intervals are whole microseconds (rounded), up to 400
+   * days; a task takes 1 to 256 messages, all classic or all FD; `durationMs`
+   * becomes the count of frames due before it; `modifyData` updates the live
+   * kernel job (no restart, same round-robin position; with several messages
+   * one cycle may mix old and new ones); `sent` is the kernel's own counter
+   * (/proc/net/can-bcm), `sendErrors` counts the errors it reports (interface
+   * down), not single failed sends; the frames reach this bus's own readers
+   * (`isRx` false) whatever `receiveOwnMessages` says.
    */
-  scheduler?: "native" | "kernel";
+  scheduler?: CyclicScheduler;
+  /**
+   * Called (on the event loop, without blocking the schedule) with a
+   * {@link CanError} each time a send fails, e.g. `ERR_TX_BUFFER_FULL` or
+   * `ERR_OS` with `ENETDOWN`, or a modifier fails. On the kernel scheduler:
+   * the errors the kernel reports (interface down).
+   */
+  onError?: (error: CanError) => void;
+  /**
+   * Native scheduler only. Called after each send to produce that message's
+   * next content (see {@link CyclicModifier}); with several messages each is
+   * modified for its own next turn. It costs a round trip to the JS event
+   * loop per send and never holds the schedule: if it has not answered when
+   * the message is due again, the previous content goes and
+   * `stats().lateModifier` counts it (it is asked again only once it
+   * answered). An invalid answer or an exception is reported to `onError`
+   * and counted in `stats().modifierErrors`; the content then stays.
+   */
+  modifier?: CyclicModifier;
 }
 
 /** Counters of a task. */
 export interface CyclicTaskStats {
-  /** Frames handed to the bus. */
+  /** Frames handed to the bus (kernel scheduler: frames the kernel sent). */
   sent: number;
-  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst). */
+  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst); always 0 on the kernel scheduler. */
   missed: number;
-  /** Sends the bus refused. */
+  /** Sends the bus refused (kernel scheduler: socket errors the kernel reported). */
   sendErrors: number;
   /** The last refusal's message. */
   lastError: string | null;
   /** True while the task runs. */
   running: boolean;
+  /** Turns that went with their previous content because the modifier had not answered in time. */
+  lateModifier: number;
+  /** Modifier answers that were invalid, or modifier exceptions. */
+  modifierErrors: number;
+}
+
+/** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as "ERR_CODE: message". */
+export function nativeModifier(
+  modifier: CyclicModifier,
+  encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array,
+  channelName: (index: number) => string | undefined,
+): (record: Uint8Array, index: number) => Uint8Array | null {
+  return (record, index) => {
+    try {
+      const sent = new FrameBatch(record, channelName).message(0);
+      const out = modifier(sent, index);
+      if (out === undefined || out === null) return null;
+      if (out instanceof Uint8Array) {
+        const { id, extended, fd, bitrateSwitch, errorStateIndicator, channel } = sent;
+        return encode([{ id, extended, fd, bitrateSwitch, errorStateIndicator, channel, data: out }]);
+      }
+      return encode([out]);
+    } catch (error) {
+      const e = error instanceof CanError ? error : canError("ERR_INVALID_ARGUMENT", `the modifier threw: ${String((error as Error)?.message ?? error)}`);
+      throw new Error(`${e.code}: ${e.message}`);
+    }
+  };
+}
+
+/** The native side of an `onError` callback. */
+export function nativeOnError(onError: (error: CanError) => void): (message: string) => void {
+  return (message) => onError(fromNative(message));
 }
 
 /**
- * A periodic task. Frames go out round-robin at absolute deadlines
- * (`start + n * period`) from a native thread, whatever the JS event loop
- * does; a slot missed by more than a period is skipped and counted, never
- * sent late as a burst. The task stops when its bus closes.
+ * A periodic task. On the native scheduler, frames go out round-robin at
+ * absolute deadlines (`start + n * period`) from a native thread, whatever
+ * the JS event loop does; a slot missed by more than a period is skipped and
+ * counted, never sent late as a burst. On the kernel scheduler the broadcast
+ * manager sends them (see {@link PeriodicOptions.scheduler}). The task stops
+ * when its bus closes.
  *
  * @example
  * ```ts
@@ -58,13 +135,18 @@ export interface CyclicTaskStats {
  */
 export class CyclicTask {
   readonly #native: NativeCyclicTask;
+  readonly #encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array;
   /** The period in ms. */
   readonly period: number;
+  /** The scheduler running the task. */
+  readonly scheduler: CyclicScheduler;
 
   /** @internal */
-  constructor(nativeTask: NativeCyclicTask, periodMs: number) {
+  constructor(nativeTask: NativeCyclicTask, periodMs: number, encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array) {
     this.#native = nativeTask;
+    this.#encode = encode;
     this.period = periodMs;
+    this.scheduler = nativeTask.scheduler as CyclicScheduler;
   }
 
   /** The messages, in round-robin order. */
@@ -98,17 +180,20 @@ export class CyclicTask {
   }
 
   /**
-   * Replaces the messages' data, atomically and keeping the phase: the next
-   * frame due carries the new data. Takes as many messages as the task has.
+   * Replaces the messages' data keeping the phase, without restarting: the
+   * next frame due carries the new data. Takes as many messages as the task
+   * has. Atomic on the native scheduler; see {@link PeriodicOptions.scheduler}
+   * for the kernel's.
    */
   modifyData(messages: ReadonlyArray<Message | MessageInit>): void {
-    const records = encodeMessages(messages.map(toMessage));
+    const records = this.#encode(messages);
     native(() => this.#native.modify(records));
   }
 
   /** Counters. */
   stats(): CyclicTaskStats {
-    return native(() => this.#native.stats()) as CyclicTaskStats;
+    const stats = native(() => this.#native.stats());
+    return { ...stats, lastError: stats.lastError ?? null };
   }
 
   /** Stops the task and removes it from the scheduler. */

@@ -13,7 +13,8 @@
  * @module canwire
  */
 export { Bus, type BusOptions, type BusState, type CanInterface, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
-export { CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
+export { CyclicTask, type CyclicModifier, type CyclicScheduler, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
+export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { Message, type MessageInit } from "./message.js";
 export { type ErrorFrameInfo, type ControllerProblems, type ProtocolViolation } from "./error-frame.js";

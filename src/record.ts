@@ -31,6 +31,11 @@ export const Flag = {
   ESI: 32,
   /** Transmitted by this bus (`isRx` false). */
   TX: 64,
+  /**
+   * The FD frame carried SocketCAN's explicit FD mark (CANFD_FDF, set by Linux
+   * 6.2+ on received FD frames; candump's `##5`). Text output keeps it.
+   */
+  FDF: 128,
 } as const;
 
 /** Writes one message into `view` at `offset` (data bytes past its length are zeroed). */

@@ -3,7 +3,7 @@
  * can-utils (cansend, candump, cangen) as real peers.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Bus, type Message } from "../../src/index.js";
 
@@ -28,6 +28,58 @@ if (!hasAfCan) {
   );
 }
 
+/** Sends frames with can-utils' cansend, one process per frame, in order. */
+export async function cansend(iface: string, ...frames: string[]): Promise<void> {
+  for (const frame of frames) await run("cansend", [iface, frame]);
+}
+
+/** A running candump -L; `lines()` resolves once it has printed `count` frames. */
+export interface Candump {
+  lines(): Promise<string[]>;
+  process: ChildProcess;
+}
+
+/** Starts `candump -L [args] iface[,filters]` and waits until its socket is bound. */
+export async function candump(spec: string, count: number, args: string[] = []): Promise<Candump> {
+  const iface = spec.split(",")[0] ?? spec;
+  const before = rawReceivers(iface);
+  const child = spawn("candump", ["-L", "-n", String(count), ...args, spec], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const done = new Promise<string[]>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", () => resolve(out.split("\n").filter(Boolean)));
+  });
+  await newRawReceiver(iface, before);
+  return { lines: () => done, process: child };
+}
+
+/** The kernel's CAN receive registrations (`/proc/net/can/rcvlist_*`), one line each. */
+export function receivers(): string[] {
+  return ["all", "fil", "inv", "sff", "eff"].flatMap((k) => {
+    try {
+      return readFileSync(`/proc/net/can/rcvlist_${k}`, "utf8").split("\n");
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The raw sockets' registrations on `iface` ("any" for sockets bound to every interface). */
+export function rawReceivers(iface: string): Set<string> {
+  const line = new RegExp(`^\\s*${iface}\\s.*\\sraw$`);
+  return new Set(receivers().filter((l) => line.test(l)));
+}
+
+/**
+ * Waits until a raw socket registration on `iface` appears that is not in
+ * `before`: a new socket is bound and misses no frame from now on (older
+ * sockets may vanish meanwhile, when the GC frees a closed bus).
+ */
+export async function newRawReceiver(iface: string, before: Set<string>): Promise<void> {
+  await until(() => [...rawReceivers(iface)].some((l) => !before.has(l)), 20_000);
+}
+
 /**
  * Creates and brings up a CAN FD capable vcan interface of the spec's own, so
  * its traffic neither disturbs nor sees other specs on vcan0/vcan1 (the guest
@@ -46,61 +98,76 @@ export async function removeInterface(name: string): Promise<void> {
   if (name) await run("ip", ["link", "del", "dev", name]).catch(() => undefined);
 }
 
-/** Sends frames with can-utils' cansend, one process per frame, in order. */
-export async function cansend(iface: string, ...frames: string[]): Promise<void> {
-  for (const frame of frames) await run("cansend", [iface, frame]);
+/** A running `candump -L` known to be listening; `stop()` ends it and returns its lines. */
+export interface ListeningCandump {
+  stop(): Promise<string[]>;
 }
 
-/** The kernel's CAN receive registrations (`/proc/net/can/rcvlist_*`), one line each. */
-export async function receivers(): Promise<string[]> {
-  const lists = await Promise.all(["all", "fil", "inv", "sff", "eff"].map((k) => readFile(`/proc/net/can/rcvlist_${k}`, "utf8").catch(() => "")));
-  return lists.flatMap((text) => text.split("\n"));
-}
+const MARKER = "7FE#CA";
 
-/** Resolves once `ready()` holds (checked every 50 ms); throws "WHAT within N ms" after `timeoutMs`. */
-export async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await ready()) return;
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * Starts `candump -L iface` and returns once it is listening: it has printed a
+ * marker frame (7FE#CA) sent on `iface` after it started. Unlike a fixed
+ * settle time this holds however slow the guest is. `stop()` waits `graceMs`,
+ * stops candump and returns its lines without the marker's.
+ */
+export async function listeningCandump(iface: string, graceMs = 100): Promise<ListeningCandump> {
+  const child = spawn("candump", ["-L", iface], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const closed = new Promise<void>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", () => resolve());
+  });
+  const marker = await Bus.open({ interface: "socketcan", channel: iface });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.includes(MARKER)) {
+      if (Date.now() > deadline) throw new Error(`candump on ${iface} printed nothing in 20 s`);
+      await marker.send({ id: 0x7fe, data: [0xca] });
+      await settle(100);
+    }
+  } finally {
+    await marker.close();
   }
-  throw new Error(`${what} within ${timeoutMs} ms`);
+  return {
+    async stop() {
+      await settle(graceMs);
+      child.kill("SIGINT");
+      await closed;
+      return out.split("\n").filter((line) => line && !line.endsWith(MARKER));
+    },
+  };
 }
 
-/** The raw sockets' registrations on `iface` ("any" for sockets bound to every interface). */
-export async function rawReceivers(iface: string): Promise<Set<string>> {
-  const line = new RegExp(`^\\s*${iface}\\s.*\\sraw$`);
-  return new Set((await receivers()).filter((l) => line.test(l)));
+/** Resolves once `done()` holds, polling; fails after `timeoutMs`. */
+export async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await settle(20);
+  }
+}
+
+/** CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now. */
+export function rawSockets(): number {
+  return readFileSync("/proc/net/can/rcvlist_all", "utf8")
+    .split("\n")
+    .filter((line) => / raw\s*$/.test(line)).length;
 }
 
 /**
- * Waits until a raw socket registration on `iface` appears that is not in
- * `before` (a new socket is bound: it misses no frame from now on). Older
- * sockets may vanish meanwhile, when the GC frees a closed bus.
+ * Resolves once more CAN_RAW sockets exist than `before` (a child process,
+ * e.g. `canwire dump`, has bound its socket), then lets it settle briefly.
+ * Process start-up in the emulated guest can take seconds under load.
  */
-export async function newRawReceiver(iface: string, before: Set<string>): Promise<void> {
-  await until(`no new raw socket on ${iface}`, async () => [...(await rawReceivers(iface))].some((l) => !before.has(l)));
-}
-
-/** A running candump -L; `lines()` resolves once it has printed `count` frames. */
-export interface Candump {
-  lines(): Promise<string[]>;
-  process: ChildProcess;
-}
-
-/** Starts `candump -L [args] iface[,filters]` and waits until its socket is bound. */
-export async function candump(spec: string, count: number, args: string[] = []): Promise<Candump> {
-  const iface = spec.split(",")[0] ?? spec;
-  const before = await rawReceivers(iface);
-  const child = spawn("candump", ["-L", "-n", String(count), ...args, spec], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const done = new Promise<string[]>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", () => resolve(out.split("\n").filter(Boolean)));
-  });
-  await newRawReceiver(iface, before);
-  return { lines: () => done, process: child };
+export async function socketBound(before: number, timeoutMs = 25_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (rawSockets() <= before) {
+    if (Date.now() > end) throw new Error(`no new CAN_RAW socket within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await settle(200);
 }
 
 /** Gives a freshly started peer time to bind its socket (the guest is slow). */

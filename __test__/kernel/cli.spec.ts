@@ -1,19 +1,19 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { candump, cansend, hasAfCan, newRawReceiver, rawReceivers } from "./can-utils.js";
+import { candump, cansend, hasAfCan, rawSockets, socketBound } from "./can-utils.js";
 
 describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints", () => {
-  it("dump -i socketcan -c vcan0 -n 3", async () => {
-    const before = await rawReceivers("vcan0");
-    const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-c", "vcan0", "-n", "3"], {
+  it("dump -i socketcan -c vcan0 -n 5 (classic and FD lines diff equal)", async () => {
+    const reference = await candump("vcan0", 5);
+    const before = rawSockets();
+    const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-c", "vcan0", "-n", "5"], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
-    await newRawReceiver("vcan0", before); // node starts slowly in the guest
-    const reference = await candump("vcan0", 3);
-    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708");
+    await socketBound(before);
+    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708", "321##1AABB", "12345678##3" + "11".repeat(12));
     const expected = await reference.lines();
     expect(await exited).toBe(0);
     // same kernel timestamps, both cut to microseconds: identical lines
@@ -22,8 +22,10 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints",
       "vcan0 123#DEADBEEF",
       "vcan0 1F334455#R",
       "vcan0 7FF#0102030405060708",
+      "vcan0 321##5AABB",
+      "vcan0 12345678##7" + "11".repeat(12),
     ]);
-  });
+  }, 60_000);
 });
 
 describe.skipIf(!hasAfCan)("socketcan: canwire send and gen reach candump", () => {
@@ -61,15 +63,15 @@ describe.skipIf(!hasAfCan)("socketcan: canwire send and gen reach candump", () =
 
 describe.skipIf(!hasAfCan)("socketcan: canwire dump on all interfaces", () => {
   it("dump -i socketcan -n 2 names each frame's interface", async () => {
-    const before = await rawReceivers("any");
+    const before = rawSockets();
     const child = spawn("node", ["dist/cli/main.js", "dump", "-i", "socketcan", "-n", "2"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
-    await newRawReceiver("any", before); // node starts slowly in the guest
+    await socketBound(before);
     await cansend("vcan1", "111#11");
     await cansend("vcan0", "222#22");
     expect(await exited).toBe(0);
     expect(out.split("\n").filter(Boolean).map((l) => l.replace(/^\(\d+\.\d{6}\) /, ""))).toEqual(["vcan1 111#11", "vcan0 222#22"]);
-  });
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Bus } from "../../src/index.js";
 import { cangen, cansend, hasAfCan } from "./can-utils.js";
@@ -36,5 +37,20 @@ describe.skipIf(!hasAfCan)("socketcan: a flood is counted, never lost silently",
     expect(stats.rxDroppedKernel + stats.rxDroppedQueueFull).toBeGreaterThan(0);
     const first = await bus.recv({ timeoutMs: 100 });
     expect(first?.dlc).toBe(8);
+  });
+});
+
+describe.skipIf(!hasAfCan)("socketcan: the receive buffer", () => {
+  const info = async (options: { receiveBufferSize?: number }) => {
+    await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0", ...options });
+    return bus.channelInfo;
+  };
+  const kernelDefault = () => readFileSync("/proc/sys/net/core/rmem_default", "utf8").trim();
+
+  it("defaults to 4 MiB (the kernel reports twice the size asked for), 0 keeps the kernel's default", async () => {
+    // the guest runs as root, so SO_RCVBUFFORCE passes rmem_max
+    expect(await info({})).toBe(`SocketCAN raw socket on 'vcan0', receive buffer ${2 * 4 * 1024 * 1024} bytes`);
+    expect(await info({ receiveBufferSize: 65536 })).toBe("SocketCAN raw socket on 'vcan0', receive buffer 131072 bytes");
+    expect(await info({ receiveBufferSize: 0 })).toBe(`SocketCAN raw socket on 'vcan0', receive buffer ${kernelDefault()} bytes`);
   });
 });

@@ -1,3 +1,6 @@
+import { execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Bus, CanError, CanOsError, UnsupportedError } from "../../src/index.js";
 import { hasAfCan } from "./can-utils.js";
@@ -29,14 +32,19 @@ describe.skipIf(!hasAfCan)("socketcan: typed errors at open", () => {
     expect(await bus.recv({ timeoutMs: 10 }).catch((e: CanError) => e.code)).toBe("ERR_CLOSED");
   });
 
-  it("listInterfaces shows vcan0 and vcan1 with their link state", () => {
+  it("listInterfaces shows vcan0, vcan1 and vcan2 with their link state", () => {
     const list = Bus.listInterfaces();
     expect(list.map((i) => [i.name, i.up, i.mtu, i.fd])).toEqual([
       ["vcan0", true, 72, true],
       ["vcan1", true, 72, true],
+      ["vcan2", true, 72, true],
     ]);
     expect(list[0]!.index).toBeGreaterThan(0);
     expect(list[0]!.operstate).toBe("unknown"); // vcan reports no carrier state
+    // vcan has no controller: nothing from CAN netlink
+    for (const field of ["bitrate", "samplePoint", "dataBitrate", "fdMode", "controllerState", "restartMs"] as const) {
+      expect(list[0]![field]).toBeUndefined();
+    }
   });
 });
 
@@ -58,5 +66,34 @@ describe.skipIf(!hasAfCan)("socketcan: an interface that goes down", () => {
     await bus.send({ id: 0x43 });
     const m = await bus.recv({ timeoutMs: 5000 });
     expect(m?.id).toBe(0x43);
+  });
+});
+
+describe.skipIf(!hasAfCan)("socketcan: a real CAN controller (slcan on a pty)", () => {
+  // slcan is a can-dev driver, so CAN netlink reports its settings and state;
+  // it stays down (bringing it up needs a serial adapter answering on the tty)
+  it("listInterfaces shows its bit rate, restart delay, FD mode and state; a bus starts in that state", async () => {
+    const run = promisify(execFile);
+    const child = spawn("/usr/bin/python3", [fileURLToPath(new URL("./slcan.py", import.meta.url))], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      const name = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding("utf8").once("data", (d: string) => resolve(d.trim()));
+        child.once("error", reject);
+        child.once("close", (status) => reject(new Error(`slcan.py exited with ${status}`)));
+      });
+      expect(name).toMatch(/^(can|slcan)\d+$/);
+      await run("ip", ["link", "set", name, "type", "can", "bitrate", "500000"]);
+      const info = Bus.listInterfaces().find((i) => i.name === name);
+      console.log(JSON.stringify(info));
+      // a controller that is down is "stopped", which canwire reports as "unknown"
+      expect(info).toMatchObject({ up: false, mtu: 16, fd: false, bitrate: 500000, restartMs: 0, fdMode: false, controllerState: "unknown" });
+      expect(info!.dataBitrate).toBeUndefined();
+      expect(info!.samplePoint).toBeUndefined(); // slcan's fixed bit rates name no sample point
+      await using bus = await Bus.open({ interface: "socketcan", channel: name });
+      expect(bus.state).toBe("unknown"); // vcan, with no controller, starts "active"
+    } finally {
+      child.stdin.end();
+      await new Promise((r) => child.once("close", r));
+    }
   });
 });

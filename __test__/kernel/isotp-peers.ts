@@ -30,7 +30,7 @@ export function isotpsend(iface: string, args: string[], data: Uint8Array): Prom
 /** Waits until an ISO-TP socket receives `rxIdHex` on `iface` (ident "isotp" in the receive lists). */
 export function isoTpBound(iface: string, rxIdHex: string): Promise<void> {
   const line = new RegExp(`^\\s*${iface}\\s+0*${rxIdHex}\\s.*\\sisotp$`, "i");
-  return until(`no ISO-TP socket bound to ${iface} rx ${rxIdHex}`, async () => (await receivers()).some((l) => line.test(l)));
+  return until(() => receivers().some((l) => line.test(l)), 20_000);
 }
 
 /** A running `isotprecv -l`; `next()` resolves the next payload it printed. */

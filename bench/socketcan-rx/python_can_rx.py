@@ -3,7 +3,7 @@
     python3 python_can_rx.py CHANNEL FRAMES
 
 Prints "ready" once the bus is open, then JSON with the frames received
-(until FRAMES or 2 s of silence) and the process CPU time.
+(until FRAMES or 2 s of silence) and the CPU time spent after "ready".
 """
 import json
 import resource
@@ -12,7 +12,13 @@ import sys
 import can
 
 channel, frames = sys.argv[1], int(sys.argv[2])
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 bus = can.Bus(interface="socketcan", channel=channel)
+cpu_at_ready = cpu_seconds()
 print("ready", flush=True)
 received = 0
 while received < frames:
@@ -20,6 +26,6 @@ while received < frames:
     if msg is None:
         break
     received += 1
+cpu = cpu_seconds() - cpu_at_ready
 bus.shutdown()
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"received": received, "cpuSeconds": usage.ru_utime + usage.ru_stime}))
+print(json.dumps({"received": received, "cpuSeconds": cpu}))

@@ -48,6 +48,14 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * `rxCoalesceUs` of the commands that record traffic (dump, log): on a busy
+ * SocketCAN bus they read in batches at most every millisecond, which a
+ * printed or logged line's timestamp does not notice (frames keep their
+ * kernel receive times).
+ */
+export const LOGGER_COALESCE_US = 1000;
+
 /** Bus options from parsed values. */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
   const iface = values.interface ?? "virtual";

@@ -24,7 +24,10 @@ export const demoUsage = `usage: canwire demo [-n FRAMES] [--json]
 Runs a job on the in-process virtual bus: a sender emits FRAMES frames of
 20 cyclic ids (rolling counters), three readers consume them at once (one
 logs to a BLF file in the temp folder, read back afterwards), and rates and
-drop counts are printed; then two ISO-TP stacks exchange 4095 bytes each way. Exits 1 if any frame is unaccounted for or a payload differs.
+drop counts are printed; then two ISO-TP stacks exchange 4095 bytes each way,
+and a cyclic task (bus.sendPeriodic on the native scheduler) sends a 10 ms
+heartbeat of two messages 50 times. Exits 1 if any frame is unaccounted for,
+a payload differs or a heartbeat is missing or out of order.
 
   -n, --frames FRAMES   frames to send (default 500000)
       --json            print the figures as JSON
@@ -108,6 +111,35 @@ async function consumeSlowly(reader: BusReader, done: () => boolean): Promise<Re
   return { received, dropped, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** A heartbeat on the native cyclic scheduler: two messages round-robin every 10 ms. */
+async function cyclicHeartbeat(
+  channel: string,
+): Promise<{ sent: number; received: number; inOrder: boolean; periodMs: number; meanGapMs: number; maxGapErrorMs: number }> {
+  const COUNT = 50;
+  const PERIOD_MS = 10;
+  await using ecu = await Bus.open({ channel });
+  await using tester = await Bus.open({ channel });
+  const beats = [new Message({ id: 0x7a0, data: [0xaa, 0] }), new Message({ id: 0x7a1, data: [0xbb, 1] })];
+  const task = ecu.sendPeriodic(beats, { periodMs: PERIOD_MS, count: COUNT });
+  const got: Message[] = [];
+  while (got.length < COUNT) {
+    const m = await tester.recv({ timeoutMs: 2000 });
+    if (!m) break;
+    got.push(m);
+  }
+  const sent = task.sent;
+  task.remove();
+  const gaps = got.slice(1).map((m, i) => Number(m.timestampNs - got[i]!.timestampNs) / 1e6);
+  return {
+    sent,
+    received: got.length,
+    inOrder: got.every((m, i) => m.id === beats[i % 2]!.id),
+    periodMs: PERIOD_MS,
+    meanGapMs: gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length),
+    maxGapErrorMs: Math.max(0, ...gaps.map((g) => Math.abs(g - PERIOD_MS))),
+  };
+}
+
 /** A diagnostic-style exchange: 4095 bytes each way between two ISO-TP stacks. */
 async function isoTpExchange(channel: string): Promise<{ bytes: number; seconds: number; framesOnWire: number; ok: boolean }> {
   await using sniffer = await Bus.open({ channel, rxQueueSize: 10_000 });
@@ -169,6 +201,8 @@ export async function demo(argv: string[]): Promise<number> {
   const accounted =
     messages.received === total && batches.received === total && slow.received + slow.dropped === total && blf.frames === total;
   const isoTp = await isoTpExchange(`${channel}-diag`);
+  const cyclic = await cyclicHeartbeat(`${channel}-cyclic`);
+  const cyclicOk = cyclic.sent === 50 && cyclic.received === 50 && cyclic.inOrder;
 
   const figures = {
     channel,
@@ -181,6 +215,7 @@ export async function demo(argv: string[]): Promise<number> {
     bus: stats,
     accounted,
     isoTp,
+    cyclic,
   };
   if (values.json) {
     console.log(JSON.stringify(figures, null, 2));
@@ -197,6 +232,9 @@ export async function demo(argv: string[]): Promise<number> {
     console.log(
       `  ISO-TP exchange   4095 bytes each way in ${isoTp.framesOnWire} frames, ${(isoTp.seconds * 1000).toFixed(1)} ms, ${isoTp.ok ? "payload intact" : "PAYLOAD MISMATCH"}`,
     );
+    console.log(
+      `  cyclic heartbeat  ${cyclic.received} of ${cyclic.sent} frames every ${cyclic.periodMs} ms (native scheduler), mean gap ${cyclic.meanGapMs.toFixed(3)} ms, worst gap error ${cyclic.maxGapErrorMs.toFixed(3)} ms${cyclic.inOrder ? "" : ", OUT OF ORDER"}`,
+    );
   }
-  return accounted && isoTp.ok ? 0 : 1;
+  return accounted && isoTp.ok && cyclicOk ? 0 : 1;
 }

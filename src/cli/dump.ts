@@ -8,17 +8,18 @@ import { formatLogLines } from "../frame-text.js";
 import { LogReader } from "../logfile.js";
 import { type CanFilter, filtersMatch } from "../filters.js";
 import { Flag } from "../record.js";
-import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
+import { LOGGER_COALESCE_US, busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
 import { writeOut } from "./output.js";
 
-export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [--fd] [-n COUNT] [--filter ID:MASK]... [--timeout-ms MS]
+export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [-n COUNT] [--filter ID:MASK]... [--timeout-ms MS]
        canwire dump FILE [-n COUNT] [--filter ID:MASK]...
 
 Prints one line per received frame in candump -L format:
   (1699999999.123456) vcan0 123#DEADBEEF
 With FILE (.blf .asc .log .trc .csv, text formats also .gz) it prints the
 file's frames the same way, so live and file output compare with diff;
-lines the file could not parse are counted on stderr.
+lines the file could not parse are counted on stderr. Live dumps receive FD
+frames as well as classic ones, as candump does (--fd is implied).
 
   -n, --count COUNT       exit after COUNT frames
       --filter ID:MASK    pass ids with (id ^ ID) & MASK == 0; ID~MASK passes the
@@ -46,6 +47,8 @@ export async function dump(argv: string[]): Promise<number> {
   if (positionals[0] !== undefined) return dumpFile(positionals[0], count, filters);
   const options = busOptions(values);
   options.filters = filters;
+  options.fd = true; // as candump: a dump shows classic and FD frames alike
+  options.rxCoalesceUs = LOGGER_COALESCE_US;
   await using bus = await Bus.open(options);
   const stop = () => void bus.close();
   process.once("SIGINT", stop);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
@@ -13,6 +13,20 @@ use crate::socketcan_config::SocketCanConfig;
 use crate::stats::BusStats;
 use crate::transport::{BusState, Protocol, Transport};
 use crate::virtual_bus::{VirtualConfig, VirtualTransport};
+
+/// How often a wait for transmit room looks for a [`Bus::flush_tx_buffer`].
+const FLUSH_CHECK: Duration = Duration::from_millis(10);
+
+/// How a wait for transmit room ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxWait {
+    /// The queue may take frames again.
+    Writable,
+    /// The timeout passed first.
+    TimedOut,
+    /// `flush_tx_buffer` discarded the waiting send.
+    Flushed,
+}
 
 /// Which backend to open, with its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +45,7 @@ pub struct Bus {
     tx_frames: AtomicU64,
     tx_errors: AtomicU64,
     tx_waits: AtomicU64,
+    tx_flushes: AtomicU64,
 }
 
 impl Bus {
@@ -56,14 +71,19 @@ impl Bus {
                 ));
             }
         };
-        Ok(Self {
+        Ok(Self::from_parts(readers, transport))
+    }
+
+    fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+        Self {
             transport,
             readers,
             closed: AtomicBool::new(false),
             tx_frames: AtomicU64::new(0),
             tx_errors: AtomicU64::new(0),
             tx_waits: AtomicU64::new(0),
-        })
+            tx_flushes: AtomicU64::new(0),
+        }
     }
 
     fn check_open(&self) -> Result<()> {
@@ -119,17 +139,44 @@ impl Bus {
         }
     }
 
-    /// Blocks until the transmit queue may take frames (true) or `timeout` passes (false).
-    pub fn wait_writable(&self, timeout: Duration) -> Result<bool> {
+    /// Blocks until the transmit queue may take frames, `timeout` passes, or
+    /// [`Bus::flush_tx_buffer`] discards the waiting send.
+    pub fn wait_writable(&self, timeout: Duration) -> Result<TxWait> {
         self.check_open()?;
         self.tx_waits.fetch_add(1, Ordering::Relaxed);
-        self.transport.wait_writable(timeout)
+        let generation = self.tx_flushes.load(Ordering::Acquire);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let writable = self.transport.wait_writable(left.min(FLUSH_CHECK))?;
+            if self.tx_flushes.load(Ordering::Acquire) != generation {
+                return Ok(TxWait::Flushed);
+            }
+            if writable {
+                return Ok(TxWait::Writable);
+            }
+            if left <= FLUSH_CHECK {
+                return Ok(TxWait::TimedOut);
+            }
+        }
     }
 
-    /// The `ERR_TX_BUFFER_FULL` error for a send that waited `waited` after `sent` frames.
-    pub fn tx_buffer_full(&self, waited: Duration, sent: usize) -> CanwireError {
+    /// The `ERR_TX_BUFFER_FULL` error for a send that waited `waited` after
+    /// `sent` frames and then timed out or was `flushed`.
+    pub fn tx_buffer_full(&self, waited: Duration, sent: usize, flushed: bool) -> CanwireError {
         self.tx_errors.fetch_add(1, Ordering::Relaxed);
-        self.transport.tx_buffer_full(waited, sent)
+        let error = self.transport.tx_buffer_full(waited, sent);
+        if flushed {
+            CanwireError::new(
+                error.code,
+                format!(
+                    "flushTxBuffer() discarded the rest of this send: {}",
+                    error.message
+                ),
+            )
+        } else {
+            error
+        }
     }
 
     /// The channel index that sends a frame to the channel `name`.
@@ -140,6 +187,24 @@ impl Bus {
     /// A receiver of controller state changes, where the backend reports them.
     pub fn state_watch(&self) -> Option<tokio::sync::watch::Receiver<BusState>> {
         self.transport.state_watch()
+    }
+
+    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    #[cfg(target_os = "linux")]
+    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
+        self.check_open()?;
+        self.transport.bcm_tx()
+    }
+
+    /// A kernel watch on one id (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    #[cfg(target_os = "linux")]
+    pub fn bcm_watch(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: Arc<crate::watch::queue::WatchQueue>,
+    ) -> Result<Arc<crate::socketcan::bcm::BcmWatch>> {
+        self.check_open()?;
+        self.transport.bcm_watch(config, queue)
     }
 
     /// Adds a reader that receives every frame passing the filters from now on.
@@ -184,6 +249,7 @@ impl Bus {
     /// Discards frames waiting to be sent.
     pub fn flush_tx_buffer(&self) -> Result<()> {
         self.check_open()?;
+        self.tx_flushes.fetch_add(1, Ordering::AcqRel);
         self.transport.flush_tx_buffer()
     }
 
@@ -218,5 +284,87 @@ impl Bus {
 impl Drop for Bus {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transmit queue that never has room.
+    struct AlwaysFull;
+
+    impl Transport for AlwaysFull {
+        fn send(&self, _frames: &[Frame]) -> Result<usize> {
+            Ok(0)
+        }
+        fn wait_writable(&self, timeout: Duration) -> Result<bool> {
+            std::thread::sleep(timeout);
+            Ok(false)
+        }
+        fn protocol(&self) -> Protocol {
+            Protocol::Can20
+        }
+        fn channel_info(&self) -> String {
+            "always full".into()
+        }
+        fn channel_name(&self, _index: u32) -> Option<String> {
+            None
+        }
+        fn close(&self) {}
+    }
+
+    fn full_bus() -> Arc<Bus> {
+        Arc::new(Bus::from_parts(
+            Arc::new(ReaderSet::new(false)),
+            Box::new(AlwaysFull),
+        ))
+    }
+
+    #[test]
+    fn a_wait_for_room_times_out() {
+        let bus = full_bus();
+        let start = Instant::now();
+        assert_eq!(
+            bus.wait_writable(Duration::from_millis(50)).unwrap(),
+            TxWait::TimedOut
+        );
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert_eq!(bus.stats().tx_waits, 1);
+    }
+
+    #[test]
+    fn flush_ends_a_wait_for_room_at_once() {
+        let bus = full_bus();
+        let waiter = {
+            let bus = bus.clone();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                (
+                    bus.wait_writable(Duration::from_secs(30)).unwrap(),
+                    start.elapsed(),
+                )
+            })
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        bus.flush_tx_buffer().unwrap();
+        let (outcome, waited) = waiter.join().unwrap();
+        assert_eq!(outcome, TxWait::Flushed);
+        assert!(waited < Duration::from_secs(1), "waited {waited:?}");
+        let error = bus.tx_buffer_full(waited, 3, true);
+        assert_eq!(error.code, ErrorCode::TxBufferFull);
+        assert!(
+            error
+                .message
+                .starts_with("flushTxBuffer() discarded the rest of this send: the transmit queue stayed full for"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.ends_with("3 frame(s) were sent"));
+        // a flush before the wait does not end the next one
+        assert_eq!(
+            bus.wait_writable(Duration::from_millis(20)).unwrap(),
+            TxWait::TimedOut
+        );
     }
 }

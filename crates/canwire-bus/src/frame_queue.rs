@@ -22,6 +22,8 @@ pub const MAX_CAPACITY: usize = 16 * 1024 * 1024;
 #[derive(Default)]
 struct QueueState {
     frames: VecDeque<Frame>,
+    /// An empty deque keeping its allocation, swapped in when a reader takes everything.
+    spare: VecDeque<Frame>,
     closed: bool,
     delivered: u64,
     overflow: u64,
@@ -87,10 +89,25 @@ impl FrameQueue {
     }
 
     /// Moves up to `max` frames into `out`; returns how many.
+    ///
+    /// Taking every queued frame swaps the queue out and copies outside the
+    /// lock, so a reader thread preempted while copying a large backlog never
+    /// holds up the senders (a real-time cyclic sender included).
     pub fn pop_into(&self, max: usize, out: &mut Vec<Frame>) -> usize {
         let mut state = self.lock();
         let n = max.min(state.frames.len());
-        out.extend(state.frames.drain(..n));
+        if n == 0 || n < state.frames.len() {
+            out.extend(state.frames.drain(..n));
+            return n;
+        }
+        let mut taken = std::mem::take(&mut state.spare);
+        std::mem::swap(&mut taken, &mut state.frames);
+        drop(state);
+        out.extend(taken.drain(..));
+        let mut state = self.lock();
+        if state.spare.capacity() < taken.capacity() {
+            state.spare = taken;
+        }
         n
     }
 
@@ -196,6 +213,33 @@ mod tests {
         assert_eq!(out.iter().map(|f| f.id).collect::<Vec<_>>(), [0, 1, 2]);
         let s = q.stats();
         assert_eq!((s.delivered, s.overflow, s.queued), (3, 2, 0));
+    }
+
+    #[test]
+    fn partial_and_whole_takes_keep_fifo_order() {
+        let q = FrameQueue::new(100);
+        let ids = |out: &[Frame]| out.iter().map(|f| f.id).collect::<Vec<_>>();
+        q.push(&frames(5));
+        let mut out = Vec::new();
+        assert_eq!(q.pop_into(2, &mut out), 2);
+        assert_eq!(q.pop_into(10, &mut out), 3, "the rest, swapped out");
+        assert_eq!(ids(&out), [0, 1, 2, 3, 4]);
+        for round in 0..3u32 {
+            let batch: Vec<Frame> = (0..4)
+                .map(|i| Frame::classic(round * 10 + i, false, &[]))
+                .collect();
+            q.push(&batch);
+            out.clear();
+            assert_eq!(q.pop_into(usize::MAX, &mut out), 4);
+            assert_eq!(
+                ids(&out),
+                [round * 10, round * 10 + 1, round * 10 + 2, round * 10 + 3]
+            );
+        }
+        out.clear();
+        assert_eq!(q.pop_into(10, &mut out), 0);
+        let s = q.stats();
+        assert_eq!((s.delivered, s.overflow, s.queued), (17, 0, 0));
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub mod socketcan_config;
 pub mod stats;
 pub mod transport;
 pub mod virtual_bus;
+pub mod watch;
 
-pub use bus::{Bus, BusConfig};
+pub use bus::{Bus, BusConfig, TxWait};
 pub use frame_queue::FrameQueue;
 pub use reader_set::ReaderSet;
 pub use socketcan_config::{CanInterfaceInfo, SocketCanConfig, list_can_interfaces};

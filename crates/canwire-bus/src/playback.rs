@@ -177,12 +177,16 @@ impl Drop for Playback {
 fn run(shared: &Shared) {
     minimize_timer_slack();
     let clock = MonotonicClock::default();
+    // The replay's time zero is when its first frame can go: input that
+    // arrives late (a file still being read) shifts the whole schedule
+    // instead of squeezing the first gap.
+    let mut origin: Option<u64> = None;
     loop {
         let mut queue = shared.lock();
         if queue.stopped || shared.bus.is_closed() {
             break;
         }
-        let Some(&(offset, frame)) = queue.frames.front() else {
+        let Some(&(file_offset, frame)) = queue.frames.front() else {
             if queue.input_done {
                 break;
             }
@@ -192,6 +196,7 @@ fn run(shared: &Shared) {
             continue;
         };
         let now = clock.now();
+        let offset = file_offset + *origin.get_or_insert(now.saturating_sub(file_offset));
         if offset > now {
             let wait = offset - now;
             if wait > SPIN_NS {

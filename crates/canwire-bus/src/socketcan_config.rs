@@ -3,6 +3,11 @@
 
 use canwire_core::error::Result;
 
+/// The receive buffer canwire asks for: 4 MiB holds about 4 000 frames (the
+/// kernel charges each one its whole buffer, about 1 KiB), where the kernel's
+/// default of 208 KiB holds about 200 and loses frames to a short stall.
+pub const DEFAULT_RECEIVE_BUFFER: u32 = 4 << 20;
+
 /// Options of a SocketCAN raw bus.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketCanConfig {
@@ -16,11 +21,17 @@ pub struct SocketCanConfig {
     pub local_loopback: bool,
     /// Which error classes to receive as error frames (`CAN_RAW_ERR_FILTER`); 0 for none.
     pub error_mask: u32,
-    /// Kernel receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF); `None` keeps the default.
+    /// Kernel receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF, which
+    /// the kernel caps at `net.core.rmem_max`); `None` asks for
+    /// [`DEFAULT_RECEIVE_BUFFER`], `Some(0)` keeps the kernel's default.
     pub receive_buffer_size: Option<u32>,
     /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
     /// where the driver provides them; frames without one keep the kernel's.
     pub hardware_timestamps: bool,
+    /// Under sustained traffic, read the socket at most once per this many
+    /// µs so readers get larger batches (less CPU per frame, up to this much
+    /// more latency); the first frame after a quiet spell goes at once. 0: off.
+    pub rx_coalesce_us: u32,
 }
 
 impl SocketCanConfig {
@@ -34,6 +45,7 @@ impl SocketCanConfig {
             error_mask: canwire_core::error_frame::class::ALL,
             receive_buffer_size: None,
             hardware_timestamps: false,
+            rx_coalesce_us: 0,
         }
     }
 }
@@ -51,6 +63,30 @@ pub struct CanInterfaceInfo {
     pub operstate: String,
     /// MTU: 16 for classic CAN, 72 for CAN FD capable.
     pub mtu: u32,
+    /// What the controller reports over CAN netlink; all `None` for
+    /// interfaces without a CAN controller (vcan, vxcan).
+    pub controller: ControllerInfo,
+}
+
+/// A CAN controller's settings and state, as `ip -details link show` prints them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControllerInfo {
+    /// Nominal (arbitration) bit rate in bit/s.
+    pub bitrate: Option<u32>,
+    /// Nominal sample point in tenths of a percent (875 = 87.5 %).
+    pub sample_point: Option<u32>,
+    /// CAN FD data-phase bit rate in bit/s.
+    pub data_bitrate: Option<u32>,
+    /// CAN FD mode switched on (`fd on`).
+    pub fd_mode: Option<bool>,
+    /// The controller state.
+    pub state: Option<crate::BusState>,
+    /// Automatic restart delay after bus-off in ms; 0: no automatic restart.
+    pub restart_ms: Option<u32>,
+    /// Transmit error counter.
+    pub tx_error_counter: Option<u16>,
+    /// Receive error counter.
+    pub rx_error_counter: Option<u16>,
 }
 
 /// The CAN interfaces of this host (link type ARPHRD_CAN), sorted by name.

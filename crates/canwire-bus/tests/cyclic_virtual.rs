@@ -3,13 +3,21 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canwire_bus::cyclic::CyclicTask;
+use canwire_bus::cyclic::{CyclicTask, SchedulerKind, TaskHooks};
 use canwire_bus::virtual_bus::VirtualConfig;
 use canwire_bus::{Bus, BusConfig, FrameQueue};
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::{ErrorCode, Frame};
 
 const MS: u64 = 1_000_000;
+
+/// The tests share the process-wide scheduler thread: they take turns, so one
+/// test's hundreds of tasks cannot make another's first slot late.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 fn bus(channel: &str, fd: bool) -> Arc<Bus> {
     Arc::new(
@@ -34,6 +42,7 @@ fn collect(queue: &FrameQueue, n: usize) -> Vec<Frame> {
 
 #[test]
 fn a_counted_task_sends_exactly_its_frames_round_robin() {
+    let _turn = serial();
     let tx = bus("cyc-count", false);
     let rx = bus("cyc-count", false);
     let q = rx.add_reader(1000).unwrap();
@@ -45,7 +54,15 @@ fn a_counted_task_sends_exactly_its_frames_round_robin() {
         limit: CyclicLimit::Count(7),
         ..CyclicTiming::every(2 * MS)
     };
-    let task = CyclicTask::create(tx, frames, timing, true).unwrap();
+    let task = CyclicTask::create(
+        tx,
+        frames,
+        timing,
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    )
+    .unwrap();
     let got = collect(&q, 7);
     assert_eq!(
         got.iter().map(|f| f.id).collect::<Vec<_>>(),
@@ -59,6 +76,7 @@ fn a_counted_task_sends_exactly_its_frames_round_robin() {
 
 #[test]
 fn modify_stop_start_and_bus_close() {
+    let _turn = serial();
     let tx = bus("cyc-modify", false);
     let rx = bus("cyc-modify", false);
     let q = rx.add_reader(10_000).unwrap();
@@ -67,6 +85,8 @@ fn modify_stop_start_and_bus_close() {
         vec![Frame::classic(0x200, false, &[0xAA])],
         CyclicTiming::every(MS),
         false,
+        SchedulerKind::Native,
+        TaskHooks::default(),
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(10));
@@ -106,13 +126,21 @@ fn modify_stop_start_and_bus_close() {
 
 #[test]
 fn invalid_frames_are_refused_before_the_task_exists() {
+    let _turn = serial();
     let tx = bus("cyc-invalid", false);
     let fd = Frame::fd(1, false, &[0; 12], false);
     assert_eq!(
-        CyclicTask::create(tx.clone(), vec![fd], CyclicTiming::every(MS), true)
-            .err()
-            .unwrap()
-            .code,
+        CyclicTask::create(
+            tx.clone(),
+            vec![fd],
+            CyclicTiming::every(MS),
+            true,
+            SchedulerKind::Native,
+            TaskHooks::default()
+        )
+        .err()
+        .unwrap()
+        .code,
         ErrorCode::FdNotEnabled
     );
     assert_eq!(
@@ -120,7 +148,9 @@ fn invalid_frames_are_refused_before_the_task_exists() {
             tx,
             vec![Frame::classic(0x800, false, &[])],
             CyclicTiming::every(MS),
-            true
+            true,
+            SchedulerKind::Native,
+            TaskHooks::default()
         )
         .err()
         .unwrap()
@@ -131,6 +161,7 @@ fn invalid_frames_are_refused_before_the_task_exists() {
 
 #[test]
 fn hundreds_of_tasks_share_one_thread() {
+    let _turn = serial();
     let tx = bus("cyc-many", false);
     let rx = bus("cyc-many", false);
     let q = rx.add_reader(100_000).unwrap();
@@ -145,6 +176,8 @@ fn hundreds_of_tasks_share_one_thread() {
                 vec![Frame::classic(i, false, &[])],
                 timing,
                 true,
+                SchedulerKind::Native,
+                TaskHooks::default(),
             )
             .unwrap()
         })
@@ -155,4 +188,110 @@ fn hundreds_of_tasks_share_one_thread() {
         assert_eq!(got.iter().filter(|f| f.id == i).count(), 5, "task {i}");
     }
     drop(tasks);
+}
+
+#[test]
+fn the_kernel_scheduler_needs_socketcan() {
+    let _turn = serial();
+    let tx = bus("cyc-kernel", false);
+    let e = match CyclicTask::create(
+        tx,
+        vec![Frame::classic(1, false, &[])],
+        CyclicTiming::every(MS),
+        true,
+        SchedulerKind::Kernel,
+        TaskHooks::default(),
+    ) {
+        Err(e) => e,
+        Ok(_) => panic!("a kernel task on the virtual bus"),
+    };
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    assert!(e.message.contains("SocketCAN"), "{}", e.message);
+}
+
+/// Answers at once with the first data byte plus one.
+struct Increment;
+
+impl canwire_bus::cyclic::FrameModifier for Increment {
+    fn request(&self, frame: &Frame, _slot: u64, reply: canwire_bus::cyclic::ModifierReply) {
+        let mut next = *frame;
+        next.data[0] = next.data[0].wrapping_add(1);
+        reply.answer(Some(next));
+    }
+}
+
+/// Keeps the replies and never answers.
+#[derive(Default)]
+struct Silent(std::sync::Mutex<Vec<canwire_bus::cyclic::ModifierReply>>);
+
+impl canwire_bus::cyclic::FrameModifier for Silent {
+    fn request(&self, _frame: &Frame, _slot: u64, reply: canwire_bus::cyclic::ModifierReply) {
+        self.0.lock().unwrap().push(reply);
+    }
+}
+
+#[test]
+fn a_modifier_sets_each_next_frame_and_a_silent_one_is_late_without_delaying_frames() {
+    let _turn = serial();
+    let tx = bus("cyc-mod", false);
+    let rx = bus("cyc-mod", false);
+    let q = rx.add_reader(1000).unwrap();
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(5),
+        ..CyclicTiming::every(10 * MS)
+    };
+    let hooks = TaskHooks {
+        modifier: Some(Arc::new(Increment)),
+        ..TaskHooks::default()
+    };
+    let task = CyclicTask::create(
+        tx.clone(),
+        vec![Frame::classic(0x10, false, &[7])],
+        timing,
+        true,
+        SchedulerKind::Native,
+        hooks,
+    )
+    .unwrap();
+    let got = collect(&q, 5);
+    assert_eq!(
+        got.iter().map(|f| f.data[0]).collect::<Vec<_>>(),
+        [7, 8, 9, 10, 11]
+    );
+    assert_eq!(task.stats().unwrap().late_modifier, 0);
+
+    let silent = Arc::new(Silent::default());
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink_errors = errors.clone();
+    let hooks = TaskHooks {
+        modifier: Some(silent.clone()),
+        on_error: Some(Arc::new(move |e: &canwire_core::CanwireError| {
+            sink_errors.lock().unwrap().push(e.code)
+        })),
+    };
+    let task = CyclicTask::create(
+        tx,
+        vec![Frame::classic(0x11, false, &[1])],
+        timing,
+        true,
+        SchedulerKind::Native,
+        hooks,
+    )
+    .unwrap();
+    let got = collect(&q, 5);
+    assert_eq!(got.iter().map(|f| f.data[0]).collect::<Vec<_>>(), [1; 5]);
+    let stats = task.stats().unwrap();
+    assert_eq!(
+        (stats.sent, stats.late_modifier),
+        (5, 4),
+        "asked once, late on every later turn"
+    );
+    let replies = std::mem::take(&mut *silent.0.lock().unwrap());
+    assert_eq!(replies.len(), 1, "one open question at a time");
+    // A late answer that cannot be sent (9 bytes) is reported, not used.
+    let mut bad = Frame::classic(0x11, false, &[0; 8]);
+    bad.len = 9;
+    replies.into_iter().next().unwrap().answer(Some(bad));
+    assert_eq!(*errors.lock().unwrap(), [ErrorCode::DataTooLong]);
+    assert_eq!(task.stats().unwrap().modifier_errors, 1);
 }

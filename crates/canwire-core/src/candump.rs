@@ -77,6 +77,9 @@ pub fn parse_frame(text: &str) -> Result<Frame> {
         frame
             .flags
             .set(FrameFlags::ESI, fd_flags & FD_FLAG_ESI != 0);
+        frame
+            .flags
+            .set(FrameFlags::FDF, fd_flags & FD_FLAG_FDF != 0);
         let (len, tail) = parse_data(text, data, &mut frame.data, 64)?;
         if !tail.is_empty() {
             return Err(syntax(text, "unexpected text after the data"));
@@ -174,6 +177,9 @@ pub fn format_frame(frame: &Frame) -> String {
         }
         if frame.flags.has(FrameFlags::ESI) {
             flags |= FD_FLAG_ESI;
+        }
+        if frame.flags.has(FrameFlags::FDF) {
+            flags |= FD_FLAG_FDF;
         }
         out.push('#');
         out.push(HEX[flags as usize] as char);
@@ -308,11 +314,15 @@ mod tests {
     }
 
     #[test]
-    fn dots_and_fdf_flag_are_accepted() {
+    fn dots_are_accepted_and_the_fdf_mark_is_kept() {
         let f = parse_frame("123#DE.AD.BE.EF").unwrap();
         assert_eq!(format_frame(&f), "123#DEADBEEF");
         let f = parse_frame("123##511").unwrap();
-        assert_eq!(format_frame(&f), "123##111");
+        assert!(f.flags.has(FrameFlags::FDF | FrameFlags::BRS) && !f.flags.has(FrameFlags::ESI));
+        assert_eq!(format_frame(&f), "123##511");
+        let f = parse_frame("123##411").unwrap();
+        assert_eq!(format_frame(&f), "123##411");
+        assert!(!parse_frame("123##111").unwrap().flags.has(FrameFlags::FDF));
     }
 
     #[test]

@@ -51,6 +51,36 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 21] = [
+        ErrorCode::InvalidArgument,
+        ErrorCode::IdOutOfRange,
+        ErrorCode::DataTooLong,
+        ErrorCode::InvalidFdLength,
+        ErrorCode::DlcMismatch,
+        ErrorCode::InvalidDlc,
+        ErrorCode::RemoteConflict,
+        ErrorCode::FlagsRequireFd,
+        ErrorCode::InvalidTimestamp,
+        ErrorCode::FdNotEnabled,
+        ErrorCode::InvalidFrameSyntax,
+        ErrorCode::Closed,
+        ErrorCode::Timeout,
+        ErrorCode::Unsupported,
+        ErrorCode::UnknownInterface,
+        ErrorCode::Os,
+        ErrorCode::Internal,
+        ErrorCode::CorruptFile,
+        ErrorCode::TruncatedFile,
+        ErrorCode::TxBufferFull,
+        ErrorCode::NotCanInterface,
+    ];
+
+    /// The code whose string form is `code` (`"ERR_TIMEOUT"`), if any.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// The stable string form, as seen by JavaScript in `error.code`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -204,5 +234,15 @@ mod tests {
         );
         assert_eq!(errno_name(105), Some("ENOBUFS"));
         assert_eq!(errno_name(9999), None);
+    }
+
+    #[test]
+    fn every_code_parses_back_from_its_string() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("ERR_NOPE"), None);
     }
 }

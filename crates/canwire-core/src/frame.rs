@@ -32,8 +32,13 @@ impl FrameFlags {
     pub const ESI: u32 = 1 << 5;
     /// The frame was transmitted by this endpoint (python-can's `is_rx == false`).
     pub const TX: u32 = 1 << 6;
+    /// The FD frame carried the explicit FD-format mark (SocketCAN's
+    /// `CANFD_FDF`, set by Linux 6.2+ on every received FD frame and printed
+    /// by candump as the 4 in `##5`). Kept so text output matches candump's;
+    /// it changes nothing on the wire. Only on FD frames.
+    pub const FDF: u32 = 1 << 7;
     /// Every defined bit.
-    pub const ALL: u32 = (1 << 7) - 1;
+    pub const ALL: u32 = (1 << 8) - 1;
 
     /// True if every bit of `bit` is set.
     pub const fn has(self, bit: u32) -> bool {
@@ -206,10 +211,14 @@ impl Frame {
                 "a remote frame cannot also be an error frame or an FD frame",
             ));
         }
-        if !self.is_fd() && (flags.has(FrameFlags::BRS) || flags.has(FrameFlags::ESI)) {
+        if !self.is_fd()
+            && (flags.has(FrameFlags::BRS)
+                || flags.has(FrameFlags::ESI)
+                || flags.has(FrameFlags::FDF))
+        {
             return Err(CanwireError::new(
                 ErrorCode::FlagsRequireFd,
-                "bitrateSwitch and errorStateIndicator are only allowed on FD frames (fd: true)",
+                "bitrateSwitch, errorStateIndicator and the FDF mark are only allowed on FD frames (fd: true)",
             ));
         }
         if self.dlc > 15 {
@@ -315,13 +324,15 @@ mod tests {
     }
 
     #[test]
-    fn brs_and_esi_need_fd() {
-        let mut f = Frame::classic(1, false, &[1]);
-        f.flags.set(FrameFlags::BRS, true);
-        assert_eq!(code(f), Some(ErrorCode::FlagsRequireFd));
-        let mut f = Frame::classic(1, false, &[1]);
-        f.flags.set(FrameFlags::ESI, true);
-        assert_eq!(code(f), Some(ErrorCode::FlagsRequireFd));
+    fn brs_esi_and_fdf_need_fd() {
+        for bit in [FrameFlags::BRS, FrameFlags::ESI, FrameFlags::FDF] {
+            let mut f = Frame::classic(1, false, &[1]);
+            f.flags.set(bit, true);
+            assert_eq!(code(f), Some(ErrorCode::FlagsRequireFd));
+            let mut f = Frame::fd(1, false, &[1], false);
+            f.flags.set(bit, true);
+            assert_eq!(code(f), None);
+        }
     }
 
     #[test]

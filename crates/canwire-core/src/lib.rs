@@ -10,6 +10,7 @@
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
 //! - [`error_frame`]: SocketCAN error frames decoded into structured fields
+//! - [`cyclic`]: the cyclic send schedule; [`watch`]: change and timeout detection on one id
 
 pub mod blf;
 pub mod candump;
@@ -26,6 +27,7 @@ pub mod record;
 pub(crate) mod test_fixtures;
 #[cfg(test)]
 pub(crate) mod test_rng;
+pub mod watch;
 
 pub use error::{CanwireError, ErrorCode};
 pub use filter::{CanFilter, FilterSet};

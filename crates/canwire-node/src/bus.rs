@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
-use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig};
+use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig, TxWait};
 use canwire_core::record::decode_batch;
 use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
 use napi::bindgen_prelude::Uint8Array;
@@ -26,6 +26,7 @@ pub struct NativeOpenOptions {
     pub error_mask: Option<u32>,
     pub receive_buffer_size: Option<u32>,
     pub hardware_timestamps: Option<bool>,
+    pub rx_coalesce_us: Option<u32>,
 }
 
 /// One acceptance filter.
@@ -110,6 +111,7 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
                 .unwrap_or(canwire_core::error_frame::class::ALL),
             receive_buffer_size: options.receive_buffer_size,
             hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
+            rx_coalesce_us: options.rx_coalesce_us.unwrap_or(0),
             ..SocketCanConfig::new(options.channel)
         })),
         other => Err(crate::error::to_napi(CanwireError::new(
@@ -142,25 +144,39 @@ impl NativeBus {
         self.bus.send(&frames).map(|n| n as u32).into_napi()
     }
 
-    /// Resolves `true` once the transmit queue may take frames again, `false`
-    /// when `timeoutMs` passes first. Waits on a blocking-pool thread, never on the event loop.
-    #[napi(catch_unwind)]
-    pub async fn wait_writable(&self, timeout_ms: f64) -> napi::Result<bool> {
+    /// Resolves `"writable"` once the transmit queue may take frames again,
+    /// `"timeout"` when `timeoutMs` passes first, `"flushed"` when
+    /// `flushTxBuffer` discards the waiting send. Waits on a blocking-pool
+    /// thread, never on the event loop.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<\"writable\" | \"timeout\" | \"flushed\">"
+    )]
+    pub async fn wait_writable(&self, timeout_ms: f64) -> napi::Result<String> {
         let bus = self.bus.clone();
         let timeout = Duration::from_secs_f64(timeout_ms.clamp(0.0, 86_400_000.0) / 1000.0);
-        tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
+        let outcome = tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
             .await
             .map_err(|e| {
                 crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string()))
             })?
-            .into_napi()
+            .into_napi()?;
+        Ok(match outcome {
+            TxWait::Writable => "writable",
+            TxWait::TimedOut => "timeout",
+            TxWait::Flushed => "flushed",
+        }
+        .into())
     }
 
-    /// The `ERR_TX_BUFFER_FULL` message for a send that waited `waitedMs` after `sent` frames.
+    /// The `ERR_TX_BUFFER_FULL` message for a send that waited `waitedMs`
+    /// after `sent` frames, then timed out or was `flushed`.
     #[napi(catch_unwind)]
-    pub fn tx_buffer_full_message(&self, waited_ms: f64, sent: u32) -> String {
+    pub fn tx_buffer_full_message(&self, waited_ms: f64, sent: u32, flushed: bool) -> String {
         let waited = Duration::from_secs_f64(waited_ms.clamp(0.0, 86_400_000.0) / 1000.0);
-        self.bus.tx_buffer_full(waited, sent as usize).to_string()
+        self.bus
+            .tx_buffer_full(waited, sent as usize, flushed)
+            .to_string()
     }
 
     /// The channel index that sends a message to the channel `name`.

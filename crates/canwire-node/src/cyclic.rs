@@ -1,9 +1,16 @@
 //! Cyclic tasks exported to JS.
 
-use canwire_bus::cyclic::CyclicTask;
+use std::sync::Arc;
+
+use canwire_bus::cyclic::{
+    CyclicTask, ErrorSink, FrameModifier, ModifierReply, SchedulerKind, TaskHooks,
+};
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::record::{decode_batch, encode_batch};
-use napi::bindgen_prelude::{Buffer, Uint8Array};
+use canwire_core::{CanwireError, ErrorCode, Frame};
+use napi::Status;
+use napi::bindgen_prelude::{Buffer, FnArgs, Uint8Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::bus::NativeBus;
@@ -27,6 +34,73 @@ pub struct NativeCyclicStats {
     pub send_errors: i64,
     pub last_error: Option<String>,
     pub running: bool,
+    pub late_modifier: i64,
+    pub modifier_errors: i64,
+}
+
+/// `onError(message)`: weak (it does not keep Node alive), called without waiting.
+pub type ErrorCallback = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+/// `modifier(record, slot)` → a record, or null to keep the frame (the facade
+/// converts to and from messages); weak, called without waiting.
+pub type ModifierCallback = ThreadsafeFunction<
+    FnArgs<(Buffer, f64)>,
+    Option<Uint8Array>,
+    FnArgs<(Buffer, f64)>,
+    Status,
+    false,
+    true,
+>;
+
+fn error_sink(callback: ErrorCallback) -> ErrorSink {
+    Arc::new(move |error: &CanwireError| {
+        callback.call(error.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+    })
+}
+
+/// The JS modifier behind the scheduler's [`FrameModifier`].
+struct JsModifier(ModifierCallback);
+
+impl FrameModifier for JsModifier {
+    fn request(&self, frame: &Frame, slot: u64, reply: ModifierReply) {
+        let mut record = Vec::new();
+        encode_batch(std::slice::from_ref(frame), &mut record);
+        let args = FnArgs::from((Buffer::from(record), slot as f64));
+        let mut reply = Some(reply);
+        let status = self.0.call_with_return_value(
+            args,
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |answer: napi::Result<Option<Uint8Array>>, _env| {
+                let Some(reply) = reply.take() else {
+                    return Ok(());
+                };
+                match answer {
+                    Ok(None) => reply.answer(None),
+                    Ok(Some(bytes)) => match decode_batch(&bytes) {
+                        Ok(frames) if frames.len() == 1 => reply.answer(Some(frames[0])),
+                        Ok(_) => reply.fail(CanwireError::invalid_argument(
+                            "the modifier must answer one message",
+                        )),
+                        Err(e) => reply.fail(e),
+                    },
+                    Err(e) => reply.fail(thrown(&e.reason)),
+                }
+                Ok(())
+            },
+        );
+        // Any other status: the JS side is going away and will not answer; the
+        // content stays (the reply, moved into the callback, drops unanswered).
+        let _ = status;
+    }
+}
+
+/// A modifier's exception: its "ERR_CODE: message" when the facade gave one.
+fn thrown(reason: &str) -> CanwireError {
+    let parsed = reason
+        .split_once(": ")
+        .and_then(|(code, message)| Some(CanwireError::new(ErrorCode::parse(code)?, message)));
+    parsed
+        .unwrap_or_else(|| CanwireError::invalid_argument(format!("the modifier threw: {reason}")))
 }
 
 fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
@@ -78,7 +152,17 @@ fn timing_from(t: &NativeCyclicTiming) -> napi::Result<CyclicTiming> {
     })
 }
 
-/// A cyclic task on the native scheduler.
+fn scheduler_kind(name: Option<&str>) -> napi::Result<SchedulerKind> {
+    match name {
+        None | Some("native") => Ok(SchedulerKind::Native),
+        Some("kernel") => Ok(SchedulerKind::Kernel),
+        Some(other) => Err(invalid_argument(format!(
+            "scheduler must be 'native' or 'kernel', got '{other}'"
+        ))),
+    }
+}
+
+/// A cyclic task, on the native scheduler or the kernel's (BCM).
 #[napi]
 pub struct NativeCyclicTask {
     task: CyclicTask,
@@ -88,16 +172,45 @@ pub struct NativeCyclicTask {
 impl NativeCyclicTask {
     /// Creates a task sending the record batch's frames round-robin.
     #[napi(factory, catch_unwind)]
+    #[allow(clippy::type_complexity)] // the aliases would hide the JS types from the declarations
     pub fn create(
         bus: &NativeBus,
         records: Uint8Array,
         timing: NativeCyclicTiming,
         autostart: bool,
+        scheduler: Option<String>,
+        // Written out (not the aliases) so the generated declarations give their JS types.
+        on_error: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
+        modifier: Option<
+            ThreadsafeFunction<
+                FnArgs<(Buffer, f64)>,
+                Option<Uint8Array>,
+                FnArgs<(Buffer, f64)>,
+                Status,
+                false,
+                true,
+            >,
+        >,
     ) -> napi::Result<NativeCyclicTask> {
+        let kind = scheduler_kind(scheduler.as_deref())?;
         let frames = decode_batch(&records).into_napi()?;
         let timing = timing_from(&timing)?;
-        let task = CyclicTask::create(bus.shared(), frames, timing, autostart).into_napi()?;
+        let hooks = TaskHooks {
+            on_error: on_error.map(error_sink),
+            modifier: modifier.map(|m| Arc::new(JsModifier(m)) as Arc<dyn FrameModifier>),
+        };
+        let task =
+            CyclicTask::create(bus.shared(), frames, timing, autostart, kind, hooks).into_napi()?;
         Ok(NativeCyclicTask { task })
+    }
+
+    /// The scheduler running the task: "native" or "kernel".
+    #[napi(getter, catch_unwind)]
+    pub fn scheduler(&self) -> &'static str {
+        match self.task.scheduler() {
+            SchedulerKind::Native => "native",
+            SchedulerKind::Kernel => "kernel",
+        }
     }
 
     /// (Re)starts the task with a new phase.
@@ -138,6 +251,8 @@ impl NativeCyclicTask {
             send_errors: s.send_errors as i64,
             last_error: s.last_error,
             running: s.running,
+            late_modifier: s.late_modifier as i64,
+            modifier_errors: s.modifier_errors as i64,
         })
     }
 

@@ -19,6 +19,7 @@ pub mod playback;
 pub mod reader;
 pub mod socketcan;
 pub mod wait;
+pub mod watch;
 
 pub use bus::NativeBus;
 pub use reader::NativeReader;

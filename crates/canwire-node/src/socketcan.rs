@@ -15,6 +15,14 @@ pub struct CanInterfaceObject {
     pub operstate: String,
     pub mtu: u32,
     pub fd: bool,
+    pub bitrate: Option<u32>,
+    pub sample_point: Option<f64>,
+    pub data_bitrate: Option<u32>,
+    pub fd_mode: Option<bool>,
+    pub controller_state: Option<String>,
+    pub restart_ms: Option<u32>,
+    pub tx_error_counter: Option<u32>,
+    pub rx_error_counter: Option<u32>,
 }
 
 /// The CAN interfaces of this host (empty outside Linux).
@@ -25,6 +33,14 @@ pub fn list_interfaces() -> napi::Result<Vec<CanInterfaceObject>> {
         .into_iter()
         .map(|i| CanInterfaceObject {
             fd: i.mtu == 72,
+            bitrate: i.controller.bitrate,
+            sample_point: i.controller.sample_point.map(|p| f64::from(p) / 1000.0),
+            data_bitrate: i.controller.data_bitrate,
+            fd_mode: i.controller.fd_mode,
+            controller_state: i.controller.state.map(|s| s.as_str().to_string()),
+            restart_ms: i.controller.restart_ms,
+            tx_error_counter: i.controller.tx_error_counter.map(u32::from),
+            rx_error_counter: i.controller.rx_error_counter.map(u32::from),
             name: i.name,
             index: i.index,
             up: i.up,

@@ -1,8 +1,14 @@
 //! Cyclic sends on a native thread: one [`scheduler`] thread runs every
-//! task of the process against absolute deadlines.
+//! task of the process against absolute deadlines. On SocketCAN, a task may
+//! run in the kernel's broadcast manager instead (`socketcan::bcm`), behind
+//! the same [`CyclicTask`] handle.
 
+pub mod hooks;
+pub mod native_task;
 pub mod scheduler;
+pub mod spin_budget;
 pub mod task;
 
+pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};
 pub use scheduler::CyclicScheduler;
-pub use task::{CyclicTask, CyclicTaskStats};
+pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind};

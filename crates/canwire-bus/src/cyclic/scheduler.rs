@@ -2,14 +2,16 @@
 //!
 //! Every task's [`CyclicSchedule`] lives here. The thread sends what is due,
 //! then sleeps until the earliest next deadline: it blocks on a condition
-//! variable until shortly before it and spins the rest, with the timer slack
-//! at 1 ns and, where the process may, SCHED_FIFO. Deadlines are absolute
+//! variable until shortly before it and spins the rest (as long and as often
+//! as the [`SpinBudget`] allows), with the timer slack at 1 ns and, where the
+//! process may, SCHED_FIFO. Deadlines are absolute
 //! (`start + n * period` on the monotonic clock), so a late wake-up never
 //! shifts later frames; a wake-up later than a whole period skips and counts
 //! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
 //! closed stops.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,14 +19,32 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::hooks::{ErrorSink, ModifierLink};
+use super::spin_budget::SpinBudget;
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
+use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
 pub(crate) struct TaskEntry {
     pub(crate) schedule: CyclicSchedule,
     pub(crate) bus: Arc<Bus>,
     pub(crate) send_errors: u64,
     pub(crate) last_error: Option<String>,
+    pub(crate) on_error: Option<ErrorSink>,
+    pub(crate) modifier: Option<Arc<ModifierLink>>,
+    /// Frames taken from the schedule whose send has not finished yet: a task
+    /// whose last frame is in flight still counts as running.
+    pub(crate) in_flight: u32,
+}
+
+/// A frame due now, with what its send needs outside the lock.
+struct Due {
+    id: u64,
+    bus: Arc<Bus>,
+    frame: Frame,
+    slot: u64,
+    position: usize,
+    on_error: Option<ErrorSink>,
+    modifier: Option<Arc<ModifierLink>>,
 }
 
 #[derive(Default)]
@@ -79,90 +99,291 @@ impl CyclicScheduler {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Wakes the thread after a change to the tasks.
+    /// Wakes the thread after a change to the tasks. Passing through the lock
+    /// between the flag and the notification means a thread that saw the flag
+    /// clear under the lock is already waiting when notified (no lost wake-up).
     pub(crate) fn poke(&self) {
         self.dirty.store(true, Ordering::Release);
+        drop(self.lock());
         self.changed.notify_all();
     }
 
     fn run(&self) {
         minimize_timer_slack();
         try_realtime_priority();
-        let mut due: Vec<(Arc<Bus>, Frame, u64)> = Vec::new();
+        let mut due: Vec<Due> = Vec::new();
+        let mut deadlines = BinaryHeap::new();
+        let mut budget = SpinBudget::default();
+        // Carried from the last clock read: a slow clock (HPET on some virtual
+        // machines: µs, or 100 µs under emulation) is read only where needed.
+        let mut now = self.clock.now();
         loop {
             let mut state = self.lock();
-            self.dirty.store(false, Ordering::Release);
-            let now = self.clock.now();
-            due.clear();
-            let mut earliest: Option<u64> = None;
-            for (id, task) in state.tasks.iter_mut() {
-                if task.bus.is_closed() {
-                    task.schedule.stop();
-                    continue;
-                }
-                if let Some(frame) = task.schedule.poll_transmit(now) {
-                    due.push((task.bus.clone(), frame, *id));
-                }
-                if let Some(next) = task.schedule.poll_timeout() {
-                    earliest = Some(earliest.map_or(next, |e: u64| e.min(next)));
-                }
+            if self.dirty.swap(false, Ordering::AcqRel) {
+                rebuild_deadlines(&state, &mut deadlines);
             }
+            due.clear();
+            let earliest = take_due(&mut state, &mut deadlines, now, &mut due);
             drop(state);
             if !due.is_empty() {
                 let mut failures = Vec::new();
-                for (bus, frame, id) in &due {
-                    if let Err(e) = bus.send(std::slice::from_ref(frame)) {
-                        failures.push((*id, e.to_string()));
-                    }
-                }
-                if !failures.is_empty() {
-                    let mut state = self.lock();
-                    for (id, message) in failures {
-                        if let Some(task) = state.tasks.get_mut(&id) {
-                            task.send_errors += 1;
-                            task.last_error = Some(message);
+                let mut finished = Vec::with_capacity(due.len());
+                for d in due.drain(..) {
+                    finished.push(d.id);
+                    let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
+                        // A full queue: the frame is not sent, and the scheduler never waits.
+                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(()) => {
+                            if let Some(m) = &d.modifier {
+                                m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(sink) = &d.on_error {
+                                sink(&e);
+                            }
+                            failures.push((d.id, e.to_string()));
                         }
                     }
                 }
+                let mut state = self.lock();
+                for id in finished {
+                    if let Some(task) = state.tasks.get_mut(&id) {
+                        task.in_flight = task.in_flight.saturating_sub(1);
+                    }
+                }
+                for (id, message) in failures {
+                    if let Some(task) = state.tasks.get_mut(&id) {
+                        task.send_errors += 1;
+                        task.last_error = Some(message);
+                    }
+                }
+                drop(state);
+                now = self.clock.now();
                 continue;
             }
-            self.sleep_until(earliest);
+            now = self.sleep_until(earliest, now, &mut budget);
         }
     }
 
-    fn sleep_until(&self, deadline: Option<u64>) {
+    /// Waits (and spins) until `deadline` or a change to the tasks; `now` is
+    /// a recent clock reading. Returns the clock at the end.
+    fn sleep_until(&self, deadline: Option<u64>, now: u64, budget: &mut SpinBudget) -> u64 {
         let state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
-            return;
+            return self.clock.now();
         }
-        let now = self.clock.now();
-        match deadline {
-            None => {
-                let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
-            }
-            Some(d) if d <= now => {}
-            Some(d) if d - now > SPIN_NS => {
-                let _ = self
-                    .changed
-                    .wait_timeout(state, Duration::from_nanos(d - now - SPIN_NS));
-            }
-            Some(d) => {
-                drop(state);
-                while self.clock.now() < d && !self.dirty.load(Ordering::Acquire) {
-                    std::hint::spin_loop();
-                }
-            }
+        let Some(d) = deadline else {
+            let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
+            let woke = self.clock.now();
+            budget.record_blocked(now, woke);
+            return woke;
+        };
+        if d <= now {
+            return now;
         }
+        let spin_ns = if budget.allows(now) {
+            budget.spin_ns()
+        } else {
+            0
+        };
+        if d - now > spin_ns {
+            let wait = if spin_ns == 0 {
+                (d - now).max(budget.min_wait_ns())
+            } else {
+                d - now - spin_ns
+            };
+            let (state, result) = self
+                .changed
+                .wait_timeout(state, Duration::from_nanos(wait))
+                .unwrap_or_else(|p| p.into_inner());
+            drop(state);
+            let woke = self.clock.now();
+            budget.record_blocked(now, woke);
+            if result.timed_out() {
+                budget.record_wake(woke.saturating_sub(now + wait));
+            }
+            return woke;
+        }
+        drop(state);
+        let mut t = now;
+        while t < d && !self.dirty.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+            t = self.clock.now();
+        }
+        budget.charge(now, t);
+        t
     }
 }
 
-/// Asks for SCHED_FIFO at a low real-time priority; ignored where not permitted.
-fn try_realtime_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: sched_setscheduler(0, ...) changes only the calling thread's policy;
-    // the param struct is fully initialised.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 10 };
-        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
+/// Every running task's next deadline, as `(deadline, task id)`, earliest first.
+type Deadlines = BinaryHeap<Reverse<(u64, u64)>>;
+
+fn rebuild_deadlines(state: &SchedulerState, deadlines: &mut Deadlines) {
+    deadlines.clear();
+    deadlines.extend(state.tasks.iter().filter_map(|(id, task)| {
+        let deadline = task.schedule.poll_timeout()?;
+        Some(Reverse((deadline, *id)))
+    }));
+}
+
+/// Takes the frames of the tasks due at `now` from the deadline heap (only
+/// those, however many tasks there are), queues each task's next deadline,
+/// and returns the earliest one left. An entry that no longer matches its
+/// task's deadline (the task was restarted, stopped or removed) is dropped;
+/// the heap is rebuilt after every change to the tasks.
+fn take_due(
+    state: &mut SchedulerState,
+    deadlines: &mut Deadlines,
+    now: u64,
+    due: &mut Vec<Due>,
+) -> Option<u64> {
+    while let Some(&Reverse((deadline, id))) = deadlines.peek() {
+        if deadline > now {
+            break;
+        }
+        deadlines.pop();
+        let Some(task) = state.tasks.get_mut(&id) else {
+            continue;
+        };
+        if task.schedule.poll_timeout() != Some(deadline) {
+            continue;
+        }
+        if task.bus.is_closed() {
+            task.schedule.stop();
+            continue;
+        }
+        if let Some((slot, mut frame)) = task.schedule.poll_transmit_slot(now) {
+            let position = (slot % task.schedule.frames().len() as u64) as usize;
+            if let Some(answer) = task.modifier.as_ref().and_then(|m| m.take_answer(position)) {
+                task.schedule.set_frame(position, answer);
+                frame = answer;
+            }
+            task.in_flight += 1;
+            due.push(Due {
+                id,
+                bus: task.bus.clone(),
+                frame,
+                slot,
+                position,
+                on_error: task.on_error.clone(),
+                modifier: task.modifier.clone(),
+            });
+        }
+        if let Some(next) = task.schedule.poll_timeout() {
+            deadlines.push(Reverse((next, id)));
+        }
+    }
+    deadlines.peek().map(|Reverse((deadline, _))| *deadline)
+}
+
+#[cfg(test)]
+mod tests {
+    use canwire_core::cyclic::CyclicTiming;
+
+    use super::*;
+    use crate::BusConfig;
+    use crate::virtual_bus::VirtualConfig;
+
+    const PERIOD: u64 = 1_000_000;
+
+    /// `n` tasks on one virtual bus, task i (id i) sending id i, started at i µs.
+    fn tasks(n: u64) -> (SchedulerState, Arc<Bus>) {
+        let bus = Arc::new(
+            Bus::open(BusConfig::Virtual(VirtualConfig {
+                channel: "scheduler-take-due".into(),
+                ..VirtualConfig::default()
+            }))
+            .unwrap(),
+        );
+        let mut state = SchedulerState::default();
+        for i in 0..n {
+            let frame = Frame::classic(i as u32, false, &[]);
+            let mut schedule =
+                CyclicSchedule::new(vec![frame], CyclicTiming::every(PERIOD)).unwrap();
+            schedule.start(i * 1_000);
+            let entry = TaskEntry {
+                schedule,
+                bus: bus.clone(),
+                send_errors: 0,
+                last_error: None,
+                on_error: None,
+                modifier: None,
+                in_flight: 0,
+            };
+            state.tasks.insert(i, entry);
+        }
+        (state, bus)
+    }
+
+    fn take(
+        state: &mut SchedulerState,
+        deadlines: &mut Deadlines,
+        now: u64,
+    ) -> (Vec<u32>, Option<u64>) {
+        let mut due = Vec::new();
+        let earliest = take_due(state, deadlines, now, &mut due);
+        (due.iter().map(|d| d.frame.id).collect(), earliest)
+    }
+
+    #[test]
+    fn a_taken_frame_is_in_flight_until_its_send_is_accounted() {
+        let (mut state, _bus) = tasks(2);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, 0).0, [0]);
+        assert_eq!(
+            (state.tasks[&0].in_flight, state.tasks[&1].in_flight),
+            (1, 0)
+        );
+    }
+
+    #[test]
+    fn only_due_tasks_are_taken_in_deadline_order() {
+        let (mut state, _bus) = tasks(300);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        let (ids, earliest) = take(&mut state, &mut deadlines, 150_500);
+        assert_eq!(ids, (0..=150).collect::<Vec<u32>>());
+        assert_eq!(earliest, Some(151_000));
+        // The rest of the first slots, then task 0's second slot.
+        let (ids, earliest) = take(&mut state, &mut deadlines, PERIOD);
+        assert_eq!(ids, (151..300).chain([0]).collect::<Vec<u32>>());
+        assert_eq!(earliest, Some(PERIOD + 1_000));
+        assert_eq!(deadlines.len(), 300, "one entry per task");
+    }
+
+    #[test]
+    fn restarted_removed_and_closed_tasks_leave_no_stale_send() {
+        let (mut state, bus) = tasks(3);
+        let mut deadlines = Deadlines::new();
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, 2_000).0, [0, 1, 2]);
+        // Task 0 restarts at 500_000; the heap still holds its old deadline
+        // (PERIOD) until the next rebuild.
+        state.tasks.get_mut(&0).unwrap().schedule.start(500_000);
+        state.tasks.remove(&1);
+        let (ids, earliest) = take(&mut state, &mut deadlines, PERIOD + 1_000);
+        assert_eq!(
+            ids,
+            Vec::<u32>::new(),
+            "no send from stale entries before the rebuild"
+        );
+        assert_eq!(earliest, Some(PERIOD + 2_000));
+        rebuild_deadlines(&state, &mut deadlines);
+        assert_eq!(take(&mut state, &mut deadlines, PERIOD + 1_000).0, [0]);
+        bus.close();
+        assert_eq!(
+            take(&mut state, &mut deadlines, 10 * PERIOD),
+            (vec![], None)
+        );
+        assert!(
+            !state.tasks[&2].schedule.is_running(),
+            "a task on a closed bus stops"
+        );
     }
 }

@@ -20,7 +20,7 @@ use canwire_core::{CanwireError, Frame};
 
 use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
-use crate::bus::Bus;
+use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).
@@ -330,7 +330,9 @@ fn send_all(shared: &Shared, frames: &[Frame]) {
         match shared.bus.send(&frames[sent..end]) {
             Ok(n) => {
                 sent += n;
-                if sent < end && !shared.bus.wait_writable(TX_QUEUE_WAIT).unwrap_or(false) {
+                if sent < end
+                    && shared.bus.wait_writable(TX_QUEUE_WAIT).ok() != Some(TxWait::Writable)
+                {
                     for _ in sent..frames.len() {
                         shared.inbox.count_frame_error();
                     }

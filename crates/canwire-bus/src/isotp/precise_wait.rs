@@ -66,3 +66,15 @@ pub fn minimize_timer_slack() {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }
+
+/// Asks for SCHED_FIFO at a low real-time priority for this thread; ignored
+/// where not permitted (and outside Linux).
+pub fn try_realtime_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sched_setscheduler(0, ...) changes only the calling thread's policy;
+    // the param struct is fully initialised.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 10 };
+        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
+    }
+}

@@ -72,6 +72,7 @@ pub fn decode(raw: &CanFdFrame, nbytes: usize, timestamp_ns: u64, channel: u32) 
             frame.flags.set(FrameFlags::FD, true);
             frame.flags.set(FrameFlags::BRS, raw.flags & CANFD_BRS != 0);
             frame.flags.set(FrameFlags::ESI, raw.flags & CANFD_ESI != 0);
+            frame.flags.set(FrameFlags::FDF, raw.flags & CANFD_FDF != 0);
             // A length no DLC encodes cannot come from a conforming sender; round up as the wire would.
             let len = fd_padded_len(len).unwrap_or(64);
             frame.len = len;
@@ -114,6 +115,12 @@ mod tests {
         decode(&raw, n, frame.timestamp_ns, frame.channel).unwrap()
     }
 
+    /// What the kernel hands back: FD frames carry the FDF mark canwire sets on send.
+    fn marked(mut frame: Frame) -> Frame {
+        frame.flags.set(FrameFlags::FDF, frame.is_fd());
+        frame
+    }
+
     #[test]
     fn classic_extended_remote_fd_round_trip() {
         for frame in [
@@ -124,11 +131,16 @@ mod tests {
             Frame::fd(0x100, false, &[7; 64], true),
             Frame::fd(0x1ABC_DEF0, true, &[1; 12], false),
         ] {
-            assert_eq!(round_trip(frame), frame);
+            assert_eq!(round_trip(frame), marked(frame));
         }
         let mut esi = Frame::fd(0x100, false, &[1], false);
         esi.flags.set(FrameFlags::ESI, true);
-        assert_eq!(round_trip(esi), esi);
+        assert_eq!(round_trip(esi), marked(esi));
+        let mut raw = CanFdFrame::default();
+        encode(&Frame::fd(0x100, false, &[1], false), &mut raw);
+        raw.flags &= !CANFD_FDF; // kernels before 6.2 leave the mark out
+        let unmarked = decode(&raw, CANFD_MTU, 0, 0).unwrap();
+        assert!(unmarked.is_fd() && !unmarked.flags.has(FrameFlags::FDF));
     }
 
     #[test]

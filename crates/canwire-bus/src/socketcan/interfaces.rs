@@ -7,6 +7,7 @@ use std::path::Path;
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode};
 
+use super::controller::controller_info;
 use super::sys::{ARPHRD_CAN, os_error};
 use crate::socketcan_config::CanInterfaceInfo;
 
@@ -27,9 +28,11 @@ fn info(name: &str) -> Option<CanInterfaceInfo> {
     if read_u32(&dir.join("type"))? != ARPHRD_CAN {
         return None;
     }
+    let index = read_u32(&dir.join("ifindex")).unwrap_or(0);
     Some(CanInterfaceInfo {
         name: name.to_string(),
-        index: read_u32(&dir.join("ifindex")).unwrap_or(0),
+        index,
+        controller: controller_info(index),
         up: read_u32(&dir.join("flags")).is_some_and(|f| f & libc::IFF_UP as u32 != 0),
         operstate: read_trimmed(&dir.join("operstate")).unwrap_or_else(|| "unknown".into()),
         mtu: read_u32(&dir.join("mtu")).unwrap_or(0),

@@ -5,7 +5,9 @@
 //! Received frames carry the source interface index as their channel;
 //! `channel_name` maps it back to the name.
 
+pub mod bcm;
 pub mod codec;
+pub mod controller;
 pub mod filters;
 pub mod interfaces;
 pub mod rx_thread;
@@ -29,7 +31,7 @@ use crate::socketcan_config::SocketCanConfig;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
 use socket::RawSocket;
-use sys::os_error;
+use sys::{eventfd, os_error, signal_eventfd};
 use tx::SendOutcome;
 
 /// A bus on a SocketCAN raw socket.
@@ -42,15 +44,23 @@ pub struct SocketCanTransport {
     closed: AtomicBool,
     last_block_errno: AtomicI32,
     names: Mutex<HashMap<u32, String>>,
+    ifindex: u32,
+    bcm_tx: Mutex<Option<Arc<bcm::BcmTx>>>,
+    watches: Mutex<Vec<std::sync::Weak<bcm::BcmWatch>>>,
 }
 
 impl SocketCanTransport {
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
-        let RawSocket { fd, .. } = RawSocket::open(&config)?;
+        let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
         let socket = Arc::new(fd);
-        let wake = Arc::new(sys::eventfd()?);
-        let shared = Arc::new(RxShared::new(BusState::Active));
+        let wake = Arc::new(eventfd()?);
+        // A controller's state at open; vcan and "all interfaces" have none to report.
+        let initial = (ifindex != 0)
+            .then(|| controller::controller_info(ifindex).state)
+            .flatten()
+            .unwrap_or(BusState::Active);
+        let shared = Arc::new(RxShared::new(initial));
         let label = if config.channel.is_empty() {
             "all".to_string()
         } else {
@@ -62,7 +72,10 @@ impl SocketCanTransport {
             readers,
             shared.clone(),
             label,
-            config.hardware_timestamps,
+            rx_thread::RxOptions {
+                hardware_timestamps: config.hardware_timestamps,
+                coalesce: Duration::from_micros(u64::from(config.rx_coalesce_us)),
+            },
         )
         .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
         Ok(Self {
@@ -74,6 +87,9 @@ impl SocketCanTransport {
             closed: AtomicBool::new(false),
             last_block_errno: AtomicI32::new(libc::ENOBUFS),
             names: Mutex::default(),
+            ifindex,
+            bcm_tx: Mutex::new(None),
+            watches: Mutex::default(),
         })
     }
 
@@ -129,10 +145,15 @@ impl Transport for SocketCanTransport {
     }
 
     fn channel_info(&self) -> String {
-        if self.all_interfaces() {
-            "SocketCAN raw socket on all CAN interfaces".into()
+        let on = if self.all_interfaces() {
+            "all CAN interfaces".to_string()
         } else {
-            format!("SocketCAN raw socket on '{}'", self.config.channel)
+            format!("'{}'", self.config.channel)
+        };
+        // The kernel reports twice the size asked for (half is its bookkeeping).
+        match sys::get_int_option(&self.socket, libc::SOL_SOCKET, libc::SO_RCVBUF) {
+            Ok(bytes) => format!("SocketCAN raw socket on {on}, receive buffer {bytes} bytes"),
+            Err(_) => format!("SocketCAN raw socket on {on}"),
         }
     }
 
@@ -162,6 +183,34 @@ impl Transport for SocketCanTransport {
         socket::apply_filters(&self.socket, filters)
     }
 
+    fn bcm_tx(&self) -> Result<Arc<bcm::BcmTx>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        let mut slot = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = slot.as_ref() {
+            return Ok(tx.clone());
+        }
+        let tx = bcm::BcmTx::open(self.ifindex, self.label())?;
+        *slot = Some(tx.clone());
+        Ok(tx)
+    }
+
+    fn bcm_watch(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: Arc<crate::watch::queue::WatchQueue>,
+    ) -> Result<Arc<bcm::BcmWatch>> {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the bus"));
+        }
+        let watch = bcm::BcmWatch::open(self.ifindex, config, queue)?;
+        watches.retain(|w| w.strong_count() > 0);
+        watches.push(Arc::downgrade(&watch));
+        Ok(watch)
+    }
+
     fn kernel_drops(&self) -> u64 {
         // SO_RXQ_OVFL reports the socket's drop counter only with the next
         // received frame; SO_MEMINFO reads the same counter now.
@@ -173,7 +222,15 @@ impl Transport for SocketCanTransport {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        sys::signal_eventfd(&self.wake);
+        signal_eventfd(&self.wake);
+        let bcm_tx = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(tx) = bcm_tx {
+            tx.close();
+        }
+        let watches = std::mem::take(&mut *self.watches.lock().unwrap_or_else(|p| p.into_inner()));
+        for watch in watches.iter().filter_map(std::sync::Weak::upgrade) {
+            watch.close();
+        }
         let handle = self
             .rx_thread
             .lock()

@@ -98,7 +98,7 @@ fn timespec_ns(t: &libc::timespec) -> u64 {
 
 /// Reads the timestamp (a non-zero hardware one first when `hardware`) and
 /// the drop count from one message's control data.
-fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
+pub(crate) fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32>) {
     let mut ts = None;
     let mut hw_ts = None;
     let mut drops = None;
@@ -138,6 +138,18 @@ fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>, Option<u32
     (ts, drops)
 }
 
+/// How the receive thread reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RxOptions {
+    /// Prefer hardware timestamps (SO_TIMESTAMPING) where the driver gives them.
+    pub hardware_timestamps: bool,
+    /// After a wake that delivered frames, let more arrive for this long
+    /// before reading again: under sustained traffic readers get fewer,
+    /// larger batches (fewer wake-ups per frame); the first frame after a
+    /// quiet spell is still delivered at once. Zero: read as soon as frames arrive.
+    pub coalesce: Duration,
+}
+
 /// Starts the receive thread for `socket`; it exits when `wake` becomes readable.
 pub fn spawn(
     socket: Arc<OwnedFd>,
@@ -145,11 +157,27 @@ pub fn spawn(
     readers: Arc<ReaderSet>,
     shared: Arc<RxShared>,
     name: String,
-    hardware_timestamps: bool,
+    options: RxOptions,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("canwire-rx-{name}"))
-        .spawn(move || run(&socket, &wake, &readers, &shared, hardware_timestamps))
+        .spawn(move || run(&socket, &wake, &readers, &shared, options))
+}
+
+/// Waits `pause` unless `wake` fires first (then returns false).
+fn pause_unless_woken(wake: &OwnedFd, pause: Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: wake.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let timeout = libc::timespec {
+        tv_sec: pause.as_secs() as libc::time_t,
+        tv_nsec: pause.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: fds and timeout are valid for the call; no signal mask is changed.
+    let rc = unsafe { libc::ppoll(fds.as_mut_ptr(), 1, &raw const timeout, std::ptr::null()) };
+    !(rc > 0 && fds[0].revents != 0)
 }
 
 fn run(
@@ -157,8 +185,9 @@ fn run(
     wake: &OwnedFd,
     readers: &ReaderSet,
     shared: &RxShared,
-    hardware_timestamps: bool,
+    options: RxOptions,
 ) {
+    let hardware_timestamps = options.hardware_timestamps;
     let mut batch = Batch::new();
     let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
     let mut last_ovfl: u32 = 0;
@@ -179,6 +208,7 @@ fn run(
             return;
         }
         // Drain until the socket is empty, then wait again.
+        let mut delivered = false;
         loop {
             batch.reset();
             // SAFETY: msgs holds BATCH headers whose buffers live in `batch`.
@@ -239,10 +269,14 @@ fn run(
             }
             if !frames.is_empty() {
                 readers.deliver(&frames);
+                delivered = true;
             }
             if (n as usize) < BATCH {
                 break;
             }
+        }
+        if delivered && !options.coalesce.is_zero() && !pause_unless_woken(wake, options.coalesce) {
+            return;
         }
     }
 }

@@ -10,7 +10,7 @@ use super::interfaces::resolve;
 use super::sys::{
     CANFD_MTU, KernelFilter, errno_name, last_errno, os_error, set_int_option, set_option_bytes,
 };
-use crate::socketcan_config::SocketCanConfig;
+use crate::socketcan_config::{DEFAULT_RECEIVE_BUFFER, SocketCanConfig};
 
 /// A bound, non-blocking CAN_RAW socket.
 pub struct RawSocket {
@@ -34,6 +34,22 @@ fn no_socketcan(errno: i32) -> CanwireError {
 fn set_flag(fd: &OwnedFd, level: i32, name: i32, on: bool, what: &str) -> Result<()> {
     set_int_option(fd, level, name, i32::from(on))
         .map_err(|errno| os_error(&format!("setsockopt({what})"), errno))
+}
+
+/// Sizes the receive buffer: an explicit size must take, the default is best effort.
+fn set_receive_buffer(fd: &OwnedFd, requested: Option<u32>) -> Result<()> {
+    let size = requested.unwrap_or(DEFAULT_RECEIVE_BUFFER);
+    if size == 0 {
+        return Ok(());
+    }
+    let size = size.min(i32::MAX as u32 / 2) as i32;
+    // SO_RCVBUFFORCE passes rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is capped at it.
+    let result = set_int_option(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, size)
+        .or_else(|_| set_int_option(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, size));
+    match result {
+        Err(errno) if requested.is_some() => Err(os_error("setsockopt(SO_RCVBUF)", errno)),
+        _ => Ok(()),
+    }
 }
 
 impl RawSocket {
@@ -121,13 +137,7 @@ impl RawSocket {
             true,
             "SO_RXQ_OVFL",
         )?;
-        if let Some(size) = config.receive_buffer_size {
-            let size = size.min(i32::MAX as u32) as i32;
-            // SO_RCVBUFFORCE passes rmem_max but needs CAP_NET_ADMIN; fall back to SO_RCVBUF.
-            set_int_option(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, size)
-                .or_else(|_| set_int_option(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, size))
-                .map_err(|e| os_error("setsockopt(SO_RCVBUF)", e))?;
-        }
+        set_receive_buffer(&fd, config.receive_buffer_size)?;
         let ifindex = target.as_ref().map_or(0, |t| t.index);
         // SAFETY: sockaddr_can is plain data; zero is a valid value.
         let mut addr: libc::sockaddr_can = unsafe { std::mem::zeroed() };

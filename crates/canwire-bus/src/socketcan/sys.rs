@@ -109,6 +109,27 @@ pub fn set_int_option(
     set_option_bytes(fd, level, name, &value.to_ne_bytes())
 }
 
+/// Reads an integer socket option.
+pub fn get_int_option(fd: &OwnedFd, level: i32, name: i32) -> std::result::Result<i32, i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: value and len are valid for writes of the given size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&raw mut value).cast(),
+            &raw mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(last_errno())
+    }
+}
+
 /// Sets a socket option from raw bytes.
 pub fn set_option_bytes(
     fd: &OwnedFd,
@@ -129,8 +150,8 @@ pub fn set_option_bytes(
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }
 
-/// A non-blocking eventfd, for waking a thread blocked in `poll`.
-pub fn eventfd() -> Result<OwnedFd, CanwireError> {
+/// A non-blocking eventfd, used to wake threads blocked in `poll`.
+pub fn eventfd() -> canwire_core::error::Result<OwnedFd> {
     // SAFETY: plain eventfd(2) call.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     if fd < 0 {
@@ -140,7 +161,7 @@ pub fn eventfd() -> Result<OwnedFd, CanwireError> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Makes an eventfd readable (wakes its pollers until it is read).
+/// Makes an eventfd readable (wakes its pollers).
 pub fn signal_eventfd(fd: &OwnedFd) {
     let one: u64 = 1;
     // SAFETY: writes 8 bytes from `one` to the eventfd.

@@ -62,6 +62,23 @@ impl CyclicTiming {
         }
     }
 
+    /// How many frames the limit lets through: `Some(n)` for a count, the
+    /// slots due before the end for a duration, `None` for a task that runs forever.
+    pub fn frame_limit(&self) -> Option<u64> {
+        match self.limit {
+            CyclicLimit::Forever => None,
+            CyclicLimit::Count(n) => Some(n),
+            CyclicLimit::Duration(d) => Some(self.slot_at_or_after(d)),
+        }
+    }
+
+    /// How many slots are due within `elapsed` ns of the start (slot 0 is due at once),
+    /// capped by the limit: the frames a punctual sender has sent by then.
+    pub fn slots_due_by(&self, elapsed: u64) -> u64 {
+        let due = self.slot_at_or_after(elapsed.saturating_add(1));
+        self.frame_limit().map_or(due, |limit| due.min(limit))
+    }
+
     /// The first slot whose ideal instant is at or after `offset`.
     fn slot_at_or_after(&self, offset: u64) -> u64 {
         match self.initial {
@@ -178,9 +195,23 @@ impl CyclicSchedule {
             .then(|| self.start_ns + self.timing.offset_of(self.slot))
     }
 
+    /// Replaces the frame at round-robin `position` (ignored past the end):
+    /// its next turn carries it.
+    pub fn set_frame(&mut self, position: usize, frame: Frame) {
+        if let Some(slot) = self.frames.get_mut(position) {
+            *slot = frame;
+        }
+    }
+
     /// The frame due at `now`, if one is. Slots more than a period in the past
     /// are skipped (counted in [`CyclicSchedule::missed`]); their frames are not sent.
     pub fn poll_transmit(&mut self, now: u64) -> Option<Frame> {
+        self.poll_transmit_slot(now).map(|(_, frame)| frame)
+    }
+
+    /// As [`CyclicSchedule::poll_transmit`], with the slot number (0 at the
+    /// start; the round-robin position is `slot % frames().len()`).
+    pub fn poll_transmit_slot(&mut self, now: u64) -> Option<(u64, Frame)> {
         if !self.running {
             return None;
         }
@@ -209,6 +240,6 @@ impl CyclicSchedule {
         if self.ended(self.slot) {
             self.running = false;
         }
-        Some(frame)
+        Some((current, frame))
     }
 }

@@ -208,3 +208,73 @@ fn bad_tasks_are_refused() {
     s.start(0);
     assert_eq!(run(&mut s, 2 * MS).len(), 3);
 }
+
+#[test]
+fn frame_limit_counts_the_slots_a_limit_lets_through() {
+    let every = |limit| CyclicTiming {
+        limit,
+        ..CyclicTiming::every(10 * MS)
+    };
+    assert_eq!(every(CyclicLimit::Forever).frame_limit(), None);
+    assert_eq!(every(CyclicLimit::Count(7)).frame_limit(), Some(7));
+    // slots at 0, 10, 20, 30, 40 are before 45 ms; the one at 50 is not
+    assert_eq!(every(CyclicLimit::Duration(45 * MS)).frame_limit(), Some(5));
+    // a slot due exactly at the end is not sent
+    assert_eq!(every(CyclicLimit::Duration(40 * MS)).frame_limit(), Some(4));
+    assert_eq!(every(CyclicLimit::Duration(1)).frame_limit(), Some(1));
+    let multi = CyclicTiming {
+        period_ns: 100 * MS,
+        initial: Some((3, 10 * MS)),
+        limit: CyclicLimit::Duration(150 * MS),
+    };
+    // slots at 0, 10, 20, then 120, 220: four before 150 ms
+    assert_eq!(multi.frame_limit(), Some(4));
+}
+
+#[test]
+fn slots_due_by_follows_the_ideal_instants() {
+    let multi = CyclicTiming {
+        period_ns: 100 * MS,
+        initial: Some((3, 10 * MS)),
+        limit: CyclicLimit::Count(5),
+    };
+    assert_eq!(multi.slots_due_by(0), 1);
+    assert_eq!(multi.slots_due_by(10 * MS - 1), 1);
+    assert_eq!(multi.slots_due_by(10 * MS), 2);
+    assert_eq!(multi.slots_due_by(20 * MS), 3);
+    assert_eq!(multi.slots_due_by(119 * MS), 3);
+    assert_eq!(multi.slots_due_by(120 * MS), 4);
+    assert_eq!(multi.slots_due_by(10_000 * MS), 5, "capped by the count");
+    assert_eq!(
+        CyclicTiming::every(MS).slots_due_by(1_000 * MS),
+        1_001,
+        "no limit"
+    );
+}
+
+#[test]
+fn slots_are_numbered_and_set_frame_changes_one_position() {
+    let frames = vec![frame(0xA, 0), frame(0xB, 0)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(MS)).unwrap();
+    s.start(0);
+    assert_eq!(
+        s.poll_transmit_slot(0).map(|(n, f)| (n, f.id)),
+        Some((0, 0xA))
+    );
+    s.set_frame(0, frame(0xC, 1));
+    s.set_frame(7, frame(0xD, 1)); // past the end: ignored
+    assert_eq!(
+        s.poll_transmit_slot(MS).map(|(n, f)| (n, f.id)),
+        Some((1, 0xB))
+    );
+    // 2 ms missed: slot 3 goes (position 1), slot 2 is skipped
+    assert_eq!(
+        s.poll_transmit_slot(3 * MS).map(|(n, f)| (n, f.id)),
+        Some((3, 0xB))
+    );
+    assert_eq!(
+        s.poll_transmit_slot(4 * MS).map(|(n, f)| (n, f.id)),
+        Some((4, 0xC))
+    );
+    assert_eq!(s.frames().len(), 2);
+}

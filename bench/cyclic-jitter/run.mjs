@@ -1,0 +1,156 @@
+// bench/cyclic-jitter: how close to its ideal instants each cyclic frame goes
+// out, for canwire's native scheduler (and the kernel's BCM via
+// `scheduler: "kernel"` on SocketCAN, once accepted), against Node's
+// setInterval and a minimal native absolute-deadline loop (the "best
+// achievable on this machine" reference) in the same run (issue 4).
+//
+//   npm run build && npm run bench:cyclic              (host, virtual bus)
+//   npm run bench:cyclic:kernel                        (qemu guest, SocketCAN vcan0)
+//   node bench/cyclic-jitter/run.mjs [--seconds S] [--interface virtual|socketcan]
+//     [--channel NAME] [--periods 1,10] [--tasks 1,50,500] [--loads idle,blocked]
+//     [--schedulers native,kernel,setInterval,reference] [--json FILE]
+//
+// Rows: scheduler x period x tasks x load, each run for S seconds (env
+// CYCLIC_SECONDS, default 5). Load "blocked": the main event loop busy-waits
+// 5 ms every 50 ms. Frames are timestamped on receive by a bus in a worker
+// thread: on the virtual bus the stamp is taken at send, on SocketCAN by the
+// kernel. The reference loop receives its own frames the same way in its own
+// process; its tasks' phases are spread over the period as those of tasks
+// created one after another are. See analysis.mjs for slots, the fitted
+// start, drift and errors. A `scheduler: "kernel"` row that throws (e.g.
+// ERR_UNSUPPORTED before BCM support) is skipped with a printed note.
+// Prints one table, then the target checks with their ratios; --json FILE
+// also writes every figure (sender counters included).
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { Bus } from "../../dist/index.js";
+import { analyzeRow, byTask } from "./analysis.mjs";
+import { rowsTable, targetChecks } from "./report.mjs";
+import { blockEventLoop, runCanwire, runReference, runSetInterval } from "./schedulers.mjs";
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: "string", default: process.env.CYCLIC_SECONDS ?? "5" },
+    interface: { type: "string", default: "virtual" },
+    channel: { type: "string" },
+    periods: { type: "string", default: "1,10" },
+    tasks: { type: "string", default: "1,50,500" },
+    loads: { type: "string", default: "idle,blocked" },
+    schedulers: { type: "string", default: "native,kernel,setInterval,reference" },
+    json: { type: "string" },
+  },
+});
+const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+const durationMs = Math.round(Number(flags.seconds) * 1000);
+const iface = flags.interface;
+const channel = flags.channel ?? (iface === "socketcan" ? "vcan0" : `cyclic-jitter-${process.pid}`);
+const periods = list(flags.periods).map(Number);
+const taskCounts = list(flags.tasks).map(Number);
+const loads = list(flags.loads);
+const schedulers = list(flags.schedulers);
+if (!(durationMs > 0) || periods.some((p) => !(p > 0)) || taskCounts.some((n) => !(n >= 1 && n <= 1536))) {
+  console.error("usage: --seconds S (> 0) --periods MS,... (> 0) --tasks N,... (1..1536)");
+  process.exit(2);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The receiving worker, with a request/answer helper. */
+function startReceiver() {
+  const worker = new Worker(new URL("./receiver.mjs", import.meta.url), { workerData: { interface: iface, channel } });
+  const waiters = [];
+  worker.on("message", (m) => {
+    const i = waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
+  });
+  worker.on("error", (e) => {
+    console.error("receiver failed:", e);
+    process.exit(1);
+  });
+  const answer = (type) => new Promise((resolve) => waiters.push({ type, resolve }));
+  const ready = answer("ready");
+  return {
+    ready,
+    async begin(capacity) {
+      const begun = answer("begun");
+      worker.postMessage({ type: "begin", capacity });
+      await begun;
+    },
+    async collect() {
+      const rows = answer("rows");
+      worker.postMessage({ type: "collect" });
+      return rows;
+    },
+    close: () => worker.postMessage({ type: "close" }),
+  };
+}
+
+const receiver = startReceiver();
+await receiver.ready;
+const bus = await Bus.open({ interface: iface, channel });
+
+/** Measures one row: starts the load, runs the sender, analyses what was received. */
+async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
+  const row = { scheduler: scheduler === "reference" ? "native reference" : scheduler === "setInterval" ? "setInterval" : `canwire ${scheduler}`, periodMs, tasks, load };
+  const expected = Math.ceil((tasks * ms) / periodMs);
+  const selfMeasured = scheduler === "reference";
+  if (!selfMeasured) await receiver.begin(Math.ceil(expected * 1.2));
+  const stopLoad = load === "blocked" ? blockEventLoop(5, 50) : () => {};
+  const options = { interface: iface, channel, periodMs, tasks, durationMs: ms };
+  let result;
+  try {
+    if (scheduler === "native" || scheduler === "kernel") result = await runCanwire(bus, scheduler, options);
+    else if (scheduler === "setInterval") result = await runSetInterval(bus, options);
+    else result = await runReference(options);
+  } finally {
+    stopLoad();
+  }
+  await sleep(50);
+  const rx = selfMeasured ? result.rx : await receiver.collect();
+  if (result.skipped) return { ...row, skipped: result.skipped };
+  const figures = analyzeRow(byTask(rx), periodMs * 1e6, result.ring, result.unwrapByTime ?? true);
+  return { ...row, ...figures, expected, rxDropped: rx.dropped, senderStats: result.stats };
+}
+
+const order = ["native", "kernel", "setInterval", "reference"].filter((s) => schedulers.includes(s));
+const rows = [];
+const notes = new Set();
+if (order.includes("kernel") && iface !== "socketcan") notes.add("canwire kernel: not measured (the kernel scheduler needs --interface socketcan)");
+// Warm-up: the JIT, the scheduler thread, the worker, the page cache for the reference binary.
+for (const scheduler of order.filter((s) => s !== "kernel")) await measure(scheduler, 1, 10, "idle", 300);
+console.error(`cyclic-jitter: ${iface} ${channel}, ${durationMs} ms per row, node ${process.version}`);
+for (const periodMs of periods) {
+  for (const tasks of taskCounts) {
+    for (const load of loads) {
+      for (const scheduler of order) {
+        if (scheduler === "kernel" && iface !== "socketcan") continue;
+        const row = await measure(scheduler, periodMs, tasks, load);
+        rows.push(row);
+        if (row.skipped) {
+          notes.add(`${row.scheduler}: skipped (${row.skipped})`);
+          console.error(`  ${row.scheduler} ${periodMs} ms x${tasks} ${load}: skipped`);
+        } else {
+          console.error(`  ${row.scheduler} ${periodMs} ms x${tasks} ${load}: p99 ${row.p99Us.toFixed(1)} us, ${row.frames} frames`);
+          if (row.rxDropped > 0) notes.add(`${row.scheduler} ${periodMs} ms x${tasks} ${load}: the receiver lost ${row.rxDropped} frames`);
+          if (row.senderStats?.sendErrors > 0) {
+            notes.add(`${row.scheduler} ${periodMs} ms x${tasks} ${load}: ${row.senderStats.sendErrors} sends failed (${row.senderStats.lastError})`);
+          }
+        }
+      }
+    }
+  }
+}
+receiver.close();
+await bus.close();
+
+const host = iface === "socketcan" ? "SocketCAN " + channel + ", kernel receive timestamps" : "virtual bus, stamped at send";
+console.log(`\ncyclic-jitter (${host}; ${durationMs / 1000} s per row; |error| vs start + n * period, start fitted per task as the median offset; drift: least-squares slope per task, the worst task shown)\n`);
+console.log(rowsTable(rows));
+for (const note of notes) console.log(`note: ${note}`);
+const { text, checks } = targetChecks(rows);
+console.log(`\ntargets\n\n${text}`);
+if (flags.json) {
+  writeFileSync(flags.json, JSON.stringify({ benchmark: "cyclic-jitter", interface: iface, channel, durationMs, node: process.version, rows, checks }, null, 2));
+  console.log(`\nJSON: ${flags.json}`);
+}

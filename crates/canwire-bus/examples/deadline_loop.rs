@@ -1,0 +1,226 @@
+//! The reference loop of `bench/cyclic-jitter`: the best a minimal native
+//! absolute-deadline loop achieves on this machine, measured the way the
+//! bench measures canwire.
+//!
+//! One thread runs `--tasks` tasks (ids `0x100 + task`), task t sending a
+//! frame at `start + t * period / tasks + n * period`: the same kind of
+//! schedule as tasks created one after another, whose phases spread over the
+//! period. It sleeps with `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`
+//! to each deadline (timer slack 1 ns, SCHED_FIFO where permitted, no spin)
+//! and sends every frame then due.
+//! A slot missed by more than a period is skipped, as canwire's scheduler
+//! does. A second bus on the same channel receives the frames; their receive
+//! timestamps (stamped at send on the virtual bus, by the kernel on
+//! SocketCAN) go to `--out`, one 16-byte record per frame: timestamp ns
+//! (u64 LE), id (u32 LE), data bytes 0..4 (u32 LE: the slot number).
+//! Prints one JSON line with the counts.
+//!
+//! ```text
+//! cargo run --release -p canwire-bus --example deadline_loop -- \
+//!     --interface virtual --channel bench --period-us 1000 --tasks 50 \
+//!     --duration-ms 5000 --out /tmp/deadline.bin
+//! ```
+
+#[cfg(target_os = "linux")]
+fn main() {
+    if let Err(message) = linux::main() {
+        eprintln!("deadline_loop: {message}");
+        std::process::exit(2);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("deadline_loop: needs Linux (clock_nanosleep)");
+    std::process::exit(2);
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use canwire_bus::isotp::precise_wait::{minimize_timer_slack, try_realtime_priority};
+    use canwire_bus::virtual_bus::VirtualConfig;
+    use canwire_bus::{Bus, BusConfig, SocketCanConfig};
+    use canwire_core::Frame;
+
+    /// Frames of task `t` go out with this id plus `t`.
+    const BASE_ID: u32 = 0x100;
+    /// SocketCAN: the receiving socket's kernel buffer, as the bench's receiver has.
+    const RECEIVE_BUFFER: u32 = 16 << 20;
+    /// Time between opening the buses and the first slot.
+    const LEAD_IN_NS: u64 = 20_000_000;
+
+    struct Options {
+        interface: String,
+        channel: String,
+        period_ns: u64,
+        tasks: u32,
+        duration_ns: u64,
+        out: String,
+    }
+
+    fn parse() -> Result<Options, String> {
+        let mut o = Options {
+            interface: "virtual".into(),
+            channel: "deadline-loop".into(),
+            period_ns: 1_000_000,
+            tasks: 1,
+            duration_ns: 5_000_000_000,
+            out: String::new(),
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            let value = args.next().ok_or(format!("{flag} needs a value"))?;
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("{flag} takes a whole number, got '{value}'"))
+            };
+            match flag.as_str() {
+                "--interface" => o.interface = value.clone(),
+                "--channel" => o.channel = value.clone(),
+                "--period-us" => o.period_ns = number()? * 1_000,
+                "--tasks" => o.tasks = number()?.clamp(1, 0x600) as u32,
+                "--duration-ms" => o.duration_ns = number()? * 1_000_000,
+                "--out" => o.out = value.clone(),
+                _ => return Err(format!("unknown flag {flag}")),
+            }
+        }
+        if o.out.is_empty() || o.period_ns == 0 {
+            return Err("--out FILE and a --period-us above 0 are required".into());
+        }
+        Ok(o)
+    }
+
+    fn open(o: &Options) -> Result<Bus, String> {
+        let config = match o.interface.as_str() {
+            "virtual" => BusConfig::Virtual(VirtualConfig {
+                channel: o.channel.clone(),
+                ..VirtualConfig::default()
+            }),
+            "socketcan" => BusConfig::SocketCan(SocketCanConfig {
+                receive_buffer_size: Some(RECEIVE_BUFFER),
+                ..SocketCanConfig::new(o.channel.clone())
+            }),
+            other => {
+                return Err(format!(
+                    "--interface is virtual or socketcan, got '{other}'"
+                ));
+            }
+        };
+        Bus::open(config).map_err(|e| e.to_string())
+    }
+
+    fn now_ns() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid, writable timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+
+    fn sleep_until(deadline_ns: u64) {
+        let ts = libc::timespec {
+            tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
+            tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+        };
+        // SAFETY: ts is a valid timespec; the remainder pointer may be null with TIMER_ABSTIME.
+        while unsafe {
+            libc::clock_nanosleep(
+                libc::CLOCK_MONOTONIC,
+                libc::TIMER_ABSTIME,
+                &ts,
+                std::ptr::null_mut(),
+            )
+        } == libc::EINTR
+        {}
+    }
+
+    fn frame(task: u32, slot: u64) -> Frame {
+        let mut data = [0u8; 8];
+        data[..4].copy_from_slice(&(slot as u32).to_le_bytes());
+        Frame::classic(BASE_ID + task, false, &data)
+    }
+
+    /// Sends every slot in `[0, duration)` of every task; returns (frames
+    /// sent, slots missed, send errors). Task `t` runs `t * period / tasks`
+    /// after task 0, so the deadlines are spread over the period as those of
+    /// tasks started one after another are.
+    fn send_loop(bus: &Bus, o: &Options) -> (u64, u64, u64) {
+        minimize_timer_slack();
+        try_realtime_priority();
+        let tasks = o.tasks as u64;
+        let start = now_ns() + LEAD_IN_NS;
+        // Deadline k, in time order: task k % tasks, slot k / tasks.
+        let instant =
+            |k: u64| start + (k % tasks) * o.period_ns / tasks + (k / tasks) * o.period_ns;
+        let total = o.duration_ns.div_ceil(o.period_ns) * tasks;
+        let (mut sent, mut missed, mut errors) = (0, 0, 0);
+        let mut k = 0;
+        while k < total {
+            sleep_until(instant(k));
+            let now = now_ns();
+            while k < total && instant(k) <= now {
+                // A frame a whole period late is skipped: the task's next slot is due too.
+                if now - instant(k) >= o.period_ns {
+                    missed += 1;
+                } else {
+                    match bus.send(&[frame((k % tasks) as u32, k / tasks)]) {
+                        Ok(_) => sent += 1,
+                        Err(_) => errors += 1,
+                    }
+                }
+                k += 1;
+            }
+        }
+        (sent, missed, errors)
+    }
+
+    pub fn main() -> Result<(), String> {
+        let o = parse()?;
+        let tx = open(&o)?;
+        let rx = open(&o)?;
+        let queue = rx.add_reader(1 << 20).map_err(|e| e.to_string())?;
+        let done = Arc::new(AtomicBool::new(false));
+        let receiver = {
+            let done = done.clone();
+            let queue = queue.clone();
+            std::thread::spawn(move || {
+                let mut frames = Vec::new();
+                loop {
+                    let finished = done.load(Ordering::Acquire);
+                    std::thread::sleep(Duration::from_millis(10));
+                    queue.pop_into(usize::MAX, &mut frames);
+                    if finished {
+                        return frames;
+                    }
+                }
+            })
+        };
+        let (sent, missed, errors) = send_loop(&tx, &o);
+        std::thread::sleep(Duration::from_millis(50));
+        done.store(true, Ordering::Release);
+        let frames = receiver.join().map_err(|_| "the receiver failed")?;
+        let mut out = Vec::with_capacity(frames.len() * 16);
+        for f in &frames {
+            out.extend_from_slice(&f.timestamp_ns.to_le_bytes());
+            out.extend_from_slice(&f.id.to_le_bytes());
+            out.extend_from_slice(&f.data()[..4]);
+        }
+        std::fs::write(&o.out, out).map_err(|e| format!("writing {}: {e}", o.out))?;
+        let dropped = queue.stats().overflow;
+        let mut stdout = std::io::stdout();
+        writeln!(
+            stdout,
+            "{{\"sent\":{sent},\"missed\":{missed},\"sendErrors\":{errors},\"received\":{},\"rxDropped\":{dropped}}}",
+            frames.len()
+        )
+        .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,153 @@
+//! [`WatchQueue`]: the bounded queue of a watch's events.
+//!
+//! Overflow policy, as for frame queues: when full, the newest event is not
+//! queued and the overflow counter grows; the producer never blocks.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use canwire_core::Frame;
+use canwire_core::watch::WatchEventKind;
+use tokio::sync::Notify;
+
+use crate::stats::ReaderStats;
+
+/// Default bound of a watch's event queue.
+pub const DEFAULT_WATCH_CAPACITY: usize = 1024;
+
+/// One event as a watch delivers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusWatchEvent {
+    /// What happened.
+    pub kind: WatchEventKind,
+    /// The frame of a `Changed` or `Received` event.
+    pub frame: Option<Frame>,
+    /// When, in ns since the epoch: the frame's receive time, or the time a
+    /// timeout was detected.
+    pub timestamp_ns: u64,
+}
+
+#[derive(Default)]
+struct State {
+    events: VecDeque<BusWatchEvent>,
+    closed: bool,
+    delivered: u64,
+    overflow: u64,
+}
+
+/// A bounded FIFO of watch events with an overflow counter.
+pub struct WatchQueue {
+    state: Mutex<State>,
+    capacity: usize,
+    readable: Notify,
+}
+
+impl WatchQueue {
+    /// A queue of at most `capacity` events (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            capacity: capacity.max(1),
+            readable: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues an event, or counts it as overflow when full (ignored once closed).
+    pub fn push(&self, event: BusWatchEvent) {
+        let mut state = self.lock();
+        if state.closed {
+            return;
+        }
+        if state.events.len() < self.capacity {
+            state.events.push_back(event);
+            state.delivered += 1;
+            drop(state);
+            self.readable.notify_waiters();
+        } else {
+            state.overflow += 1;
+        }
+    }
+
+    /// Takes up to `max` events, oldest first.
+    pub fn pop(&self, max: usize) -> Vec<BusWatchEvent> {
+        let mut state = self.lock();
+        let n = max.min(state.events.len());
+        state.events.drain(..n).collect()
+    }
+
+    /// Closes the queue: waiters wake; queued events stay readable.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.readable.notify_waiters();
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Waits until an event is queued or the queue is closed.
+    pub async fn readable(&self) {
+        loop {
+            let notified = self.readable.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let state = self.lock();
+                if !state.events.is_empty() || state.closed {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ReaderStats {
+        let state = self.lock();
+        ReaderStats {
+            capacity: self.capacity as u64,
+            queued: state.events.len() as u64,
+            delivered: state.delivered,
+            overflow: state.overflow,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(at: u64) -> BusWatchEvent {
+        BusWatchEvent {
+            kind: WatchEventKind::Timeout,
+            frame: None,
+            timestamp_ns: at,
+        }
+    }
+
+    #[test]
+    fn keeps_the_oldest_and_counts_what_does_not_fit() {
+        let q = WatchQueue::new(2);
+        for at in 1..=5 {
+            q.push(timeout(at));
+        }
+        let s = q.stats();
+        assert_eq!(
+            (s.capacity, s.queued, s.delivered, s.overflow),
+            (2, 2, 2, 3)
+        );
+        assert_eq!(
+            q.pop(10).iter().map(|e| e.timestamp_ns).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        q.close();
+        q.push(timeout(6));
+        assert!(q.is_closed());
+        assert!(q.pop(10).is_empty());
+    }
+}

@@ -1,0 +1,143 @@
+//! Watches exported to JS.
+
+use canwire_bus::watch::Watch;
+use canwire_bus::watch::queue::DEFAULT_WATCH_CAPACITY;
+use canwire_core::record::encode_batch;
+use canwire_core::watch::{WatchConfig, WatchEventKind};
+use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::bus::{NativeBus, ReaderStatsObject};
+use crate::error::{IntoNapi, invalid_argument};
+use crate::wait::ready_within;
+
+/// Options of `NativeWatch.open`; the facade documents and defaults them.
+#[napi(object)]
+pub struct NativeWatchOptions {
+    pub id: u32,
+    pub extended: Option<bool>,
+    pub fd: Option<bool>,
+    pub timeout_ms: Option<f64>,
+    pub change_mask: Option<Uint8Array>,
+    pub check_dlc: Option<bool>,
+    pub throttle_ms: Option<f64>,
+    pub announce_resume: Option<bool>,
+    pub queue_size: Option<u32>,
+}
+
+/// One event: `record` holds the frame (one packed record) for "changed" and "received".
+#[napi(object)]
+pub struct NativeWatchEvent {
+    pub kind: String,
+    pub timestamp_ns: BigInt,
+    pub record: Option<Buffer>,
+}
+
+fn ms_to_ns(name: &str, ms: Option<f64>) -> napi::Result<Option<u64>> {
+    let Some(ms) = ms else { return Ok(None) };
+    if !ms.is_finite() || ms <= 0.0 || ms > 1e12 {
+        return Err(invalid_argument(format!(
+            "{name} must be a number of milliseconds > 0, got {ms}"
+        )));
+    }
+    Ok(Some((ms * 1e6).round().max(1.0) as u64))
+}
+
+fn config_from(o: &NativeWatchOptions) -> napi::Result<WatchConfig> {
+    Ok(WatchConfig {
+        id: o.id,
+        extended: o.extended.unwrap_or(false),
+        fd: o.fd.unwrap_or(false),
+        timeout_ns: ms_to_ns("timeoutMs", o.timeout_ms)?,
+        change_mask: o.change_mask.as_ref().map(|m| m.to_vec()),
+        check_dlc: o.check_dlc.unwrap_or(false),
+        throttle_ns: ms_to_ns("throttleMs", o.throttle_ms)?,
+        announce_resume: o.announce_resume.unwrap_or(true),
+    })
+}
+
+/// A watch on one CAN id.
+#[napi]
+pub struct NativeWatch {
+    watch: Watch,
+}
+
+#[napi]
+impl NativeWatch {
+    /// Starts a watch on `bus`.
+    #[napi(factory, catch_unwind)]
+    pub fn open(bus: &NativeBus, options: NativeWatchOptions) -> napi::Result<NativeWatch> {
+        let config = config_from(&options)?;
+        let capacity = match options.queue_size {
+            None => DEFAULT_WATCH_CAPACITY,
+            Some(n @ 1..=1_048_576) => n as usize,
+            Some(n) => {
+                return Err(invalid_argument(format!(
+                    "queueSize must be an integer 1..1048576, got {n}"
+                )));
+            }
+        };
+        let watch = Watch::open(&bus.shared(), config, capacity).into_napi()?;
+        Ok(NativeWatch { watch })
+    }
+
+    /// Takes up to `max` queued events without waiting.
+    #[napi(catch_unwind)]
+    pub fn take(&self, max: u32) -> Vec<NativeWatchEvent> {
+        self.watch
+            .queue()
+            .pop(max.max(1) as usize)
+            .into_iter()
+            .map(|e| NativeWatchEvent {
+                kind: match e.kind {
+                    WatchEventKind::Timeout => "timeout",
+                    WatchEventKind::Changed => "changed",
+                    WatchEventKind::Received => "received",
+                }
+                .into(),
+                timestamp_ns: BigInt::from(e.timestamp_ns),
+                record: e.frame.map(|f| {
+                    let mut out = Vec::new();
+                    encode_batch(std::slice::from_ref(&f), &mut out);
+                    out.into()
+                }),
+            })
+            .collect()
+    }
+
+    /// Resolves `true` once an event is queued or the watch is closed, `false`
+    /// when `timeoutMs` passes first.
+    #[napi(catch_unwind)]
+    pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
+        let queue = self.watch.queue().clone();
+        Ok(ready_within(queue.readable(), timeout_ms).await)
+    }
+
+    /// True once the watch or its bus is closed (queued events stay readable).
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.watch.queue().is_closed()
+    }
+
+    /// "kernel" when SocketCAN's broadcast manager runs the watch, else "native".
+    #[napi(getter)]
+    pub fn backend(&self) -> &'static str {
+        if self.watch.in_kernel() {
+            "kernel"
+        } else {
+            "native"
+        }
+    }
+
+    /// The event queue's counters.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> ReaderStatsObject {
+        self.watch.queue().stats().into()
+    }
+
+    /// Stops watching. Idempotent.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.watch.close();
+    }
+}
