@@ -164,6 +164,22 @@ describe("delivery", () => {
   });
 });
 
+  it("concurrent waits on one reader: a timed-out wait leaves the others armed, one frame wakes them all", async () => {
+    const { tx, rx } = await pair();
+    const short = rx.recvBatch({ timeoutMs: 20 });
+    const long1 = rx.recvBatch({ timeoutMs: 300 });
+    const long2 = rx.recvBatch({ timeoutMs: 300 });
+    expect(await short).toBeNull();
+    await tx.send({ id: 0x123, data: [1, 2] });
+    const [a, b] = await Promise.all([long1, long2]);
+    // one batch holds the frame; the other wait woke, found nothing and timed out
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+    const m = (a ?? b)!.message(0);
+    expect([m.id, Array.from(m.data)]).toEqual([0x123, [1, 2]]);
+    await tx.close();
+    await rx.close();
+  });
+
 describe("lifetimes", () => {
   it("close is idempotent, keeps queued frames readable, then ends reads with ERR_CLOSED", async () => {
     const { tx, rx } = await pair();

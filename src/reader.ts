@@ -4,7 +4,7 @@
  * @module
  */
 import type { NativeReader } from "./binding.js";
-import { BusClosedError, invalid, native, nativeAsync } from "./errors.js";
+import { BusClosedError, invalid, native } from "./errors.js";
 import { type Message } from "./message.js";
 import { FrameBatch } from "./record.js";
 
@@ -33,6 +33,10 @@ export interface ReaderStats {
 }
 
 const DEFAULT_BATCH = 4096;
+/** Longest delay setTimeout takes (about 24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Readers with a pending wait: kept reachable until the native side wakes them. */
+const waiting = new Set<BusReader>();
 
 /**
  * A consumer of a bus: it receives every frame that passes the bus filters
@@ -56,12 +60,60 @@ export class BusReader implements AsyncIterable<Message> {
   /** A batch taken from the native queue but not yet fully handed out. */
   #pending: FrameBatch | null = null;
   #pos = 0;
+  /** Calls waiting for frames; the native waker resolves them all at once. */
+  #waiters: Array<() => void> = [];
 
   /** @internal */
   constructor(nativeReader: NativeReader, channelName: (index: number) => string | undefined, closeOnExit: boolean) {
     this.#native = nativeReader;
     this.#channelName = channelName;
     this.#closeOnExit = closeOnExit;
+    // Weak, so the native side never keeps an abandoned reader alive; `waiting` holds it while it waits.
+    const self = new WeakRef(this);
+    native(() =>
+      nativeReader.setWaker(() => {
+        const reader = self.deref();
+        if (reader) reader.#wake();
+      }),
+    );
+  }
+
+  /** Runs on the JS thread when frames arrive or the reader closes while armed. */
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    waiting.delete(this);
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Resolves true once the armed native side calls the waker (frames queued
+   * or the reader closed; possibly spurious, callers re-check), false when
+   * `timeoutMs` passes first.
+   */
+  #woken(timeoutMs: number | undefined): Promise<boolean> {
+    waiting.add(this);
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const woken = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#waiters.push(woken);
+      if (timeoutMs === undefined) return;
+      timer = setTimeout(
+        () => {
+          this.#waiters = this.#waiters.filter((w) => w !== woken);
+          if (this.#waiters.length === 0) {
+            waiting.delete(this);
+            native(() => this.#native.disarm());
+          }
+          // past setTimeout's range: report a spurious wake so the caller waits on
+          resolve(timeoutMs > MAX_TIMER_MS);
+        },
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
+    });
   }
 
   /** True once the reader or its bus is closed (queued frames can still be read). */
@@ -69,25 +121,32 @@ export class BusReader implements AsyncIterable<Message> {
     return this.#native.closed;
   }
 
-  /** Takes whatever is queued now, without waiting; `null` if nothing is. */
-  #take(max: number): FrameBatch | null {
-    const buffer = native(() => this.#native.tryRead(max));
+  /**
+   * Takes whatever is queued now; `null` if nothing is. With `arm`, an empty
+   * open reader also arms the native waker (see {@link BusReader.#woken}).
+   */
+  #take(max: number, arm = false): FrameBatch | null {
+    const buffer = native(() => this.#native.tryRead(max, arm));
     return buffer ? new FrameBatch(buffer, this.#channelName) : null;
   }
 
   /**
    * Waits for the next batch. Resolves `null` on timeout, or when the reader
-   * is closed and drained.
+   * is closed and drained. The receiving thread wakes the wait directly, one
+   * thread hop; the clock is read only when a wait has a timeout and must wait.
    */
   async #nextBatch(max: number, timeoutMs: number | undefined): Promise<FrameBatch | null> {
-    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    let deadline: number | undefined;
     for (;;) {
-      const batch = this.#take(max);
+      const batch = this.#take(max, timeoutMs !== 0);
       if (batch) return batch;
-      if (this.#native.closed || timeoutMs === 0) return null;
-      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-      const ready = await nativeAsync(() => this.#native.wait(remaining));
-      if (!ready) return null;
+      if (timeoutMs === 0 || this.#native.closed) return null;
+      let remaining: number | undefined;
+      if (timeoutMs !== undefined) {
+        deadline ??= performance.now() + timeoutMs;
+        remaining = Math.max(0, deadline - performance.now());
+      }
+      if (!(await this.#woken(remaining))) return null;
     }
   }
 

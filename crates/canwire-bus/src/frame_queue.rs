@@ -2,8 +2,10 @@
 //!
 //! Overflow policy: when the queue is full, the newest frame is not queued
 //! and the overflow counter grows; frames already queued are kept in order.
-//! The sender never blocks. Readers wait either asynchronously
-//! ([`FrameQueue::readable`]) or on a thread ([`FrameQueue::wait_blocking`]).
+//! The sender never blocks. Readers wait asynchronously
+//! ([`FrameQueue::readable`]), on a thread ([`FrameQueue::wait_blocking`]),
+//! or by leaving a one-shot callback ([`FrameQueue::notify_once`]) that the
+//! pushing thread runs itself, so a JS reader is woken with one thread hop.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -29,7 +31,12 @@ struct QueueState {
     overflow: u64,
     blocking_waiters: usize,
     poked: bool,
+    ready_hook: Option<ReadyHook>,
 }
+
+/// A callback run once, on the pushing (or closing) thread, when the queue
+/// stops being empty or closes.
+pub type ReadyHook = Box<dyn FnOnce() + Send>;
 
 /// A bounded FIFO of frames with a drop counter.
 pub struct FrameQueue {
@@ -77,15 +84,40 @@ impl FrameQueue {
             }
         }
         if was_empty && !state.frames.is_empty() {
-            self.wake(&state);
+            self.wake(state);
         }
     }
 
-    fn wake(&self, state: &QueueState) {
+    /// Wakes every kind of waiter; the hook runs after the lock is released.
+    fn wake(&self, mut state: MutexGuard<'_, QueueState>) {
         if state.blocking_waiters > 0 {
             self.readable_cv.notify_all();
         }
         self.readable_async.notify_waiters();
+        let hook = state.ready_hook.take();
+        drop(state);
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+
+    /// Leaves `hook` to run once when a frame is queued or the queue closes,
+    /// and returns true; returns false (dropping `hook`) if frames are already
+    /// waiting or the queue is closed, so the caller reads instead of waiting.
+    /// A newer hook replaces an older one.
+    pub fn notify_once(&self, hook: ReadyHook) -> bool {
+        let mut state = self.lock();
+        if !state.frames.is_empty() || state.closed {
+            return false;
+        }
+        state.ready_hook = Some(hook);
+        true
+    }
+
+    /// Drops a hook left by [`FrameQueue::notify_once`] that has not run.
+    pub fn cancel_notify(&self) {
+        let hook = self.lock().ready_hook.take();
+        drop(hook);
     }
 
     /// Moves up to `max` frames into `out`; returns how many.
@@ -131,7 +163,7 @@ impl FrameQueue {
         let mut state = self.lock();
         if !state.closed {
             state.closed = true;
-            self.wake(&state);
+            self.wake(state);
         }
     }
 
@@ -257,6 +289,38 @@ mod tests {
         q3.close();
         assert!(!t.join().unwrap());
         assert!(!q3.wait_blocking(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn ready_hook_runs_once_on_push_or_close_and_not_when_frames_wait() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let runs = Arc::new(AtomicU32::new(0));
+        let hook = |runs: &Arc<AtomicU32>| -> ReadyHook {
+            let runs = runs.clone();
+            Box::new(move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        let q = FrameQueue::new(8);
+        assert!(q.notify_once(hook(&runs)));
+        q.push(&frames(1));
+        q.push(&frames(1));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "once, on the first push");
+        assert!(!q.notify_once(hook(&runs)), "frames wait: read instead");
+        q.pop_into(10, &mut Vec::new());
+        assert!(q.notify_once(hook(&runs)));
+        q.cancel_notify();
+        q.push(&frames(1));
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "a cancelled hook never runs"
+        );
+        q.pop_into(10, &mut Vec::new());
+        assert!(q.notify_once(hook(&runs)));
+        q.close();
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "closing runs it");
+        assert!(!q.notify_once(hook(&runs)), "closed: nothing to wait for");
     }
 
     #[test]
