@@ -12,15 +12,16 @@
 // - the drop-free rate: cangen's gap is shortened step by step (0.2 ms ... 0)
 //   and the fastest offered rate (frames / cangen's run time) at which the
 //   receiver got every frame is kept; "atLeast" when even -g 0 lost nothing.
-// Every receiver runs with its defaults (canwire: 4 MiB receive buffer;
-// the others: the kernel's); canwire also with rxCoalesceUs 1000, the
-// setting of canwire log and canwire dump. Prints JSON with the ratios to candump and the
-// targets. TCG emulation: only the ratios mean anything. Use a release build.
+// Every receiver is a process of its own, started and "ready" before the
+// flood, its CPU time counted from then, with its defaults (canwire: 4 MiB
+// receive buffer; the others: the kernel's); canwire also with rxCoalesceUs
+// 1000, the setting of canwire log and canwire dump. Prints JSON with the
+// ratios to candump and the targets. TCG emulation: only the ratios mean
+// anything. Use a release build.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Bus } from "../../dist/index.js";
 
 const frames = Number(process.argv[2] ?? 100_000);
 const GAPS_MS = ["0.2", "0.1", "0.05", "0.02", "0.01", "0.005", "0"];
@@ -36,46 +37,6 @@ async function flood(n, gapMs) {
   const t0 = performance.now();
   await run("cangen", ["vcan0", "-g", gapMs, "-n", String(n), "-L", "8", "-I", "i", "-D", "i"]);
   return (performance.now() - t0) / 1000;
-}
-
-/** canwire receiving in this process while cangen floods. */
-function canwire(kind, options = {}) {
-  return async (n, gapMs) => {
-    const bus = await Bus.open({ interface: "socketcan", channel: "vcan0", ...options });
-    let received = 0;
-    const loop = (async () => {
-      if (kind === "batch") {
-        for (;;) {
-          const batch = await bus.recvBatch({ max: 4096, timeoutMs: 2000 });
-          if (!batch) break;
-          for (let i = 0; i < batch.length; i++) if (batch.id(i) > 0x7ff) throw new Error("bad frame");
-          received += batch.length;
-          if (received >= n) break;
-        }
-      } else {
-        for (;;) {
-          const m = await bus.recv({ timeoutMs: 2000 });
-          if (!m) break;
-          if (m.data.length !== 8) throw new Error("bad frame");
-          if (++received >= n) break;
-        }
-      }
-    })();
-    await sleep(200);
-    const cpu0 = process.cpuUsage();
-    const floodSeconds = await flood(n, gapMs);
-    await loop;
-    const cpu = process.cpuUsage(cpu0);
-    const stats = bus.stats();
-    await bus.close();
-    return {
-      received,
-      droppedKernel: stats.rxDroppedKernel,
-      droppedQueueFull: stats.rxDroppedQueueFull,
-      floodSeconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    };
-  };
 }
 
 /** A receiver process started before the flood; it prints what it received. */
@@ -107,6 +68,9 @@ const candump = external(
   false,
 );
 const lastJson = (out) => JSON.parse(out.trim().split("\n").at(-1));
+/** canwire in its own process (canwire_rx.mjs), `kind` "batch" or "message". */
+const canwire = (kind, options = {}) =>
+  external(process.execPath, (n) => [here("./canwire_rx.mjs"), "vcan0", String(n), kind, JSON.stringify(options)], lastJson, true);
 const nodeCan = external(process.execPath, (n) => [here("./node_can_rx.mjs"), "vcan0", String(n)], lastJson, true);
 const pythonCan = external("/usr/bin/python3", (n) => [here("./python_can_rx.py"), "vcan0", String(n)], lastJson, true);
 
