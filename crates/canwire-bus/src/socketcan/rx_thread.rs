@@ -191,20 +191,10 @@ fn run(
     let mut batch = Batch::new();
     let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
     let mut last_ovfl: u32 = 0;
+    // After a coalescing pause frames are most likely waiting: read before polling.
+    let mut read_first = false;
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: socket.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: wake.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        if poll(&mut fds, -1).is_err() || fds[1].revents != 0 {
+        if !std::mem::take(&mut read_first) && !wait_readable(socket, wake) {
             return;
         }
         // Drain until the socket is empty, then wait again.
@@ -275,8 +265,28 @@ fn run(
                 break;
             }
         }
-        if delivered && !options.coalesce.is_zero() && !pause_unless_woken(wake, options.coalesce) {
-            return;
+        if delivered && !options.coalesce.is_zero() {
+            if !pause_unless_woken(wake, options.coalesce) {
+                return;
+            }
+            read_first = true;
         }
     }
+}
+
+/// Waits until the socket is readable; false when `wake` fired (or poll failed).
+fn wait_readable(socket: &OwnedFd, wake: &OwnedFd) -> bool {
+    let mut fds = [
+        libc::pollfd {
+            fd: socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    poll(&mut fds, -1).is_ok() && fds[1].revents == 0
 }
