@@ -14,7 +14,7 @@ use canwire_core::{Frame, FrameFlags};
 use tokio::sync::watch;
 
 use super::codec::decode;
-use super::sys::{CanFdFrame, last_errno, poll};
+use super::sys::{CanFdFrame, last_errno, readable_unless_woken};
 use crate::clock::realtime_ns;
 use crate::reader_set::ReaderSet;
 use crate::transport::BusState;
@@ -194,7 +194,9 @@ fn run(
     // After a coalescing pause frames are most likely waiting: read before polling.
     let mut read_first = false;
     loop {
-        if !std::mem::take(&mut read_first) && !wait_readable(socket, wake) {
+        if !std::mem::take(&mut read_first)
+            && !readable_unless_woken(socket.as_raw_fd(), wake.as_raw_fd())
+        {
             return;
         }
         // Drain until the socket is empty, then wait again.
@@ -272,21 +274,4 @@ fn run(
             read_first = true;
         }
     }
-}
-
-/// Waits until the socket is readable; false when `wake` fired (or poll failed).
-fn wait_readable(socket: &OwnedFd, wake: &OwnedFd) -> bool {
-    let mut fds = [
-        libc::pollfd {
-            fd: socket.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: wake.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    poll(&mut fds, -1).is_ok() && fds[1].revents == 0
 }

@@ -1,7 +1,7 @@
 //! Raw SocketCAN definitions and small libc helpers.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use canwire_core::{CanwireError, ErrorCode};
 
@@ -172,6 +172,24 @@ pub fn signal_eventfd(fd: &OwnedFd) {
             std::mem::size_of::<u64>(),
         );
     }
+}
+
+/// Waits until `socket` is readable; false when `wake` became readable first
+/// (a receiving thread's signal to end) or poll failed.
+pub fn readable_unless_woken(socket: RawFd, wake: RawFd) -> bool {
+    let mut fds = [
+        libc::pollfd {
+            fd: socket,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    poll(&mut fds, -1).is_ok() && fds[1].revents == 0
 }
 
 /// Polls `fds`; returns the number ready (0 on timeout), retrying on EINTR.

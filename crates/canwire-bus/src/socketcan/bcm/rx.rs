@@ -30,7 +30,8 @@ use super::socket::BcmSocket;
 use crate::clock::realtime_ns;
 use crate::socketcan::codec::decode;
 use crate::socketcan::sys::{
-    CAN_EFF_FLAG, CAN_MTU, CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd,
+    CAN_EFF_FLAG, CAN_MTU, CANFD_MTU, CanFdFrame, eventfd, os_error, readable_unless_woken,
+    signal_eventfd,
 };
 use crate::watch::queue::{BusWatchEvent, WatchQueue};
 
@@ -150,19 +151,7 @@ impl Drop for BcmWatch {
 fn run(socket: &BcmSocket, wake: &OwnedFd, queue: &WatchQueue, kind: WatchEventKind) {
     let mut buf = vec![0u8; HEAD_SIZE + CANFD_MTU];
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: socket.fd().as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: wake.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        if poll(&mut fds, -1).is_err() || fds[1].revents != 0 {
+        if !readable_unless_woken(socket.fd().as_raw_fd(), wake.as_raw_fd()) {
             break;
         }
         loop {
