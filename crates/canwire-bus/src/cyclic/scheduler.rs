@@ -16,11 +16,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
-use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::due_send::{Due, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
-use super::spin_budget::SpinBudget;
+use super::spin_budget::{BATCH_SPIN_NS, SpinBudget};
+use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
@@ -34,17 +35,6 @@ pub(crate) struct TaskEntry {
     /// Frames taken from the schedule whose send has not finished yet: a task
     /// whose last frame is in flight still counts as running.
     pub(crate) in_flight: u32,
-}
-
-/// A frame due now, with what its send needs outside the lock.
-struct Due {
-    id: u64,
-    bus: Arc<Bus>,
-    frame: Frame,
-    slot: u64,
-    position: usize,
-    on_error: Option<ErrorSink>,
-    modifier: Option<Arc<ModifierLink>>,
 }
 
 #[derive(Default)]
@@ -112,111 +102,139 @@ impl CyclicScheduler {
         minimize_timer_slack();
         try_realtime_priority();
         let mut due: Vec<Due> = Vec::new();
+        let mut scratch = Vec::new();
         let mut deadlines = BinaryHeap::new();
         let mut budget = SpinBudget::default();
         // Carried from the last clock read: a slow clock (HPET on some virtual
         // machines: µs, or 100 µs under emulation) is read only where needed.
         let mut now = self.clock.now();
+        let mut trace = WakeTrace::from_env();
+        let mut waited = (WaitKind::None, 0);
         loop {
             let mut state = self.lock();
             if self.dirty.swap(false, Ordering::AcqRel) {
                 rebuild_deadlines(&state, &mut deadlines);
+                if state.tasks.is_empty()
+                    && let Some(trace) = &mut trace
+                {
+                    trace.flush();
+                }
             }
             due.clear();
-            let earliest = take_due(&mut state, &mut deadlines, now, &mut due);
+            let serve_until = budget.serve_until(now);
+            let earliest = take_due(&mut state, &mut deadlines, serve_until, &mut due);
             drop(state);
             if !due.is_empty() {
-                let mut failures = Vec::new();
-                let mut finished = Vec::with_capacity(due.len());
-                for d in due.drain(..) {
-                    finished.push(d.id);
-                    let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
-                        // A full queue: the frame is not sent, and the scheduler never waits.
-                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
-                        Ok(_) => Ok(()),
-                        Err(e) => Err(e),
-                    };
-                    match result {
-                        Ok(()) => {
-                            if let Some(m) = &d.modifier {
-                                m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
-                            }
-                        }
-                        Err(e) => {
-                            if let Some(sink) = &d.on_error {
-                                sink(&e);
-                            }
-                            failures.push((d.id, e.to_string()));
-                        }
-                    }
-                }
+                let first = due.first().map_or(0, |d| d.deadline);
+                let last = due.last().map_or(0, |d| d.deadline);
+                let count = due.len();
+                budget.record_deadlines(now, count as u64);
+                let report = send_due(&mut due, &mut scratch);
                 let mut state = self.lock();
-                for id in finished {
+                for id in report.finished {
                     if let Some(task) = state.tasks.get_mut(&id) {
                         task.in_flight = task.in_flight.saturating_sub(1);
                     }
                 }
-                for (id, message) in failures {
+                for (id, message) in report.failures {
                     if let Some(task) = state.tasks.get_mut(&id) {
                         task.send_errors += 1;
                         task.last_error = Some(message);
                     }
                 }
                 drop(state);
+                let sent_at = now;
                 now = self.clock.now();
+                if let Some(trace) = &mut trace {
+                    trace.record(
+                        sent_at,
+                        first,
+                        last,
+                        count,
+                        now - sent_at,
+                        waited.0,
+                        waited.1,
+                    );
+                }
+                waited = (WaitKind::None, 0);
                 continue;
             }
-            now = self.sleep_until(earliest, now, &mut budget);
+            now = self.sleep_until(earliest, now, &mut budget, &mut waited);
         }
     }
 
     /// Waits (and spins) until `deadline` or a change to the tasks; `now` is
     /// a recent clock reading. Returns the clock at the end.
-    fn sleep_until(&self, deadline: Option<u64>, now: u64, budget: &mut SpinBudget) -> u64 {
+    fn sleep_until(
+        &self,
+        deadline: Option<u64>,
+        now: u64,
+        budget: &mut SpinBudget,
+        waited: &mut (WaitKind, u64),
+    ) -> u64 {
         let state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
             return self.clock.now();
         }
         let Some(d) = deadline else {
             let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
-            let woke = self.clock.now();
-            budget.record_blocked(now, woke);
-            return woke;
+            return self.clock.now();
         };
-        if d <= now {
+        // While batching, the thread wakes for the grid point at or after the
+        // deadline instead, and spins at most the grid's share before it.
+        let (target, max_spin) = match budget.batch_wake(now, d) {
+            Some(point) => (point, BATCH_SPIN_NS),
+            None => (d, u64::MAX),
+        };
+        if target <= now {
             return now;
         }
         let spin_ns = if budget.allows(now) {
-            budget.spin_ns()
+            budget.spin_ns().min(max_spin)
         } else {
             0
         };
-        if d - now > spin_ns {
-            let wait = if spin_ns == 0 {
-                (d - now).max(budget.min_wait_ns())
+        if target - now > spin_ns {
+            let woke = self.timed_wait(state, now, target - now - spin_ns, budget);
+            *waited = if spin_ns == 0 {
+                (WaitKind::Wait, 0)
             } else {
-                d - now - spin_ns
+                (WaitKind::WaitThenSpin, spin_ns)
             };
-            let (state, result) = self
-                .changed
-                .wait_timeout(state, Duration::from_nanos(wait))
-                .unwrap_or_else(|p| p.into_inner());
-            drop(state);
-            let woke = self.clock.now();
-            budget.record_blocked(now, woke);
-            if result.timed_out() {
-                budget.record_wake(woke.saturating_sub(now + wait));
-            }
             return woke;
         }
         drop(state);
         let mut t = now;
-        while t < d && !self.dirty.load(Ordering::Acquire) {
+        while t < target && !self.dirty.load(Ordering::Acquire) {
             std::hint::spin_loop();
             t = self.clock.now();
         }
         budget.charge(now, t);
+        if waited.0 == WaitKind::None {
+            *waited = (WaitKind::Spin, spin_ns);
+        }
         t
+    }
+
+    /// Waits `wait` ns from `now` unless the tasks change; records how late a
+    /// wait that timed out woke. Returns the clock at the end.
+    fn timed_wait(
+        &self,
+        state: MutexGuard<'_, SchedulerState>,
+        now: u64,
+        wait: u64,
+        budget: &mut SpinBudget,
+    ) -> u64 {
+        let (state, result) = self
+            .changed
+            .wait_timeout(state, Duration::from_nanos(wait))
+            .unwrap_or_else(|p| p.into_inner());
+        drop(state);
+        let woke = self.clock.now();
+        if result.timed_out() {
+            budget.record_wake(woke.saturating_sub(now + wait));
+        }
+        woke
     }
 }
 
@@ -266,6 +284,7 @@ fn take_due(
             task.in_flight += 1;
             due.push(Due {
                 id,
+                deadline,
                 bus: task.bus.clone(),
                 frame,
                 slot,
@@ -283,6 +302,7 @@ fn take_due(
 
 #[cfg(test)]
 mod tests {
+    use canwire_core::Frame;
     use canwire_core::cyclic::CyclicTiming;
 
     use super::*;

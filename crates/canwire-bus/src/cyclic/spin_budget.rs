@@ -16,13 +16,21 @@
 //!   second: tens of ms in which every task misses its slots. So spinning is
 //!   capped at [`MAX_SPIN_PERCENT`] of each [`WINDOW_NS`]; past it the thread
 //!   waits on the timer up to the deadline itself.
-//! - **How often**: each timed wait costs CPU too (several µs on a virtual
-//!   machine), and at hundreds of thousands of deadlines a second waking for
-//!   each one keeps the thread as busy as spinning. When the thread was busy
-//!   (not blocked in a wait) more than [`MAX_BUSY_PERCENT`] of a window,
-//!   its timed waits last at least [`BATCH_WAIT_NS`], taking the deadlines
-//!   that fall due meanwhile in one batch, until a window is busy less than
-//!   [`CALM_BUSY_PERCENT`].
+//! - **How often**: when deadlines come closer together than the timer's
+//!   wake-up latency, neither spinning nor waiting can serve each one on
+//!   time: spinning would run into the cap at once and then alternate
+//!   punctual frames with frames a wake-up latency late (jitter of the
+//!   whole latency within every task), and a wait per deadline keeps the
+//!   thread as busy as spinning. So when a window's deadlines were closer
+//!   than [`DENSE_GAP_NS`] apart on average, the thread stops spinning and
+//!   wakes on a fixed grid of [`BATCH_GRID_NS`] of the monotonic clock,
+//!   sending every frame that fell due since the last grid point in one
+//!   batch, until a window's deadlines are farther than [`SPARSE_GAP_NS`]
+//!   apart. It spins at most [`BATCH_SPIN_NS`] before each grid point (the
+//!   cap above still applies). A frame then goes out up to one grid step
+//!   after its instant; for a period that is a multiple of the grid step
+//!   that delay is the same for every frame of a task, so the task's period
+//!   keeps the precision of the spin. Deadlines stay absolute.
 
 use crate::isotp::precise_wait::SPIN_NS;
 
@@ -34,22 +42,24 @@ pub const MAX_SPIN_PERCENT: u64 = 50;
 pub const MIN_SPIN_NS: u64 = 20_000;
 /// Longest spin window (and the window before any wake-up was measured).
 pub const MAX_SPIN_NS: u64 = SPIN_NS;
-/// Largest share of a window the thread may be busy before its waits batch.
-pub const MAX_BUSY_PERCENT: u64 = 70;
-/// Busy share of a window under which waits stop batching.
-pub const CALM_BUSY_PERCENT: u64 = 40;
-/// Shortest timed wait while batching.
-pub const BATCH_WAIT_NS: u64 = 50_000;
+/// Deadlines closer than this on average over a window make the thread batch.
+pub const DENSE_GAP_NS: u64 = 40_000;
+/// Deadlines farther apart than this on average over a window end batching.
+pub const SPARSE_GAP_NS: u64 = 80_000;
+/// Step of the grid the thread wakes on while batching.
+pub const BATCH_GRID_NS: u64 = 100_000;
+/// Longest spin before a grid point: 40% of a step, under [`MAX_SPIN_PERCENT`].
+pub const BATCH_SPIN_NS: u64 = BATCH_GRID_NS * 2 / 5;
 /// The latency high-water mark loses 1/DECAY of itself at every wake-up.
 const DECAY: u64 = 1024;
 
-/// Spin and blocked time in the current window, whether waits batch, and
+/// Spin time and deadlines in the current window, whether waits batch, and
 /// the timer's recent latency.
 #[derive(Debug, Clone)]
 pub struct SpinBudget {
     window_start: u64,
     spent: u64,
-    blocked: u64,
+    deadlines: u64,
     batching: bool,
     latency_mark: u64,
 }
@@ -59,7 +69,7 @@ impl Default for SpinBudget {
         Self {
             window_start: 0,
             spent: 0,
-            blocked: 0,
+            deadlines: 0,
             batching: false,
             latency_mark: MAX_SPIN_NS,
         }
@@ -70,15 +80,14 @@ impl SpinBudget {
     fn roll(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.window_start);
         if elapsed >= WINDOW_NS {
-            let busy_percent = elapsed.saturating_sub(self.blocked) * 100 / elapsed;
-            if busy_percent > MAX_BUSY_PERCENT {
+            if self.deadlines * DENSE_GAP_NS > elapsed {
                 self.batching = true;
-            } else if busy_percent < CALM_BUSY_PERCENT {
+            } else if self.deadlines * SPARSE_GAP_NS < elapsed {
                 self.batching = false;
             }
             self.window_start = now;
             self.spent = 0;
-            self.blocked = 0;
+            self.deadlines = 0;
         }
     }
 
@@ -94,15 +103,30 @@ impl SpinBudget {
         self.spent += to.saturating_sub(from);
     }
 
-    /// Records that the thread was blocked in a wait from `from` to `to`.
-    pub fn record_blocked(&mut self, from: u64, to: u64) {
-        self.roll(from);
-        self.blocked += to.saturating_sub(from);
+    /// Records `count` deadlines served at `now`.
+    pub fn record_deadlines(&mut self, now: u64, count: u64) {
+        self.roll(now);
+        self.deadlines += count;
     }
 
-    /// The shortest timed wait: [`BATCH_WAIT_NS`] while batching, else 0.
-    pub fn min_wait_ns(&self) -> u64 {
-        if self.batching { BATCH_WAIT_NS } else { 0 }
+    /// While batching: the grid instant to wake at for a frame due at
+    /// `deadline` (the first multiple of [`BATCH_GRID_NS`] at or after it).
+    pub fn batch_wake(&mut self, now: u64, deadline: u64) -> Option<u64> {
+        self.roll(now);
+        self.batching
+            .then(|| deadline.div_ceil(BATCH_GRID_NS) * BATCH_GRID_NS)
+    }
+
+    /// The latest deadline to serve at `now`: the last grid point at or
+    /// before it while batching (a frame due after that point waits for the
+    /// next one, so a task's frames always go at the first grid wake-up after
+    /// their instant, however late the timer was), else `now`.
+    pub fn serve_until(&self, now: u64) -> u64 {
+        if self.batching {
+            now / BATCH_GRID_NS * BATCH_GRID_NS
+        } else {
+            now
+        }
     }
 
     /// How long before a deadline to stop waiting and spin.
@@ -151,22 +175,33 @@ mod tests {
     }
 
     #[test]
-    fn waits_batch_from_a_busy_window_until_a_calm_one() {
+    fn waits_batch_on_the_grid_from_a_dense_window_until_a_sparse_one() {
         let mut budget = SpinBudget::default();
-        let window = |budget: &mut SpinBudget, n: u64, blocked_ns: u64| {
-            budget.record_blocked(n * WINDOW_NS, n * WINDOW_NS + blocked_ns);
-            budget.record_blocked((n + 1) * WINDOW_NS, (n + 1) * WINDOW_NS);
-            budget.min_wait_ns()
+        // One window with `count` deadlines; then where a frame due 1 ns
+        // past a grid point is served in the next window.
+        let window = |budget: &mut SpinBudget, n: u64, count: u64| {
+            budget.record_deadlines(n * WINDOW_NS, count);
+            let due = (n + 1) * WINDOW_NS + 7 * BATCH_GRID_NS + 1;
+            budget.batch_wake((n + 1) * WINDOW_NS, due)
         };
-        assert_eq!(budget.min_wait_ns(), 0);
-        assert_eq!(window(&mut budget, 0, 5_000_000), 0, "50% busy");
-        assert_eq!(window(&mut budget, 1, 2_000_000), BATCH_WAIT_NS, "80% busy");
-        assert_eq!(
-            window(&mut budget, 2, 5_000_000),
-            BATCH_WAIT_NS,
-            "50%: still batching"
-        );
-        assert_eq!(window(&mut budget, 3, 7_000_000), 0, "30%: calm");
+        assert_eq!(budget.batch_wake(0, 5), None, "no batching at first");
+        // 100 µs apart (100 per 10 ms window): sparse.
+        assert_eq!(window(&mut budget, 0, 100), None);
+        // 20 µs apart: dense; the wake is the next grid point.
+        let grid = |n: u64| Some((n + 1) * WINDOW_NS + 8 * BATCH_GRID_NS);
+        assert_eq!(window(&mut budget, 1, 500), grid(1));
+        // 50 µs apart: between the two bounds, still batching.
+        assert_eq!(window(&mut budget, 2, 200), grid(2));
+        // 125 µs apart: sparse again.
+        assert_eq!(window(&mut budget, 3, 80), None);
+        assert_eq!(budget.serve_until(5 * WINDOW_NS - 7), 5 * WINDOW_NS - 7);
+        // A deadline on a grid point is served at it; one woken late serves
+        // up to the grid point passed, not the deadlines since.
+        budget.record_deadlines(4 * WINDOW_NS + 1, 1_000);
+        let on_grid = 5 * WINDOW_NS + 3 * BATCH_GRID_NS;
+        assert_eq!(budget.batch_wake(5 * WINDOW_NS, on_grid), Some(on_grid));
+        assert_eq!(budget.serve_until(on_grid + 17_000), on_grid);
+        assert_eq!(budget.serve_until(on_grid), on_grid);
     }
 
     #[test]
