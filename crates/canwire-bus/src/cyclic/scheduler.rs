@@ -20,7 +20,7 @@ use canwire_core::cyclic::CyclicSchedule;
 
 use super::due_send::{Due, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
-use super::spin_budget::{BATCH_SPIN_NS, SpinBudget};
+use super::spin_budget::{BATCH_GRID_NS, BATCH_SPIN_NS, SpinBudget};
 use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
@@ -83,6 +83,16 @@ impl CyclicScheduler {
     /// Now on the scheduler's monotonic clock, in ns.
     pub fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// Where a task (re)started now begins: the next point of the batching
+    /// grid ([`BATCH_GRID_NS`]). The deadlines of a task whose period is a
+    /// multiple of the step then fall on grid points, so the grid the thread
+    /// wakes on under dense load is exactly their deadlines: a task's frames
+    /// keep the same timing whether or not the thread batches, and the
+    /// switch between the two never moves a task's phase.
+    pub(crate) fn start_instant(&self) -> u64 {
+        self.clock.now().div_ceil(BATCH_GRID_NS) * BATCH_GRID_NS
     }
 
     pub(crate) fn next_task_id(&self) -> u64 {
@@ -348,6 +358,21 @@ mod tests {
         let mut due = Vec::new();
         let earliest = take_due(state, deadlines, now, &mut due);
         (due.iter().map(|d| d.frame.id).collect(), earliest)
+    }
+
+    #[test]
+    fn tasks_start_on_the_next_point_of_the_batching_grid() {
+        let scheduler = CyclicScheduler::global();
+        for _ in 0..1_000 {
+            let before = scheduler.now();
+            let start = scheduler.start_instant();
+            let after = scheduler.now();
+            assert_eq!(start % BATCH_GRID_NS, 0);
+            assert!(
+                start >= before && start < after + BATCH_GRID_NS,
+                "{before} {start} {after}"
+            );
+        }
     }
 
     #[test]
