@@ -4,7 +4,11 @@
 //! then sleeps until the earliest next deadline: it blocks on a condition
 //! variable until shortly before it and spins the rest (as long and as often
 //! as the [`SpinBudget`] allows), with the timer slack at 1 ns and, where the
-//! process may, SCHED_FIFO. Deadlines are absolute
+//! process may, SCHED_FIFO. Under dense load it wakes on a 100 µs grid
+//! instead and sends the frames due there in one batch per bus; tasks start
+//! on that grid (`CyclicScheduler::start_instant`). Set
+//! `CANWIRE_CYCLIC_TRACE=FILE` to record every sending wake-up
+//! ([`super::wake_trace`]). Deadlines are absolute
 //! (`start + n * period` on the monotonic clock), so a late wake-up never
 //! shifts later frames; a wake-up later than a whole period skips and counts
 //! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
