@@ -42,8 +42,9 @@ pub struct WakeTrace {
     passes: Vec<Pass>,
 }
 
-/// Passes kept at most (a 5 s row at 500 tasks x 1 ms is well under this).
-const MAX_PASSES: usize = 4_000_000;
+/// Passes kept at most, allocated up front (48 MB) so that recording never
+/// reallocates on the scheduler thread: 100 s of wake-ups on the 100 µs grid.
+const MAX_PASSES: usize = 1_000_000;
 
 impl WakeTrace {
     /// The trace named by `CANWIRE_CYCLIC_TRACE`, if set.
