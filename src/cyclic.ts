@@ -169,7 +169,7 @@ export class CyclicTask {
     return this.stats().running;
   }
 
-  /** (Re)starts the task; the first frame goes now and the phase restarts. */
+  /** (Re)starts the task; the first frame goes at once (on the native scheduler: at its next 100 µs grid point) and the phase restarts. */
   start(): void {
     native(() => this.#native.start());
   }

@@ -74,7 +74,7 @@ impl Bus {
         Ok(Self::from_parts(readers, transport))
     }
 
-    fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+    pub(crate) fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
         Self {
             transport,
             readers,

@@ -3,11 +3,13 @@
 //! run in the kernel's broadcast manager instead (`socketcan::bcm`), behind
 //! the same [`CyclicTask`] handle.
 
+mod due_send;
 pub mod hooks;
 pub mod native_task;
 pub mod scheduler;
 pub mod spin_budget;
 pub mod task;
+pub mod wake_trace;
 
 pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};
 pub use scheduler::CyclicScheduler;

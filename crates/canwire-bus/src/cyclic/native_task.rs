@@ -32,7 +32,7 @@ impl NativeTask {
         let mut schedule = CyclicSchedule::new(frames, timing)?;
         let scheduler = CyclicScheduler::global();
         if autostart {
-            schedule.start(scheduler.now());
+            schedule.start(scheduler.start_instant());
         }
         let id = scheduler.next_task_id();
         scheduler.lock().tasks.insert(
@@ -65,9 +65,10 @@ impl NativeTask {
         out
     }
 
-    /// (Re)starts the task: the first frame goes now, the phase restarts.
+    /// (Re)starts the task: the first frame goes at the scheduler's next
+    /// phase-grid point (within 100 µs), the phase restarts.
     pub fn start(&self) -> Result<()> {
-        let now = self.scheduler.now();
+        let now = self.scheduler.start_instant();
         self.with(|t| {
             if t.bus.is_closed() {
                 return Err(CanwireError::new(

@@ -4,23 +4,29 @@
 //! then sleeps until the earliest next deadline: it blocks on a condition
 //! variable until shortly before it and spins the rest (as long and as often
 //! as the [`SpinBudget`] allows), with the timer slack at 1 ns and, where the
-//! process may, SCHED_FIFO. Deadlines are absolute
+//! process may, SCHED_FIFO. Under dense load it wakes on a 100 µs grid
+//! instead and sends the frames due there in one batch per bus; tasks start
+//! on that grid (`CyclicScheduler::start_instant`). Set
+//! `CANWIRE_CYCLIC_TRACE=FILE` to record every sending wake-up
+//! ([`super::wake_trace`]). Deadlines are absolute
 //! (`start + n * period` on the monotonic clock), so a late wake-up never
 //! shifts later frames; a wake-up later than a whole period skips and counts
 //! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
 //! closed stops.
 
 use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
-use canwire_core::Frame;
 use canwire_core::cyclic::CyclicSchedule;
 
+use super::due_send::{Due, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
-use super::spin_budget::SpinBudget;
+use super::spin_budget::{BATCH_GRID_NS, BATCH_SPIN_NS, SpinBudget};
+use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
 use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
@@ -34,17 +40,6 @@ pub(crate) struct TaskEntry {
     /// Frames taken from the schedule whose send has not finished yet: a task
     /// whose last frame is in flight still counts as running.
     pub(crate) in_flight: u32,
-}
-
-/// A frame due now, with what its send needs outside the lock.
-struct Due {
-    id: u64,
-    bus: Arc<Bus>,
-    frame: Frame,
-    slot: u64,
-    position: usize,
-    on_error: Option<ErrorSink>,
-    modifier: Option<Arc<ModifierLink>>,
 }
 
 #[derive(Default)]
@@ -95,6 +90,16 @@ impl CyclicScheduler {
         self.clock.now()
     }
 
+    /// Where a task (re)started now begins: the next point of the batching
+    /// grid ([`BATCH_GRID_NS`]). The deadlines of a task whose period is a
+    /// multiple of the step then fall on grid points, so the grid the thread
+    /// wakes on under dense load is exactly their deadlines: a task's frames
+    /// keep the same timing whether or not the thread batches, and the
+    /// switch between the two never moves a task's phase.
+    pub(crate) fn start_instant(&self) -> u64 {
+        self.clock.now().div_ceil(BATCH_GRID_NS) * BATCH_GRID_NS
+    }
+
     pub(crate) fn next_task_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -112,111 +117,141 @@ impl CyclicScheduler {
         minimize_timer_slack();
         try_realtime_priority();
         let mut due: Vec<Due> = Vec::new();
+        let mut scratch = Vec::new();
         let mut deadlines = BinaryHeap::new();
         let mut budget = SpinBudget::default();
         // Carried from the last clock read: a slow clock (HPET on some virtual
         // machines: µs, or 100 µs under emulation) is read only where needed.
         let mut now = self.clock.now();
+        let mut trace = WakeTrace::from_env();
+        let mut waited = (WaitKind::None, 0);
         loop {
             let mut state = self.lock();
             if self.dirty.swap(false, Ordering::AcqRel) {
                 rebuild_deadlines(&state, &mut deadlines);
+                if state.tasks.is_empty()
+                    && let Some(trace) = &mut trace
+                {
+                    trace.flush();
+                }
             }
             due.clear();
-            let earliest = take_due(&mut state, &mut deadlines, now, &mut due);
+            let serve_until = budget.serve_until(now);
+            let earliest = take_due(&mut state, &mut deadlines, serve_until, &mut due);
             drop(state);
             if !due.is_empty() {
-                let mut failures = Vec::new();
-                let mut finished = Vec::with_capacity(due.len());
-                for d in due.drain(..) {
-                    finished.push(d.id);
-                    let result = match d.bus.send(std::slice::from_ref(&d.frame)) {
-                        // A full queue: the frame is not sent, and the scheduler never waits.
-                        Ok(0) => Err(d.bus.tx_buffer_full(Duration::ZERO, 0, false)),
-                        Ok(_) => Ok(()),
-                        Err(e) => Err(e),
-                    };
-                    match result {
-                        Ok(()) => {
-                            if let Some(m) = &d.modifier {
-                                m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
-                            }
-                        }
-                        Err(e) => {
-                            if let Some(sink) = &d.on_error {
-                                sink(&e);
-                            }
-                            failures.push((d.id, e.to_string()));
-                        }
-                    }
-                }
+                let first = due.first().map_or(0, |d| d.deadline);
+                let last = due.last().map_or(0, |d| d.deadline);
+                let count = due.len();
+                budget.record_deadlines(now, count as u64);
+                let report = send_due(&mut due, &mut scratch);
                 let mut state = self.lock();
-                for id in finished {
+                for id in report.finished {
                     if let Some(task) = state.tasks.get_mut(&id) {
                         task.in_flight = task.in_flight.saturating_sub(1);
                     }
                 }
-                for (id, message) in failures {
+                for (id, message) in report.failures {
                     if let Some(task) = state.tasks.get_mut(&id) {
                         task.send_errors += 1;
                         task.last_error = Some(message);
                     }
                 }
                 drop(state);
+                let sent_at = now;
                 now = self.clock.now();
+                if let Some(trace) = &mut trace {
+                    trace.record(
+                        sent_at,
+                        first,
+                        last,
+                        count,
+                        now - sent_at,
+                        waited.0,
+                        waited.1,
+                    );
+                }
+                waited = (WaitKind::None, 0);
                 continue;
             }
-            now = self.sleep_until(earliest, now, &mut budget);
+            now = self.sleep_until(earliest, &deadlines, now, &mut budget, &mut waited);
         }
     }
 
     /// Waits (and spins) until `deadline` or a change to the tasks; `now` is
     /// a recent clock reading. Returns the clock at the end.
-    fn sleep_until(&self, deadline: Option<u64>, now: u64, budget: &mut SpinBudget) -> u64 {
+    fn sleep_until(
+        &self,
+        deadline: Option<u64>,
+        deadlines: &Deadlines,
+        now: u64,
+        budget: &mut SpinBudget,
+        waited: &mut (WaitKind, u64),
+    ) -> u64 {
         let state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
             return self.clock.now();
         }
         let Some(d) = deadline else {
             let _ = self.changed.wait_timeout(state, Duration::from_secs(1));
-            let woke = self.clock.now();
-            budget.record_blocked(now, woke);
-            return woke;
+            return self.clock.now();
         };
-        if d <= now {
+        // While batching, the thread wakes for the grid point at or after the
+        // deadline instead, and spins at most the grid's share before it.
+        let (target, max_spin) = match budget.batch_wake(now, d) {
+            Some(point) => (point, BATCH_SPIN_NS),
+            None => (d, u64::MAX),
+        };
+        if target <= now {
             return now;
         }
         let spin_ns = if budget.allows(now) {
-            budget.spin_ns()
+            budget.spin_ns().min(max_spin)
         } else {
             0
         };
-        if d - now > spin_ns {
-            let wait = if spin_ns == 0 {
-                (d - now).max(budget.min_wait_ns())
+        if target - now > spin_ns {
+            let woke = self.timed_wait(state, now, target - now - spin_ns, budget);
+            *waited = if spin_ns == 0 {
+                (WaitKind::Wait, 0)
             } else {
-                d - now - spin_ns
+                (WaitKind::WaitThenSpin, spin_ns)
             };
-            let (state, result) = self
-                .changed
-                .wait_timeout(state, Duration::from_nanos(wait))
-                .unwrap_or_else(|p| p.into_inner());
-            drop(state);
-            let woke = self.clock.now();
-            budget.record_blocked(now, woke);
-            if result.timed_out() {
-                budget.record_wake(woke.saturating_sub(now + wait));
-            }
             return woke;
         }
+        warm_due(&state, deadlines, target);
         drop(state);
         let mut t = now;
-        while t < d && !self.dirty.load(Ordering::Acquire) {
+        while t < target && !self.dirty.load(Ordering::Acquire) {
             std::hint::spin_loop();
             t = self.clock.now();
         }
         budget.charge(now, t);
+        if waited.0 == WaitKind::None {
+            *waited = (WaitKind::Spin, spin_ns);
+        }
         t
+    }
+
+    /// Waits `wait` ns from `now` unless the tasks change; records how late a
+    /// wait that timed out woke. Returns the clock at the end.
+    fn timed_wait(
+        &self,
+        state: MutexGuard<'_, SchedulerState>,
+        now: u64,
+        wait: u64,
+        budget: &mut SpinBudget,
+    ) -> u64 {
+        let (state, result) = self
+            .changed
+            .wait_timeout(state, Duration::from_nanos(wait))
+            .unwrap_or_else(|p| p.into_inner());
+        drop(state);
+        let woke = self.clock.now();
+        if result.timed_out() {
+            budget.record_wake(woke.saturating_sub(now + wait));
+        }
+        woke
     }
 }
 
@@ -231,6 +266,22 @@ fn rebuild_deadlines(state: &SchedulerState, deadlines: &mut Deadlines) {
     }));
 }
 
+/// Reads the entries of the tasks due by `until`, so that taking their
+/// frames then finds them in the cache: under load, other processes evict
+/// them between two wake-ups, and the misses made the time from a wake-up
+/// to the last frame of a batch vary by several µs. Called before a spin,
+/// which has the time.
+fn warm_due(state: &SchedulerState, deadlines: &Deadlines, until: u64) {
+    for Reverse((deadline, id)) in deadlines.iter() {
+        if *deadline <= until
+            && let Some(task) = state.tasks.get(id)
+        {
+            std::hint::black_box(task.schedule.next_frame());
+            std::hint::black_box(task.bus.is_closed());
+        }
+    }
+}
+
 /// Takes the frames of the tasks due at `now` from the deadline heap (only
 /// those, however many tasks there are), queues each task's next deadline,
 /// and returns the earliest one left. An entry that no longer matches its
@@ -242,19 +293,24 @@ fn take_due(
     now: u64,
     due: &mut Vec<Due>,
 ) -> Option<u64> {
-    while let Some(&Reverse((deadline, id))) = deadlines.peek() {
+    // The top entry is replaced by its task's next deadline in place (one
+    // sift down) rather than popped and pushed again.
+    while let Some(mut top) = deadlines.peek_mut() {
+        let Reverse((deadline, id)) = *top;
         if deadline > now {
             break;
         }
-        deadlines.pop();
         let Some(task) = state.tasks.get_mut(&id) else {
+            PeekMut::pop(top);
             continue;
         };
         if task.schedule.poll_timeout() != Some(deadline) {
+            PeekMut::pop(top);
             continue;
         }
         if task.bus.is_closed() {
             task.schedule.stop();
+            PeekMut::pop(top);
             continue;
         }
         if let Some((slot, mut frame)) = task.schedule.poll_transmit_slot(now) {
@@ -266,6 +322,7 @@ fn take_due(
             task.in_flight += 1;
             due.push(Due {
                 id,
+                deadline,
                 bus: task.bus.clone(),
                 frame,
                 slot,
@@ -274,8 +331,11 @@ fn take_due(
                 modifier: task.modifier.clone(),
             });
         }
-        if let Some(next) = task.schedule.poll_timeout() {
-            deadlines.push(Reverse((next, id)));
+        match task.schedule.poll_timeout() {
+            Some(next) => *top = Reverse((next, id)),
+            None => {
+                PeekMut::pop(top);
+            }
         }
     }
     deadlines.peek().map(|Reverse((deadline, _))| *deadline)
@@ -283,6 +343,7 @@ fn take_due(
 
 #[cfg(test)]
 mod tests {
+    use canwire_core::Frame;
     use canwire_core::cyclic::CyclicTiming;
 
     use super::*;
@@ -328,6 +389,21 @@ mod tests {
         let mut due = Vec::new();
         let earliest = take_due(state, deadlines, now, &mut due);
         (due.iter().map(|d| d.frame.id).collect(), earliest)
+    }
+
+    #[test]
+    fn tasks_start_on_the_next_point_of_the_batching_grid() {
+        let scheduler = CyclicScheduler::global();
+        for _ in 0..1_000 {
+            let before = scheduler.now();
+            let start = scheduler.start_instant();
+            let after = scheduler.now();
+            assert_eq!(start % BATCH_GRID_NS, 0);
+            assert!(
+                start >= before && start < after + BATCH_GRID_NS,
+                "{before} {start} {after}"
+            );
+        }
     }
 
     #[test]

@@ -2,13 +2,19 @@
 //! before a deadline instead of waiting on the timer.
 //!
 //! A timed wait ends late by the timer's wake-up latency; spinning the last
-//! stretch before a deadline hides that latency. Two limits keep the cost in
-//! check:
+//! stretch before a deadline hides that latency. These limits keep the cost
+//! in check:
 //!
 //! - **How long**: the spin window follows the latency the timed waits
 //!   actually show (a slowly decaying high-water mark, times 1.5), between
 //!   [`MIN_SPIN_NS`] and [`MAX_SPIN_NS`], so a machine with a prompt timer
-//!   does not burn 150 µs before every frame.
+//!   does not burn 150 µs before every frame; and at most
+//!   [`SPIN_SHARE_OF_GAP_PERCENT`] of the mean time between the thread's
+//!   sending wake-ups in the last window, so that spinning before every
+//!   wake-up fits under the share below. (Measured at 10 ms x 50 tasks: one
+//!   late wake-up raised the window to 150 µs for 75 % of the 200 µs between
+//!   deadlines; the share then ran out within windows and the deadlines left
+//!   went by the timer alone, a whole wake-up latency late.)
 //! - **How much**: when many tasks' deadlines lie closer together than the
 //!   window, the thread would never stop spinning. A real-time thread that
 //!   never sleeps starves its CPU or, where the kernel throttles real-time
@@ -16,13 +22,22 @@
 //!   second: tens of ms in which every task misses its slots. So spinning is
 //!   capped at [`MAX_SPIN_PERCENT`] of each [`WINDOW_NS`]; past it the thread
 //!   waits on the timer up to the deadline itself.
-//! - **How often**: each timed wait costs CPU too (several µs on a virtual
-//!   machine), and at hundreds of thousands of deadlines a second waking for
-//!   each one keeps the thread as busy as spinning. When the thread was busy
-//!   (not blocked in a wait) more than [`MAX_BUSY_PERCENT`] of a window,
-//!   its timed waits last at least [`BATCH_WAIT_NS`], taking the deadlines
-//!   that fall due meanwhile in one batch, until a window is busy less than
-//!   [`CALM_BUSY_PERCENT`].
+//! - **How often**: when deadlines come closer together than the timer's
+//!   wake-up latency, neither spinning nor waiting can serve each one on
+//!   time: spinning would run into the cap at once and then alternate
+//!   punctual frames with frames a wake-up latency late (jitter of the
+//!   whole latency within every task), and a wait per deadline keeps the
+//!   thread as busy as spinning. So when a window's deadlines were closer
+//!   than [`DENSE_GAP_NS`] apart on average, the thread stops spinning and
+//!   wakes on a fixed grid of [`BATCH_GRID_NS`] of the monotonic clock,
+//!   sending every frame that fell due since the last grid point in one
+//!   batch, until a window's deadlines are farther than [`SPARSE_GAP_NS`]
+//!   apart. It spins at most [`BATCH_SPIN_NS`] before each grid point (the
+//!   cap above still applies). Tasks start on grid points (see
+//!   `CyclicScheduler::start_instant`), so a task whose period is a multiple
+//!   of the step has its deadlines on the grid and is served at them in both
+//!   modes; any other task's frames go out up to one step after their
+//!   instants while batching. Deadlines stay absolute.
 
 use crate::isotp::precise_wait::SPIN_NS;
 
@@ -34,22 +49,29 @@ pub const MAX_SPIN_PERCENT: u64 = 50;
 pub const MIN_SPIN_NS: u64 = 20_000;
 /// Longest spin window (and the window before any wake-up was measured).
 pub const MAX_SPIN_NS: u64 = SPIN_NS;
-/// Largest share of a window the thread may be busy before its waits batch.
-pub const MAX_BUSY_PERCENT: u64 = 70;
-/// Busy share of a window under which waits stop batching.
-pub const CALM_BUSY_PERCENT: u64 = 40;
-/// Shortest timed wait while batching.
-pub const BATCH_WAIT_NS: u64 = 50_000;
+/// Longest spin, as a share of the mean time between sending wake-ups.
+pub const SPIN_SHARE_OF_GAP_PERCENT: u64 = 50;
+/// Deadlines closer than this on average over a window make the thread batch.
+pub const DENSE_GAP_NS: u64 = 40_000;
+/// Deadlines farther apart than this on average over a window end batching.
+pub const SPARSE_GAP_NS: u64 = 80_000;
+/// Step of the grid the thread wakes on while batching.
+pub const BATCH_GRID_NS: u64 = 100_000;
+/// Longest spin before a grid point: 40% of a step, under [`MAX_SPIN_PERCENT`].
+pub const BATCH_SPIN_NS: u64 = BATCH_GRID_NS * 2 / 5;
 /// The latency high-water mark loses 1/DECAY of itself at every wake-up.
 const DECAY: u64 = 1024;
 
-/// Spin and blocked time in the current window, whether waits batch, and
+/// Spin time and deadlines in the current window, whether waits batch, and
 /// the timer's recent latency.
 #[derive(Debug, Clone)]
 pub struct SpinBudget {
     window_start: u64,
     spent: u64,
-    blocked: u64,
+    deadlines: u64,
+    wakes: u64,
+    /// Mean time between sending wake-ups in the last window.
+    wake_gap: u64,
     batching: bool,
     latency_mark: u64,
 }
@@ -59,7 +81,9 @@ impl Default for SpinBudget {
         Self {
             window_start: 0,
             spent: 0,
-            blocked: 0,
+            deadlines: 0,
+            wakes: 0,
+            wake_gap: u64::MAX,
             batching: false,
             latency_mark: MAX_SPIN_NS,
         }
@@ -70,15 +94,16 @@ impl SpinBudget {
     fn roll(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.window_start);
         if elapsed >= WINDOW_NS {
-            let busy_percent = elapsed.saturating_sub(self.blocked) * 100 / elapsed;
-            if busy_percent > MAX_BUSY_PERCENT {
+            if self.deadlines * DENSE_GAP_NS > elapsed {
                 self.batching = true;
-            } else if busy_percent < CALM_BUSY_PERCENT {
+            } else if self.deadlines * SPARSE_GAP_NS < elapsed {
                 self.batching = false;
             }
+            self.wake_gap = elapsed / self.wakes.max(1);
             self.window_start = now;
             self.spent = 0;
-            self.blocked = 0;
+            self.deadlines = 0;
+            self.wakes = 0;
         }
     }
 
@@ -94,20 +119,39 @@ impl SpinBudget {
         self.spent += to.saturating_sub(from);
     }
 
-    /// Records that the thread was blocked in a wait from `from` to `to`.
-    pub fn record_blocked(&mut self, from: u64, to: u64) {
-        self.roll(from);
-        self.blocked += to.saturating_sub(from);
+    /// Records a wake-up at `now` that served `count` deadlines.
+    pub fn record_deadlines(&mut self, now: u64, count: u64) {
+        self.roll(now);
+        self.deadlines += count;
+        self.wakes += 1;
     }
 
-    /// The shortest timed wait: [`BATCH_WAIT_NS`] while batching, else 0.
-    pub fn min_wait_ns(&self) -> u64 {
-        if self.batching { BATCH_WAIT_NS } else { 0 }
+    /// While batching: the grid instant to wake at for a frame due at
+    /// `deadline` (the first multiple of [`BATCH_GRID_NS`] at or after it).
+    pub fn batch_wake(&mut self, now: u64, deadline: u64) -> Option<u64> {
+        self.roll(now);
+        self.batching
+            .then(|| deadline.div_ceil(BATCH_GRID_NS) * BATCH_GRID_NS)
+    }
+
+    /// The latest deadline to serve at `now`: the last grid point at or
+    /// before it while batching (a frame due after that point waits for the
+    /// next one, so a task's frames always go at the first grid wake-up after
+    /// their instant, however late the timer was), else `now`.
+    pub fn serve_until(&self, now: u64) -> u64 {
+        if self.batching {
+            now / BATCH_GRID_NS * BATCH_GRID_NS
+        } else {
+            now
+        }
     }
 
     /// How long before a deadline to stop waiting and spin.
     pub fn spin_ns(&self) -> u64 {
-        (self.latency_mark + self.latency_mark / 2).clamp(MIN_SPIN_NS, MAX_SPIN_NS)
+        let gap_share = self.wake_gap / 100 * SPIN_SHARE_OF_GAP_PERCENT;
+        (self.latency_mark + self.latency_mark / 2)
+            .min(gap_share)
+            .clamp(MIN_SPIN_NS, MAX_SPIN_NS)
     }
 
     /// Records that a timed wait meant to end at some instant ended `late_ns` after it.
@@ -151,22 +195,56 @@ mod tests {
     }
 
     #[test]
-    fn waits_batch_from_a_busy_window_until_a_calm_one() {
+    fn waits_batch_on_the_grid_from_a_dense_window_until_a_sparse_one() {
         let mut budget = SpinBudget::default();
-        let window = |budget: &mut SpinBudget, n: u64, blocked_ns: u64| {
-            budget.record_blocked(n * WINDOW_NS, n * WINDOW_NS + blocked_ns);
-            budget.record_blocked((n + 1) * WINDOW_NS, (n + 1) * WINDOW_NS);
-            budget.min_wait_ns()
+        // One window with `count` deadlines; then where a frame due 1 ns
+        // past a grid point is served in the next window.
+        let window = |budget: &mut SpinBudget, n: u64, count: u64| {
+            budget.record_deadlines(n * WINDOW_NS, count);
+            let due = (n + 1) * WINDOW_NS + 7 * BATCH_GRID_NS + 1;
+            budget.batch_wake((n + 1) * WINDOW_NS, due)
         };
-        assert_eq!(budget.min_wait_ns(), 0);
-        assert_eq!(window(&mut budget, 0, 5_000_000), 0, "50% busy");
-        assert_eq!(window(&mut budget, 1, 2_000_000), BATCH_WAIT_NS, "80% busy");
-        assert_eq!(
-            window(&mut budget, 2, 5_000_000),
-            BATCH_WAIT_NS,
-            "50%: still batching"
-        );
-        assert_eq!(window(&mut budget, 3, 7_000_000), 0, "30%: calm");
+        assert_eq!(budget.batch_wake(0, 5), None, "no batching at first");
+        // 100 µs apart (100 per 10 ms window): sparse.
+        assert_eq!(window(&mut budget, 0, 100), None);
+        // 20 µs apart: dense; the wake is the next grid point.
+        let grid = |n: u64| Some((n + 1) * WINDOW_NS + 8 * BATCH_GRID_NS);
+        assert_eq!(window(&mut budget, 1, 500), grid(1));
+        // 50 µs apart: between the two bounds, still batching.
+        assert_eq!(window(&mut budget, 2, 200), grid(2));
+        // 125 µs apart: sparse again.
+        assert_eq!(window(&mut budget, 3, 80), None);
+        assert_eq!(budget.serve_until(5 * WINDOW_NS - 7), 5 * WINDOW_NS - 7);
+        // A deadline on a grid point is served at it; one woken late serves
+        // up to the grid point passed, not the deadlines since.
+        budget.record_deadlines(4 * WINDOW_NS + 1, 1_000);
+        let on_grid = 5 * WINDOW_NS + 3 * BATCH_GRID_NS;
+        assert_eq!(budget.batch_wake(5 * WINDOW_NS, on_grid), Some(on_grid));
+        assert_eq!(budget.serve_until(on_grid + 17_000), on_grid);
+        assert_eq!(budget.serve_until(on_grid), on_grid);
+    }
+
+    #[test]
+    fn the_window_is_at_most_its_share_of_the_gap_between_wake_ups() {
+        let mut budget = SpinBudget::default();
+        assert_eq!(budget.spin_ns(), MAX_SPIN_NS);
+        // 50 wake-ups in a window: 200 µs apart, half of it.
+        for k in 0..50 {
+            budget.record_deadlines(k * 200_000, 1);
+        }
+        budget.record_deadlines(WINDOW_NS, 1);
+        assert_eq!(budget.spin_ns(), 100_000);
+        // The latency, when lower, still decides.
+        for _ in 0..20_000 {
+            budget.record_wake(30_000);
+        }
+        assert_eq!(budget.spin_ns(), 45_000);
+        // Dense wake-ups: never below the floor.
+        for k in 0..2_000 {
+            budget.record_deadlines(WINDOW_NS + k * 5_000, 1);
+        }
+        budget.record_deadlines(2 * WINDOW_NS, 1);
+        assert_eq!(budget.spin_ns(), MIN_SPIN_NS);
     }
 
     #[test]

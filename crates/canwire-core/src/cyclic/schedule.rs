@@ -195,6 +195,12 @@ impl CyclicSchedule {
             .then(|| self.start_ns + self.timing.offset_of(self.slot))
     }
 
+    /// The frame of the next slot (what [`CyclicSchedule::poll_transmit`]
+    /// hands out when called on time).
+    pub fn next_frame(&self) -> &Frame {
+        &self.frames[(self.slot % self.frames.len() as u64) as usize]
+    }
+
     /// Replaces the frame at round-robin `position` (ignored past the end):
     /// its next turn carries it.
     pub fn set_frame(&mut self, position: usize, frame: Frame) {

@@ -278,3 +278,20 @@ fn slots_are_numbered_and_set_frame_changes_one_position() {
     );
     assert_eq!(s.frames().len(), 2);
 }
+
+#[test]
+fn next_frame_is_the_one_an_on_time_poll_hands_out() {
+    let frames = vec![frame(1, 10), frame(2, 20), frame(3, 30)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(MS)).unwrap();
+    s.start(0);
+    for slot in 0..7u64 {
+        let expected = *s.next_frame();
+        assert_eq!(expected.id as u64, slot % 3 + 1);
+        assert_eq!(s.poll_transmit(slot * MS), Some(expected));
+    }
+    // Two slots skipped: next_frame names the frame of the slot that is next
+    // in turn; a late poll sends the current slot's frame instead.
+    assert_eq!(s.next_frame().id, 2);
+    assert_eq!(s.poll_transmit(9 * MS).map(|f| f.id), Some(1));
+    assert_eq!(s.next_frame().id, 2);
+}
