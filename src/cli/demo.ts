@@ -127,6 +127,8 @@ async function cyclicHeartbeat(
     if (!m) break;
     got.push(m);
   }
+  // A frame can reach the tester before the scheduler thread has counted it: wait for the task to end.
+  for (const until = performance.now() + 2000; task.running && performance.now() < until; ) await sleep(1);
   const sent = task.sent;
   task.remove();
   const gaps = got.slice(1).map((m, i) => Number(m.timestampNs - got[i]!.timestampNs) / 1e6);
