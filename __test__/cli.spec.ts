@@ -128,8 +128,8 @@ describe("the canwire command", () => {
   });
 
   it("demo runs a job and accounts for every frame", async () => {
-    const { code, stdout } = await runCli(["demo", "-n", "20000", "--json"]);
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await runCli(["demo", "-n", "20000", "--json"]);
+    expect(code, `demo output:\n${stdout}\n${stderr}`).toBe(0);
     const figures = JSON.parse(stdout);
     expect(figures.accounted).toBe(true);
     expect(figures.forAwaitReader.received).toBe(20000);
