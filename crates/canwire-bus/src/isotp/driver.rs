@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use canwire_core::error::Result;
 use canwire_core::isotp::{
@@ -20,6 +20,7 @@ use canwire_core::{CanwireError, Frame};
 
 use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
+use super::trace::DriverTrace;
 use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
 
@@ -263,9 +264,13 @@ fn run(shared: &Shared) {
     minimize_timer_slack();
     let mut incoming: Vec<Frame> = Vec::with_capacity(256);
     let mut outgoing: Vec<Frame> = Vec::with_capacity(64);
+    let mut trace = DriverTrace::from_env();
     while !shared.shutdown.load(Ordering::Acquire) {
         incoming.clear();
         shared.reader.pop_into(256, &mut incoming);
+        if let Some(t) = trace.as_mut() {
+            t.took(&incoming);
+        }
         let now = shared.clock.now();
         let mut control = shared.lock();
         if control.running {
@@ -280,11 +285,14 @@ fn run(shared: &Shared) {
                 outgoing.push(frame);
             }
             while let Some(event) = control.endpoint.poll_event() {
+                if let Some(t) = trace.as_ref() {
+                    t.dispatched(event_name(&event));
+                }
                 dispatch(&shared.inbox, event);
             }
         }
         drop(control);
-        send_all(shared, &outgoing);
+        send_all(shared, &outgoing, &mut trace);
         let mut control = shared.lock();
         // The endpoint released the frames at `now`, but they left (and were
         // stamped) a little later: STmin counts from then, so the gap on the
@@ -313,6 +321,9 @@ fn run(shared: &Shared) {
             break;
         }
     }
+    if let Some(t) = trace {
+        t.print();
+    }
 }
 
 /// How long a full transmit queue may hold up the frames the endpoint released (N_As).
@@ -322,21 +333,30 @@ const TX_QUEUE_WAIT: Duration = Duration::from_millis(1000);
 /// the transmit queue is full it waits for room (up to [`TX_QUEUE_WAIT`])
 /// rather than dropping frames; a frame the bus refuses, or one still unsent
 /// after the wait, is counted in `tx_frame_errors`.
-fn send_all(shared: &Shared, frames: &[Frame]) {
+fn send_all(shared: &Shared, frames: &[Frame], trace: &mut Option<DriverTrace>) {
     let mut sent = 0;
     let mut chunk = frames.len();
     while sent < frames.len() {
         let end = (sent + chunk).min(frames.len());
+        let started = Instant::now();
         match shared.bus.send(&frames[sent..end]) {
             Ok(n) => {
+                if let Some(t) = trace.as_mut() {
+                    t.sent(frames.get(sent), n, started);
+                }
                 sent += n;
-                if sent < end
-                    && shared.bus.wait_writable(TX_QUEUE_WAIT).ok() != Some(TxWait::Writable)
-                {
-                    for _ in sent..frames.len() {
-                        shared.inbox.count_frame_error();
+                if sent < end {
+                    let started = Instant::now();
+                    let writable = shared.bus.wait_writable(TX_QUEUE_WAIT).ok();
+                    if let Some(t) = trace.as_mut() {
+                        t.waited(started);
                     }
-                    return;
+                    if writable != Some(TxWait::Writable) {
+                        for _ in sent..frames.len() {
+                            shared.inbox.count_frame_error();
+                        }
+                        return;
+                    }
                 }
             }
             // The bus refused the batch: find the culprit one frame at a time.
@@ -346,6 +366,15 @@ fn send_all(shared: &Shared, frames: &[Frame]) {
                 sent += 1;
             }
         }
+    }
+}
+
+fn event_name(event: &IsoTpEvent) -> &'static str {
+    match event {
+        IsoTpEvent::Received { .. } => "received",
+        IsoTpEvent::TransmitComplete { .. } => "transmit-complete",
+        IsoTpEvent::TransmitFailed { .. } => "transmit-failed",
+        IsoTpEvent::Error(_) => "error",
     }
 }
 

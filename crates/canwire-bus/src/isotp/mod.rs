@@ -8,12 +8,14 @@
 //! - [`precise_wait`]: sleeping until a deadline without waking early or needlessly late
 //! - [`kernel_options`]: [`KernelIsoTpOptions`], the kernel socket's own knobs
 //! - [`stack`]: [`IsoTpStack`], either implementation behind one API
+//! - [`trace`]: an opt-in trace of the driver thread (`CANWIRE_ISOTP_TRACE=1`)
 
 pub mod driver;
 pub mod inbox;
 pub mod kernel_options;
 pub mod precise_wait;
 pub mod stack;
+pub mod trace;
 
 pub use driver::{IsoTpDriver, IsoTpDriverOptions};
 pub use inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
