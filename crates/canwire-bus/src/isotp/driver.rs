@@ -1,14 +1,24 @@
 //! [`IsoTpDriver`]: a native thread running an ISO-TP endpoint on a bus.
 //!
-//! The thread drains its bus reader into the endpoint, fires the endpoint's
-//! timers, sends what it releases, and sleeps until the next of: a frame
-//! arriving, a user command (a poke), or the endpoint's next deadline (the
-//! instant the next consecutive frame may go, or a timeout). Consecutive
-//! frames are therefore never sent before STmin has passed, and not
-//! needlessly later: the wait blocks until shortly before the deadline, then spins.
+//! The thread fires the endpoint's timers, sends what it releases, and
+//! sleeps until the next of: a frame arriving, a user command (a poke), or
+//! the endpoint's next deadline (the instant the next consecutive frame may
+//! go, or a timeout). Consecutive frames are therefore never sent before
+//! STmin has passed, and not needlessly later: the wait blocks until shortly
+//! before the deadline, then spins.
+//!
+//! Received frames reach the endpoint one of two ways. On a bus with a
+//! receive thread of its own (SocketCAN) the endpoint is a [`FrameSink`]:
+//! that thread feeds it and sends what it releases at once (the flow control
+//! after a first frame, the consecutive frames after a flow control), with no
+//! hop to this thread and no wake-up of it unless the endpoint's next
+//! deadline moved earlier. Elsewhere (the virtual bus) this thread drains a
+//! bus reader. Either way one lock ([`Shared::transmit`]) spans releasing
+//! frames and sending them, so the two threads never interleave frames and
+//! STmin counts from the send that returned last.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,6 +33,7 @@ use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
 use super::trace::DriverTrace;
 use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
+use crate::frame_sink::FrameSink;
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).
 #[derive(Debug, Clone, Copy)]
@@ -49,16 +60,30 @@ struct Control {
 
 struct Shared {
     control: Mutex<Control>,
+    /// Held from releasing frames until their send returned.
+    transmit: Mutex<()>,
     bus: Arc<Bus>,
+    /// The bus reader, or (with a sink) a queue that only wakes the thread.
     reader: Arc<FrameQueue>,
+    /// The sink on the bus's receive thread, when the bus takes one.
+    sink: Mutex<Option<Arc<dyn FrameSink>>>,
+    /// The deadline the thread sleeps towards (`u64::MAX`: none).
+    sleep_until: AtomicU64,
     inbox: Inbox,
     shutdown: AtomicBool,
     clock: MonotonicClock,
+    trace: Option<Mutex<DriverTrace>>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Control> {
         self.control.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn trace(&self, f: impl FnOnce(&mut DriverTrace)) {
+        if let Some(trace) = &self.trace {
+            f(&mut trace.lock().unwrap_or_else(|p| p.into_inner()));
+        }
     }
 }
 
@@ -77,18 +102,35 @@ impl IsoTpDriver {
         options: IsoTpDriverOptions,
     ) -> Result<Self> {
         let endpoint = IsoTpEndpoint::new(address, params)?;
-        let reader = bus.add_reader(options.rx_queue_frames)?;
+        let direct = bus.accepts_sinks();
+        let reader = if direct {
+            Arc::new(FrameQueue::new(1))
+        } else {
+            bus.add_reader(options.rx_queue_frames)?
+        };
         let shared = Arc::new(Shared {
             control: Mutex::new(Control {
                 endpoint,
                 running: true,
             }),
+            transmit: Mutex::new(()),
             bus,
             reader,
+            sink: Mutex::new(None),
+            sleep_until: AtomicU64::new(u64::MAX),
             inbox: Inbox::new(options.rx_queue_payloads),
             shutdown: AtomicBool::new(false),
             clock: MonotonicClock::default(),
+            trace: DriverTrace::from_env().map(Mutex::new),
         });
+        if direct {
+            let sink: Arc<dyn FrameSink> = Arc::new(EndpointSink {
+                shared: Arc::downgrade(&shared),
+                outgoing: Mutex::new(Vec::new()),
+            });
+            shared.bus.add_sink(sink.clone())?;
+            *shared.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+        }
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("canwire-isotp".into())
@@ -246,7 +288,16 @@ impl IsoTpDriver {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
-        self.shared.bus.remove_reader(&self.shared.reader);
+        let sink = self
+            .shared
+            .sink
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match sink {
+            Some(sink) => self.shared.bus.remove_sink(&sink),
+            None => self.shared.bus.remove_reader(&self.shared.reader),
+        }
         self.shared.inbox.close();
     }
 }
@@ -264,47 +315,24 @@ fn run(shared: &Shared) {
     minimize_timer_slack();
     let mut incoming: Vec<Frame> = Vec::with_capacity(256);
     let mut outgoing: Vec<Frame> = Vec::with_capacity(64);
-    let mut trace = DriverTrace::from_env();
     while !shared.shutdown.load(Ordering::Acquire) {
         incoming.clear();
         shared.reader.pop_into(256, &mut incoming);
-        if let Some(t) = trace.as_mut() {
-            t.took(&incoming);
-        }
-        let now = shared.clock.now();
-        let mut control = shared.lock();
-        if control.running {
-            for frame in &incoming {
-                control.endpoint.handle_frame(now, frame);
-            }
-            if control.endpoint.poll_timeout().is_some_and(|d| d <= now) {
-                control.endpoint.handle_timeout(now);
-            }
-            outgoing.clear();
-            while let Some(frame) = control.endpoint.poll_transmit(now) {
-                outgoing.push(frame);
-            }
-            while let Some(event) = control.endpoint.poll_event() {
-                if let Some(t) = trace.as_ref() {
-                    t.dispatched(event_name(&event));
-                }
-                dispatch(&shared.inbox, event);
-            }
-        }
-        drop(control);
-        send_all(shared, &outgoing, &mut trace);
-        let mut control = shared.lock();
-        // The endpoint released the frames at `now`, but they left (and were
-        // stamped) a little later: STmin counts from then, so the gap on the
-        // wire is never below it, even after an early wake-up.
-        if !outgoing.is_empty() {
-            control.endpoint.transmitted_at(shared.clock.now());
-        }
+        shared.trace(|t| t.took(&incoming));
+        let transmit = shared.transmit.lock().unwrap_or_else(|p| p.into_inner());
+        pump(shared, &incoming, &mut outgoing, usize::MAX);
+        drop(transmit);
+        let control = shared.lock();
         let deadline = if control.running {
             control.endpoint.poll_timeout()
         } else {
             None
         };
+        // Under the lock, so a sink that moves the deadline earlier after
+        // this point sees the value and pokes (a poke is kept for the wait).
+        shared
+            .sleep_until
+            .store(deadline.unwrap_or(u64::MAX), Ordering::Release);
         drop(control);
         if outgoing.is_empty() || deadline.is_some_and(|d| d > shared.clock.now()) {
             wait_until(&shared.clock, deadline, &shared.reader, IDLE_WAIT);
@@ -321,8 +349,101 @@ fn run(shared: &Shared) {
             break;
         }
     }
-    if let Some(t) = trace {
-        t.print();
+    shared.trace(|t| t.print());
+}
+
+/// Frames the receive thread sends per delivery; the driver thread sends the
+/// rest. One `sendmmsg` call's worth: enough to start a block of consecutive
+/// frames without a hop, little enough not to hold up the bus's readers
+/// behind a slow transmit queue.
+const SINK_BURST: usize = 64;
+
+/// Feeds `incoming` to the endpoint, fires its due timers and hands out its
+/// events; then takes up to `transmit` frames the endpoint releases and
+/// sends them (the caller holds [`Shared::transmit`] unless `transmit` is
+/// 0). The frames sent are left in `outgoing`.
+fn pump(shared: &Shared, incoming: &[Frame], outgoing: &mut Vec<Frame>, transmit: usize) {
+    outgoing.clear();
+    let now = shared.clock.now();
+    let mut control = shared.lock();
+    if !control.running {
+        return;
+    }
+    for frame in incoming {
+        control.endpoint.handle_frame(now, frame);
+    }
+    if control.endpoint.poll_timeout().is_some_and(|d| d <= now) {
+        control.endpoint.handle_timeout(now);
+    }
+    while outgoing.len() < transmit {
+        let Some(frame) = control.endpoint.poll_transmit(now) else {
+            break;
+        };
+        outgoing.push(frame);
+    }
+    while let Some(event) = control.endpoint.poll_event() {
+        shared.trace(|t| t.dispatched(event_name(&event)));
+        dispatch(&shared.inbox, event);
+    }
+    drop(control);
+    if outgoing.is_empty() {
+        return;
+    }
+    send_all(shared, outgoing);
+    // The endpoint released the frames at `now`, but they left (and were
+    // stamped) a little later: STmin counts from then, so the gap on the
+    // wire is never below it, even after an early wake-up.
+    shared.lock().endpoint.transmitted_at(shared.clock.now());
+}
+
+/// The endpoint as a sink on the bus's receive thread.
+struct EndpointSink {
+    shared: Weak<Shared>,
+    /// Reused send buffer (only the receive thread uses it).
+    outgoing: Mutex<Vec<Frame>>,
+}
+
+impl FrameSink for EndpointSink {
+    fn deliver(&self, frames: &[Frame]) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        if shared.shutdown.load(Ordering::Acquire) {
+            return;
+        }
+        shared.trace(|t| t.took(frames));
+        let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
+        let transmit = match shared.transmit.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        let Some(transmit) = transmit else {
+            // The thread is sending: take the frames now, let it send what they release.
+            pump(&shared, frames, &mut outgoing, 0);
+            shared.reader.poke();
+            return;
+        };
+        pump(&shared, frames, &mut outgoing, SINK_BURST);
+        drop(transmit);
+        let control = shared.lock();
+        let due = if control.running {
+            control.endpoint.poll_timeout()
+        } else {
+            None
+        };
+        // More frames due now (past the burst) count as earlier, too.
+        let earlier = due.is_some_and(|d| d < shared.sleep_until.load(Ordering::Acquire));
+        drop(control);
+        if earlier {
+            shared.reader.poke();
+        }
+    }
+
+    fn closed(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.reader.close();
+        }
     }
 }
 
@@ -333,7 +454,7 @@ const TX_QUEUE_WAIT: Duration = Duration::from_millis(1000);
 /// the transmit queue is full it waits for room (up to [`TX_QUEUE_WAIT`])
 /// rather than dropping frames; a frame the bus refuses, or one still unsent
 /// after the wait, is counted in `tx_frame_errors`.
-fn send_all(shared: &Shared, frames: &[Frame], trace: &mut Option<DriverTrace>) {
+fn send_all(shared: &Shared, frames: &[Frame]) {
     let mut sent = 0;
     let mut chunk = frames.len();
     while sent < frames.len() {
@@ -341,16 +462,12 @@ fn send_all(shared: &Shared, frames: &[Frame], trace: &mut Option<DriverTrace>) 
         let started = Instant::now();
         match shared.bus.send(&frames[sent..end]) {
             Ok(n) => {
-                if let Some(t) = trace.as_mut() {
-                    t.sent(frames.get(sent), n, started);
-                }
+                shared.trace(|t| t.sent(frames.get(sent), n, started));
                 sent += n;
                 if sent < end {
                     let started = Instant::now();
                     let writable = shared.bus.wait_writable(TX_QUEUE_WAIT).ok();
-                    if let Some(t) = trace.as_mut() {
-                        t.waited(started);
-                    }
+                    shared.trace(|t| t.waited(started));
                     if writable != Some(TxWait::Writable) {
                         for _ in sent..frames.len() {
                             shared.inbox.count_frame_error();

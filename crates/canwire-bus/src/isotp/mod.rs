@@ -17,6 +17,9 @@ pub mod precise_wait;
 pub mod stack;
 pub mod trace;
 
+#[cfg(test)]
+mod sink_tests;
+
 pub use driver::{IsoTpDriver, IsoTpDriverOptions};
 pub use inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 pub use kernel_options::KernelIsoTpOptions;
