@@ -10,9 +10,11 @@
 //! Received frames reach the endpoint one of two ways. On a bus with a
 //! receive thread of its own (SocketCAN) the endpoint is a [`FrameSink`]:
 //! that thread feeds it and sends what it releases at once (the flow control
-//! after a first frame, the consecutive frames after a flow control), with no
-//! hop to this thread and no wake-up of it unless the endpoint's next
-//! deadline moved earlier. Elsewhere (the virtual bus) this thread drains a
+//! after a first frame, the consecutive frames after a flow control) for as
+//! long as the transmit queue takes them, with no hop to this thread and no
+//! wake-up of it unless the endpoint's next deadline moved earlier or a full
+//! queue left frames over (this thread waits for room; the receive thread
+//! never does). Elsewhere (the virtual bus) this thread drains a
 //! bus reader. Either way one lock ([`Shared::transmit`]) spans releasing
 //! frames and sending them, so the two threads never interleave frames and
 //! STmin counts from the send that returned last.
@@ -60,8 +62,10 @@ struct Control {
 
 struct Shared {
     control: Mutex<Control>,
-    /// Held from releasing frames until their send returned.
-    transmit: Mutex<()>,
+    /// Held from releasing frames until their send returned. Holds the
+    /// frames the receive thread released but a full transmit queue refused;
+    /// the driver thread sends them before anything else.
+    transmit: Mutex<Vec<Frame>>,
     bus: Arc<Bus>,
     /// The bus reader, or (with a sink) a queue that only wakes the thread.
     reader: Arc<FrameQueue>,
@@ -113,7 +117,7 @@ impl IsoTpDriver {
                 endpoint,
                 running: true,
             }),
-            transmit: Mutex::new(()),
+            transmit: Mutex::new(Vec::new()),
             bus,
             reader,
             sink: Mutex::new(None),
@@ -319,9 +323,10 @@ fn run(shared: &Shared) {
         incoming.clear();
         shared.reader.pop_into(256, &mut incoming);
         shared.trace(|t| t.took(&incoming));
-        let transmit = shared.transmit.lock().unwrap_or_else(|p| p.into_inner());
-        pump(shared, &incoming, &mut outgoing, usize::MAX);
-        drop(transmit);
+        take(shared, &incoming);
+        let mut backlog = shared.transmit.lock().unwrap_or_else(|p| p.into_inner());
+        transmit_all(shared, &mut backlog, &mut outgoing);
+        drop(backlog);
         let control = shared.lock();
         let deadline = if control.running {
             control.endpoint.poll_timeout()
@@ -352,18 +357,11 @@ fn run(shared: &Shared) {
     shared.trace(|t| t.print());
 }
 
-/// Frames the receive thread sends per delivery; the driver thread sends the
-/// rest. One `sendmmsg` call's worth: enough to start a block of consecutive
-/// frames without a hop, little enough not to hold up the bus's readers
-/// behind a slow transmit queue.
+/// Frames released per send call on the receive thread (one `sendmmsg`).
 const SINK_BURST: usize = 64;
 
-/// Feeds `incoming` to the endpoint, fires its due timers and hands out its
-/// events; then takes up to `transmit` frames the endpoint releases and
-/// sends them (the caller holds [`Shared::transmit`] unless `transmit` is
-/// 0). The frames sent are left in `outgoing`.
-fn pump(shared: &Shared, incoming: &[Frame], outgoing: &mut Vec<Frame>, transmit: usize) {
-    outgoing.clear();
+/// Feeds `incoming` to the endpoint, fires its due timers and hands out its events.
+fn take(shared: &Shared, incoming: &[Frame]) {
     let now = shared.clock.now();
     let mut control = shared.lock();
     if !control.running {
@@ -375,7 +373,21 @@ fn pump(shared: &Shared, incoming: &[Frame], outgoing: &mut Vec<Frame>, transmit
     if control.endpoint.poll_timeout().is_some_and(|d| d <= now) {
         control.endpoint.handle_timeout(now);
     }
-    while outgoing.len() < transmit {
+    while let Some(event) = control.endpoint.poll_event() {
+        shared.trace(|t| t.dispatched(event_name(&event)));
+        dispatch(&shared.inbox, event);
+    }
+}
+
+/// Moves up to `max` frames the endpoint releases now into `outgoing` (cleared first).
+fn release(shared: &Shared, max: usize, outgoing: &mut Vec<Frame>) {
+    outgoing.clear();
+    let now = shared.clock.now();
+    let mut control = shared.lock();
+    if !control.running {
+        return;
+    }
+    while outgoing.len() < max {
         let Some(frame) = control.endpoint.poll_transmit(now) else {
             break;
         };
@@ -385,15 +397,64 @@ fn pump(shared: &Shared, incoming: &[Frame], outgoing: &mut Vec<Frame>, transmit
         shared.trace(|t| t.dispatched(event_name(&event)));
         dispatch(&shared.inbox, event);
     }
-    drop(control);
-    if outgoing.is_empty() {
-        return;
-    }
-    send_all(shared, outgoing);
-    // The endpoint released the frames at `now`, but they left (and were
-    // stamped) a little later: STmin counts from then, so the gap on the
-    // wire is never below it, even after an early wake-up.
+}
+
+/// Tells the endpoint that the frames it released last have left: STmin
+/// counts from now, not from their release, so the gap on the wire is never
+/// below it, even after an early wake-up or a slow send.
+fn transmitted(shared: &Shared) {
     shared.lock().endpoint.transmitted_at(shared.clock.now());
+}
+
+/// The driver thread's transmit step (the caller holds [`Shared::transmit`],
+/// whose `backlog` the receive thread may have left): sends the backlog,
+/// then everything the endpoint releases, waiting for room where the
+/// transmit queue is full. The frames of the last step are left in `outgoing`.
+fn transmit_all(shared: &Shared, backlog: &mut Vec<Frame>, outgoing: &mut Vec<Frame>) {
+    if !backlog.is_empty() {
+        send_all(shared, backlog);
+        backlog.clear();
+        transmitted(shared);
+    }
+    release(shared, usize::MAX, outgoing);
+    if !outgoing.is_empty() {
+        send_all(shared, outgoing);
+        transmitted(shared);
+    }
+}
+
+/// The receive thread's transmit step: sends what the endpoint releases in
+/// bursts for as long as the bus takes whole bursts, never waiting for
+/// room. Frames a full queue refused go to `backlog` for the driver thread;
+/// true if any did.
+fn transmit_without_waiting(
+    shared: &Shared,
+    backlog: &mut Vec<Frame>,
+    outgoing: &mut Vec<Frame>,
+) -> bool {
+    loop {
+        release(shared, SINK_BURST, outgoing);
+        if outgoing.is_empty() {
+            return false;
+        }
+        let started = Instant::now();
+        let sent = match shared.bus.send(outgoing) {
+            Ok(n) => n,
+            Err(_) => {
+                // A refused batch: send_all finds the culprit one frame at a time.
+                send_all(shared, outgoing);
+                outgoing.len()
+            }
+        };
+        shared.trace(|t| t.sent(outgoing.first(), sent, started));
+        if sent > 0 {
+            transmitted(shared);
+        }
+        if sent < outgoing.len() {
+            backlog.extend_from_slice(&outgoing[sent..]);
+            return true;
+        }
+    }
 }
 
 /// The endpoint as a sink on the bus's receive thread.
@@ -412,30 +473,31 @@ impl FrameSink for EndpointSink {
             return;
         }
         shared.trace(|t| t.took(frames));
-        let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
-        let transmit = match shared.transmit.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
+        take(&shared, frames);
+        let mut backlog = match shared.transmit.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                // The driver thread is sending: it sends what these frames released, too.
+                shared.reader.poke();
+                return;
+            }
         };
-        let Some(transmit) = transmit else {
-            // The thread is sending: take the frames now, let it send what they release.
-            pump(&shared, frames, &mut outgoing, 0);
-            shared.reader.poke();
-            return;
+        // Frames the driver thread has yet to send go first: leave it all to it.
+        let handed_over = !backlog.is_empty() || {
+            let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
+            transmit_without_waiting(&shared, &mut backlog, &mut outgoing)
         };
-        pump(&shared, frames, &mut outgoing, SINK_BURST);
-        drop(transmit);
+        drop(backlog);
         let control = shared.lock();
         let due = if control.running {
             control.endpoint.poll_timeout()
         } else {
             None
         };
-        // More frames due now (past the burst) count as earlier, too.
         let earlier = due.is_some_and(|d| d < shared.sleep_until.load(Ordering::Acquire));
         drop(control);
-        if earlier {
+        if handed_over || earlier {
             shared.reader.poke();
         }
     }
