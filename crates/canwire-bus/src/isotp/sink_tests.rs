@@ -274,3 +274,25 @@ fn stmin_and_block_size_hold_when_the_receive_thread_sends() {
         "one FC after the FF and after each of the first 6 blocks of 4"
     );
 }
+
+#[test]
+fn closing_the_bus_ends_a_stack_that_takes_frames_as_a_sink() {
+    let link = link();
+    let a = start(&link.a, 0x6E0, 0x6E8, &params(0, 0, false));
+    // No peer: the FF goes out, then the transfer waits for a flow control.
+    let id = a.send(vec![0x11; 100], None, true).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    link.a.close();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match a.take_status(id) {
+            Some(TransferStatus::Failed(e)) => {
+                assert_eq!(e.code, canwire_core::isotp::IsoTpErrorCode::SendStopped);
+                break;
+            }
+            other => assert!(Instant::now() < deadline, "still {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(a.recv_blocking(Duration::from_secs(5)).is_none());
+}
