@@ -14,7 +14,8 @@
 //! long as the transmit queue takes them, with no hop to this thread and no
 //! wake-up of it unless the endpoint's next deadline moved earlier or a full
 //! queue left frames over (this thread waits for room; the receive thread
-//! never does). Elsewhere (the virtual bus) this thread drains a
+//! never does). Likewise a payload's first frame leaves from the thread that
+//! calls [`IsoTpDriver::send`]. Elsewhere (the virtual bus) this thread drains a
 //! bus reader. Either way one lock ([`Shared::transmit`]) spans releasing
 //! frames and sending them, so the two threads never interleave frames and
 //! STmin counts from the send that returned last.
@@ -94,6 +95,8 @@ impl Shared {
 /// The userspace ISO-TP stack on one bus.
 pub struct IsoTpDriver {
     shared: Arc<Shared>,
+    /// Frames arrive through a sink: sends may go out on the caller's thread.
+    direct: bool,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -147,6 +150,7 @@ impl IsoTpDriver {
             })?;
         Ok(Self {
             shared,
+            direct,
             thread: Mutex::new(Some(thread)),
         })
     }
@@ -181,7 +185,12 @@ impl IsoTpDriver {
             self.shared.inbox.track(id);
         }
         drop(control);
-        self.shared.reader.poke();
+        if self.direct {
+            // The first frame goes out from here, without a hop to the thread.
+            transmit_here(&self.shared, &mut Vec::new());
+        } else {
+            self.shared.reader.poke();
+        }
         Ok(id)
     }
 
@@ -457,6 +466,37 @@ fn transmit_without_waiting(
     }
 }
 
+/// Sends what the endpoint releases on the calling thread (the bus's receive
+/// thread, or a user's `send`), as far as the transmit queue takes it without
+/// waiting; wakes the driver thread when it must send the rest or its next
+/// deadline moved earlier. Leaves everything to the driver thread while that
+/// is sending.
+fn transmit_here(shared: &Shared, outgoing: &mut Vec<Frame>) {
+    let mut backlog = match shared.transmit.try_lock() {
+        Ok(guard) => guard,
+        Err(TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(TryLockError::WouldBlock) => {
+            shared.reader.poke();
+            return;
+        }
+    };
+    // Frames the driver thread has yet to send go first: leave it all to it.
+    let handed_over =
+        !backlog.is_empty() || transmit_without_waiting(shared, &mut backlog, outgoing);
+    drop(backlog);
+    let control = shared.lock();
+    let due = if control.running {
+        control.endpoint.poll_timeout()
+    } else {
+        None
+    };
+    let earlier = due.is_some_and(|d| d < shared.sleep_until.load(Ordering::Acquire));
+    drop(control);
+    if handed_over || earlier {
+        shared.reader.poke();
+    }
+}
+
 /// The endpoint as a sink on the bus's receive thread.
 struct EndpointSink {
     shared: Weak<Shared>,
@@ -474,32 +514,8 @@ impl FrameSink for EndpointSink {
         }
         shared.trace(|t| t.took(frames));
         take(&shared, frames);
-        let mut backlog = match shared.transmit.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                // The driver thread is sending: it sends what these frames released, too.
-                shared.reader.poke();
-                return;
-            }
-        };
-        // Frames the driver thread has yet to send go first: leave it all to it.
-        let handed_over = !backlog.is_empty() || {
-            let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
-            transmit_without_waiting(&shared, &mut backlog, &mut outgoing)
-        };
-        drop(backlog);
-        let control = shared.lock();
-        let due = if control.running {
-            control.endpoint.poll_timeout()
-        } else {
-            None
-        };
-        let earlier = due.is_some_and(|d| d < shared.sleep_until.load(Ordering::Acquire));
-        drop(control);
-        if handed_over || earlier {
-            shared.reader.poke();
-        }
+        let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
+        transmit_here(&shared, &mut outgoing);
     }
 
     fn closed(&self) {
