@@ -16,14 +16,14 @@
 //! queue left frames over (this thread waits for room; the receive thread
 //! never does). Likewise a payload's first frame leaves from the thread that
 //! calls [`IsoTpDriver::send`]. Elsewhere (the virtual bus) this thread drains a
-//! bus reader. Either way one lock ([`Shared::transmit`]) spans releasing
+//! bus reader. Either way one lock (`Shared::transmit`) spans releasing
 //! frames and sending them, so the two threads never interleave frames and
 //! STmin counts from the send that returned last.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::isotp::{
@@ -34,7 +34,8 @@ use canwire_core::{CanwireError, Frame};
 use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
 use super::trace::DriverTrace;
-use crate::bus::{Bus, TxWait};
+use super::transmit::{EndpointSink, take, transmit_all, transmit_here};
+use crate::bus::Bus;
 use crate::frame_queue::FrameQueue;
 use crate::frame_sink::FrameSink;
 
@@ -56,36 +57,36 @@ impl Default for IsoTpDriverOptions {
     }
 }
 
-struct Control {
-    endpoint: IsoTpEndpoint,
-    running: bool,
+pub(super) struct Control {
+    pub(super) endpoint: IsoTpEndpoint,
+    pub(super) running: bool,
 }
 
-struct Shared {
-    control: Mutex<Control>,
+pub(super) struct Shared {
+    pub(super) control: Mutex<Control>,
     /// Held from releasing frames until their send returned. Holds the
     /// frames the receive thread released but a full transmit queue refused;
     /// the driver thread sends them before anything else.
-    transmit: Mutex<Vec<Frame>>,
-    bus: Arc<Bus>,
+    pub(super) transmit: Mutex<Vec<Frame>>,
+    pub(super) bus: Arc<Bus>,
     /// The bus reader, or (with a sink) a queue that only wakes the thread.
-    reader: Arc<FrameQueue>,
+    pub(super) reader: Arc<FrameQueue>,
     /// The sink on the bus's receive thread, when the bus takes one.
-    sink: Mutex<Option<Arc<dyn FrameSink>>>,
+    pub(super) sink: Mutex<Option<Arc<dyn FrameSink>>>,
     /// The deadline the thread sleeps towards (`u64::MAX`: none).
-    sleep_until: AtomicU64,
-    inbox: Inbox,
-    shutdown: AtomicBool,
-    clock: MonotonicClock,
-    trace: Option<Mutex<DriverTrace>>,
+    pub(super) sleep_until: AtomicU64,
+    pub(super) inbox: Inbox,
+    pub(super) shutdown: AtomicBool,
+    pub(super) clock: MonotonicClock,
+    pub(super) trace: Option<Mutex<DriverTrace>>,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Control> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Control> {
         self.control.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn trace(&self, f: impl FnOnce(&mut DriverTrace)) {
+    pub(super) fn trace(&self, f: impl FnOnce(&mut DriverTrace)) {
         if let Some(trace) = &self.trace {
             f(&mut trace.lock().unwrap_or_else(|p| p.into_inner()));
         }
@@ -131,10 +132,7 @@ impl IsoTpDriver {
             trace: DriverTrace::from_env().map(Mutex::new),
         });
         if direct {
-            let sink: Arc<dyn FrameSink> = Arc::new(EndpointSink {
-                shared: Arc::downgrade(&shared),
-                outgoing: Mutex::new(Vec::new()),
-            });
+            let sink: Arc<dyn FrameSink> = Arc::new(EndpointSink::new(Arc::downgrade(&shared)));
             shared.bus.add_sink(sink.clone())?;
             *shared.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
         }
@@ -366,205 +364,7 @@ fn run(shared: &Shared) {
     shared.trace(|t| t.print());
 }
 
-/// Frames released per send call on the receive thread (one `sendmmsg`).
-const SINK_BURST: usize = 64;
-
-/// Feeds `incoming` to the endpoint, fires its due timers and hands out its events.
-fn take(shared: &Shared, incoming: &[Frame]) {
-    let now = shared.clock.now();
-    let mut control = shared.lock();
-    if !control.running {
-        return;
-    }
-    for frame in incoming {
-        control.endpoint.handle_frame(now, frame);
-    }
-    if control.endpoint.poll_timeout().is_some_and(|d| d <= now) {
-        control.endpoint.handle_timeout(now);
-    }
-    while let Some(event) = control.endpoint.poll_event() {
-        shared.trace(|t| t.dispatched(event_name(&event)));
-        dispatch(&shared.inbox, event);
-    }
-}
-
-/// Moves up to `max` frames the endpoint releases now into `outgoing` (cleared first).
-fn release(shared: &Shared, max: usize, outgoing: &mut Vec<Frame>) {
-    outgoing.clear();
-    let now = shared.clock.now();
-    let mut control = shared.lock();
-    if !control.running {
-        return;
-    }
-    while outgoing.len() < max {
-        let Some(frame) = control.endpoint.poll_transmit(now) else {
-            break;
-        };
-        outgoing.push(frame);
-    }
-    while let Some(event) = control.endpoint.poll_event() {
-        shared.trace(|t| t.dispatched(event_name(&event)));
-        dispatch(&shared.inbox, event);
-    }
-}
-
-/// Tells the endpoint that the frames it released last have left: STmin
-/// counts from now, not from their release, so the gap on the wire is never
-/// below it, even after an early wake-up or a slow send.
-fn transmitted(shared: &Shared) {
-    shared.lock().endpoint.transmitted_at(shared.clock.now());
-}
-
-/// The driver thread's transmit step (the caller holds [`Shared::transmit`],
-/// whose `backlog` the receive thread may have left): sends the backlog,
-/// then everything the endpoint releases, waiting for room where the
-/// transmit queue is full. The frames of the last step are left in `outgoing`.
-fn transmit_all(shared: &Shared, backlog: &mut Vec<Frame>, outgoing: &mut Vec<Frame>) {
-    if !backlog.is_empty() {
-        send_all(shared, backlog);
-        backlog.clear();
-        transmitted(shared);
-    }
-    release(shared, usize::MAX, outgoing);
-    if !outgoing.is_empty() {
-        send_all(shared, outgoing);
-        transmitted(shared);
-    }
-}
-
-/// The receive thread's transmit step: sends what the endpoint releases in
-/// bursts for as long as the bus takes whole bursts, never waiting for
-/// room. Frames a full queue refused go to `backlog` for the driver thread;
-/// true if any did.
-fn transmit_without_waiting(
-    shared: &Shared,
-    backlog: &mut Vec<Frame>,
-    outgoing: &mut Vec<Frame>,
-) -> bool {
-    loop {
-        release(shared, SINK_BURST, outgoing);
-        if outgoing.is_empty() {
-            return false;
-        }
-        let started = Instant::now();
-        let sent = match shared.bus.send(outgoing) {
-            Ok(n) => n,
-            Err(_) => {
-                // A refused batch: send_all finds the culprit one frame at a time.
-                send_all(shared, outgoing);
-                outgoing.len()
-            }
-        };
-        shared.trace(|t| t.sent(outgoing.first(), sent, started));
-        if sent > 0 {
-            transmitted(shared);
-        }
-        if sent < outgoing.len() {
-            backlog.extend_from_slice(&outgoing[sent..]);
-            return true;
-        }
-    }
-}
-
-/// Sends what the endpoint releases on the calling thread (the bus's receive
-/// thread, or a user's `send`), as far as the transmit queue takes it without
-/// waiting; wakes the driver thread when it must send the rest or its next
-/// deadline moved earlier. Leaves everything to the driver thread while that
-/// is sending.
-fn transmit_here(shared: &Shared, outgoing: &mut Vec<Frame>) {
-    let mut backlog = match shared.transmit.try_lock() {
-        Ok(guard) => guard,
-        Err(TryLockError::Poisoned(p)) => p.into_inner(),
-        Err(TryLockError::WouldBlock) => {
-            shared.reader.poke();
-            return;
-        }
-    };
-    // Frames the driver thread has yet to send go first: leave it all to it.
-    let handed_over =
-        !backlog.is_empty() || transmit_without_waiting(shared, &mut backlog, outgoing);
-    drop(backlog);
-    let control = shared.lock();
-    let due = if control.running {
-        control.endpoint.poll_timeout()
-    } else {
-        None
-    };
-    let earlier = due.is_some_and(|d| d < shared.sleep_until.load(Ordering::Acquire));
-    drop(control);
-    if handed_over || earlier {
-        shared.reader.poke();
-    }
-}
-
-/// The endpoint as a sink on the bus's receive thread.
-struct EndpointSink {
-    shared: Weak<Shared>,
-    /// Reused send buffer (only the receive thread uses it).
-    outgoing: Mutex<Vec<Frame>>,
-}
-
-impl FrameSink for EndpointSink {
-    fn deliver(&self, frames: &[Frame]) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
-        if shared.shutdown.load(Ordering::Acquire) {
-            return;
-        }
-        shared.trace(|t| t.took(frames));
-        take(&shared, frames);
-        let mut outgoing = self.outgoing.lock().unwrap_or_else(|p| p.into_inner());
-        transmit_here(&shared, &mut outgoing);
-    }
-
-    fn closed(&self) {
-        if let Some(shared) = self.shared.upgrade() {
-            shared.reader.close();
-        }
-    }
-}
-
-/// How long a full transmit queue may hold up the frames the endpoint released (N_As).
-const TX_QUEUE_WAIT: Duration = Duration::from_millis(1000);
-
-/// Sends the released frames in one call where the bus takes them all. When
-/// the transmit queue is full it waits for room (up to [`TX_QUEUE_WAIT`])
-/// rather than dropping frames; a frame the bus refuses, or one still unsent
-/// after the wait, is counted in `tx_frame_errors`.
-fn send_all(shared: &Shared, frames: &[Frame]) {
-    let mut sent = 0;
-    let mut chunk = frames.len();
-    while sent < frames.len() {
-        let end = (sent + chunk).min(frames.len());
-        let started = Instant::now();
-        match shared.bus.send(&frames[sent..end]) {
-            Ok(n) => {
-                shared.trace(|t| t.sent(frames.get(sent), n, started));
-                sent += n;
-                if sent < end {
-                    let started = Instant::now();
-                    let writable = shared.bus.wait_writable(TX_QUEUE_WAIT).ok();
-                    shared.trace(|t| t.waited(started));
-                    if writable != Some(TxWait::Writable) {
-                        for _ in sent..frames.len() {
-                            shared.inbox.count_frame_error();
-                        }
-                        return;
-                    }
-                }
-            }
-            // The bus refused the batch: find the culprit one frame at a time.
-            Err(_) if end - sent > 1 => chunk = 1,
-            Err(_) => {
-                shared.inbox.count_frame_error();
-                sent += 1;
-            }
-        }
-    }
-}
-
-fn event_name(event: &IsoTpEvent) -> &'static str {
+pub(super) fn event_name(event: &IsoTpEvent) -> &'static str {
     match event {
         IsoTpEvent::Received { .. } => "received",
         IsoTpEvent::TransmitComplete { .. } => "transmit-complete",
@@ -573,7 +373,7 @@ fn event_name(event: &IsoTpEvent) -> &'static str {
     }
 }
 
-fn dispatch(inbox: &Inbox, event: IsoTpEvent) {
+pub(super) fn dispatch(inbox: &Inbox, event: IsoTpEvent) {
     match event {
         IsoTpEvent::Received {
             payload,

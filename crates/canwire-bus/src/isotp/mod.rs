@@ -9,6 +9,7 @@
 //! - [`kernel_options`]: [`KernelIsoTpOptions`], the kernel socket's own knobs
 //! - [`stack`]: [`IsoTpStack`], either implementation behind one API
 //! - [`trace`]: an opt-in trace of the driver thread (`CANWIRE_ISOTP_TRACE=1`)
+//! - `transmit`: how released frames leave, from the driver thread or where frames arrive
 
 pub mod driver;
 pub mod inbox;
@@ -16,6 +17,7 @@ pub mod kernel_options;
 pub mod precise_wait;
 pub mod stack;
 pub mod trace;
+mod transmit;
 
 #[cfg(test)]
 mod sink_tests;
