@@ -4,10 +4,7 @@
 // python-can-isotp, all in the same run.
 //
 //   npm run build && npm run bench:isotp
-//   scripts/socketcan-vm.sh -- node bench/isotp/run.mjs [BUDGET_SECONDS] [--throughput-only]
-//
-// --throughput-only runs just the STmin-0 rows of canwire and the kernel
-// (no python-can-isotp, no STmin accuracy): for repeated quick comparisons.
+//   scripts/socketcan-vm.sh -- node bench/isotp/run.mjs [BUDGET_SECONDS]
 //
 // Throughput: a sender and a receiver of the same kind face each other on
 // vcan0 (STmin 0, block size 0) and move 4095-byte and 64 KiB payloads, one
@@ -30,9 +27,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Bus, IsoTp } from "../../dist/index.js";
 
-const args = process.argv.slice(2);
-const throughputOnly = args.includes("--throughput-only");
-const budgetSeconds = Number(args.find((a) => !a.startsWith("--")) ?? 2);
+const budgetSeconds = Number(process.argv[2] ?? 2);
 const channel = "vcan0";
 const run = promisify(execFile);
 const SIZES = [4095, 65536];
@@ -190,9 +185,9 @@ for (const c of cases) {
     await throughput("userspace", c.size, c.fd, budgetSeconds / ROUNDS, ours);
     await throughput("kernel", c.size, c.fd, budgetSeconds / ROUNDS, kernel);
   }
-  if (!throughputOnly) result.throughput.pythonCanIsoTp[c.name] = await pythonCanIsoTp(c);
+  result.throughput.pythonCanIsoTp[c.name] = await pythonCanIsoTp(c);
 }
-for (const [name, stmin, ns] of throughputOnly ? [] : [
+for (const [name, stmin, ns] of [
   ["1ms", 1, 1_000_000],
   ["500us", 0xf5, 500_000],
 ]) {

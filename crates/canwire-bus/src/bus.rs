@@ -8,7 +8,6 @@ use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
-use crate::frame_sink::FrameSink;
 use crate::reader_set::ReaderSet;
 use crate::socketcan_config::SocketCanConfig;
 use crate::stats::BusStats;
@@ -217,32 +216,6 @@ impl Bus {
     /// Detaches a reader.
     pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
         self.readers.remove_reader(reader);
-    }
-
-    /// True if [`Bus::add_sink`] is possible: the transport delivers frames on
-    /// a receive thread of its own. The virtual bus delivers inside `send`
-    /// calls, where a sink that sends could re-enter itself: use a reader there.
-    pub fn accepts_sinks(&self) -> bool {
-        self.transport.delivers_on_own_thread()
-    }
-
-    /// Adds a sink that takes received frames on the transport's receive
-    /// thread; `ERR_UNSUPPORTED` unless [`Bus::accepts_sinks`].
-    pub fn add_sink(&self, sink: Arc<dyn FrameSink>) -> Result<()> {
-        self.check_open()?;
-        if !self.accepts_sinks() {
-            return Err(CanwireError::new(
-                ErrorCode::Unsupported,
-                "this bus delivers frames inside send calls: read it with a reader, not a sink",
-            ));
-        }
-        self.readers.add_sink(sink);
-        Ok(())
-    }
-
-    /// Detaches a sink.
-    pub fn remove_sink(&self, sink: &Arc<dyn FrameSink>) {
-        self.readers.remove_sink(sink);
     }
 
     /// Replaces the bus-level filters.

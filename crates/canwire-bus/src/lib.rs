@@ -8,7 +8,6 @@ pub mod bus;
 pub mod clock;
 pub mod cyclic;
 pub mod frame_queue;
-pub mod frame_sink;
 pub mod isotp;
 #[cfg(target_os = "linux")]
 pub mod isotp_socket;
@@ -24,7 +23,6 @@ pub mod watch;
 
 pub use bus::{Bus, BusConfig, TxWait};
 pub use frame_queue::FrameQueue;
-pub use frame_sink::FrameSink;
 pub use reader_set::ReaderSet;
 pub use socketcan_config::{CanInterfaceInfo, SocketCanConfig, list_can_interfaces};
 pub use stats::{BusStats, ReaderStats};

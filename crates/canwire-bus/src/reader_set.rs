@@ -1,5 +1,5 @@
 //! The receive side of one bus: bus-level filters, the protocol check, and
-//! fan-out to every reader queue and frame sink, with counters.
+//! fan-out to every reader queue with counters.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
@@ -7,7 +7,6 @@ use std::sync::{Arc, RwLock};
 use canwire_core::{FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
-use crate::frame_sink::FrameSink;
 use crate::stats::BusStats;
 
 /// Filters, readers and receive counters of one bus.
@@ -15,7 +14,6 @@ pub struct ReaderSet {
     fd_enabled: bool,
     filters: RwLock<FilterSet>,
     readers: RwLock<Vec<Arc<FrameQueue>>>,
-    sinks: RwLock<Vec<Arc<dyn FrameSink>>>,
     rx_frames: AtomicU64,
     rx_filtered: AtomicU64,
     rx_dropped_fd_on_classic: AtomicU64,
@@ -29,7 +27,6 @@ impl ReaderSet {
             fd_enabled,
             filters: RwLock::default(),
             readers: RwLock::default(),
-            sinks: RwLock::default(),
             rx_frames: AtomicU64::new(0),
             rx_filtered: AtomicU64::new(0),
             rx_dropped_fd_on_classic: AtomicU64::new(0),
@@ -63,31 +60,8 @@ impl ReaderSet {
         reader.close();
     }
 
-    /// Adds a sink; it takes every frame delivered from now on, on the delivering thread.
-    pub fn add_sink(&self, sink: Arc<dyn FrameSink>) {
-        self.sinks
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(sink);
-    }
-
-    /// Detaches a sink (it is not told [`FrameSink::closed`]).
-    pub fn remove_sink(&self, sink: &Arc<dyn FrameSink>) {
-        self.sinks
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|s| !Arc::ptr_eq(s, sink));
-    }
-
-    fn sinks(&self) -> Vec<Arc<dyn FrameSink>> {
-        self.sinks.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Closes every reader (queued frames stay readable) and tells every sink.
+    /// Closes every reader (queued frames stay readable).
     pub fn close_all(&self) {
-        for sink in self.sinks() {
-            sink.closed();
-        }
         for reader in self
             .readers
             .read()
@@ -140,10 +114,6 @@ impl ReaderSet {
             .iter()
         {
             reader.push(to_deliver);
-        }
-        // Called outside the lock: a sink may send, and a send may deliver.
-        for sink in self.sinks() {
-            sink.deliver(to_deliver);
         }
     }
 

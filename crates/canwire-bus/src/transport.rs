@@ -125,12 +125,6 @@ pub trait Transport: Send + Sync {
             "kernel watches (BCM) need a SocketCAN bus",
         ))
     }
-    /// True if received frames are delivered on a thread of the backend's own
-    /// (never inside a `send` call), so a [`crate::FrameSink`] may send from
-    /// `deliver` without re-entering itself.
-    fn delivers_on_own_thread(&self) -> bool {
-        false
-    }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0

@@ -1,26 +1,13 @@
 //! [`IsoTpDriver`]: a native thread running an ISO-TP endpoint on a bus.
 //!
-//! The thread fires the endpoint's timers, sends what it releases, and
-//! sleeps until the next of: a frame arriving, a user command (a poke), or
-//! the endpoint's next deadline (the instant the next consecutive frame may
-//! go, or a timeout). Consecutive frames are therefore never sent before
-//! STmin has passed, and not needlessly later: the wait blocks until shortly
-//! before the deadline, then spins.
-//!
-//! Received frames reach the endpoint one of two ways. On a bus with a
-//! receive thread of its own (SocketCAN) the endpoint is a [`FrameSink`]:
-//! that thread feeds it and sends what it releases at once (the flow control
-//! after a first frame, the consecutive frames after a flow control) for as
-//! long as the transmit queue takes them, with no hop to this thread and no
-//! wake-up of it unless the endpoint's next deadline moved earlier or a full
-//! queue left frames over (this thread waits for room; the receive thread
-//! never does). Likewise a payload's first frame leaves from the thread that
-//! calls [`IsoTpDriver::send`]. Elsewhere (the virtual bus) this thread drains a
-//! bus reader. Either way one lock (`Shared::transmit`) spans releasing
-//! frames and sending them, so the two threads never interleave frames and
-//! STmin counts from the send that returned last.
+//! The thread drains its bus reader into the endpoint, fires the endpoint's
+//! timers, sends what it releases, and sleeps until the next of: a frame
+//! arriving, a user command (a poke), or the endpoint's next deadline (the
+//! instant the next consecutive frame may go, or a timeout). Consecutive
+//! frames are therefore never sent before STmin has passed, and not
+//! needlessly later: the wait blocks until shortly before the deadline, then spins.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -33,11 +20,8 @@ use canwire_core::{CanwireError, Frame};
 
 use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
-use super::trace::DriverTrace;
-use super::transmit::{EndpointSink, take, transmit_all, transmit_here};
-use crate::bus::Bus;
+use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
-use crate::frame_sink::FrameSink;
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).
 #[derive(Debug, Clone, Copy)]
@@ -57,47 +41,29 @@ impl Default for IsoTpDriverOptions {
     }
 }
 
-pub(super) struct Control {
-    pub(super) endpoint: IsoTpEndpoint,
-    pub(super) running: bool,
+struct Control {
+    endpoint: IsoTpEndpoint,
+    running: bool,
 }
 
-pub(super) struct Shared {
-    pub(super) control: Mutex<Control>,
-    /// Held from releasing frames until their send returned. Holds the
-    /// frames the receive thread released but a full transmit queue refused;
-    /// the driver thread sends them before anything else.
-    pub(super) transmit: Mutex<Vec<Frame>>,
-    pub(super) bus: Arc<Bus>,
-    /// The bus reader, or (with a sink) a queue that only wakes the thread.
-    pub(super) reader: Arc<FrameQueue>,
-    /// The sink on the bus's receive thread, when the bus takes one.
-    pub(super) sink: Mutex<Option<Arc<dyn FrameSink>>>,
-    /// The deadline the thread sleeps towards (`u64::MAX`: none).
-    pub(super) sleep_until: AtomicU64,
-    pub(super) inbox: Inbox,
-    pub(super) shutdown: AtomicBool,
-    pub(super) clock: MonotonicClock,
-    pub(super) trace: Option<Mutex<DriverTrace>>,
+struct Shared {
+    control: Mutex<Control>,
+    bus: Arc<Bus>,
+    reader: Arc<FrameQueue>,
+    inbox: Inbox,
+    shutdown: AtomicBool,
+    clock: MonotonicClock,
 }
 
 impl Shared {
-    pub(super) fn lock(&self) -> MutexGuard<'_, Control> {
+    fn lock(&self) -> MutexGuard<'_, Control> {
         self.control.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(super) fn trace(&self, f: impl FnOnce(&mut DriverTrace)) {
-        if let Some(trace) = &self.trace {
-            f(&mut trace.lock().unwrap_or_else(|p| p.into_inner()));
-        }
     }
 }
 
 /// The userspace ISO-TP stack on one bus.
 pub struct IsoTpDriver {
     shared: Arc<Shared>,
-    /// Frames arrive through a sink: sends may go out on the caller's thread.
-    direct: bool,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -110,32 +76,18 @@ impl IsoTpDriver {
         options: IsoTpDriverOptions,
     ) -> Result<Self> {
         let endpoint = IsoTpEndpoint::new(address, params)?;
-        let direct = bus.accepts_sinks();
-        let reader = if direct {
-            Arc::new(FrameQueue::new(1))
-        } else {
-            bus.add_reader(options.rx_queue_frames)?
-        };
+        let reader = bus.add_reader(options.rx_queue_frames)?;
         let shared = Arc::new(Shared {
             control: Mutex::new(Control {
                 endpoint,
                 running: true,
             }),
-            transmit: Mutex::new(Vec::new()),
             bus,
             reader,
-            sink: Mutex::new(None),
-            sleep_until: AtomicU64::new(u64::MAX),
             inbox: Inbox::new(options.rx_queue_payloads),
             shutdown: AtomicBool::new(false),
             clock: MonotonicClock::default(),
-            trace: DriverTrace::from_env().map(Mutex::new),
         });
-        if direct {
-            let sink: Arc<dyn FrameSink> = Arc::new(EndpointSink::new(Arc::downgrade(&shared)));
-            shared.bus.add_sink(sink.clone())?;
-            *shared.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
-        }
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("canwire-isotp".into())
@@ -148,7 +100,6 @@ impl IsoTpDriver {
             })?;
         Ok(Self {
             shared,
-            direct,
             thread: Mutex::new(Some(thread)),
         })
     }
@@ -183,12 +134,7 @@ impl IsoTpDriver {
             self.shared.inbox.track(id);
         }
         drop(control);
-        if self.direct {
-            // The first frame goes out from here, without a hop to the thread.
-            transmit_here(&self.shared, &mut Vec::new());
-        } else {
-            self.shared.reader.poke();
-        }
+        self.shared.reader.poke();
         Ok(id)
     }
 
@@ -299,16 +245,7 @@ impl IsoTpDriver {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
-        let sink = self
-            .shared
-            .sink
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        match sink {
-            Some(sink) => self.shared.bus.remove_sink(&sink),
-            None => self.shared.bus.remove_reader(&self.shared.reader),
-        }
+        self.shared.bus.remove_reader(&self.shared.reader);
         self.shared.inbox.close();
     }
 }
@@ -329,22 +266,37 @@ fn run(shared: &Shared) {
     while !shared.shutdown.load(Ordering::Acquire) {
         incoming.clear();
         shared.reader.pop_into(256, &mut incoming);
-        shared.trace(|t| t.took(&incoming));
-        take(shared, &incoming);
-        let mut backlog = shared.transmit.lock().unwrap_or_else(|p| p.into_inner());
-        transmit_all(shared, &mut backlog, &mut outgoing);
-        drop(backlog);
-        let control = shared.lock();
+        let now = shared.clock.now();
+        let mut control = shared.lock();
+        if control.running {
+            for frame in &incoming {
+                control.endpoint.handle_frame(now, frame);
+            }
+            if control.endpoint.poll_timeout().is_some_and(|d| d <= now) {
+                control.endpoint.handle_timeout(now);
+            }
+            outgoing.clear();
+            while let Some(frame) = control.endpoint.poll_transmit(now) {
+                outgoing.push(frame);
+            }
+            while let Some(event) = control.endpoint.poll_event() {
+                dispatch(&shared.inbox, event);
+            }
+        }
+        drop(control);
+        send_all(shared, &outgoing);
+        let mut control = shared.lock();
+        // The endpoint released the frames at `now`, but they left (and were
+        // stamped) a little later: STmin counts from then, so the gap on the
+        // wire is never below it, even after an early wake-up.
+        if !outgoing.is_empty() {
+            control.endpoint.transmitted_at(shared.clock.now());
+        }
         let deadline = if control.running {
             control.endpoint.poll_timeout()
         } else {
             None
         };
-        // Under the lock, so a sink that moves the deadline earlier after
-        // this point sees the value and pokes (a poke is kept for the wait).
-        shared
-            .sleep_until
-            .store(deadline.unwrap_or(u64::MAX), Ordering::Release);
         drop(control);
         if outgoing.is_empty() || deadline.is_some_and(|d| d > shared.clock.now()) {
             wait_until(&shared.clock, deadline, &shared.reader, IDLE_WAIT);
@@ -361,19 +313,43 @@ fn run(shared: &Shared) {
             break;
         }
     }
-    shared.trace(|t| t.print());
 }
 
-pub(super) fn event_name(event: &IsoTpEvent) -> &'static str {
-    match event {
-        IsoTpEvent::Received { .. } => "received",
-        IsoTpEvent::TransmitComplete { .. } => "transmit-complete",
-        IsoTpEvent::TransmitFailed { .. } => "transmit-failed",
-        IsoTpEvent::Error(_) => "error",
+/// How long a full transmit queue may hold up the frames the endpoint released (N_As).
+const TX_QUEUE_WAIT: Duration = Duration::from_millis(1000);
+
+/// Sends the released frames in one call where the bus takes them all. When
+/// the transmit queue is full it waits for room (up to [`TX_QUEUE_WAIT`])
+/// rather than dropping frames; a frame the bus refuses, or one still unsent
+/// after the wait, is counted in `tx_frame_errors`.
+fn send_all(shared: &Shared, frames: &[Frame]) {
+    let mut sent = 0;
+    let mut chunk = frames.len();
+    while sent < frames.len() {
+        let end = (sent + chunk).min(frames.len());
+        match shared.bus.send(&frames[sent..end]) {
+            Ok(n) => {
+                sent += n;
+                if sent < end
+                    && shared.bus.wait_writable(TX_QUEUE_WAIT).ok() != Some(TxWait::Writable)
+                {
+                    for _ in sent..frames.len() {
+                        shared.inbox.count_frame_error();
+                    }
+                    return;
+                }
+            }
+            // The bus refused the batch: find the culprit one frame at a time.
+            Err(_) if end - sent > 1 => chunk = 1,
+            Err(_) => {
+                shared.inbox.count_frame_error();
+                sent += 1;
+            }
+        }
     }
 }
 
-pub(super) fn dispatch(inbox: &Inbox, event: IsoTpEvent) {
+fn dispatch(inbox: &Inbox, event: IsoTpEvent) {
     match event {
         IsoTpEvent::Received {
             payload,

@@ -8,19 +8,12 @@
 //! - [`precise_wait`]: sleeping until a deadline without waking early or needlessly late
 //! - [`kernel_options`]: [`KernelIsoTpOptions`], the kernel socket's own knobs
 //! - [`stack`]: [`IsoTpStack`], either implementation behind one API
-//! - [`trace`]: an opt-in trace of the driver thread (`CANWIRE_ISOTP_TRACE=1`)
-//! - `transmit`: how released frames leave, from the driver thread or where frames arrive
 
 pub mod driver;
 pub mod inbox;
 pub mod kernel_options;
 pub mod precise_wait;
 pub mod stack;
-pub mod trace;
-mod transmit;
-
-#[cfg(test)]
-mod sink_tests;
 
 pub use driver::{IsoTpDriver, IsoTpDriverOptions};
 pub use inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};

@@ -211,10 +211,6 @@ impl Transport for SocketCanTransport {
         Ok(watch)
     }
 
-    fn delivers_on_own_thread(&self) -> bool {
-        true
-    }
-
     fn kernel_drops(&self) -> u64 {
         // SO_RXQ_OVFL reports the socket's drop counter only with the next
         // received frame; SO_MEMINFO reads the same counter now.
