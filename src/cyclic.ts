@@ -26,7 +26,11 @@ export interface PeriodicOptions {
   periodMs: number;
   /** Stop after this many ms (frames due at or after it are not sent). */
   durationMs?: number;
-  /** Stop after this many frames (the initial phase included). */
+  /**
+   * Stop after this many slots (the initial phase included): this many frames
+   * when the scheduler keeps up; a slot skipped because the native scheduler
+   * was a whole period late counts too, so at the end `sent + missed === count`.
+   */
   count?: number;
   /** Multi-rate: the first `initialCount` frames go `initialPeriodMs` apart, then `periodMs`. */
   initialPeriodMs?: number;
