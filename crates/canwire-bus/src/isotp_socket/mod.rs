@@ -26,7 +26,7 @@ pub mod tx_thread;
 pub mod uapi;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use canwire_core::error::Result;
@@ -35,6 +35,7 @@ use canwire_core::isotp::{IsoTpAddress, IsoTpError, IsoTpParams, TargetAddressTy
 use canwire_core::{CanwireError, ErrorCode};
 
 use crate::isotp::{Inbox, IsoTpStats, KernelIsoTpOptions, ReceivedPayload, TransferStatus};
+use crate::sync_util::lock;
 use session::{Job, RunningSession};
 
 struct Config {
@@ -51,10 +52,6 @@ pub struct KernelIsoTp {
     inbox: Arc<Inbox>,
     next_id: AtomicU64,
     closed: AtomicBool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl KernelIsoTp {

@@ -26,6 +26,7 @@ use super::{rx_thread, tx_thread};
 use crate::isotp::{Inbox, TransferStatus};
 use crate::socketcan::interfaces::resolve;
 use crate::socketcan::sys::{CANFD_MTU, eventfd, signal_eventfd};
+use crate::sync_util::lock;
 
 /// The sockets of a session.
 pub struct Sockets {
@@ -85,10 +86,6 @@ pub struct Session {
     pub max_frame_size: u32,
     /// The interface name, for messages.
     pub channel: String,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Session {

@@ -231,16 +231,7 @@ impl Transport for SocketCanTransport {
         for watch in watches.iter().filter_map(std::sync::Weak::upgrade) {
             watch.close();
         }
-        let handle = self
-            .rx_thread
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(handle) = handle
-            && handle.thread().id() != std::thread::current().id()
-        {
-            let _ = handle.join();
-        }
+        crate::sync_util::join_unless_current(&self.rx_thread);
         // Wakes state waiters; a closed bus reports "unknown".
         self.shared.state.send_replace(BusState::Unknown);
     }

@@ -48,12 +48,7 @@ impl NativeWatch {
     pub fn close(&self) {
         self.stop.store(true, Ordering::Release);
         self.bus.remove_reader(&self.reader);
-        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = handle
-            && handle.thread().id() != std::thread::current().id()
-        {
-            let _ = handle.join();
-        }
+        crate::sync_util::join_unless_current(&self.thread);
     }
 }
 

@@ -132,12 +132,7 @@ impl BcmWatch {
             return;
         }
         signal_eventfd(&self.wake);
-        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = handle
-            && handle.thread().id() != std::thread::current().id()
-        {
-            let _ = handle.join();
-        }
+        crate::sync_util::join_unless_current(&self.thread);
         self.queue.close();
     }
 }

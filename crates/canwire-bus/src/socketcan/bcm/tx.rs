@@ -365,12 +365,7 @@ impl BcmTx {
             return;
         }
         signal_eventfd(&self.wake);
-        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = handle
-            && handle.thread().id() != std::thread::current().id()
-        {
-            let _ = handle.join();
-        }
+        crate::sync_util::join_unless_current(&self.thread);
         let mut jobs = self.lock();
         for job in jobs.values_mut() {
             self.end_run(job);
