@@ -51,3 +51,50 @@ pub fn python_can() -> Option<&'static str> {
     }
     found
 }
+
+/// A timestamp with nanoseconds (2023-11-14T22:13:20.123456789Z).
+pub const T0: u64 = 1_700_000_000_123_456_789;
+
+/// One frame of every kind, the same for every log format's tests: classic
+/// standard and extended at each length 0..=8, a raw DLC 9..=15, remote frames
+/// with DLC `0..=max_remote_dlc`, FD at all 16 lengths with BRS/ESI, then
+/// `errors` (the error frames the format can hold). Channels, directions and
+/// nanosecond timestamps from [`T0`] vary from frame to frame.
+pub fn every_kind(max_remote_dlc: u8, errors: &[crate::Frame]) -> Vec<crate::Frame> {
+    use crate::dlc::FD_LENGTHS;
+    use crate::frame::{Frame, FrameFlags};
+    let mut v = Vec::new();
+    for len in 0..=8u8 {
+        let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37) ^ len).collect();
+        v.push(Frame::classic(0x100 + u32::from(len), false, &data));
+        v.push(Frame::classic(0x1234_5600 + u32::from(len), true, &data));
+    }
+    for dlc in 9..=15u8 {
+        let mut f = Frame::classic(0x7FF, false, &[0xA5; 8]);
+        f.dlc = dlc;
+        v.push(f);
+    }
+    for dlc in 0..=max_remote_dlc {
+        v.push(Frame::remote(0x321, dlc % 2 == 0, dlc));
+    }
+    for (i, &len) in FD_LENGTHS.iter().enumerate() {
+        let data: Vec<u8> = (0..len).map(|b| b ^ 0x5A).collect();
+        let mut f = Frame::fd(0x1ABC_DEF0 >> (i % 2 * 18), i % 2 == 0, &data, i % 3 == 0);
+        f.flags.set(FrameFlags::ESI, i % 4 == 1);
+        v.push(f);
+    }
+    v.extend_from_slice(errors);
+    for (i, f) in v.iter_mut().enumerate() {
+        f.timestamp_ns = T0 + i as u64 * 1_234_567 + (i as u64 % 7);
+        f.channel = [0, 1, 2, 7, 254][i % 5];
+        f.flags.set(FrameFlags::TX, i % 3 == 1);
+    }
+    v
+}
+
+/// A classic error frame with these id and data.
+pub fn error_frame(id: u32, extended: bool, data: &[u8]) -> crate::Frame {
+    let mut e = crate::Frame::classic(id, extended, data);
+    e.flags.set(crate::frame::FrameFlags::ERROR, true);
+    e
+}

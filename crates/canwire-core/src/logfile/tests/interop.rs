@@ -14,12 +14,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::files::{create_writer, open_reader};
 use super::roundtrip::{every_kind, keeps_asc, keeps_log, keeps_python_csv, temp};
 use crate::candump::CAN_ERR_FLAG;
 use crate::dlc::FD_LENGTHS;
 use crate::frame::{Frame, FrameFlags};
+use crate::logfile::WriterOptions;
 use crate::logfile::csv::CsvFlavor;
-use crate::logfile::{WriterOptions, create_writer, open_reader};
 use crate::test_fixtures::python_can;
 
 const SHOW: &str = r#"
