@@ -106,7 +106,7 @@ impl NativeLogReader {
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }
@@ -214,7 +214,7 @@ impl NativeLogWriter {
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }
