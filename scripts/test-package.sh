@@ -36,6 +36,10 @@ if grep -E '\.node$|^package/(src|crates|__test__|target)/' "$work/main-files.tx
   fail "the canwire tarball carries a binary or sources it must not"
 fi
 
+# What `napi artifacts` does for this one target: the built addon into its
+# npm/<platform> package. The repository's package.json has no
+# optionalDependencies (`napi pre-publish` adds them at release), so the app
+# below installs both tarballs, as npm would install canwire and its match.
 echo "== npm pack: @canwire/binding-$platform"
 mkdir "$work/platform"
 cp "npm/$platform/package.json" "npm/$platform/README.md" "$work/platform/"
