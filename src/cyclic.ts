@@ -27,12 +27,18 @@ export interface PeriodicOptions {
   /** Stop after this many ms (frames due at or after it are not sent). */
   durationMs?: number;
   /**
-   * Stop after this many slots (the initial phase included): this many frames
-   * when the scheduler keeps up; a slot skipped because the native scheduler
-   * was a whole period late counts too, so at the end `sent + missed === count`.
+   * Stop after exactly this many frames (the initial phase included). A
+   * counted task never skips: when the native scheduler comes back a whole
+   * period or more late (a stalled machine), the frame due goes then, late
+   * (counted in `stats().late`), and the schedule resumes at the next instant
+   * of its grid, never as a burst: the task ends later by as much. Frames the
+   * bus refused (`sendErrors`) are part of the count.
    */
   count?: number;
-  /** Multi-rate: the first `initialCount` frames go `initialPeriodMs` apart, then `periodMs`. */
+  /**
+   * Multi-rate: the first `initialCount` frames (a frame count, as `count`)
+   * go `initialPeriodMs` apart, then `periodMs`.
+   */
   initialPeriodMs?: number;
   /** See `initialPeriodMs`. */
   initialCount?: number;
@@ -40,7 +46,9 @@ export interface PeriodicOptions {
   autostart?: boolean;
   /**
    * `"native"` (default): canwire's scheduler thread, on every interface:
-   * absolute deadlines, late slots skipped and counted in `missed`.
+   * absolute deadlines; after a stall at most one frame per task goes late,
+   * then the grid resumes: an endless or time-bounded task skips the slots
+   * that passed (counted in `missed`), a counted task sends every frame.
    *
    * `"kernel"` (SocketCAN only): the kernel's broadcast manager (BCM) sends,
    * from one BCM socket per bus; tasks on the same CAN id are independent.
@@ -80,8 +88,22 @@ export interface PeriodicOptions {
 export interface CyclicTaskStats {
   /** Frames handed to the bus (kernel scheduler: frames the kernel sent). */
   sent: number;
-  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst); always 0 on the kernel scheduler. */
+  /**
+   * Slots skipped because the scheduler woke a whole period or more late
+   * (never sent as a burst): endless and time-bounded tasks only, never a
+   * task's first slot; always 0 on the kernel scheduler.
+   */
   missed: number;
+  /**
+   * Frames sent a whole interval or more after their instant, after which
+   * the grid resumed: a counted task's frames after a stall, and the first
+   * frame of any task first served that late; always 0 on the kernel scheduler.
+   */
+  late: number;
+  /** The lateness of the `late` frames added up, in ms. */
+  latenessMs: number;
+  /** The largest lateness of a `late` frame, in ms. */
+  maxLatenessMs: number;
   /** Sends the bus refused (kernel scheduler: socket errors the kernel reported). */
   sendErrors: number;
   /** The last refusal's message. */
@@ -125,8 +147,9 @@ export function nativeOnError(onError: (error: CanError) => void): (message: str
 /**
  * A periodic task. On the native scheduler, frames go out round-robin at
  * absolute deadlines (`start + n * period`) from a native thread, whatever
- * the JS event loop does; a slot missed by more than a period is skipped and
- * counted, never sent late as a burst. On the kernel scheduler the broadcast
+ * the JS event loop does; never a burst after a stall: a counted task sends
+ * the frame due late and resumes its grid, an endless or time-bounded one skips
+ * the slots that passed (counted in `missed`). On the kernel scheduler the broadcast
  * manager sends them (see {@link PeriodicOptions.scheduler}). The task stops
  * when its bus closes.
  *

@@ -7,8 +7,11 @@ mod due_send;
 pub mod hooks;
 pub mod native_task;
 pub mod scheduler;
-pub mod spin_budget;
 pub mod task;
+/// The spin budget, now in the sans-IO planner of canwire-core (re-exported at its old path).
+pub mod spin_budget {
+    pub use canwire_core::cyclic::spin_budget::*;
+}
 pub mod wake_trace;
 
 pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use canwire_core::Frame;
-use canwire_core::cyclic::CyclicTiming;
+use canwire_core::cyclic::{CyclicTiming, Lateness};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode};
 
@@ -25,8 +25,13 @@ pub enum SchedulerKind {
 pub struct CyclicTaskStats {
     /// Frames the bus took (kernel tasks: frames the kernel sent).
     pub sent: u64,
-    /// Slots skipped because the scheduler woke more than a period late (kernel tasks: 0).
+    /// Slots skipped because the scheduler woke a whole period or more late:
+    /// endless and time-bounded tasks only (kernel tasks: 0).
     pub missed: u64,
+    /// Frames sent a whole interval or more late, after which the grid
+    /// resumed: a counted task's frames after a stall, and any task's first
+    /// frame served late (kernel tasks: none).
+    pub late: Lateness,
     /// Sends the bus refused (kernel tasks: socket errors the kernel reported).
     pub send_errors: u64,
     /// The last refusal's message.

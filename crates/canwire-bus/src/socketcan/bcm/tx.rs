@@ -342,6 +342,7 @@ impl BcmTx {
             Ok(CyclicTaskStats {
                 sent: job.sent_before + running.unwrap_or(0),
                 missed: 0,
+                late: Default::default(),
                 send_errors: job.send_errors,
                 last_error: job.last_error.clone(),
                 running: running.is_some(),
