@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type NativeCyclicTask } from "./binding.js";
-import { CanError, canError, fromNative, native } from "./errors.js";
+import type { binding, NativeCyclicTask } from "./binding.js";
+import { CanError, canError, fromNative, invalid, native } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch } from "./record.js";
 
@@ -116,6 +116,62 @@ export interface CyclicTaskStats {
   modifierErrors: number;
 }
 
+/** A value's type as an error message names it. */
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+/**
+ * The messages of `sendPeriodic` or `modifyData` as a list: one message
+ * object or an array of them (`many`: an array only).
+ */
+export function periodicMessages(
+  what: string,
+  messages: unknown,
+  many: boolean,
+): ReadonlyArray<Message | MessageInit> {
+  const list = Array.isArray(messages) ? (messages as unknown[]) : many ? null : [messages];
+  if (list === null) throw invalid("ERR_INVALID_ARGUMENT", `${what} takes an array of messages, got ${typeName(messages)}`);
+  if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", `${what} needs at least one message`);
+  list.forEach((m, i) => {
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      const where = Array.isArray(messages) ? `message ${i}` : "the message";
+      throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${where} must be a message object such as { id: 0x123, data: [1, 2] }, got ${typeName(m)}`);
+    }
+  });
+  return list as ReadonlyArray<Message | MessageInit>;
+}
+
+/** The timing the native side takes. */
+type NativeCyclicTiming = Parameters<typeof binding.NativeCyclicTask.create>[2];
+
+const TIMING_OPTIONS = ["durationMs", "count", "initialPeriodMs", "initialCount"] as const;
+
+/**
+ * The timing options of `sendPeriodic`, type-checked (each a number, named
+ * in the error when it is not); the native side checks their values.
+ */
+export function periodicTiming(options: unknown): NativeCyclicTiming {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `sendPeriodic needs an options object with periodMs, got ${typeName(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  if (o.periodMs === undefined) throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
+  const timing: NativeCyclicTiming = { periodMs: 0 };
+  for (const name of ["periodMs", ...TIMING_OPTIONS] as const) {
+    const value = o[name];
+    if (value === undefined) continue;
+    if (typeof value !== "number") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number, got ${typeName(value)}`);
+    timing[name] = value;
+  }
+  if (o.autostart !== undefined && typeof o.autostart !== "boolean") {
+    throw invalid("ERR_INVALID_ARGUMENT", `autostart must be a boolean, got ${typeName(o.autostart)}`);
+  }
+  return timing;
+}
+
 /** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as "ERR_CODE: message". */
 export function nativeModifier(
   modifier: CyclicModifier,
@@ -160,18 +216,25 @@ export function nativeOnError(onError: (error: CanError) => void): (message: str
  * task.stop();
  * ```
  */
-export class CyclicTask {
+export class CyclicTask implements AsyncDisposable {
   readonly #native: NativeCyclicTask;
   readonly #encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array;
+  readonly #onRemove: (task: CyclicTask) => void;
   /** The period in ms. */
   readonly period: number;
   /** The scheduler running the task. */
   readonly scheduler: CyclicScheduler;
 
   /** @internal */
-  constructor(nativeTask: NativeCyclicTask, periodMs: number, encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array) {
+  constructor(
+    nativeTask: NativeCyclicTask,
+    periodMs: number,
+    encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array,
+    onRemove: (task: CyclicTask) => void = () => {},
+  ) {
     this.#native = nativeTask;
     this.#encode = encode;
+    this.#onRemove = onRemove;
     this.period = periodMs;
     this.scheduler = nativeTask.scheduler as CyclicScheduler;
   }
@@ -213,7 +276,7 @@ export class CyclicTask {
    * for the kernel's.
    */
   modifyData(messages: ReadonlyArray<Message | MessageInit>): void {
-    const records = this.#encode(messages);
+    const records = this.#encode(periodicMessages("modifyData", messages, true));
     native(() => this.#native.modify(records));
   }
 
@@ -223,8 +286,23 @@ export class CyclicTask {
     return { ...stats, lastError: stats.lastError ?? null };
   }
 
-  /** Stops the task and removes it from the scheduler. */
+  /**
+   * Stops the task and removes it from the scheduler and from its bus (it no
+   * longer holds memory there). Idempotent; later calls other than `remove`
+   * and `close` throw `ERR_CLOSED`.
+   */
   remove(): void {
     native(() => this.#native.remove());
+    this.#onRemove(this);
+  }
+
+  /** As {@link CyclicTask.remove}, in the form every closable canwire object has. */
+  async close(): Promise<void> {
+    this.remove();
+  }
+
+  /** `await using task = bus.sendPeriodic(...)` removes the task at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

@@ -3,6 +3,7 @@
 //! run in the kernel's broadcast manager instead (`socketcan::bcm`), behind
 //! the same [`CyclicTask`] handle.
 
+pub mod backend;
 mod due_send;
 pub mod hooks;
 pub mod native_task;
@@ -14,6 +15,7 @@ pub mod spin_budget {
 }
 pub mod wake_trace;
 
+pub use backend::CyclicBackend;
 pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};
 pub use scheduler::CyclicScheduler;
 pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind};

@@ -6,9 +6,10 @@ use canwire_core::cyclic::{CyclicSchedule, CyclicTiming};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, Frame};
 
+use super::backend::CyclicBackend;
 use super::hooks::{ModifierLink, TaskHooks};
 use super::scheduler::{CyclicScheduler, TaskIo};
-use super::task::CyclicTaskStats;
+use super::task::{CyclicTaskStats, SchedulerKind};
 use crate::bus::Bus;
 
 /// A task of the native scheduler; dropping it removes it.
@@ -123,6 +124,30 @@ impl NativeTask {
     pub fn remove(&self) {
         self.scheduler.lock().remove(self.id);
         self.scheduler.poke();
+    }
+}
+
+impl CyclicBackend for NativeTask {
+    fn kind(&self) -> SchedulerKind {
+        SchedulerKind::Native
+    }
+    fn start(&self) -> Result<()> {
+        NativeTask::start(self)
+    }
+    fn stop(&self) -> Result<()> {
+        NativeTask::stop(self)
+    }
+    fn modify(&self, frames: Vec<Frame>) -> Result<()> {
+        NativeTask::modify(self, frames)
+    }
+    fn frames(&self) -> Result<Vec<Frame>> {
+        NativeTask::frames(self)
+    }
+    fn stats(&self) -> Result<CyclicTaskStats> {
+        NativeTask::stats(self)
+    }
+    fn remove(&self) {
+        NativeTask::remove(self);
     }
 }
 
