@@ -1,18 +1,20 @@
 //! The process-wide cyclic scheduler thread.
 //!
-//! Every task's [`CyclicSchedule`] lives here. The thread sends what is due,
-//! then sleeps until the earliest next deadline: it blocks on a condition
-//! variable until shortly before it and spins the rest (as long and as often
-//! as the [`SpinBudget`] allows), with the timer slack at 1 ns and, where the
-//! process may, SCHED_FIFO. Under dense load it wakes on a 100 µs grid
-//! instead and sends the frames due there in one batch per bus; tasks start
-//! on that grid (`CyclicScheduler::start_instant`). Set
+//! Every task's schedule lives in a [`CyclicPlanner`], the sans-IO part
+//! that decides which frames are due, how they batch and how to wait; this
+//! thread only reads the clock, waits, spins and sends. It sends what is
+//! due, then sleeps until the earliest next deadline: it blocks on a
+//! condition variable until shortly before it and spins the rest (as long
+//! and as often as the spin budget allows), with the timer slack at 1 ns
+//! and, where the process may, SCHED_FIFO. Under dense load it wakes on a
+//! 100 µs grid instead and sends the frames due there in one batch per bus;
+//! tasks start on that grid ([`start_instant`]). Set
 //! `CANWIRE_CYCLIC_TRACE=FILE` to record every sending wake-up
-//! ([`super::wake_trace`]). Deadlines are absolute
-//! (`start + n * period` on the monotonic clock), so a late wake-up never
-//! shifts later frames; a wake-up later than a whole period skips and counts
-//! the slots that passed (see [`canwire_core::cyclic`]). A task whose bus
-//! closed stops.
+//! ([`super::wake_trace`]). Deadlines are absolute (`start + n * period` on
+//! the monotonic clock), so a late wake-up never shifts later frames; after
+//! a wake-up a whole period late at most one frame per task goes late (see
+//! [`canwire_core::cyclic`] for what counted and endless tasks do with the
+//! slots that passed). A task whose bus closed stops.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
