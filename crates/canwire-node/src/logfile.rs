@@ -209,7 +209,7 @@ impl NativeLogReader {
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }
@@ -328,7 +328,7 @@ impl NativeLogWriter {
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }
