@@ -6,11 +6,11 @@
 import { binding, type NativeBus } from "./binding.js";
 import { canError, fromNative, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
-import { checkOptions, type Shape } from "./options.js";
+import { checkOptions, describe, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
 /** The interfaces canwire can open. */
@@ -82,6 +82,9 @@ const BUS_OPTION_KINDS: Shape = {
   joinFilters: "boolean",
   rxQueueSize: "number",
 };
+
+/** The JS type of each {@link SendOptions} key. */
+const SEND_OPTION_KINDS: Shape = { timeoutMs: "number" };
 
 /** Options of {@link Bus.send}. */
 export interface SendOptions {
@@ -223,7 +226,14 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         rxCoalesceUs: checkCoalesce(options.rxCoalesceUs),
       });
       const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
-      if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
+      if (filters.length > 0) {
+        try {
+          bus.setFilters(filters, { join: options.joinFilters ?? false });
+        } catch (error) {
+          nativeBus.close();
+          throw error;
+        }
+      }
       return bus;
     });
   }
@@ -241,7 +251,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {@link InvalidArgumentError} if the message breaks a rule (nothing is sent);
    *   {@link BusClosedError} after {@link Bus.close}.
    */
-  async send(message: Message | MessageInit, options: SendOptions = {}): Promise<void> {
+  async send(message: Message | MessageInit, options?: SendOptions): Promise<void> {
+    options = checkOptions<SendOptions>(options, "options", SEND_OPTION_KINDS);
     checkTimeout(options.timeoutMs);
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
@@ -301,13 +312,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async sendBatch(
     messages: ReadonlyArray<Message | MessageInit> | FrameBatch | Uint8Array,
-    options: SendOptions = {},
+    options?: SendOptions,
   ): Promise<number> {
+    options = checkOptions<SendOptions>(options, "options", SEND_OPTION_KINDS);
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
     else if (Array.isArray(messages)) records = this.#encode(messages);
-    else records = (messages as FrameBatch).buffer;
+    else if (messages instanceof FrameBatch) records = messages.buffer;
+    else throw invalid("ERR_INVALID_ARGUMENT", `messages must be an array, a FrameBatch or a Uint8Array, got ${describe(messages)}`);
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
@@ -465,7 +478,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * Replaces the acceptance filters; `null` or `[]` passes everything.
    * With `join`, a frame must pass all filters (SocketCAN's CAN_RAW_JOIN_FILTERS).
    */
-  setFilters(filters: readonly CanFilter[] | null, options: { join?: boolean } = {}): void {
+  setFilters(filters: readonly CanFilter[] | null, options?: { join?: boolean }): void {
+    options = checkOptions<{ join?: boolean }>(options, "options", { join: "boolean" });
     const normalized = normalizeFilters(filters);
     native(() => this.#native.setFilters(normalized, options.join ?? false));
     this.#filters = normalized;
