@@ -8,7 +8,7 @@ import { canError, fromNative, invalid, native, nativeAsync } from "./errors.js"
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { checkOptions, describe, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
@@ -373,9 +373,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
-    const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
-    if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
-    if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
+    const list = periodicMessages("sendPeriodic", messages, false);
+    const timing = periodicTiming(options);
     const scheduler = options.scheduler ?? "native";
     if (scheduler !== "native" && scheduler !== "kernel") {
       throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
@@ -388,11 +387,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     }
     const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
     const records = encode(list);
-    const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
-    if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
-    if (options.count !== undefined) timing.count = options.count;
-    if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
-    if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
     const task = native(
       () =>
         new CyclicTask(
@@ -407,6 +401,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
           ),
           options.periodMs,
           encode,
+          (removed) => this.#tasks.delete(removed),
         ),
     );
     this.#tasks.add(task);

@@ -31,6 +31,9 @@ pub struct NativeCyclicTiming {
 pub struct NativeCyclicStats {
     pub sent: i64,
     pub missed: i64,
+    pub late: i64,
+    pub lateness_ms: f64,
+    pub max_lateness_ms: f64,
     pub send_errors: i64,
     pub last_error: Option<String>,
     pub running: bool,
@@ -240,6 +243,9 @@ impl NativeCyclicTask {
         Ok(NativeCyclicStats {
             sent: s.sent as i64,
             missed: s.missed as i64,
+            late: s.late.frames as i64,
+            lateness_ms: s.late.total_ns as f64 / 1e6,
+            max_lateness_ms: s.late.max_ns as f64 / 1e6,
             send_errors: s.send_errors as i64,
             last_error: s.last_error,
             running: s.running,
