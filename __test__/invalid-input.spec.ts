@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Bus, CanError, encodeMessages, FrameBatch, filtersMatch, formatFrame, Message, parseFrame, RECORD_SIZE } from "../src/index.js";
+import { Bus, CanError, encodeMessages, FrameBatch, filtersMatch, formatFrame, IsoTp, Message, openExport, parseFrame, RECORD_SIZE } from "../src/index.js";
 import { binding } from "../src/binding.js";
 import { uniqueChannel } from "./helpers.js";
 
@@ -164,5 +164,102 @@ describe("frame text (can-utils rules)", () => {
     await expectFailure(() => parseFrame(5 as never), "ERR_INVALID_ARGUMENT", "text must be a string, got number");
     await expectFailure(() => formatFrame(null as never), "ERR_INVALID_ARGUMENT", "message must be an object, got null");
     await expectFailure(() => new Message({ id: 1, fdf: true }), "ERR_FLAGS_REQUIRE_FD");
+  });
+});
+
+describe("IsoTp.open and send: types in TS, values in Rust, lengths before allocating", () => {
+  it("options of the wrong shape or type", async () => {
+    const bus = await Bus.open({ channel: uniqueChannel() });
+    const address = { txid: 1, rxid: 2 };
+    try {
+      await expectFailure(() => IsoTp.open(null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
+      await expectFailure(() => IsoTp.open({ bus: {}, address } as never), "ERR_INVALID_ARGUMENT", "options.bus must be a Bus (from Bus.open), got object");
+      await expectFailure(() => IsoTp.open({ bus, address, params: { stmin: "5" } } as never), "ERR_INVALID_ARGUMENT", "params.stmin must be a number, got string");
+      await expectFailure(() => IsoTp.open({ bus, address: { txid: "1", rxid: 2 } } as never), "ERR_INVALID_ARGUMENT", "address.txid must be a number, got string");
+      await expectFailure(() => IsoTp.open({ bus, address: null } as never), "ERR_INVALID_ARGUMENT", "options.address must be an object, got null");
+      await expectFailure(() => IsoTp.open({ bus, address, rxQueueSize: "9" } as never), "ERR_INVALID_ARGUMENT", "options.rxQueueSize must be a number, got string");
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("ids and sizes that would wrap are refused", async () => {
+    const bus = await Bus.open({ channel: uniqueChannel() });
+    try {
+      await expectFailure(() => IsoTp.open({ bus, address: { txid: 2 ** 32, rxid: 1 } }), "ERR_INVALID_ARGUMENT", "address.txid must be an integer 0..=4294967295, got 4294967296");
+      await expectFailure(() => IsoTp.open({ bus, address: { txid: Number.NaN, rxid: 1 } }), "ERR_INVALID_ARGUMENT", "address.txid must be an integer 0..=4294967295, got NaN");
+      await expectFailure(() => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, rxQueueSize: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "rxQueueSize must be an integer 1..=16777216, got 4294967296");
+      await expectFailure(() => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, params: { stmin: 256 } }), "ERR_INVALID_ARGUMENT", "params.stmin must be an integer 0..=255, got 256");
+      const tp = await IsoTp.open({ bus, address: { txid: 1, rxid: 2 } });
+      try {
+        await expectFailure(() => tp.send({ length: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "data.length must be an integer 0..4294967295 (an ISO-TP payload), got 4294967296");
+        await expectFailure(() => tp.send({ length: 2 ** 31 }), "ERR_INVALID_ARGUMENT", "data[2147483647] is undefined: bytes are integers 0..255");
+        await expectFailure(() => tp.send(null as never), "ERR_INVALID_ARGUMENT");
+      } finally {
+        await tp.close();
+      }
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe("openExport: YAML errors and alias bombs are typed", () => {
+  it("syntax errors", async () => {
+    await expectFailure(() => openExport("a: [", "a"), "ERR_INVALID_ARGUMENT", /^the exporter configuration is not valid YAML: /);
+    await expectFailure(() => openExport(5 as never, "a"), "ERR_INVALID_ARGUMENT", "source must be YAML text or an object, got number");
+    await expectFailure(() => openExport("export: {a: {type: x.Can}}", 5 as never), "ERR_INVALID_ARGUMENT", "name must be a string, got number");
+    await expectFailure(() => openExport("export: {a: {type: x.Can, config: 5}}", "a"), "ERR_INVALID_ARGUMENT", "export 'a' config must be an object, got number");
+    await expectFailure(() => openExport("export: {a: {type: x.Can}}", "toString"), "ERR_INVALID_ARGUMENT", /^no export named 'toString'/);
+  });
+
+  it("an alias bomb", async () => {
+    const rows = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      rows.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+    }
+    await expectFailure(() => openExport(rows.join("\n"), "h"), "ERR_INVALID_ARGUMENT", /alias/i);
+  });
+});
+
+describe("watch, readers and receive options: no value wraps modulo 2^32", () => {
+  it("watch", async () => {
+    const bus = await Bus.open({ channel: uniqueChannel() });
+    try {
+      await expectFailure(() => bus.watch(2 ** 32), "ERR_INVALID_ARGUMENT", "id must be an integer 0..=0x1fffffff, got 4294967296");
+      await expectFailure(() => bus.watch("1" as never), "ERR_INVALID_ARGUMENT", "id must be a number, got string");
+      await expectFailure(() => bus.watch(0x800), "ERR_ID_OUT_OF_RANGE");
+      await expectFailure(() => bus.watch(1, null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
+      await expectFailure(() => bus.watch(1, { timeoutMs: "5" } as never), "ERR_INVALID_ARGUMENT", "options.timeoutMs must be a number, got string");
+      for (const queueSize of [-1, Number.NaN, 2 ** 53, 2 ** 32]) {
+        await expectFailure(() => bus.watch(1, { queueSize }), "ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..=1048576, got ${String(queueSize)}`);
+      }
+      await expectFailure(() => bus.watch(1, { timeoutMs: 1e300 }), "ERR_INVALID_ARGUMENT", /^timeoutMs must be a number of milliseconds > 0 and <= 1000000000000, got 1e300$/);
+      expect(bus.stats().readers.length).toBe(1);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("recv, recvBatch, batches, reader and rxQueueSize", async () => {
+    const bus = await Bus.open({ channel: uniqueChannel() });
+    try {
+      await expectFailure(() => bus.recvBatch({ max: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got 4294967296");
+      await expectFailure(() => bus.recvBatch({ max: -1 }), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got -1");
+      await expectFailure(() => bus.recvBatch(null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
+      await expectFailure(() => bus.recv({ timeoutMs: "1" } as never), "ERR_INVALID_ARGUMENT", "options.timeoutMs must be a number, got string");
+      await expectFailure(() => bus.batches({ max: -1 }).next(), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got -1");
+      for (const capacity of [-1, Number.NaN, 2 ** 53, 2 ** 32]) {
+        await expectFailure(() => bus.reader({ capacity }), "ERR_INVALID_ARGUMENT", `capacity must be an integer 1..=16777216, got ${String(capacity)}`);
+      }
+      expect(bus.stats().readers.length).toBe(1);
+    } finally {
+      await bus.close();
+    }
+    const channel = uniqueChannel();
+    await expectFailure(() => Bus.open({ channel, rxQueueSize: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "rxQueueSize must be an integer 1..=16777216, got 4294967296");
+    expect(virtualChannelsInUse()).not.toContain(channel);
   });
 });

@@ -12,8 +12,8 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use std::time::Duration;
 
-use crate::convert::id_bits;
-use crate::error::{IntoNapi, invalid_argument};
+use crate::convert::{id_bits, optional_integer};
+use crate::error::IntoNapi;
 use crate::reader::NativeReader;
 use crate::string_enums::{NativeBusState, NativeProtocol};
 
@@ -225,16 +225,19 @@ impl NativeBus {
         })
     }
 
-    /// Adds a reader with its own bounded queue.
+    /// Adds a reader with its own bounded queue of `capacity` frames; errors
+    /// call the option `name` (default `capacity`).
     #[napi(catch_unwind)]
-    pub fn add_reader(&self, capacity: Option<u32>) -> napi::Result<NativeReader> {
-        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
-        if capacity == 0 || capacity > canwire_bus::frame_queue::MAX_CAPACITY {
-            return Err(invalid_argument(format!(
-                "reader capacity {capacity} is out of range: allowed 1..={}",
-                canwire_bus::frame_queue::MAX_CAPACITY
-            )));
-        }
+    pub fn add_reader(
+        &self,
+        capacity: Option<f64>,
+        name: Option<String>,
+    ) -> napi::Result<NativeReader> {
+        let max = u32::try_from(canwire_bus::frame_queue::MAX_CAPACITY).unwrap_or(u32::MAX);
+        let name = name.as_deref().unwrap_or("capacity");
+        let capacity = optional_integer(name, capacity, 1..=max)
+            .into_napi()?
+            .map_or(DEFAULT_CAPACITY, |c| c as usize);
         let queue = self.bus.add_reader(capacity).into_napi()?;
         Ok(NativeReader::new(queue, self.bus.clone()))
     }
