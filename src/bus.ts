@@ -4,8 +4,9 @@
  * @module
  */
 import { binding, type NativeBus } from "./binding.js";
-import { canError, invalid, native, nativeAsync } from "./errors.js";
+import { canError, fromNative, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
+import { checkOptions, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
@@ -64,6 +65,23 @@ export interface BusOptions {
   /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
   rxQueueSize?: number;
 }
+
+/** The JS type of each {@link BusOptions} key. */
+const BUS_OPTION_KINDS: Shape = {
+  interface: "string",
+  channel: "string",
+  fd: "boolean",
+  receiveOwnMessages: "boolean",
+  preserveTimestamps: "boolean",
+  localLoopback: "boolean",
+  errorMask: "number",
+  receiveBufferSize: "number",
+  hardwareTimestamps: "boolean",
+  rxCoalesceUs: "number",
+  filters: "array",
+  joinFilters: "boolean",
+  rxQueueSize: "number",
+};
 
 /** Options of {@link Bus.send}. */
 export interface SendOptions {
@@ -182,12 +200,10 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {@link UnsupportedError} for an unknown interface or one this platform lacks;
    *   {@link InvalidArgumentError} for bad options.
    */
-  static async open(options: BusOptions = {}): Promise<Bus> {
+  static async open(options?: BusOptions): Promise<Bus> {
+    options = checkOptions<BusOptions>(options, "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
     const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
-    if (typeof channel !== "string") {
-      throw invalid("ERR_INVALID_ARGUMENT", `channel must be a string, got ${typeof channel}`);
-    }
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1 || rxQueueSize > 16 * 1024 * 1024) {
       throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be an integer 1..16777216, got ${String(rxQueueSize)}`);
@@ -268,11 +284,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       // a flush between two waits (the native wait sees those during it)
       if (this.#txFlushes !== flushes) outcome = "flushed";
       if (outcome !== "writable") {
-        throw native(() => {
-          const text = this.#native.txBufferFullMessage(performance.now() - start, sent, outcome === "flushed");
-          const [code, ...rest] = text.split(": ");
-          return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
-        });
+        throw fromNative(native(() => this.#native.txBufferFullError(performance.now() - start, sent, outcome === "flushed")));
       }
       const rest = records.subarray(sent * RECORD_SIZE);
       sent += native(() => this.#native.send(rest));
@@ -465,7 +477,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * received (so it needs the error mask to include them, the default).
    */
   get state(): BusState {
-    return this.#native.state as BusState;
+    return this.#native.state;
   }
 
   /**
@@ -496,7 +508,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /** The protocol the bus was opened for. */
   get protocol(): CanProtocol {
-    return this.#native.protocol as CanProtocol;
+    return this.#native.protocol;
   }
 
   /** A description of the channel. */

@@ -57,7 +57,10 @@ pub type ModifierCallback = ThreadsafeFunction<
 
 fn error_sink(callback: ErrorCallback) -> ErrorSink {
     Arc::new(move |error: &CanwireError| {
-        callback.call(error.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+        callback.call(
+            crate::error::envelope(error),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     })
 }
 
@@ -107,18 +110,7 @@ fn thrown(reason: &str) -> CanwireError {
 }
 
 fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
-    if !ms.is_finite() || ms <= 0.0 || ms > 1e12 {
-        return Err(invalid_argument(format!(
-            "{name} must be a number of milliseconds > 0, got {ms}"
-        )));
-    }
-    let ns = (ms * 1e6).round() as u64;
-    if ns == 0 {
-        return Err(invalid_argument(format!(
-            "{name} is below the 1 ns resolution"
-        )));
-    }
-    Ok(ns)
+    crate::convert::duration_ms(name, ms).into_napi()
 }
 
 fn count(name: &str, value: f64) -> napi::Result<u64> {
