@@ -7,6 +7,7 @@ import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native } from "./errors.js";
 import { type Message } from "./message.js";
 import { FrameBatch } from "./record.js";
+import { checkOptions, type Shape } from "./options.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
@@ -154,7 +155,8 @@ export class BusReader implements AsyncIterable<Message> {
    * Receives one message. Resolves `null` when `timeoutMs` passes first.
    * Rejects with {@link BusClosedError} when the reader is closed and drained.
    */
-  async recv(options: RecvOptions = {}): Promise<Message | null> {
+  async recv(options?: RecvOptions): Promise<Message | null> {
+    options = checkOptions<RecvOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
     if (this.#pending) return this.#shift(this.#pending);
     const batch = await this.#nextBatch(DEFAULT_BATCH, options.timeoutMs);
@@ -185,18 +187,16 @@ export class BusReader implements AsyncIterable<Message> {
    * Receives a batch of up to `max` frames as one buffer (the fast path).
    * Resolves `null` on timeout or when the reader is closed and drained.
    */
-  async recvBatch(options: RecvBatchOptions = {}): Promise<FrameBatch | null> {
+  async recvBatch(options?: RecvBatchOptions): Promise<FrameBatch | null> {
+    options = checkOptions<RecvBatchOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
-    const max = options.max ?? DEFAULT_BATCH;
-    if (!Number.isInteger(max) || max < 1) {
-      throw invalid("ERR_INVALID_ARGUMENT", `max must be a positive integer, got ${String(max)}`);
-    }
+    const max = checkBatchMax(options.max);
     return this.#takePending() ?? this.#nextBatch(max, options.timeoutMs);
   }
 
   /** Yields batches until the reader closes. Leaving the loop closes an extra reader. */
-  async *batches(options: { max?: number } = {}): AsyncGenerator<FrameBatch, void, undefined> {
-    const max = options.max ?? DEFAULT_BATCH;
+  async *batches(options?: { max?: number }): AsyncGenerator<FrameBatch, void, undefined> {
+    const max = checkBatchMax(checkOptions<{ max?: number }>(options, "options", RECV_KINDS).max);
     try {
       for (;;) {
         const batch = this.#takePending() ?? (await this.#nextBatch(max, undefined));
@@ -237,6 +237,21 @@ export class BusReader implements AsyncIterable<Message> {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** The JS type of each receive option. */
+const RECV_KINDS: Shape = { timeoutMs: "number", max: "number" };
+
+/** The largest `max` of a batch: what the native reader's u32 holds. */
+const MAX_BATCH = 0xffffffff;
+
+/** `max` (default {@link DEFAULT_BATCH}) when it is an integer 1..2^32-1; never wrapped. */
+function checkBatchMax(max: number | undefined): number {
+  if (max === undefined) return DEFAULT_BATCH;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_BATCH) {
+    throw invalid("ERR_INVALID_ARGUMENT", `max must be an integer 1..${MAX_BATCH}, got ${String(max)}`);
+  }
+  return max;
 }
 
 /** Throws unless `timeoutMs` is undefined or a number >= 0. */

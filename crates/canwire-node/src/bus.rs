@@ -5,13 +5,15 @@ use std::sync::Arc;
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
 use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig, TxWait};
+use canwire_core::frame::EXTENDED_ID_MAX;
 use canwire_core::record::decode_batch;
-use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
+use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet, Frame};
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use std::time::Duration;
 
-use crate::error::{IntoNapi, invalid_argument};
+use crate::convert::{id_bits, optional_integer};
+use crate::error::IntoNapi;
 use crate::reader::NativeReader;
 use crate::string_enums::{NativeBusState, NativeProtocol};
 
@@ -30,13 +32,39 @@ pub struct NativeOpenOptions {
     pub rx_coalesce_us: Option<u32>,
 }
 
-/// One acceptance filter.
+/// One acceptance filter; `id` and `mask` cross as `f64` so `convert` sees them unwrapped.
 #[napi(object)]
 pub struct NativeFilter {
-    pub id: u32,
-    pub mask: u32,
+    pub id: f64,
+    pub mask: f64,
     pub extended: Option<bool>,
     pub inverted: Option<bool>,
+}
+
+/// The filters, checked: `id` and `mask` are 29-bit values.
+fn filters_from(filters: &[NativeFilter]) -> napi::Result<Vec<CanFilter>> {
+    filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            Ok(CanFilter {
+                id: id_bits(&format!("filters[{i}].id"), f.id, EXTENDED_ID_MAX).into_napi()?,
+                mask: id_bits(&format!("filters[{i}].mask"), f.mask, EXTENDED_ID_MAX)
+                    .into_napi()?,
+                extended: f.extended,
+                inverted: f.inverted.unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// Whether `filters` pass a frame with this id and format, by the rule the
+/// buses apply (an empty list passes everything).
+#[napi(catch_unwind)]
+pub fn filters_match(filters: Vec<NativeFilter>, id: f64, extended: bool) -> napi::Result<bool> {
+    let set = FilterSet::any_of(filters_from(&filters)?);
+    let id = id_bits("id", id, EXTENDED_ID_MAX).into_napi()?;
+    Ok(set.matches(&Frame::classic(id, extended, &[])))
 }
 
 /// Counters of one reader.
@@ -197,16 +225,19 @@ impl NativeBus {
         })
     }
 
-    /// Adds a reader with its own bounded queue.
+    /// Adds a reader with its own bounded queue of `capacity` frames; errors
+    /// call the option `name` (default `capacity`).
     #[napi(catch_unwind)]
-    pub fn add_reader(&self, capacity: Option<u32>) -> napi::Result<NativeReader> {
-        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
-        if capacity == 0 || capacity > canwire_bus::frame_queue::MAX_CAPACITY {
-            return Err(invalid_argument(format!(
-                "reader capacity {capacity} is out of range: allowed 1..={}",
-                canwire_bus::frame_queue::MAX_CAPACITY
-            )));
-        }
+    pub fn add_reader(
+        &self,
+        capacity: Option<f64>,
+        name: Option<String>,
+    ) -> napi::Result<NativeReader> {
+        let max = u32::try_from(canwire_bus::frame_queue::MAX_CAPACITY).unwrap_or(u32::MAX);
+        let name = name.as_deref().unwrap_or("capacity");
+        let capacity = optional_integer(name, capacity, 1..=max)
+            .into_napi()?
+            .map_or(DEFAULT_CAPACITY, |c| c as usize);
         let queue = self.bus.add_reader(capacity).into_napi()?;
         Ok(NativeReader::new(queue, self.bus.clone()))
     }
@@ -214,15 +245,7 @@ impl NativeBus {
     /// Replaces the bus-level filters.
     #[napi(catch_unwind)]
     pub fn set_filters(&self, filters: Vec<NativeFilter>, join: Option<bool>) -> napi::Result<()> {
-        let filters: Vec<CanFilter> = filters
-            .into_iter()
-            .map(|f| CanFilter {
-                id: f.id,
-                mask: f.mask,
-                extended: f.extended,
-                inverted: f.inverted.unwrap_or(false),
-            })
-            .collect();
+        let filters = filters_from(&filters)?;
         let set = if join.unwrap_or(false) {
             FilterSet::all_of(filters)
         } else {
