@@ -63,7 +63,12 @@ describe("a damaged BLF file (12.1)", () => {
   it("canwire dump prints what was read and exits 1 with the typed error", async () => {
     const { path, offset } = await damagedBlf("dump.blf");
     const { code, stdout, stderr } = await runCli(["dump", path]);
-    expect(stdout.trim().split("\n").map((l) => l.split(" ").slice(2).join(" "))).toEqual(["101#010101", "102#020202"]);
+    expect(
+      stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ").slice(2).join(" ")),
+    ).toEqual(["101#010101", "102#020202"]);
     expect(code).toBe(1);
     expect(stderr).toContain("ERR_CORRUPT_FILE");
     expect(stderr).toContain(`1 damaged stretches skipped, ${readFileSync(path).length - offset} bytes (first at byte offset ${offset}`);
@@ -195,7 +200,17 @@ describe("Logger and Player (12.8, 12.6, 12.13, 11.6)", () => {
     await w.write([frame(1), frame(2)]);
     await w.close();
     const before = openFds();
-    for (const options of [{ gapMs: Infinity }, { gapMs: 1e300 }, { gapMs: Number.NaN }, { gapMs: -1 }, { skipMs: Infinity }, { skipMs: 86_400_001 }, { queueSize: -1 }, { queueSize: 2 ** 53 }, { queueSize: 1.5 }]) {
+    for (const options of [
+      { gapMs: Infinity },
+      { gapMs: 1e300 },
+      { gapMs: Number.NaN },
+      { gapMs: -1 },
+      { skipMs: Infinity },
+      { skipMs: 86_400_001 },
+      { queueSize: -1 },
+      { queueSize: 2 ** 53 },
+      { queueSize: 1.5 },
+    ]) {
       expect(await codeOf(() => Player.start(bus, path, options))).toBe("ERR_INVALID_ARGUMENT");
     }
     expect(openFds()).toBe(before);
