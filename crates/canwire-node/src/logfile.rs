@@ -1,5 +1,5 @@
 //! Log-file readers and writers exported to JS. Reads, writes, flushes and
-//! closes run on tokio's blocking pool through one helper ([`blocking`]),
+//! closes run on tokio's blocking pool through one helper (`blocking`),
 //! never on the JS thread; only opening a file (`LogReader.open`,
 //! `LogWriter.create`, synchronous in the API) happens on the caller's thread.
 //! A reader's getters read a view refreshed after each read, so they never
