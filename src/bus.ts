@@ -8,7 +8,7 @@ import { canError, fromNative, invalid, native, nativeAsync } from "./errors.js"
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicTiming } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicOptions, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
@@ -382,16 +382,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
     const list = periodicMessages("sendPeriodic", messages, false);
+    options = periodicOptions(options);
     const timing = periodicTiming(options);
     const scheduler = options.scheduler ?? "native";
-    if (scheduler !== "native" && scheduler !== "kernel") {
-      throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
-    }
     if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
-    }
-    for (const name of ["onError", "modifier"] as const) {
-      if (options[name] !== undefined && typeof options[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
     }
     const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
     const records = encode(list);

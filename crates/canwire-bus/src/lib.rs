@@ -11,6 +11,7 @@ pub mod frame_queue;
 pub mod isotp;
 #[cfg(target_os = "linux")]
 pub mod isotp_socket;
+pub mod logfile_io;
 pub mod playback;
 pub mod reader_set;
 #[cfg(target_os = "linux")]

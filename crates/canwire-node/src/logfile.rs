@@ -3,12 +3,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use canwire_bus::logfile_io::{append_writer, create_writer, open_reader};
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
-use canwire_core::logfile::{
-    FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions, append_writer, create_writer,
-    open_reader,
-};
+use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};

@@ -1,5 +1,5 @@
 //! Interop with Debian's python3-can: it reads files we write, and we read files
-//! it writes, frame by frame. Skips (with a printed reason) without python3-can.
+//! it writes, frame by frame. Skips (with a printed reason) without python3-can, fails without it under `CI=true`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -7,20 +7,7 @@ use std::process::Command;
 use super::roundtrip::{every_kind, frames_of, write};
 use crate::blf::BlfWriterOptions;
 use crate::frame::Frame;
-
-/// A Python interpreter that can `import can`.
-fn python() -> Option<&'static str> {
-    let found = ["python3", "/usr/bin/python3"].into_iter().find(|py| {
-        Command::new(py)
-            .args(["-c", "import can"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if found.is_none() {
-        println!("skipping: no python3 with python-can (apt-get install python3-can)");
-    }
-    found
-}
+use crate::test_fixtures::python_can;
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("canwire-blf-{}-{name}.blf", std::process::id()))
@@ -101,7 +88,7 @@ fn assert_close(got: &[PyMsg], want: &[PyMsg]) {
 
 #[test]
 fn python_can_reads_what_we_write() {
-    let Some(py) = python() else { return };
+    let Some(py) = python_can() else { return };
     // python-can 4.1 reads no CAN_FD_ERROR_64 (104) objects.
     let frames: Vec<Frame> = every_kind()
         .into_iter()
@@ -136,7 +123,7 @@ fn python_can_reads_what_we_write() {
 
 #[test]
 fn we_read_what_python_can_writes() {
-    let Some(py) = python() else { return };
+    let Some(py) = python_can() else { return };
     let path = temp("theirs");
     let script = format!(
         r#"import sys, can
