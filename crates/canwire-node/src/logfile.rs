@@ -12,6 +12,7 @@ use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
+use crate::convert::integer;
 use crate::error::{IntoNapi, invalid_argument, to_napi};
 
 fn format_name(format: LogFormat) -> &'static str {
@@ -178,12 +179,8 @@ impl NativeLogReader {
     /// Reads up to `max` frames (1..=MAX_BATCH_FRAMES) as a record batch;
     /// `null` at the end. The file is closed at the end and on an error.
     #[napi(catch_unwind)]
-    pub async fn read_batch(&self, max: u32) -> napi::Result<Option<Buffer>> {
-        if max == 0 || max > MAX_BATCH_FRAMES {
-            return Err(invalid_argument(format!(
-                "max must be an integer 1..{MAX_BATCH_FRAMES}, got {max}"
-            )));
-        }
+    pub async fn read_batch(&self, max: f64) -> napi::Result<Option<Buffer>> {
+        let max = integer("max", max, 1..=MAX_BATCH_FRAMES).into_napi()?;
         let state = self.state.clone();
         let records = blocking(move || lock(&state).read_batch(max as usize)).await?;
         Ok((!records.is_empty()).then(|| records.into()))
