@@ -255,7 +255,10 @@ impl Bus {
 
     /// Counters.
     pub fn stats(&self) -> BusStats {
+        let receive_errors = self.transport.receive_errors();
         let mut stats = BusStats {
+            rx_errors: receive_errors.count,
+            last_rx_error: receive_errors.last,
             tx_frames: self.tx_frames.load(Ordering::Relaxed),
             tx_errors: self.tx_errors.load(Ordering::Relaxed),
             tx_waits: self.tx_waits.load(Ordering::Relaxed),
@@ -312,6 +315,45 @@ mod tests {
             None
         }
         fn close(&self) {}
+    }
+
+    /// A backend whose receive path failed twice.
+    struct FailingReceiver;
+
+    impl Transport for FailingReceiver {
+        fn send(&self, frames: &[Frame]) -> Result<usize> {
+            Ok(frames.len())
+        }
+        fn protocol(&self) -> Protocol {
+            Protocol::Can20
+        }
+        fn channel_info(&self) -> String {
+            "failing receiver".into()
+        }
+        fn channel_name(&self, _index: u32) -> Option<String> {
+            None
+        }
+        fn receive_errors(&self) -> crate::stats::ReceiveErrors {
+            crate::stats::ReceiveErrors {
+                count: 2,
+                last: Some("reading frames (recvmmsg) failed with EIO".into()),
+            }
+        }
+        fn close(&self) {}
+    }
+
+    #[test]
+    fn stats_report_the_backends_receive_errors() {
+        let bus = Bus::from_parts(Arc::new(ReaderSet::new(false)), Box::new(FailingReceiver));
+        let stats = bus.stats();
+        assert_eq!(stats.rx_errors, 2);
+        assert_eq!(
+            stats.last_rx_error.as_deref(),
+            Some("reading frames (recvmmsg) failed with EIO")
+        );
+        let quiet = Bus::from_parts(Arc::new(ReaderSet::new(false)), Box::new(AlwaysFull));
+        assert_eq!(quiet.stats().rx_errors, 0);
+        assert_eq!(quiet.stats().last_rx_error, None);
     }
 
     fn full_bus() -> Arc<Bus> {

@@ -17,7 +17,7 @@ pub mod reader_set;
 pub mod socketcan;
 pub mod socketcan_config;
 pub mod stats;
-mod sync_util;
+pub mod sync_util;
 pub mod transport;
 pub mod virtual_bus;
 pub mod watch;

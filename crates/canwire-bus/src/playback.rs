@@ -6,6 +6,7 @@
 //! waits for each frame's instant as the cyclic scheduler does (block, then
 //! spin), so the replay keeps the file's timing whatever JS does meanwhile.
 
+use crate::sync_util;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -41,7 +42,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.queue)
     }
 }
 
@@ -161,7 +162,7 @@ impl Playback {
         queue.frames.clear();
         drop(queue);
         self.shared.changed.notify_all();
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let thread = sync_util::lock(&self.thread).take();
         if let Some(thread) = thread {
             let _ = thread.join();
         }

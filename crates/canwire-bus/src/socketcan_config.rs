@@ -50,6 +50,14 @@ impl SocketCanConfig {
     }
 }
 
+/// The MTU of a CAN FD capable interface (`CANFD_MTU`, one `struct canfd_frame`).
+pub const CANFD_MTU: u32 = 72;
+
+/// Whether an interface with this MTU carries CAN FD frames.
+pub const fn fd_capable(mtu: u32) -> bool {
+    mtu == CANFD_MTU
+}
+
 /// One CAN network interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanInterfaceInfo {
@@ -63,6 +71,8 @@ pub struct CanInterfaceInfo {
     pub operstate: String,
     /// MTU: 16 for classic CAN, 72 for CAN FD capable.
     pub mtu: u32,
+    /// CAN FD capable (the MTU is [`CANFD_MTU`]).
+    pub fd: bool,
     /// What the controller reports over CAN netlink; all `None` for
     /// interfaces without a CAN controller (vcan, vxcan).
     pub controller: ControllerInfo,
@@ -99,5 +109,17 @@ pub fn list_can_interfaces() -> Result<Vec<CanInterfaceInfo>> {
     #[cfg(not(target_os = "linux"))]
     {
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_canfd_mtu_is_fd_capable() {
+        assert!(!fd_capable(16));
+        assert!(fd_capable(72));
+        assert!(!fd_capable(0));
     }
 }

@@ -16,6 +16,11 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol of a bus opened with (`fd`) or without CAN FD.
+    pub const fn opened_with_fd(fd: bool) -> Self {
+        if fd { Protocol::CanFd } else { Protocol::Can20 }
+    }
+
     /// The stable string form used by the JS API.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -128,6 +133,11 @@ pub trait Transport: Send + Sync {
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0
+    }
+    /// Receive failures the backend hit (other than "no frames waiting"),
+    /// reported in `stats()` so none passes unseen.
+    fn receive_errors(&self) -> crate::stats::ReceiveErrors {
+        crate::stats::ReceiveErrors::default()
     }
     /// Stops the backend's threads and releases its resources. Idempotent.
     fn close(&self);

@@ -7,6 +7,7 @@
 //! frames are therefore never sent before STmin has passed, and not
 //! needlessly later: the wait blocks until shortly before the deadline, then spins.
 
+use crate::sync_util;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -57,7 +58,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Control> {
-        self.control.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.control)
     }
 }
 
@@ -241,7 +242,7 @@ impl IsoTpDriver {
             return;
         }
         self.shared.reader.poke();
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let thread = sync_util::lock(&self.thread).take();
         if let Some(thread) = thread {
             let _ = thread.join();
         }

@@ -15,6 +15,7 @@ pub mod socket;
 pub mod sys;
 pub mod tx;
 
+use crate::sync_util;
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -137,11 +138,7 @@ impl Transport for SocketCanTransport {
     }
 
     fn protocol(&self) -> Protocol {
-        if self.config.fd {
-            Protocol::CanFd
-        } else {
-            Protocol::Can20
-        }
+        Protocol::opened_with_fd(self.config.fd)
     }
 
     fn channel_info(&self) -> String {
@@ -158,7 +155,7 @@ impl Transport for SocketCanTransport {
     }
 
     fn channel_name(&self, index: u32) -> Option<String> {
-        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        let mut names = sync_util::lock(&self.names);
         if let Some(name) = names.get(&index) {
             return Some(name.clone());
         }
@@ -187,7 +184,7 @@ impl Transport for SocketCanTransport {
         if self.closed.load(Ordering::Acquire) {
             return Err(CanwireError::closed("the bus"));
         }
-        let mut slot = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = sync_util::lock(&self.bcm_tx);
         if let Some(tx) = slot.as_ref() {
             return Ok(tx.clone());
         }
@@ -201,7 +198,7 @@ impl Transport for SocketCanTransport {
         config: &canwire_core::watch::WatchConfig,
         queue: Arc<crate::watch::queue::WatchQueue>,
     ) -> Result<Arc<bcm::BcmWatch>> {
-        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut watches = sync_util::lock(&self.watches);
         if self.closed.load(Ordering::Acquire) {
             return Err(CanwireError::closed("the bus"));
         }
@@ -218,16 +215,20 @@ impl Transport for SocketCanTransport {
         reported.max(sys::socket_drops(&self.socket).unwrap_or(0))
     }
 
+    fn receive_errors(&self) -> crate::stats::ReceiveErrors {
+        self.shared.receive_errors()
+    }
+
     fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
         signal_eventfd(&self.wake);
-        let bcm_tx = self.bcm_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let bcm_tx = sync_util::lock(&self.bcm_tx).take();
         if let Some(tx) = bcm_tx {
             tx.close();
         }
-        let watches = std::mem::take(&mut *self.watches.lock().unwrap_or_else(|p| p.into_inner()));
+        let watches = std::mem::take(&mut *sync_util::lock(&self.watches));
         for watch in watches.iter().filter_map(std::sync::Weak::upgrade) {
             watch.close();
         }
