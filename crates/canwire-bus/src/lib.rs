@@ -5,7 +5,6 @@
 //! bounded [`FrameQueue`]s, one per reader, each with its own overflow counter.
 
 pub mod bus;
-pub mod clock;
 pub mod cyclic;
 pub mod frame_queue;
 pub mod isotp;
@@ -18,6 +17,7 @@ pub mod socketcan;
 pub mod socketcan_config;
 pub mod stats;
 pub mod sync_util;
+pub mod time;
 pub mod transport;
 pub mod virtual_bus;
 pub mod watch;

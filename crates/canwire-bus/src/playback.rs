@@ -18,7 +18,7 @@ use canwire_core::{CanwireError, ErrorCode, Frame};
 use tokio::sync::Notify;
 
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
+use crate::time::{MonotonicClock, SPIN_NS, minimize_timer_slack};
 
 #[derive(Default)]
 struct Queue {

@@ -14,8 +14,8 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, Frame, FrameFlags};
 
-use crate::clock::realtime_ns;
 use crate::reader_set::ReaderSet;
+use crate::time::realtime_ns;
 use crate::transport::{Protocol, Transport};
 
 /// Options of a virtual bus.

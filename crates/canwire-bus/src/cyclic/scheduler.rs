@@ -28,7 +28,7 @@ use super::hooks::{ErrorSink, ModifierLink};
 use super::spin_budget::{BATCH_GRID_NS, BATCH_SPIN_NS, SpinBudget};
 use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
+use crate::time::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
 pub(crate) struct TaskEntry {
     pub(crate) schedule: CyclicSchedule,

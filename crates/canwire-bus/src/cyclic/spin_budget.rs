@@ -39,7 +39,7 @@
 //!   modes; any other task's frames go out up to one step after their
 //!   instants while batching. Deadlines stay absolute.
 
-use crate::isotp::precise_wait::SPIN_NS;
+use crate::time::SPIN_NS;
 
 /// Length of one accounting window in ns.
 pub const WINDOW_NS: u64 = 10_000_000;

@@ -15,10 +15,10 @@ use tokio::sync::watch;
 
 use super::codec::decode;
 use super::sys::{CanFdFrame, last_errno, os_error, readable_unless_woken};
-use crate::clock::realtime_ns;
 use crate::reader_set::ReaderSet;
 use crate::stats::ReceiveErrors;
 use crate::sync_util;
+use crate::time::realtime_ns;
 use crate::transport::BusState;
 
 /// Frames taken from the kernel per `recvmmsg` call.

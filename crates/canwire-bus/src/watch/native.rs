@@ -12,9 +12,9 @@ use canwire_core::watch::{WatchConfig, Watcher};
 
 use super::queue::{BusWatchEvent, WatchQueue};
 use crate::bus::Bus;
-use crate::clock::realtime_ns;
 use crate::frame_queue::{DEFAULT_CAPACITY, FrameQueue};
-use crate::isotp::precise_wait::MonotonicClock;
+use crate::time::MonotonicClock;
+use crate::time::realtime_ns;
 
 /// A running native watch.
 pub struct NativeWatch {

@@ -27,12 +27,12 @@ use super::msg::{
     STARTTIMER,
 };
 use super::socket::BcmSocket;
-use crate::clock::realtime_ns;
 use crate::socketcan::codec::decode;
 use crate::socketcan::sys::{
     CAN_EFF_FLAG, CAN_MTU, CANFD_MTU, CanFdFrame, eventfd, os_error, readable_unless_woken,
     signal_eventfd,
 };
+use crate::time::realtime_ns;
 use crate::watch::queue::{BusWatchEvent, WatchQueue};
 
 /// A kernel watch: its socket, its event thread.

@@ -28,9 +28,9 @@ use super::proc_stats::read_tx_sent;
 use super::program::{self, AfterCount, Program, next_program};
 use super::socket::BcmSocket;
 use crate::cyclic::{CyclicTaskStats, ErrorSink};
-use crate::isotp::precise_wait::MonotonicClock;
 use crate::socketcan::codec::encode;
 use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
+use crate::time::MonotonicClock;
 
 /// Most frames one BCM job takes (`MAX_NFRAMES` in the kernel).
 pub const MAX_FRAMES: usize = 256;
