@@ -9,7 +9,7 @@ use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::reader_set::ReaderSet;
-use crate::socketcan_config::SocketCanConfig;
+use crate::socketcan::{SocketCanConfig, SocketCanTransport};
 use crate::stats::BusStats;
 use crate::transport::{BusState, Protocol, Transport};
 use crate::virtual_bus::{VirtualConfig, VirtualTransport};
@@ -57,18 +57,10 @@ impl Bus {
                 let transport = VirtualTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
-            #[cfg(target_os = "linux")]
             BusConfig::SocketCan(cfg) => {
                 let readers = Arc::new(ReaderSet::new(cfg.fd));
-                let transport = crate::socketcan::SocketCanTransport::open(cfg, readers.clone())?;
+                let transport = SocketCanTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
-            }
-            #[cfg(not(target_os = "linux"))]
-            BusConfig::SocketCan(_) => {
-                return Err(CanwireError::new(
-                    ErrorCode::Unsupported,
-                    "SocketCAN exists only on Linux; on this platform use interface: 'virtual'",
-                ));
             }
         };
         Ok(Self::from_parts(readers, transport))
@@ -189,22 +181,23 @@ impl Bus {
         self.transport.state_watch()
     }
 
-    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
-    #[cfg(target_os = "linux")]
-    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
-        self.check_open()?;
-        self.transport.bcm_tx()
+    /// The SocketCAN backend of this bus, for its Linux-only powers; `None`
+    /// on every other bus (and everywhere outside Linux).
+    pub fn socketcan(&self) -> Option<&SocketCanTransport> {
+        self.transport.socketcan()
     }
 
-    /// A kernel watch on one id (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
-    #[cfg(target_os = "linux")]
-    pub fn bcm_watch(
-        &self,
-        config: &canwire_core::watch::WatchConfig,
-        queue: Arc<crate::watch::queue::WatchQueue>,
-    ) -> Result<Arc<crate::socketcan::bcm::BcmWatch>> {
+    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
         self.check_open()?;
-        self.transport.bcm_watch(config, queue)
+        self.socketcan()
+            .ok_or_else(|| {
+                CanwireError::new(
+                    ErrorCode::Unsupported,
+                    "the kernel scheduler (BCM) needs a SocketCAN bus",
+                )
+            })?
+            .bcm_tx()
     }
 
     /// Adds a reader that receives every frame passing the filters from now on.

@@ -109,26 +109,11 @@ pub trait Transport: Send + Sync {
     fn flush_tx_buffer(&self) -> Result<()> {
         Ok(())
     }
-    /// The kernel's cyclic sender for this bus (SocketCAN's broadcast manager).
-    #[cfg(target_os = "linux")]
-    fn bcm_tx(&self) -> Result<std::sync::Arc<crate::socketcan::bcm::BcmTx>> {
-        Err(CanwireError::new(
-            ErrorCode::Unsupported,
-            "the kernel scheduler (BCM) needs a SocketCAN bus",
-        ))
-    }
-    /// A watch on one id run by the kernel (SocketCAN's broadcast manager);
-    /// `ERR_UNSUPPORTED` where the backend has none (the watch then runs natively).
-    #[cfg(target_os = "linux")]
-    fn bcm_watch(
-        &self,
-        _config: &canwire_core::watch::WatchConfig,
-        _queue: std::sync::Arc<crate::watch::queue::WatchQueue>,
-    ) -> Result<std::sync::Arc<crate::socketcan::bcm::BcmWatch>> {
-        Err(CanwireError::new(
-            ErrorCode::Unsupported,
-            "kernel watches (BCM) need a SocketCAN bus",
-        ))
+    /// The SocketCAN raw backend behind this transport, for its Linux-only
+    /// powers (the broadcast manager's kernel-run cyclic sends and watches);
+    /// `None` for every other backend.
+    fn socketcan(&self) -> Option<&crate::socketcan::SocketCanTransport> {
+        None
     }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {

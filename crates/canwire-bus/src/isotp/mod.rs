@@ -1,6 +1,6 @@
 //! ISO-TP stacks: the userspace one (a native thread that runs
 //! [`canwire_core::isotp::IsoTpEndpoint`] on any [`Bus`](crate::Bus)) and,
-//! on Linux, the kernel's can-isotp sockets ([`crate::isotp_socket`]), both
+//! on Linux, the kernel's can-isotp sockets ([`crate::socketcan::isotp`]), both
 //! [`IsoTpBackend`]s behind the one front end [`IsoTpStack`].
 //!
 //! - [`stack`]: [`IsoTpStack`], the front end: inbox, transfer results, waits, close

@@ -17,6 +17,7 @@ use super::{
     TransferStatus,
 };
 use crate::bus::Bus;
+use crate::socketcan::isotp::KernelIsoTp;
 
 /// An ISO-TP endpoint: the userspace stack on a bus, the kernel's
 /// can-isotp sockets (Linux), or any other [`IsoTpBackend`].
@@ -58,25 +59,8 @@ impl IsoTpStack {
         rx_queue_payloads: usize,
     ) -> Result<Self> {
         let inbox = Arc::new(Inbox::new(rx_queue_payloads));
-        #[cfg(target_os = "linux")]
-        {
-            let kernel = crate::isotp_socket::KernelIsoTp::open(
-                channel,
-                address,
-                params,
-                options,
-                inbox.clone(),
-            )?;
-            Ok(Self::with_backend(inbox, Box::new(kernel)))
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = (channel, address, params, options, inbox);
-            Err(canwire_core::CanwireError::new(
-                canwire_core::ErrorCode::Unsupported,
-                "the kernel ISO-TP socket (can-isotp) exists only on Linux; use stack: 'userspace'",
-            ))
-        }
+        let kernel = KernelIsoTp::open(channel, address, params, options, inbox.clone())?;
+        Ok(Self::with_backend(inbox, Box::new(kernel)))
     }
 
     fn check_open(&self) -> Result<()> {

@@ -52,6 +52,16 @@ impl NativeWatch {
     }
 }
 
+impl super::WatchBackend for NativeWatch {
+    fn in_kernel(&self) -> bool {
+        false
+    }
+
+    fn close(&self) {
+        NativeWatch::close(self);
+    }
+}
+
 impl Drop for NativeWatch {
     fn drop(&mut self) {
         self.close();

@@ -137,6 +137,16 @@ impl BcmWatch {
     }
 }
 
+impl crate::watch::WatchBackend for BcmWatch {
+    fn in_kernel(&self) -> bool {
+        true
+    }
+
+    fn close(&self) {
+        BcmWatch::close(self);
+    }
+}
+
 impl Drop for BcmWatch {
     fn drop(&mut self) {
         self.close();

@@ -9,7 +9,7 @@ use canwire_core::{CanwireError, ErrorCode};
 
 use super::controller::controller_info;
 use super::sys::{ARPHRD_CAN, os_error};
-use crate::socketcan_config::{CanInterfaceInfo, fd_capable};
+use crate::socketcan::config::{CanInterfaceInfo, fd_capable};
 
 fn read_trimmed(path: &Path) -> Option<String> {
     fs::read_to_string(path).ok().map(|s| s.trim().to_string())

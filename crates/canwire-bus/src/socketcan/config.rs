@@ -1,5 +1,6 @@
-//! SocketCAN options and interface listing, on every platform (opening a
-//! SocketCAN bus outside Linux fails with `ERR_UNSUPPORTED`).
+//! SocketCAN options and interface descriptions: plain data, the same on
+//! every platform (opening a SocketCAN bus outside Linux fails with
+//! `ERR_UNSUPPORTED`; listing interfaces there gives none).
 
 use canwire_core::error::Result;
 
@@ -102,14 +103,7 @@ pub struct ControllerInfo {
 /// The CAN interfaces of this host (link type ARPHRD_CAN), sorted by name.
 /// Empty outside Linux.
 pub fn list_can_interfaces() -> Result<Vec<CanInterfaceInfo>> {
-    #[cfg(target_os = "linux")]
-    {
-        crate::socketcan::interfaces::list()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Ok(Vec::new())
-    }
+    super::interfaces::list()
 }
 
 #[cfg(test)]
