@@ -63,10 +63,20 @@ impl Bus {
                 (readers, Box::new(transport))
             }
         };
-        Ok(Self::from_parts(readers, transport))
+        Ok(Self::with_transport(readers, transport))
     }
 
+    /// [`Bus::with_transport`] under its former crate-internal name (the cyclic tests use it).
+    #[cfg(test)]
     pub(crate) fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+        Self::with_transport(readers, transport)
+    }
+
+    /// A bus over any backend: `transport` delivers what it receives to
+    /// `readers`. This is how a new transport is added: implement
+    /// [`Transport`], and every front end (readers, ISO-TP, cyclic sends,
+    /// watches, logging) runs on it unchanged.
+    pub fn with_transport(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
         Self {
             transport,
             readers,
@@ -337,20 +347,20 @@ mod tests {
 
     #[test]
     fn stats_report_the_backends_receive_errors() {
-        let bus = Bus::from_parts(Arc::new(ReaderSet::new(false)), Box::new(FailingReceiver));
+        let bus = Bus::with_transport(Arc::new(ReaderSet::new(false)), Box::new(FailingReceiver));
         let stats = bus.stats();
         assert_eq!(stats.rx_errors, 2);
         assert_eq!(
             stats.last_rx_error.as_deref(),
             Some("reading frames (recvmmsg) failed with EIO")
         );
-        let quiet = Bus::from_parts(Arc::new(ReaderSet::new(false)), Box::new(AlwaysFull));
+        let quiet = Bus::with_transport(Arc::new(ReaderSet::new(false)), Box::new(AlwaysFull));
         assert_eq!(quiet.stats().rx_errors, 0);
         assert_eq!(quiet.stats().last_rx_error, None);
     }
 
     fn full_bus() -> Arc<Bus> {
-        Arc::new(Bus::from_parts(
+        Arc::new(Bus::with_transport(
             Arc::new(ReaderSet::new(false)),
             Box::new(AlwaysFull),
         ))
