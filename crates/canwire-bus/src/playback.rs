@@ -6,7 +6,6 @@
 //! waits for each frame's instant as the cyclic scheduler does (block, then
 //! spin), so the replay keeps the file's timing whatever JS does meanwhile.
 
-use crate::sync_util;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -18,6 +17,7 @@ use canwire_core::{CanwireError, ErrorCode, Frame};
 use tokio::sync::Notify;
 
 use crate::bus::Bus;
+use crate::sync_util;
 use crate::time::{MonotonicClock, SPIN_NS, minimize_timer_slack};
 
 #[derive(Default)]

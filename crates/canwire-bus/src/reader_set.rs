@@ -1,7 +1,6 @@
 //! The receive side of one bus: bus-level filters, the protocol check, and
 //! fan-out to every reader queue with counters.
 
-use crate::sync_util;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
@@ -9,6 +8,7 @@ use canwire_core::{FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::stats::BusStats;
+use crate::sync_util;
 
 /// Filters, readers and receive counters of one bus.
 pub struct ReaderSet {

@@ -6,7 +6,6 @@
 //! see all frames in one order, and timestamps are taken in that order too.
 //! Delivery never blocks: each reader queue is bounded and counts overflow.
 
-use crate::sync_util;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
@@ -15,6 +14,7 @@ use canwire_core::error::Result;
 use canwire_core::{CanwireError, Frame, FrameFlags};
 
 use crate::reader_set::ReaderSet;
+use crate::sync_util;
 use crate::time::realtime_ns;
 use crate::transport::{Protocol, Transport};
 

@@ -8,7 +8,6 @@
 //! frames are therefore never sent before STmin has passed, and not
 //! needlessly later: the wait blocks until shortly before the deadline, then spins.
 
-use crate::sync_util;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -24,6 +23,7 @@ use super::backend::IsoTpBackend;
 use super::inbox::{Inbox, ReceivedPayload, TransferStatus};
 use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
+use crate::sync_util;
 use crate::time::{MonotonicClock, minimize_timer_slack, wait_until};
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).

@@ -89,3 +89,66 @@ impl Drop for Watch {
         self.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Counts how often the front end closes it.
+    #[derive(Default)]
+    struct CountingBackend {
+        closes: AtomicUsize,
+    }
+
+    impl WatchBackend for CountingBackend {
+        fn in_kernel(&self) -> bool {
+            true
+        }
+        fn close(&self) {
+            self.closes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn the_front_end_closes_its_backend_then_the_queue() {
+        let backend = Arc::new(CountingBackend::default());
+        let queue = Arc::new(WatchQueue::new(4));
+        let watch = Watch::with_backend(queue.clone(), backend.clone());
+        assert!(watch.in_kernel());
+        assert!(!queue.is_closed());
+        watch.close();
+        assert!(queue.is_closed());
+        drop(watch);
+        // close() and the drop each reach the backend, which must be idempotent.
+        assert_eq!(backend.closes.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_watch_on_a_bus_without_socketcan_runs_natively() {
+        let bus = Arc::new(
+            Bus::open(crate::BusConfig::Virtual(
+                crate::virtual_bus::VirtualConfig {
+                    channel: "watch-front-end".into(),
+                    ..Default::default()
+                },
+            ))
+            .unwrap(),
+        );
+        let config = WatchConfig {
+            id: 0x7FF,
+            ..WatchConfig::default()
+        };
+        let watch = Watch::open(&bus, config, 4).unwrap();
+        assert!(!watch.in_kernel());
+        let too_high = WatchConfig {
+            id: 0x800,
+            ..WatchConfig::default()
+        };
+        let Err(error) = Watch::open(&bus, too_high, 4) else {
+            panic!("a 12-bit standard id was accepted");
+        };
+        assert_eq!(error.code, ErrorCode::IdOutOfRange);
+    }
+}

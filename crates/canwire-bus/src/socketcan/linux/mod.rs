@@ -18,7 +18,6 @@ pub mod socket;
 pub mod sys;
 pub mod tx;
 
-use crate::sync_util;
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -32,6 +31,7 @@ use tokio::sync::watch;
 
 use crate::reader_set::ReaderSet;
 use crate::socketcan::config::SocketCanConfig;
+use crate::sync_util;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
 use socket::RawSocket;

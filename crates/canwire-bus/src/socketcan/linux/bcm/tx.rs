@@ -12,7 +12,6 @@
 //! (the interface went down), until the bus closes; closing the socket makes
 //! the kernel drop every job.
 
-use crate::sync_util;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -30,6 +29,7 @@ use super::socket::BcmSocket;
 use crate::cyclic::{CyclicTaskStats, ErrorSink};
 use crate::socketcan::codec::encode;
 use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
+use crate::sync_util;
 use crate::time::MonotonicClock;
 
 /// Most frames one BCM job takes (`MAX_NFRAMES` in the kernel).
