@@ -11,6 +11,7 @@
 
 use canwire_core::error::Result;
 use canwire_core::isotp::{IsoTpAddress, TargetAddressType, TransferId};
+use canwire_core::{CanwireError, ErrorCode};
 
 /// One ISO-TP implementation: canwire's userspace state machine on a bus
 /// ([`IsoTpDriver`](super::IsoTpDriver)), the kernel's can-isotp sockets,
@@ -44,4 +45,12 @@ pub trait IsoTpBackend: Send + Sync {
     /// Stops threads and releases sockets or bus readers. Idempotent; the
     /// front end closes the inbox afterwards.
     fn close(&self);
+}
+
+/// The error of a send while the backend is paused (`ERR_CLOSED`).
+pub fn stopped() -> CanwireError {
+    CanwireError::new(
+        ErrorCode::Closed,
+        "the ISO-TP stack is stopped; call start() first",
+    )
 }

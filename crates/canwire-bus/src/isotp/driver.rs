@@ -19,7 +19,7 @@ use canwire_core::isotp::{
 };
 use canwire_core::{CanwireError, Frame};
 
-use super::backend::IsoTpBackend;
+use super::backend::{IsoTpBackend, stopped};
 use super::inbox::{Inbox, ReceivedPayload, TransferStatus};
 use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
@@ -125,10 +125,7 @@ impl IsoTpBackend for IsoTpDriver {
     ) -> Result<TransferId> {
         let mut control = self.shared.lock();
         if !control.running {
-            return Err(CanwireError::new(
-                canwire_core::ErrorCode::Closed,
-                "the ISO-TP stack is stopped; call start() first",
-            ));
+            return Err(stopped());
         }
         let now = self.shared.clock.now();
         let id = control.endpoint.send(now, payload, target)?;

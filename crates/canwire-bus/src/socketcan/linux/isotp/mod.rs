@@ -31,8 +31,9 @@ use std::sync::{Arc, Mutex};
 use canwire_core::error::Result;
 use canwire_core::isotp::transmitter::check_payload;
 use canwire_core::isotp::{IsoTpAddress, IsoTpParams, TargetAddressType, TransferId};
-use canwire_core::{CanwireError, ErrorCode};
+use canwire_core::CanwireError;
 
+use crate::isotp::backend::stopped;
 use crate::isotp::{Inbox, IsoTpBackend, KernelIsoTpOptions};
 use crate::sync_util::lock;
 use session::{Job, RunningSession};
@@ -103,10 +104,7 @@ impl IsoTpBackend for KernelIsoTp {
         };
         let session = lock(&self.session);
         let Some(running) = session.as_ref() else {
-            return Err(CanwireError::new(
-                ErrorCode::Closed,
-                "the ISO-TP stack is stopped; call start() first",
-            ));
+            return Err(stopped());
         };
         let id = TransferId(self.next_id.fetch_add(1, Ordering::Relaxed));
         if track {
