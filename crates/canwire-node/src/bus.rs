@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::error::{IntoNapi, invalid_argument};
 use crate::reader::NativeReader;
+use crate::string_enums::{NativeBusState, NativeProtocol};
 
 /// Options of `NativeBus.open`; the facade documents and defaults them.
 #[napi(object)]
@@ -173,14 +174,13 @@ impl NativeBus {
         .into())
     }
 
-    /// The `ERR_TX_BUFFER_FULL` message for a send that waited `waitedMs`
-    /// after `sent` frames, then timed out or was `flushed`.
+    /// The `ERR_TX_BUFFER_FULL` error, as the envelope `fromNative` reads
+    /// (see `error.rs`), for a send that waited `waitedMs` after `sent`
+    /// frames, then timed out or was `flushed`.
     #[napi(catch_unwind)]
-    pub fn tx_buffer_full_message(&self, waited_ms: f64, sent: u32, flushed: bool) -> String {
+    pub fn tx_buffer_full_error(&self, waited_ms: f64, sent: u32, flushed: bool) -> String {
         let waited = Duration::from_secs_f64(waited_ms.clamp(0.0, 86_400_000.0) / 1000.0);
-        self.bus
-            .tx_buffer_full(waited, sent as usize, flushed)
-            .to_string()
+        crate::error::envelope(&self.bus.tx_buffer_full(waited, sent as usize, flushed))
     }
 
     /// The channel index that sends a message to the channel `name`.
@@ -236,19 +236,19 @@ impl NativeBus {
     }
 
     /// The protocol: "CAN_20" or "CAN_FD".
-    #[napi(getter)]
-    pub fn protocol(&self) -> &'static str {
-        self.bus.protocol().as_str()
+    #[napi(getter, catch_unwind)]
+    pub fn protocol(&self) -> NativeProtocol {
+        self.bus.protocol().into()
     }
 
     /// The controller state: "active", "warning", "passive", "bus-off" or "unknown".
-    #[napi(getter)]
-    pub fn state(&self) -> &'static str {
-        self.bus.state().as_str()
+    #[napi(getter, catch_unwind)]
+    pub fn state(&self) -> NativeBusState {
+        self.bus.state().into()
     }
 
     /// A description of the channel.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn channel_info(&self) -> String {
         self.bus.channel_info()
     }
@@ -272,7 +272,7 @@ impl NativeBus {
     }
 
     /// True once closed.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.bus.is_closed()
     }
@@ -291,6 +291,9 @@ pub fn virtual_channels() -> Vec<String> {
 }
 
 /// Panics on purpose, so tests can prove that a panic becomes a JS error.
+/// Only in builds with the `test-hooks` feature (the npm build scripts);
+/// the published binaries are built without it.
+#[cfg(feature = "test-hooks")]
 #[napi(catch_unwind)]
 pub fn debug_panic() {
     panic!("deliberate panic for testing");

@@ -61,46 +61,57 @@ impl Transport for SocketCanTransport {
 
 /// The broadcast manager: Linux only.
 pub mod bcm {
-    use canwire_core::Frame;
-    use canwire_core::cyclic::CyclicTiming;
-    use canwire_core::error::Result;
-
-    use crate::cyclic::{CyclicTaskStats, ErrorSink};
-
-    /// Kernel-run cyclic sends: Linux only. The methods mirror Linux's so a
-    /// caller needs no `cfg`; none is reached (no value of this type exists).
+    /// Kernel-run cyclic sends: Linux only.
     pub enum BcmTx {}
 
-    #[allow(missing_docs)]
-    impl BcmTx {
-        pub fn add(
-            &self,
-            _frames: Vec<Frame>,
-            _timing: CyclicTiming,
-            _on_error: Option<ErrorSink>,
-        ) -> Result<u64> {
-            match *self {}
+    /// One kernel-run cyclic task: Linux only.
+    pub mod tx {
+        use std::sync::Arc;
+
+        use canwire_core::Frame;
+        use canwire_core::cyclic::CyclicTiming;
+        use canwire_core::error::Result;
+
+        pub use super::BcmTx;
+        use crate::cyclic::{CyclicBackend, CyclicTaskStats, ErrorSink, SchedulerKind};
+
+        /// A task of [`BcmTx`]; no value of either type exists here.
+        pub enum BcmTask {}
+
+        impl BcmTask {
+            /// Never reached: there is no [`BcmTx`] to add to.
+            pub fn add(
+                tx: Arc<BcmTx>,
+                _frames: Vec<Frame>,
+                _timing: CyclicTiming,
+                _on_error: Option<ErrorSink>,
+            ) -> Result<Self> {
+                match *tx {}
+            }
         }
-        pub fn start(&self, _id: u64) -> Result<()> {
-            match *self {}
-        }
-        pub fn stop(&self, _id: u64) -> Result<()> {
-            match *self {}
-        }
-        pub fn modify(&self, _id: u64, _frames: Vec<Frame>) -> Result<()> {
-            match *self {}
-        }
-        pub fn frames(&self, _id: u64) -> Result<Vec<Frame>> {
-            match *self {}
-        }
-        pub fn stats(&self, _id: u64) -> Result<CyclicTaskStats> {
-            match *self {}
-        }
-        pub fn remove(&self, _id: u64) {
-            match *self {}
-        }
-        pub fn close(&self) {
-            match *self {}
+
+        impl CyclicBackend for BcmTask {
+            fn kind(&self) -> SchedulerKind {
+                match *self {}
+            }
+            fn start(&self) -> Result<()> {
+                match *self {}
+            }
+            fn stop(&self) -> Result<()> {
+                match *self {}
+            }
+            fn modify(&self, _frames: Vec<Frame>) -> Result<()> {
+                match *self {}
+            }
+            fn frames(&self) -> Result<Vec<Frame>> {
+                match *self {}
+            }
+            fn stats(&self) -> Result<CyclicTaskStats> {
+                match *self {}
+            }
+            fn remove(&self) {
+                match *self {}
+            }
         }
     }
 

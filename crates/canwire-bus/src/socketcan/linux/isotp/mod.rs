@@ -28,10 +28,10 @@ pub mod uapi;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use canwire_core::CanwireError;
 use canwire_core::error::Result;
 use canwire_core::isotp::transmitter::check_payload;
 use canwire_core::isotp::{IsoTpAddress, IsoTpParams, TargetAddressType, TransferId};
-use canwire_core::CanwireError;
 
 use crate::isotp::backend::stopped;
 use crate::isotp::{Inbox, IsoTpBackend, KernelIsoTpOptions};
