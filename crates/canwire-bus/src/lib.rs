@@ -23,13 +23,13 @@ pub mod transport;
 pub mod virtual_bus;
 pub mod watch;
 
+/// The clocks, at their path before they joined [`time`].
+pub use self::time as clock;
 pub use bus::{Bus, BusConfig, TxWait};
 pub use frame_queue::FrameQueue;
 pub use reader_set::ReaderSet;
 /// SocketCAN options and interface listing, at their path before they moved under [`socketcan`].
 pub use socketcan::config as socketcan_config;
-/// The clocks, at their path before they joined [`time`].
-pub use self::time as clock;
 /// The kernel ISO-TP socket, at its path before it moved under [`socketcan`].
 pub use socketcan::isotp as isotp_socket;
 pub use socketcan::{CanInterfaceInfo, SocketCanConfig, list_can_interfaces};
