@@ -170,6 +170,10 @@ export interface BusStats {
   rxDroppedKernel: number;
   /** Frames dropped because a reader's queue was full (all readers, closed ones included). */
   rxDroppedQueueFull: number;
+  /** Receive calls that failed unexpectedly (SocketCAN: a `recvmmsg` error other than "no frames" or the interface going down); frames may be lost with them. */
+  rxErrors: number;
+  /** The message of the most recent of those. */
+  lastRxError?: string;
   /** Every open reader's counters; the first is the bus's own. */
   readers: ReaderStats[];
 }

@@ -114,6 +114,8 @@ pub struct BusStatsObject {
     pub rx_dropped_fd_on_classic: i64,
     pub rx_dropped_kernel: i64,
     pub rx_dropped_queue_full: i64,
+    pub rx_errors: i64,
+    pub last_rx_error: Option<String>,
     pub readers: Vec<ReaderStatsObject>,
 }
 
@@ -128,6 +130,8 @@ impl From<BusStats> for BusStatsObject {
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
             rx_dropped_kernel: s.rx_dropped_kernel as i64,
             rx_dropped_queue_full: s.rx_dropped_queue_full as i64,
+            rx_errors: s.rx_errors as i64,
+            last_rx_error: s.last_rx_error,
             readers: s.readers.into_iter().map(Into::into).collect(),
         }
     }

@@ -1,9 +1,10 @@
 //! Log-file readers and writers exported to JS. File I/O runs on tokio's
 //! blocking pool, never on the JS thread.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use canwire_bus::logfile_io::{append_writer, create_writer, open_reader};
+use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
@@ -23,10 +24,6 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
     }
-}
-
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn blocking<T: Send + 'static>(
