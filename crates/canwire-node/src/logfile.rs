@@ -5,9 +5,10 @@
 //! A reader's getters read a view refreshed after each read, so they never
 //! wait for a read in progress.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use canwire_bus::logfile_io::{append_writer, create_writer, open_reader};
+use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
@@ -27,10 +28,6 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
     }
-}
-
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn blocking<T: Send + 'static>(
