@@ -46,7 +46,7 @@ export interface LogReadStats {
   unknown: number;
   /** The first few skipped and unknown lines with their line number. */
   issues: Array<{ line: number; skipped: boolean; reason: string }>;
-  /** Set when the file was cut short or broken. */
+  /** Set when the file was cut short (damage is counted in `damaged`). */
   truncated: LogTruncation | null;
   /** Damaged stretches of a BLF file skipped (reading went on after each). */
   damaged: number;
@@ -312,6 +312,8 @@ export class LogWriter implements AsyncDisposable {
  * constant memory. `onProgress` gets the frames converted so far.
  *
  * @returns the reader's counters (frames, skipped and unknown lines, truncation).
+ * @throws {@link CanError} `ERR_CORRUPT_FILE` for a damaged BLF input, once
+ *   every readable frame is converted and the output is closed.
  */
 export async function convertLog(
   input: string,
