@@ -8,7 +8,7 @@ import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
-import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
+import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
@@ -325,17 +325,33 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#reader.recvBatch(options);
   }
 
-  /** Yields batches from the bus's own queue until the bus closes. */
-  batches(options: { max?: number } = {}): AsyncGenerator<FrameBatch, void, undefined> {
+  /** Yields batches from the bus's own queue until the bus closes; an aborted `signal` ends it with an `AbortError`. */
+  batches(options: { max?: number } & IterateOptions = {}): AsyncGenerator<FrameBatch, void, undefined> {
     return this.#reader.batches(options);
   }
 
   /**
    * Yields messages from the bus's own queue until the bus closes. Leaving
    * the loop keeps the queue: a later `recv` or loop continues where it stopped.
+   * Same as {@link Bus.messages} without options.
    */
   [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    return this.#reader[Symbol.asyncIterator]();
+    return this.#reader.messages();
+  }
+
+  /**
+   * Yields messages from the bus's own queue until the bus closes, like
+   * `for await (const msg of bus)`; an aborted `signal` makes the pending
+   * `next()` reject with a `DOMException` named `"AbortError"` (as `events.on`
+   * does), so the loop throws it.
+   *
+   * @example
+   * ```ts
+   * for await (const msg of bus.messages({ signal: AbortSignal.timeout(5000) })) console.log(msg.id);
+   * ```
+   */
+  messages(options: IterateOptions = {}): AsyncGenerator<Message, void, undefined> {
+    return this.#reader.messages(options);
   }
 
   /**

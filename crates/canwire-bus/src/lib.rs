@@ -12,6 +12,7 @@ pub mod isotp;
 #[cfg(target_os = "linux")]
 pub mod isotp_socket;
 pub mod playback;
+pub mod readiness;
 pub mod reader_set;
 #[cfg(target_os = "linux")]
 pub mod socketcan;

@@ -18,7 +18,7 @@ pub mod logfile;
 pub mod playback;
 pub mod reader;
 pub mod socketcan;
-pub mod wait;
+pub mod waker;
 pub mod watch;
 
 pub use bus::NativeBus;

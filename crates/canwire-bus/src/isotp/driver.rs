@@ -113,7 +113,7 @@ impl IsoTpDriver {
     }
 
     /// Queues a payload. With `track`, its result can be awaited with
-    /// [`IsoTpDriver::transfer_done`] and read with [`IsoTpDriver::take_status`].
+    /// [`IsoTpDriver::inbox`] and read with [`IsoTpDriver::take_status`].
     pub fn send(
         &self,
         payload: Vec<u8>,
@@ -138,9 +138,9 @@ impl IsoTpDriver {
         Ok(id)
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.shared.inbox.transfer_done(id).await;
+    /// The mailbox of received payloads and transfer results, to wait on.
+    pub fn inbox(&self) -> &Inbox {
+        &self.shared.inbox
     }
 
     /// The status of a tracked transfer; a finished one is forgotten once read.
@@ -156,11 +156,6 @@ impl IsoTpDriver {
     /// Takes the oldest received payload.
     pub fn try_recv(&self) -> Option<ReceivedPayload> {
         self.shared.inbox.pop_payload()
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        self.shared.inbox.readable().await;
     }
 
     /// Blocks until a payload arrives, the stack closes, or `timeout` passes.

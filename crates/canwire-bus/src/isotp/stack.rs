@@ -6,7 +6,7 @@ use std::time::Duration;
 use canwire_core::error::Result;
 use canwire_core::isotp::{IsoTpAddress, IsoTpError, IsoTpParams, TargetAddressType, TransferId};
 
-use super::{IsoTpDriver, IsoTpStats, KernelIsoTpOptions, ReceivedPayload, TransferStatus};
+use super::{Inbox, IsoTpDriver, IsoTpStats, KernelIsoTpOptions, ReceivedPayload, TransferStatus};
 
 /// The userspace stack on a bus, or the kernel's can-isotp sockets (Linux).
 pub enum IsoTpStack {
@@ -68,9 +68,9 @@ impl IsoTpStack {
         each!(self, s => s.send(payload, target, track))
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        each!(self, s => s.transfer_done(id).await)
+    /// The mailbox of received payloads and transfer results, to wait on.
+    pub fn inbox(&self) -> &Inbox {
+        each!(self, s => s.inbox())
     }
 
     /// The status of a tracked transfer; a finished one is forgotten once read.
@@ -86,11 +86,6 @@ impl IsoTpStack {
     /// Takes the oldest received payload.
     pub fn try_recv(&self) -> Option<ReceivedPayload> {
         each!(self, s => s.try_recv())
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        each!(self, s => s.readable().await)
     }
 
     /// Blocks until a payload arrives, the stack closes, or `timeout` passes.

@@ -99,7 +99,7 @@ impl KernelIsoTp {
     }
 
     /// Queues a payload for the send thread. With `track`, its outcome can be
-    /// awaited with [`KernelIsoTp::transfer_done`].
+    /// awaited through [`KernelIsoTp::inbox`].
     pub fn send(
         &self,
         payload: Vec<u8>,
@@ -134,9 +134,9 @@ impl KernelIsoTp {
         Ok(id)
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.inbox.transfer_done(id).await;
+    /// The mailbox of received payloads and transfer results, to wait on.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
     }
 
     /// The status of a tracked transfer; a finished one is forgotten once read.
@@ -152,11 +152,6 @@ impl KernelIsoTp {
     /// Takes the oldest received payload.
     pub fn try_recv(&self) -> Option<ReceivedPayload> {
         self.inbox.pop_payload()
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        self.inbox.readable().await;
     }
 
     /// Blocks until a payload arrives, the stack closes, or `timeout` passes.
