@@ -1,7 +1,7 @@
 //! A bus: one transport, its readers, and send-side checks and counters.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use canwire_core::error::Result;
@@ -16,6 +16,9 @@ use crate::virtual_bus::{VirtualConfig, VirtualTransport};
 
 /// How often a wait for transmit room looks for a [`Bus::flush_tx_buffer`].
 const FLUSH_CHECK: Duration = Duration::from_millis(10);
+
+/// Buses opened and not yet closed, in this process.
+static OPEN_BUSES: AtomicUsize = AtomicUsize::new(0);
 
 /// How a wait for transmit room ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,7 @@ impl Bus {
     }
 
     pub(crate) fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+        OPEN_BUSES.fetch_add(1, Ordering::Relaxed);
         Self {
             transport,
             readers,
@@ -266,6 +270,11 @@ impl Bus {
         stats
     }
 
+    /// Buses in this process opened and not yet closed (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_BUSES.load(Ordering::Relaxed)
+    }
+
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
@@ -276,6 +285,7 @@ impl Bus {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        OPEN_BUSES.fetch_sub(1, Ordering::Relaxed);
         self.transport.close();
         self.readers.close_all();
     }

@@ -8,6 +8,7 @@
 //! itself, so a JS reader is woken with one thread hop.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ use crate::stats::ReaderStats;
 pub const DEFAULT_CAPACITY: usize = 65_536;
 /// Largest bound a reader queue may have, in frames.
 pub const MAX_CAPACITY: usize = 16 * 1024 * 1024;
+
+/// Queues created and neither closed nor dropped, in this process.
+static OPEN_QUEUES: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default)]
 struct QueueState {
@@ -49,6 +53,7 @@ pub struct FrameQueue {
 impl FrameQueue {
     /// A queue holding at most `capacity` frames (clamped to 1..=[`MAX_CAPACITY`]).
     pub fn new(capacity: usize) -> Self {
+        OPEN_QUEUES.fetch_add(1, Ordering::Relaxed);
         Self {
             state: Mutex::new(QueueState::default()),
             capacity: capacity.clamp(1, MAX_CAPACITY),
@@ -152,8 +157,14 @@ impl FrameQueue {
         state.closed = true;
         drop(state);
         if newly {
+            OPEN_QUEUES.fetch_sub(1, Ordering::Relaxed);
             self.ready.notify();
         }
+    }
+
+    /// Queues in this process that are neither closed nor dropped (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_QUEUES.load(Ordering::Relaxed)
     }
 
     /// Blocks the calling thread until a frame is queued, the queue is closed,
@@ -190,6 +201,12 @@ impl FrameQueue {
             delivered: state.delivered,
             overflow: state.overflow,
         }
+    }
+}
+
+impl Drop for FrameQueue {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

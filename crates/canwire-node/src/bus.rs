@@ -1,6 +1,7 @@
 //! The bus object exported to JS.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
@@ -94,6 +95,17 @@ pub struct NativeBus {
     bus: Arc<Bus>,
 }
 
+/// Live `NativeBus` objects (not yet finalized), for the leak tests.
+pub(crate) static LIVE_BUSES: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for NativeBus {
+    /// A bus nothing references any more closes (other holders, such as a
+    /// running cyclic task, keep it open until they end).
+    fn drop(&mut self) {
+        LIVE_BUSES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
     match options.interface.as_str() {
         "virtual" => Ok(BusConfig::Virtual(VirtualConfig {
@@ -134,6 +146,7 @@ impl NativeBus {
     #[napi(factory, catch_unwind)]
     pub fn open(options: NativeOpenOptions) -> napi::Result<NativeBus> {
         let bus = Bus::open(config_from(options)?).into_napi()?;
+        LIVE_BUSES.fetch_add(1, Ordering::Relaxed);
         Ok(NativeBus { bus: Arc::new(bus) })
     }
 

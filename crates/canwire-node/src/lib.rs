@@ -11,6 +11,7 @@
 
 pub mod bus;
 pub mod cyclic;
+pub mod debug_counts;
 pub mod error;
 pub mod frames;
 pub mod isotp;

@@ -5,6 +5,7 @@
 //! Consumers wait through the queue's [`Readiness`].
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use canwire_core::Frame;
@@ -14,6 +15,9 @@ use crate::stats::ReaderStats;
 
 /// Default bound of a watch's event queue.
 pub const DEFAULT_WATCH_CAPACITY: usize = 1024;
+
+/// Watch queues created and neither closed nor dropped, in this process.
+static OPEN_QUEUES: AtomicUsize = AtomicUsize::new(0);
 
 /// One event as a watch delivers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +49,7 @@ pub struct WatchQueue {
 impl WatchQueue {
     /// A queue of at most `capacity` events (at least 1).
     pub fn new(capacity: usize) -> Self {
+        OPEN_QUEUES.fetch_add(1, Ordering::Relaxed);
         Self {
             state: Mutex::default(),
             capacity: capacity.max(1),
@@ -81,8 +86,17 @@ impl WatchQueue {
 
     /// Closes the queue: waiters wake; queued events stay readable.
     pub fn close(&self) {
-        self.lock().closed = true;
+        let newly = !std::mem::replace(&mut self.lock().closed, true);
+        if newly {
+            OPEN_QUEUES.fetch_sub(1, Ordering::Relaxed);
+        }
         self.ready.notify();
+    }
+
+    /// Watch queues in this process that are neither closed nor dropped: a
+    /// watch's queue closes when the watch stops (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_QUEUES.load(Ordering::Relaxed)
     }
 
     /// True once closed.
@@ -114,6 +128,12 @@ impl WatchQueue {
             delivered: state.delivered,
             overflow: state.overflow,
         }
+    }
+}
+
+impl Drop for WatchQueue {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
