@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { binding, type NativeBus } from "./binding.js";
-import { canError, invalid, native, nativeAsync } from "./errors.js";
+import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
 /** The interfaces canwire can open. */
@@ -73,6 +74,12 @@ export interface SendOptions {
    * never blocks the event loop. Default 1000; 0 fails at once. The virtual bus never waits.
    */
   timeoutMs?: number;
+  /**
+   * Give up waiting for room when this signal aborts: the call rejects with a
+   * `DOMException` named `"AbortError"`; frames sent before stay sent, the
+   * rest is not sent. Already aborted: nothing is sent.
+   */
+  signal?: AbortSignal;
 }
 
 /** A CAN network interface, as {@link Bus.listInterfaces} reports it. */
@@ -230,8 +237,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
     if (this.#sendsByChannel) this.#recordView.setUint32(20, this.#channelIndexOf(m.channel), true);
-    const sent = native(() => this.#native.send(this.#record));
-    if (sent < 1) await this.#sendRest(this.#record, 0, 1, options.timeoutMs);
+    await this.#sendRecords(this.#record, options);
   }
 
   /** True for a SocketCAN bus on all interfaces: each message names its interface. */
@@ -240,7 +246,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   readonly #channelIndexes = new Map<string, number>();
-  #txFlushes = 0;
 
   #channelIndexOf(name: string | undefined): number {
     if (name === undefined) {
@@ -255,28 +260,21 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * The transmit queue took only `sent` of `total` records: wait for room
-   * (natively, off the event loop) and send the rest, up to the timeout.
+   * Sends records: synchronously when the transmit queue takes them all;
+   * otherwise the native side holds the rest and this waits for room through
+   * the waker (never blocking the event loop) until it is sent, the timeout
+   * passes or a flush discards it (`ERR_TX_BUFFER_FULL` with the count sent).
    */
-  async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
-    const start = performance.now();
-    const flushes = this.#txFlushes;
+  async #sendRecords(records: Uint8Array, options: SendOptions): Promise<number> {
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    const outcome = native(() => this.#native.send(records, timeoutMs));
+    if (typeof outcome === "number") return outcome;
+    // the native poll decides about the timeout: the timer only wakes it (spuriously, not past the deadline)
+    const wait = { timeoutMs: outcome.remainingMs + 1, signal: options.signal };
     for (;;) {
-      const waited = performance.now() - start;
-      const left = timeoutMs - waited;
-      let outcome = left <= 0 ? "timeout" : await nativeAsync(() => this.#native.waitWritable(left));
-      // a flush between two waits (the native wait sees those during it)
-      if (this.#txFlushes !== flushes) outcome = "flushed";
-      if (outcome !== "writable") {
-        throw native(() => {
-          const text = this.#native.txBufferFullMessage(performance.now() - start, sent, outcome === "flushed");
-          const [code, ...rest] = text.split(": ");
-          return canError(code as "ERR_TX_BUFFER_FULL", rest.join(": "));
-        });
-      }
-      const rest = records.subarray(sent * RECORD_SIZE);
-      sent += native(() => this.#native.send(rest));
-      if (sent >= total) return sent;
+      const sent = await waitUntil(outcome, wait, () => native(() => outcome.poll()) ?? undefined);
+      if (sent !== null) return sent;
     }
   }
 
@@ -299,9 +297,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
-    const total = records.byteLength / RECORD_SIZE;
-    const sent = native(() => this.#native.send(records));
-    return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
+    return this.#sendRecords(records, options);
   }
 
   /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
@@ -491,25 +487,30 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /**
    * Resolves the new state at the next controller state change; `null` when
-   * `timeoutMs` passes first, the bus closes, or the interface reports no states.
+   * `timeoutMs` passes first, the bus closes, or the interface reports no
+   * states. An aborted `signal` rejects with a `DOMException` named
+   * `"AbortError"` and leaves nothing armed.
    */
-  async nextState(options: { timeoutMs?: number } = {}): Promise<BusState | null> {
+  async nextState(options: RecvOptions = {}): Promise<BusState | null> {
     checkTimeout(options.timeoutMs);
+    throwIfAborted(options.signal);
     const watch = native(() => this.#native.watchState());
     if (!watch) return null;
-    return (await nativeAsync(() => watch.next(options.timeoutMs))) as BusState | null;
+    return nextChange(watch, options);
   }
 
   /**
    * Yields each controller state change from now on until the bus closes
    * (changes between two `next()` calls are not missed; if several happen
-   * while the consumer is busy, it sees the latest).
+   * while the consumer is busy, it sees the latest). An aborted `signal`
+   * ends it with an `AbortError`.
    */
-  async *stateChanges(): AsyncGenerator<BusState, void, undefined> {
+  async *stateChanges(options: IterateOptions = {}): AsyncGenerator<BusState, void, undefined> {
+    throwIfAborted(options.signal);
     const watch = native(() => this.#native.watchState());
     if (!watch) return;
     for (;;) {
-      const state = (await nativeAsync(() => watch.next())) as BusState | null;
+      const state = await nextChange(watch, { signal: options.signal });
       if (state === null) return;
       yield state;
     }
@@ -538,7 +539,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * a socket. Nothing waits on the virtual bus, which never blocks a sender.
    */
   async flushTxBuffer(): Promise<void> {
-    this.#txFlushes++;
     native(() => this.#native.flushTxBuffer());
   }
 
@@ -584,6 +584,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   static virtualChannels(): string[] {
     return native(() => binding.virtualChannels());
   }
+}
+
+/** The state after the next change `watch` sees; `null` on timeout or when the bus closes. */
+function nextChange(watch: NativeStateWatch, limits: WaitLimits): Promise<BusState | null> {
+  return waitUntil(watch, limits, () => (native(() => watch.take()) as BusState | null) ?? (watch.closed ? null : undefined));
 }
 
 function checkCoalesce(value: number | undefined): number | undefined {

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use canwire_core::Frame;
 
-pub use crate::readiness::ReadyHook;
 use crate::readiness::Readiness;
+pub use crate::readiness::ReadyHook;
 use crate::stats::ReaderStats;
 
 /// Default bound of a reader queue, in frames.
@@ -303,7 +303,10 @@ mod tests {
         assert!(q.notify_once(0, hook(&runs)));
         q.close();
         assert_eq!(runs.load(Ordering::SeqCst), 2, "closing runs it");
-        assert!(!q.notify_once(0, hook(&runs)), "closed: nothing to wait for");
+        assert!(
+            !q.notify_once(0, hook(&runs)),
+            "closed: nothing to wait for"
+        );
         assert_eq!(q.armed(), 0);
     }
 

@@ -127,6 +127,65 @@ impl Readiness {
     }
 }
 
+/// A value that changes now and then (a controller state), with a version
+/// that grows at every change and a [`Readiness`] that tells waiters.
+pub struct StateCell<T> {
+    value: Mutex<(T, u64)>,
+    ready: Readiness,
+}
+
+impl<T: Copy + PartialEq> StateCell<T> {
+    /// A cell holding `initial` at version 0.
+    pub fn new(initial: T) -> Self {
+        Self {
+            value: Mutex::new((initial, 0)),
+            ready: Readiness::new(),
+        }
+    }
+
+    /// The value and its version.
+    pub fn get(&self) -> (T, u64) {
+        *lock(&self.value)
+    }
+
+    /// Stores `value` and wakes waiters if it differs from the current one.
+    pub fn set_if_changed(&self, value: T) -> bool {
+        let changed = {
+            let mut current = lock(&self.value);
+            let changed = current.0 != value;
+            if changed {
+                *current = (value, current.1.wrapping_add(1));
+            }
+            changed
+        };
+        if changed {
+            self.ready.notify();
+        }
+        changed
+    }
+
+    /// Stores `value` as a new version and wakes waiters, changed or not.
+    pub fn replace(&self, value: T) {
+        {
+            let mut current = lock(&self.value);
+            *current = (value, current.1.wrapping_add(1));
+        }
+        self.ready.notify();
+    }
+
+    /// Leaves `hook` (under `key`) to run at the next change after version
+    /// `seen`, and returns true; returns false (hook dropped) if the version
+    /// moved past `seen` already.
+    pub fn notify_once_after(&self, seen: u64, key: u64, hook: ReadyHook) -> bool {
+        self.ready.arm(key, hook, || lock(&self.value).1 != seen)
+    }
+
+    /// Drops the hook left under `key` if it has not run.
+    pub fn cancel_notify(&self, key: u64) {
+        self.ready.disarm(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +233,26 @@ mod tests {
         assert!(!r.disarm(2));
         r.notify();
         assert_eq!((a.load(Ordering::SeqCst), b.load(Ordering::SeqCst)), (1, 0));
+    }
+
+    #[test]
+    fn a_state_cell_wakes_on_changes_after_the_version_seen() {
+        let cell = StateCell::new(1u8);
+        let runs = Arc::new(AtomicU32::new(0));
+        let (_, seen) = cell.get();
+        assert!(cell.notify_once_after(seen, 1, counting(&runs)));
+        assert!(!cell.set_if_changed(1), "same value: no change");
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        assert!(cell.set_if_changed(2));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(cell.get(), (2, 1));
+        assert!(
+            !cell.notify_once_after(seen, 1, counting(&runs)),
+            "moved past 0"
+        );
+        assert!(cell.notify_once_after(1, 1, counting(&runs)));
+        cell.replace(2);
+        assert_eq!((runs.load(Ordering::SeqCst), cell.get()), (2, (2, 2)));
     }
 
     #[test]

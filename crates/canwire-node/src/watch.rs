@@ -110,7 +110,9 @@ impl NativeWatch {
     /// if events already wait or the watch is closed: take instead.
     #[napi(catch_unwind)]
     pub fn arm(&self, waker: &NativeWaker, token: u32) -> bool {
-        self.watch.queue().notify_once(key(token), waker.hook(token))
+        self.watch
+            .queue()
+            .notify_once(key(token), waker.hook(token))
     }
 
     /// Drops the call armed under `token`, if it has not run.

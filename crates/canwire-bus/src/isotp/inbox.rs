@@ -9,7 +9,7 @@ use std::time::Duration;
 use canwire_core::CanwireError;
 use canwire_core::isotp::{IsoTpError, IsoTpErrorCode, TargetAddressType, TransferId};
 
-use crate::readiness::{ReadyHook, Readiness};
+use crate::readiness::{Readiness, ReadyHook};
 
 /// How many recent protocol errors are kept for `take_errors`.
 pub const KEPT_ERRORS: usize = 256;

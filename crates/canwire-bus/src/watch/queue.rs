@@ -8,10 +8,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::readiness::{Readiness, ReadyHook};
+use crate::stats::ReaderStats;
 use canwire_core::Frame;
 use canwire_core::watch::WatchEventKind;
-use crate::readiness::{ReadyHook, Readiness};
-use crate::stats::ReaderStats;
 
 /// Default bound of a watch's event queue.
 pub const DEFAULT_WATCH_CAPACITY: usize = 1024;
@@ -166,7 +166,10 @@ mod tests {
         );
         q.close();
         q.push(timeout(6));
-        assert!(!q.notify_once(0, Box::new(|| {})), "closed: nothing to wait for");
+        assert!(
+            !q.notify_once(0, Box::new(|| {})),
+            "closed: nothing to wait for"
+        );
         assert!(q.is_closed());
         assert!(q.pop(10).is_empty());
     }
