@@ -76,6 +76,22 @@ describe("AbortSignal on every wait (issue 11.6)", () => {
     await rx.close();
   });
 
+  it("send, sendBatch and nextState take a signal; an aborted one sends nothing", async () => {
+    const { tx, rx } = await pair();
+    expectAbortError(await rejection(tx.send({ id: 1 }, { signal: AbortSignal.abort() })));
+    expectAbortError(await rejection(tx.sendBatch([{ id: 2 }], { signal: AbortSignal.abort() })));
+    expectAbortError(await rejection(tx.nextState({ signal: AbortSignal.abort() })));
+    const states = tx.stateChanges({ signal: AbortSignal.abort() });
+    expectAbortError(await rejection(states.next()));
+    expect(await rx.recv({ timeoutMs: 50 })).toBeNull();
+    await tx.send({ id: 3 }, { signal: new AbortController().signal });
+    expect(await tx.sendBatch([{ id: 4 }, { id: 5 }], { signal: new AbortController().signal })).toBe(2);
+    expect((await rx.recvBatch({ timeoutMs: 1000 }))?.length).toBeGreaterThan(0);
+    expect(tx.stats()).toMatchObject({ txFrames: 3, txWaits: 0, txErrors: 0 });
+    await tx.close();
+    await rx.close();
+  });
+
   it("watch.next and watch.events take a signal", async () => {
     const bus = await Bus.open({ channel: uniqueChannel("abort-watch") });
     const watch = bus.watch(0x42);
