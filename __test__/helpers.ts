@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Bus, type BusOptions } from "../src/index.js";
+import { skipWithout } from "./prerequisites.js";
 
 let counter = 0;
 
@@ -32,13 +33,12 @@ export async function recvN(bus: Bus, n: number, timeoutMs = 2000) {
 /**
  * The folder of log files written by other tools, ending with a slash:
  * `CANWIRE_FIXTURES`, or `shared/fixtures/python-can` beside the repository
- * (as on CI). `undefined`, with a warning, where neither exists: the specs
- * using it then skip, as the Rust fixture tests do.
+ * (as on CI). `undefined` where neither exists: the specs using it then skip
+ * with a warning, or under `CI=true` fail (see {@link skipWithout}).
  */
 export function fixturesDir(): string | undefined {
   const dir = process.env.CANWIRE_FIXTURES ?? fileURLToPath(new URL("../../shared/fixtures/python-can/", import.meta.url));
-  if (!existsSync(dir)) {
-    console.warn(`log fixtures not found at ${dir}: their specs are skipped (set CANWIRE_FIXTURES to run them)`);
+  if (skipWithout(`log fixtures at ${dir}`, existsSync(dir), "set CANWIRE_FIXTURES to the python-can fixtures folder")) {
     return undefined;
   }
   return dir.endsWith("/") ? dir : `${dir}/`;

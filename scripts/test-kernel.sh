@@ -16,7 +16,7 @@ status=0
 [[ $# -gt 0 ]] || set -- __test__/kernel
 # One spec file at a time: the files share vcan0/vcan1 and the guest's two
 # slow CPUs, so parallel files see each other's frames and miss deadlines.
-scripts/socketcan-vm.sh -- env CI=1 npx vitest run --no-file-parallelism --outputFile.json="$report" "$@" || status=$?
+scripts/socketcan-vm.sh -- env CI=1 CANWIRE_KERNEL_TIER=1 npx vitest run --no-file-parallelism --outputFile.json="$report" "$@" || status=$?
 if ! node scripts/test-summary.mjs "$report" | sed 's/^vitest:/vitest (kernel, in the guest):/'; then
   [[ $status -ne 0 ]] || status=1
 fi

@@ -6,8 +6,9 @@
 import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
 import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
+import { checkOptions, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
@@ -65,6 +66,23 @@ export interface BusOptions {
   /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
   rxQueueSize?: number;
 }
+
+/** The JS type of each {@link BusOptions} key. */
+const BUS_OPTION_KINDS: Shape = {
+  interface: "string",
+  channel: "string",
+  fd: "boolean",
+  receiveOwnMessages: "boolean",
+  preserveTimestamps: "boolean",
+  localLoopback: "boolean",
+  errorMask: "number",
+  receiveBufferSize: "number",
+  hardwareTimestamps: "boolean",
+  rxCoalesceUs: "number",
+  filters: "array",
+  joinFilters: "boolean",
+  rxQueueSize: "number",
+};
 
 /** Options of {@link Bus.send}. */
 export interface SendOptions {
@@ -189,12 +207,10 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {@link UnsupportedError} for an unknown interface or one this platform lacks;
    *   {@link InvalidArgumentError} for bad options.
    */
-  static async open(options: BusOptions = {}): Promise<Bus> {
+  static async open(options?: BusOptions): Promise<Bus> {
+    options = checkOptions<BusOptions>(options, "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
     const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
-    if (typeof channel !== "string") {
-      throw invalid("ERR_INVALID_ARGUMENT", `channel must be a string, got ${typeof channel}`);
-    }
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1 || rxQueueSize > 16 * 1024 * 1024) {
       throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be an integer 1..16777216, got ${String(rxQueueSize)}`);
@@ -360,9 +376,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    *   {@link UnsupportedError} for `scheduler: "kernel"` off SocketCAN.
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
-    const list = Array.isArray(messages) ? messages : [messages as Message | MessageInit];
-    if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", "sendPeriodic needs at least one message");
-    if (typeof options?.periodMs !== "number") throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
+    const list = periodicMessages("sendPeriodic", messages, false);
+    const timing = periodicTiming(options);
     const scheduler = options.scheduler ?? "native";
     if (scheduler !== "native" && scheduler !== "kernel") {
       throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
@@ -375,11 +390,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     }
     const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
     const records = encode(list);
-    const timing: Parameters<typeof binding.NativeCyclicTask.create>[2] = { periodMs: options.periodMs };
-    if (options.durationMs !== undefined) timing.durationMs = options.durationMs;
-    if (options.count !== undefined) timing.count = options.count;
-    if (options.initialPeriodMs !== undefined) timing.initialPeriodMs = options.initialPeriodMs;
-    if (options.initialCount !== undefined) timing.initialCount = options.initialCount;
     const task = native(
       () =>
         new CyclicTask(
@@ -394,6 +404,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
           ),
           options.periodMs,
           encode,
+          (removed) => this.#tasks.delete(removed),
         ),
     );
     this.#tasks.add(task);
@@ -482,7 +493,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * received (so it needs the error mask to include them, the default).
    */
   get state(): BusState {
-    return this.#native.state as BusState;
+    return this.#native.state;
   }
 
   /**
@@ -518,7 +529,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /** The protocol the bus was opened for. */
   get protocol(): CanProtocol {
-    return this.#native.protocol as CanProtocol;
+    return this.#native.protocol;
   }
 
   /** A description of the channel. */

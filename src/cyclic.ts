@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type NativeCyclicTask } from "./binding.js";
-import { CanError, canError, fromNative, native } from "./errors.js";
+import type { binding, NativeCyclicTask } from "./binding.js";
+import { CanError, canError, fromNative, invalid, native } from "./errors.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch } from "./record.js";
 
@@ -27,12 +27,18 @@ export interface PeriodicOptions {
   /** Stop after this many ms (frames due at or after it are not sent). */
   durationMs?: number;
   /**
-   * Stop after this many slots (the initial phase included): this many frames
-   * when the scheduler keeps up; a slot skipped because the native scheduler
-   * was a whole period late counts too, so at the end `sent + missed === count`.
+   * Stop after exactly this many frames (the initial phase included). A
+   * counted task never skips: when the native scheduler comes back a whole
+   * period or more late (a stalled machine), the frame due goes then, late
+   * (counted in `stats().late`), and the schedule resumes at the next instant
+   * of its grid, never as a burst: the task ends later by as much. Frames the
+   * bus refused (`sendErrors`) are part of the count.
    */
   count?: number;
-  /** Multi-rate: the first `initialCount` frames go `initialPeriodMs` apart, then `periodMs`. */
+  /**
+   * Multi-rate: the first `initialCount` frames (a frame count, as `count`)
+   * go `initialPeriodMs` apart, then `periodMs`.
+   */
   initialPeriodMs?: number;
   /** See `initialPeriodMs`. */
   initialCount?: number;
@@ -40,7 +46,9 @@ export interface PeriodicOptions {
   autostart?: boolean;
   /**
    * `"native"` (default): canwire's scheduler thread, on every interface:
-   * absolute deadlines, late slots skipped and counted in `missed`.
+   * absolute deadlines; after a stall at most one frame per task goes late,
+   * then the grid resumes: an endless or time-bounded task skips the slots
+   * that passed (counted in `missed`), a counted task sends every frame.
    *
    * `"kernel"` (SocketCAN only): the kernel's broadcast manager (BCM) sends,
    * from one BCM socket per bus; tasks on the same CAN id are independent.
@@ -80,8 +88,22 @@ export interface PeriodicOptions {
 export interface CyclicTaskStats {
   /** Frames handed to the bus (kernel scheduler: frames the kernel sent). */
   sent: number;
-  /** Slots skipped because the scheduler woke more than a period late (never sent as a burst); always 0 on the kernel scheduler. */
+  /**
+   * Slots skipped because the scheduler woke a whole period or more late
+   * (never sent as a burst): endless and time-bounded tasks only, never a
+   * task's first slot; always 0 on the kernel scheduler.
+   */
   missed: number;
+  /**
+   * Frames sent a whole interval or more after their instant, after which
+   * the grid resumed: a counted task's frames after a stall, and the first
+   * frame of any task first served that late; always 0 on the kernel scheduler.
+   */
+  late: number;
+  /** The lateness of the `late` frames added up, in ms. */
+  latenessMs: number;
+  /** The largest lateness of a `late` frame, in ms. */
+  maxLatenessMs: number;
   /** Sends the bus refused (kernel scheduler: socket errors the kernel reported). */
   sendErrors: number;
   /** The last refusal's message. */
@@ -92,6 +114,62 @@ export interface CyclicTaskStats {
   lateModifier: number;
   /** Modifier answers that were invalid, or modifier exceptions. */
   modifierErrors: number;
+}
+
+/** A value's type as an error message names it. */
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+/**
+ * The messages of `sendPeriodic` or `modifyData` as a list: one message
+ * object or an array of them (`many`: an array only).
+ */
+export function periodicMessages(
+  what: string,
+  messages: unknown,
+  many: boolean,
+): ReadonlyArray<Message | MessageInit> {
+  const list = Array.isArray(messages) ? (messages as unknown[]) : many ? null : [messages];
+  if (list === null) throw invalid("ERR_INVALID_ARGUMENT", `${what} takes an array of messages, got ${typeName(messages)}`);
+  if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", `${what} needs at least one message`);
+  list.forEach((m, i) => {
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      const where = Array.isArray(messages) ? `message ${i}` : "the message";
+      throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${where} must be a message object such as { id: 0x123, data: [1, 2] }, got ${typeName(m)}`);
+    }
+  });
+  return list as ReadonlyArray<Message | MessageInit>;
+}
+
+/** The timing the native side takes. */
+type NativeCyclicTiming = Parameters<typeof binding.NativeCyclicTask.create>[2];
+
+const TIMING_OPTIONS = ["durationMs", "count", "initialPeriodMs", "initialCount"] as const;
+
+/**
+ * The timing options of `sendPeriodic`, type-checked (each a number, named
+ * in the error when it is not); the native side checks their values.
+ */
+export function periodicTiming(options: unknown): NativeCyclicTiming {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `sendPeriodic needs an options object with periodMs, got ${typeName(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  if (o.periodMs === undefined) throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
+  const timing: NativeCyclicTiming = { periodMs: 0 };
+  for (const name of ["periodMs", ...TIMING_OPTIONS] as const) {
+    const value = o[name];
+    if (value === undefined) continue;
+    if (typeof value !== "number") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number, got ${typeName(value)}`);
+    timing[name] = value;
+  }
+  if (o.autostart !== undefined && typeof o.autostart !== "boolean") {
+    throw invalid("ERR_INVALID_ARGUMENT", `autostart must be a boolean, got ${typeName(o.autostart)}`);
+  }
+  return timing;
 }
 
 /** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as "ERR_CODE: message". */
@@ -125,8 +203,9 @@ export function nativeOnError(onError: (error: CanError) => void): (message: str
 /**
  * A periodic task. On the native scheduler, frames go out round-robin at
  * absolute deadlines (`start + n * period`) from a native thread, whatever
- * the JS event loop does; a slot missed by more than a period is skipped and
- * counted, never sent late as a burst. On the kernel scheduler the broadcast
+ * the JS event loop does; never a burst after a stall: a counted task sends
+ * the frame due late and resumes its grid, an endless or time-bounded one skips
+ * the slots that passed (counted in `missed`). On the kernel scheduler the broadcast
  * manager sends them (see {@link PeriodicOptions.scheduler}). The task stops
  * when its bus closes.
  *
@@ -137,18 +216,25 @@ export function nativeOnError(onError: (error: CanError) => void): (message: str
  * task.stop();
  * ```
  */
-export class CyclicTask {
+export class CyclicTask implements AsyncDisposable {
   readonly #native: NativeCyclicTask;
   readonly #encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array;
+  readonly #onRemove: (task: CyclicTask) => void;
   /** The period in ms. */
   readonly period: number;
   /** The scheduler running the task. */
   readonly scheduler: CyclicScheduler;
 
   /** @internal */
-  constructor(nativeTask: NativeCyclicTask, periodMs: number, encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array) {
+  constructor(
+    nativeTask: NativeCyclicTask,
+    periodMs: number,
+    encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array,
+    onRemove: (task: CyclicTask) => void = () => {},
+  ) {
     this.#native = nativeTask;
     this.#encode = encode;
+    this.#onRemove = onRemove;
     this.period = periodMs;
     this.scheduler = nativeTask.scheduler as CyclicScheduler;
   }
@@ -190,7 +276,7 @@ export class CyclicTask {
    * for the kernel's.
    */
   modifyData(messages: ReadonlyArray<Message | MessageInit>): void {
-    const records = this.#encode(messages);
+    const records = this.#encode(periodicMessages("modifyData", messages, true));
     native(() => this.#native.modify(records));
   }
 
@@ -200,8 +286,23 @@ export class CyclicTask {
     return { ...stats, lastError: stats.lastError ?? null };
   }
 
-  /** Stops the task and removes it from the scheduler. */
+  /**
+   * Stops the task and removes it from the scheduler and from its bus (it no
+   * longer holds memory there). Idempotent; later calls other than `remove`
+   * and `close` throw `ERR_CLOSED`.
+   */
   remove(): void {
     native(() => this.#native.remove());
+    this.#onRemove(this);
+  }
+
+  /** As {@link CyclicTask.remove}, in the form every closable canwire object has. */
+  async close(): Promise<void> {
+    this.remove();
+  }
+
+  /** `await using task = bus.sendPeriodic(...)` removes the task at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

@@ -24,9 +24,9 @@ export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
 export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions, type IsoTpProtocolError, type IsoTpStats } from "./isotp.js";
 export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams, type KernelIsoTpOptions } from "./isotp-config.js";
 export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
-export { LogReader, LogWriter, convertLog, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
-export { Logger, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";
-export { Player, type PlayerOptions, type PlayerStats } from "./player.js";
+export { LogReader, LogWriter, MAX_READ_BATCH, convertLog, type LogDamage, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
+export { Logger, MAX_QUEUE_SIZE, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";
+export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
   CanError,

@@ -23,6 +23,16 @@ export interface LogTruncation {
   reason: string;
 }
 
+/** A stretch of a damaged BLF file that was skipped. */
+export interface LogDamage {
+  /** Byte offset of the damaged object (inside a container: the container's). */
+  byteOffset: number;
+  /** Bytes skipped (file bytes, or decompressed bytes inside a container). */
+  skippedBytes: number;
+  /** What was wrong. */
+  reason: string;
+}
+
 /** Counters of a reader. */
 export interface LogReadStats {
   /** Lines (text) or objects (BLF) read. */
@@ -37,6 +47,22 @@ export interface LogReadStats {
   issues: Array<{ line: number; skipped: boolean; reason: string }>;
   /** Set when the file was cut short or broken. */
   truncated: LogTruncation | null;
+  /** Damaged stretches of a BLF file skipped (reading went on after each). */
+  damaged: number;
+  /** Bytes skipped over all damaged stretches. */
+  damagedBytes: number;
+  /** The first few damaged stretches, in file order. */
+  damage: LogDamage[];
+}
+
+/** The most frames one {@link LogReader.readBatch} returns. */
+export const MAX_READ_BATCH = 1 << 20;
+
+function checkBatchSize(max: unknown): number {
+  if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > MAX_READ_BATCH) {
+    throw invalid("ERR_INVALID_ARGUMENT", `max must be an integer 1..${MAX_READ_BATCH}, got ${String(max)}`);
+  }
+  return max;
 }
 
 /** Channel names of a reader: the file's table, or the 0-based index as text. */
@@ -45,7 +71,13 @@ function channelNamer(names: string[]): (index: number) => string {
 }
 
 /**
- * Reads a log file with constant memory.
+ * Reads a log file with constant memory. The file is closed when the reader
+ * reaches its end, on an error, on {@link LogReader.close}, when a `for await`
+ * loop over it ends early, and at the end of an `await using` block.
+ *
+ * A damaged BLF file gives every frame outside the damage first; then the
+ * read rejects with `ERR_CORRUPT_FILE` naming the first damaged byte offset,
+ * and {@link LogReader.stats} lists what was skipped.
  *
  * @example
  * ```ts
@@ -54,7 +86,7 @@ function channelNamer(names: string[]): (index: number) => string {
  * console.log(log.stats());
  * ```
  */
-export class LogReader implements AsyncIterable<Message> {
+export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
   readonly #native: NativeLogReader;
   /** The path read. */
   readonly path: string;
@@ -71,6 +103,7 @@ export class LogReader implements AsyncIterable<Message> {
    *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header.
    */
   static open(path: string): LogReader {
+    if (typeof path !== "string") throw invalid("ERR_INVALID_ARGUMENT", `path must be a string, got ${path === null ? "null" : typeof path}`);
     return new LogReader(native(() => binding.NativeLogReader.open(path)), path);
   }
 
@@ -86,27 +119,55 @@ export class LogReader implements AsyncIterable<Message> {
 
   /** The file's start time (ns since the epoch), where the format records one. */
   get startTimeNs(): bigint | null {
-    const t = native(() => this.#native.startTimeNs());
-    return t === null || t === undefined ? null : BigInt(t);
+    return native(() => this.#native.startTimeNs()) ?? null;
   }
 
-  /** Reads up to `max` frames (default 4096); `null` at the end of the file. */
+  /** Whether the file is still open (false after the end, an error or `close()`). */
+  get isOpen(): boolean {
+    return native(() => this.#native.isOpen);
+  }
+
+  /**
+   * Reads up to `max` frames (an integer 1..{@link MAX_READ_BATCH}, default
+   * 4096); `null` at the end of the file. After `close()` before the end it
+   * rejects with `ERR_CLOSED`.
+   */
   async readBatch(max = 4096): Promise<FrameBatch | null> {
+    checkBatchSize(max);
     const buffer = await nativeAsync(() => this.#native.readBatch(max));
     return buffer ? new FrameBatch(buffer, channelNamer(this.channelNames)) : null;
   }
 
-  /** Yields batches to the end of the file. */
-  async *batches(max = 4096): AsyncGenerator<FrameBatch, void, undefined> {
-    for (let batch = await this.readBatch(max); batch; batch = await this.readBatch(max)) yield batch;
+  /** Yields batches to the end of the file; ending the loop early closes the file. */
+  batches(max = 4096): AsyncGenerator<FrameBatch, void, undefined> {
+    checkBatchSize(max);
+    return this.#batches(max);
   }
 
-  /** Yields every message to the end of the file. */
+  async *#batches(max: number): AsyncGenerator<FrameBatch, void, undefined> {
+    try {
+      for (let batch = await this.readBatch(max); batch; batch = await this.readBatch(max)) yield batch;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Yields every message to the end of the file; ending the loop early closes the file. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
     for await (const batch of this.batches()) yield* batch;
   }
 
-  /** Counters, the first problem lines, and truncation. */
+  /** Closes the file. Idempotent; counters and names stay readable. */
+  async close(): Promise<void> {
+    await nativeAsync(() => this.#native.close());
+  }
+
+  /** Closes the file at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Counters, the first problem lines, damage and truncation. */
   stats(): LogReadStats {
     return native(() => this.#native.stats()) as LogReadStats;
   }
@@ -205,7 +266,14 @@ export class LogWriter implements AsyncDisposable {
         view.setUint32(i * RECORD_SIZE + 20, this.#channelIndex(messages.channelName(i)), true);
       }
     } else {
-      const list = (Array.isArray(messages) ? messages : [messages]).map(toMessage);
+      const given: unknown[] = Array.isArray(messages) ? messages : [messages];
+      given.forEach((m, i) => {
+        if (m === null || typeof m !== "object") {
+          const what = Array.isArray(messages) ? `messages[${i}]` : "messages";
+          throw invalid("ERR_INVALID_ARGUMENT", `${what} must be a Message, a MessageInit object, an array of them or a FrameBatch, got ${m === null ? "null" : typeof m}`);
+        }
+      });
+      const list = (given as Array<Message | MessageInit>).map(toMessage);
       const out = Buffer.alloc(list.length * RECORD_SIZE);
       const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
       list.forEach((m, i) => {
@@ -246,7 +314,13 @@ export async function convertLog(
   options: LogWriterOptions & { onProgress?: (frames: number) => void } = {},
 ): Promise<LogReadStats> {
   const reader = LogReader.open(input);
-  const writer = LogWriter.create(output, { channels: reader.channelNames, ...options });
+  let writer: LogWriter;
+  try {
+    writer = LogWriter.create(output, { channels: reader.channelNames, ...options });
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
   try {
     let frames = 0;
     for await (const batch of reader.batches(16_384)) {

@@ -17,7 +17,7 @@ export interface LoggerOptions extends LogWriterOptions {
   rotateSizeBytes?: number;
   /** Start a new file after this many ms. */
   rotateIntervalMs?: number;
-  /** Bound of the logger's own receive queue in frames. Default 1 048 576. */
+  /** Bound of the logger's own receive queue in frames, an integer 1..{@link MAX_QUEUE_SIZE}. Default 1 048 576. */
   queueSize?: number;
 }
 
@@ -30,6 +30,9 @@ export interface LoggerStats {
   /** Frames dropped because the logger's queue was full (never silent). */
   dropped: number;
 }
+
+/** The largest {@link LoggerOptions.queueSize} (and {@link PlayerOptions.queueSize}): 16 Mi frames. */
+export const MAX_QUEUE_SIZE = 1 << 24;
 
 /** With rotation, file `n` is `<stem>_<yyyymmddThhmmss>_#<nnn><ext>` next to `path`. */
 export function rotatedName(path: string, n: number, now = new Date()): string {
@@ -50,7 +53,7 @@ export function rotatedName(path: string, n: number, now = new Date()): string {
  * await logger.stop();
  * ```
  */
-export class Logger {
+export class Logger implements AsyncDisposable {
   readonly #reader: BusReader;
   readonly #options: LoggerOptions;
   readonly #path: string;
@@ -60,6 +63,7 @@ export class Logger {
   #frames = 0;
   readonly #files: string[] = [];
   readonly #done: Promise<void>;
+  #dropped: number | undefined;
 
   private constructor(bus: Bus, path: string, options: LoggerOptions) {
     for (const key of ["rotateSizeBytes", "rotateIntervalMs"] as const) {
@@ -68,11 +72,21 @@ export class Logger {
         throw invalid("ERR_INVALID_ARGUMENT", `${key} must be a number > 0, got ${String(v)}`);
       }
     }
+    const queueSize = options.queueSize ?? 1 << 20;
+    if (typeof queueSize !== "number" || !Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
+      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..${MAX_QUEUE_SIZE}, got ${String(queueSize)}`);
+    }
     this.#options = options;
     this.#path = path;
     this.#rotating = options.rotateSizeBytes !== undefined || options.rotateIntervalMs !== undefined;
-    this.#reader = bus.reader({ capacity: options.queueSize ?? 1 << 20 });
+    // The file first: a path or option the writer refuses leaves no reader on the bus.
     this.#writer = this.#open();
+    try {
+      this.#reader = bus.reader({ capacity: queueSize });
+    } catch (error) {
+      void this.#writer.close().catch(() => undefined);
+      throw error;
+    }
     this.#done = this.#run();
   }
 
@@ -122,11 +136,21 @@ export class Logger {
     return { frames: this.#frames, files: [...this.#files], dropped: this.#reader.stats().overflow };
   }
 
-  /** Stops logging: writes what is queued, closes the file. */
+  /** Stops logging: writes what is queued, closes the file. Idempotent. */
   async stop(): Promise<LoggerStats> {
-    const dropped = this.#reader.stats().overflow;
+    this.#dropped ??= this.#reader.stats().overflow;
     this.#reader.close();
     await this.#done;
-    return { ...this.stats(), dropped };
+    return { ...this.stats(), dropped: this.#dropped };
+  }
+
+  /** The same as {@link Logger.stop}, for code that closes every resource the same way. */
+  async close(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Stops logging at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -8,20 +8,31 @@ import { binding, type NativePlayback } from "./binding.js";
 import { Bus } from "./bus.js";
 import { invalid, native, nativeAsync } from "./errors.js";
 import { LogReader } from "./logfile.js";
+import { MAX_QUEUE_SIZE } from "./logger.js";
 import type { FrameBatch } from "./record.js";
 
 /** Options of {@link Player.start}. */
 export interface PlayerOptions {
-  /** Smallest gap between two frames in ms. Default 0.1 (python-can's 1e-4 s). */
+  /** Smallest gap between two frames in ms, 0..{@link MAX_PLAYER_MS}. Default 0.1 (python-can's 1e-4 s). */
   gapMs?: number;
-  /** Longer pauses in the file are cut to this many ms. Default 60 000. */
+  /** Longer pauses in the file are cut to this many ms, 0..{@link MAX_PLAYER_MS}. Default 60 000. */
   skipMs?: number;
   /** Send at `gapMs` intervals, ignoring the file's timestamps. */
   ignoreTimestamps?: boolean;
   /** Play the file this many times (`true`: until stopped). Default 1. */
   loop?: number | true;
-  /** Frames queued ahead of time on the native side. Default 65 536. */
+  /** Frames queued ahead of time on the native side, an integer 1..{@link MAX_QUEUE_SIZE}. Default 65 536. */
   queueSize?: number;
+}
+
+/** The largest `gapMs` and `skipMs`: one day. */
+export const MAX_PLAYER_MS = 86_400_000;
+
+function checkMs(name: string, value: unknown): number {
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_PLAYER_MS)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of ms 0..${MAX_PLAYER_MS}, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** Counters of a replay. */
@@ -43,23 +54,34 @@ export interface PlayerStats {
  * const stats = await player.finished;
  * ```
  */
-export class Player {
+export class Player implements AsyncDisposable {
   readonly #native: NativePlayback;
   #passes = 0;
   #stopped = false;
+  /** The file of the pass in progress (the first one is opened by the constructor). */
+  #reader: LogReader | undefined;
   /** Resolves with the counters once the replay ends (or is stopped). */
   readonly finished: Promise<PlayerStats>;
 
   private constructor(bus: Bus, path: string, options: PlayerOptions) {
-    const gapNs = (options.gapMs ?? 0.1) * 1e6;
-    const skipNs = (options.skipMs ?? 60_000) * 1e6;
-    if (!(gapNs >= 0) || !(skipNs >= 0)) throw invalid("ERR_INVALID_ARGUMENT", "gapMs and skipMs must be numbers >= 0");
+    const gapNs = checkMs("gapMs", options.gapMs ?? 0.1) * 1e6;
+    const skipNs = checkMs("skipMs", options.skipMs ?? 60_000) * 1e6;
     const loop = options.loop ?? 1;
-    if (loop !== true && (!Number.isInteger(loop) || loop < 1)) {
+    if (loop !== true && (typeof loop !== "number" || !Number.isSafeInteger(loop) || loop < 1)) {
       throw invalid("ERR_INVALID_ARGUMENT", `loop must be a positive integer or true, got ${String(loop)}`);
     }
-    LogReader.open(path); // fails now, with a typed error, for a missing or unknown file
-    this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), options.queueSize ?? 65_536));
+    const queueSize = options.queueSize ?? 65_536;
+    if (typeof queueSize !== "number" || !Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
+      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..${MAX_QUEUE_SIZE}, got ${String(queueSize)}`);
+    }
+    // Fails now, with a typed error, for a missing or unknown file; read by the first pass.
+    this.#reader = LogReader.open(path);
+    try {
+      this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), queueSize));
+    } catch (error) {
+      void this.#reader.close();
+      throw error;
+    }
     this.finished = this.#run(path, gapNs, skipNs, options.ignoreTimestamps ?? false, loop);
   }
 
@@ -84,7 +106,9 @@ export class Player {
       while ((loop === true || this.#passes < loop) && !this.#stopped) {
         this.#passes++;
         let previous: bigint | undefined;
-        for await (const batch of LogReader.open(path).batches()) {
+        this.#reader ??= LogReader.open(path);
+        const reader = this.#reader;
+        for await (const batch of reader.batches()) {
           const offsets = new Float64Array(batch.length);
           for (let i = 0; i < batch.length; i++) {
             const ts = batch.timestampNs(i);
@@ -99,6 +123,7 @@ export class Player {
           await this.#push(batch, offsets);
           if (this.#stopped) break;
         }
+        this.#reader = undefined;
       }
       native(() => this.#native.endInput());
       await nativeAsync(() => this.#native.finished());
@@ -107,6 +132,8 @@ export class Player {
       if (!this.#stopped) throw error;
     } finally {
       native(() => this.#native.stop());
+      await this.#reader?.close();
+      this.#reader = undefined;
     }
     return this.stats();
   }
@@ -116,10 +143,20 @@ export class Player {
     return { ...(native(() => this.#native.stats()) as Omit<PlayerStats, "passes">), passes: this.#passes };
   }
 
-  /** Stops the replay; what is queued is dropped. */
+  /** Stops the replay; what is queued is dropped. Idempotent. */
   async stop(): Promise<PlayerStats> {
     this.#stopped = true;
     native(() => this.#native.stop());
     return this.finished;
+  }
+
+  /** Stops the replay and closes its file (as {@link Player.stop}). */
+  async close(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Stops the replay at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -84,7 +84,7 @@ export class CanWatch implements AsyncIterable<WatchEvent>, AsyncDisposable {
 
   /** `"kernel"` when SocketCAN's broadcast manager runs the watch, `"native"` otherwise. */
   get backend(): "kernel" | "native" {
-    return this.#native.backend as "kernel" | "native";
+    return this.#native.backend;
   }
 
   /** True once the watch or its bus is closed (queued events stay readable). */

@@ -44,7 +44,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     ]);
     expect((await recvN(listener, 7)).map(formatFrame)).toHaveLength(7);
     expect(await nothingWithin(listener, 200)).toBeNull();
-    expect(task.stats()).toEqual({ sent: 7, missed: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
+    expect(task.stats()).toEqual({ sent: 7, missed: 0, late: 0, latenessMs: 0, maxLatenessMs: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
   });
 
   it("multi-rate: initialCount frames at initialPeriodMs, then periodMs, up to count", async () => {
@@ -207,7 +207,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     );
     const task = bus.sendPeriodic({ id: 1 }, { periodMs: 10, autostart: false, scheduler: "kernel" });
     expect(() => task.modifyData([{ id: 1 }, { id: 2 }])).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
-    expect(task.stats()).toEqual({ sent: 0, missed: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
+    expect(task.stats()).toEqual({ sent: 0, missed: 0, late: 0, latenessMs: 0, maxLatenessMs: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
   });
 
   it("onError reports the interface going down on both schedulers; no modifier on the kernel's", async () => {
@@ -231,5 +231,22 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 10, scheduler: "kernel", modifier: () => undefined })).toThrow(
       expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringContaining("needs the native scheduler") }),
     );
+  });
+});
+
+describe.skipIf(!hasAfCan)("socketcan: counted tasks on the native scheduler", () => {
+  it("count: N sends exactly N frames, however late the emulated machine serves them", async () => {
+    await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
+    const dump = await listeningCandump("vcan0");
+    // 1 ms in the TCG guest: the scheduler comes back whole periods late often.
+    const task = bus.sendPeriodic([{ id: 0x321, data: [1] }, { id: 0x322, data: [2] }], { periodMs: 1, count: 301 });
+    await until(() => !task.running, 30_000);
+    const lines = (await dump.stop()).map(withoutTime);
+    expect(lines).toHaveLength(301);
+    expect(lines.filter((l) => l === "vcan0 321#01")).toHaveLength(151);
+    const stats = task.stats();
+    expect(stats).toMatchObject({ sent: 301, missed: 0, sendErrors: 0, running: false });
+    expect(stats.maxLatenessMs).toBeLessThanOrEqual(stats.latenessMs);
+    expect(stats.late === 0).toBe(stats.latenessMs === 0);
   });
 });

@@ -14,7 +14,7 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FrameBatch, LogReader, LogWriter, Message, encodeMessages } from "../../dist/index.js";
+import { encodeMessages, FrameBatch, LogReader, LogWriter, Message } from "../../dist/index.js";
 
 const frames = Number(process.argv[2] ?? 10_000_000);
 const pythonFrames = Number(process.argv[3] ?? 1_000_000);
@@ -26,7 +26,9 @@ execFileSync("cargo", ["build", "--release", "-q", "-p", "canwire-core", "--exam
 
 function native(traffic) {
   const path = join(tmpdir(), `canwire-bench-native-${traffic}.blf`);
-  const out = JSON.parse(execFileSync(join(root, "target/release/examples/blf_bench"), [path, String(frames), String(level), traffic], { encoding: "utf8" }));
+  const out = JSON.parse(
+    execFileSync(join(root, "target/release/examples/blf_bench"), [path, String(frames), String(level), traffic], { encoding: "utf8" }),
+  );
   rmSync(path, { force: true });
   return out;
 }
@@ -34,7 +36,11 @@ function native(traffic) {
 function python(traffic) {
   const path = join(tmpdir(), `canwire-bench-python-${traffic}.blf`);
   try {
-    return JSON.parse(execFileSync("/usr/bin/python3", [join(here, "python_can_blf.py"), path, String(pythonFrames), String(level), traffic], { encoding: "utf8" }));
+    return JSON.parse(
+      execFileSync("/usr/bin/python3", [join(here, "python_can_blf.py"), path, String(pythonFrames), String(level), traffic], {
+        encoding: "utf8",
+      }),
+    );
   } catch (error) {
     return { error: `python3-can unavailable (apt-get install python3-can): ${error.message.split("\n")[0]}` };
   } finally {
@@ -74,7 +80,12 @@ async function fromJs(n) {
   const readS = (performance.now() - t1) / 1000;
   rmSync(path, { force: true });
   if (read !== n || checksum === 0) throw new Error(`read ${read} of ${n}`);
-  return { frames: n, writeFramesPerSecond: n / writeS, readToJsFramesPerSecond: n / readS, peakRssKb: Math.round(process.resourceUsage().maxRSS) };
+  return {
+    frames: n,
+    writeFramesPerSecond: n / writeS,
+    readToJsFramesPerSecond: n / readS,
+    peakRssKb: Math.round(process.resourceUsage().maxRSS),
+  };
 }
 
 /** JS logger path: received record batches (as bus.batches() yields them) written through LogWriter. */
@@ -82,7 +93,15 @@ async function fromBatches(n) {
   const path = join(tmpdir(), "canwire-bench-batches.blf");
   const chunk = 16_384;
   const records = encodeMessages(
-    Array.from({ length: chunk }, (_, i) => new Message({ id: 0x100 + (i % 50), data: [i & 0xff, (i >> 8) & 0xff, i % 50, 0x11, 0x22, 0x33, 0x44, 0x55], timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 125_000n })),
+    Array.from(
+      { length: chunk },
+      (_, i) =>
+        new Message({
+          id: 0x100 + (i % 50),
+          data: [i & 0xff, (i >> 8) & 0xff, i % 50, 0x11, 0x22, 0x33, 0x44, 0x55],
+          timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 125_000n,
+        }),
+    ),
   );
   const batch = new FrameBatch(records, () => "can0");
   const writer = LogWriter.create(path, { compressionLevel: level });
@@ -111,7 +130,9 @@ if (!py.error) {
     nativeReadVsPythonCan: nat.readFramesPerSecond / py.readFramesPerSecond,
     readToJsVsPythonCan: result.canwire.fromJs.readToJsFramesPerSecond / py.readFramesPerSecond,
     fileSizeVsPythonCan: nat.bytesPerFrame / py.bytesPerFrame,
-    randomFileSizeVsPythonCan: result.pythonCan.random.error ? null : result.canwire.random.bytesPerFrame / result.pythonCan.random.bytesPerFrame,
+    randomFileSizeVsPythonCan: result.pythonCan.random.error
+      ? null
+      : result.canwire.random.bytesPerFrame / result.pythonCan.random.bytesPerFrame,
   };
 }
 result.targets = {

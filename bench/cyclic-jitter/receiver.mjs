@@ -32,7 +32,14 @@ let collectAsked = false;
 let closeAsked = false;
 
 function newRow(capacity) {
-  return { ids: new Uint32Array(capacity), t: new Float64Array(capacity), marker: new Uint32Array(capacity), count: 0, baseHi: -1, baseLo: 0 };
+  return {
+    ids: new Uint32Array(capacity),
+    t: new Float64Array(capacity),
+    marker: new Uint32Array(capacity),
+    count: 0,
+    baseHi: -1,
+    baseLo: 0,
+  };
 }
 
 function grow(r) {
@@ -46,7 +53,11 @@ function grow(r) {
 
 /** Reads everything queued; keeps it when a row is open. */
 async function drain() {
-  for (let batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 }); batch; batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 })) {
+  for (
+    let batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 });
+    batch;
+    batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 })
+  ) {
     if (!row) continue;
     const view = new DataView(batch.buffer.buffer, batch.buffer.byteOffset, batch.buffer.byteLength);
     for (let i = 0; i < batch.length; i++) {

@@ -26,7 +26,18 @@ export function rowsTable(rows) {
   const header = ["scheduler", "period ms", "tasks", "load", "drift ppm", "p50 us", "p99 us", "max us", "frames", "missed"];
   const body = rows
     .filter((r) => !r.skipped)
-    .map((r) => [r.scheduler, r.periodMs, r.tasks, r.load, fmt(r.driftPpm, 2), fmt(r.p50Us, 2), fmt(r.p99Us, 1), fmt(r.maxUs, 0), r.frames, r.missed]);
+    .map((r) => [
+      r.scheduler,
+      r.periodMs,
+      r.tasks,
+      r.load,
+      fmt(r.driftPpm, 2),
+      fmt(r.p50Us, 2),
+      fmt(r.p99Us, 1),
+      fmt(r.maxUs, 0),
+      r.frames,
+      r.missed,
+    ]);
   return table(header, body, 4);
 }
 
@@ -45,7 +56,8 @@ export function targetChecks(rows) {
     checks.push({ check, scheduler, periodMs: r.periodMs, tasks: r.tasks, load: r.load, value, target, pass });
   for (const scheduler of CANWIRE) {
     for (const r of rows.filter((x) => !x.skipped && x.scheduler === scheduler)) {
-      if (r.driftPpm !== null) add("|drift| ppm", scheduler, r, Math.abs(r.driftPpm), `<= ${TARGETS.driftPpm}`, Math.abs(r.driftPpm) <= TARGETS.driftPpm);
+      if (r.driftPpm !== null)
+        add("|drift| ppm", scheduler, r, Math.abs(r.driftPpm), `<= ${TARGETS.driftPpm}`, Math.abs(r.driftPpm) <= TARGETS.driftPpm);
       const ref = find(rows, "native reference", r.periodMs, r.tasks, r.load);
       // A reference that received almost nothing (an overloaded guest) has no p99 to compare with.
       if (ref && ref.frames >= 100 && ref.p99Us > 0) {
@@ -61,7 +73,14 @@ export function targetChecks(rows) {
         const js = find(rows, "setInterval", r.periodMs, r.tasks, "blocked");
         if (js) {
           const ratio = js.p99Us / r.p99Us;
-          add("setInterval p99 / p99 (blocked)", scheduler, r, ratio, `>= ${TARGETS.setIntervalVsCanwireBlocked}`, ratio >= TARGETS.setIntervalVsCanwireBlocked);
+          add(
+            "setInterval p99 / p99 (blocked)",
+            scheduler,
+            r,
+            ratio,
+            `>= ${TARGETS.setIntervalVsCanwireBlocked}`,
+            ratio >= TARGETS.setIntervalVsCanwireBlocked,
+          );
         }
       }
     }

@@ -41,7 +41,11 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
   },
 });
-const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (text) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 const durationMs = Math.round(Number(flags.seconds) * 1000);
 const iface = flags.interface;
 const channel = flags.channel ?? (iface === "socketcan" ? "vcan0" : `cyclic-jitter-${process.pid}`);
@@ -92,7 +96,12 @@ const bus = await Bus.open({ interface: iface, channel });
 
 /** Measures one row: starts the load, runs the sender, analyses what was received. */
 async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
-  const row = { scheduler: scheduler === "reference" ? "native reference" : scheduler === "setInterval" ? "setInterval" : `canwire ${scheduler}`, periodMs, tasks, load };
+  const row = {
+    scheduler: scheduler === "reference" ? "native reference" : scheduler === "setInterval" ? "setInterval" : `canwire ${scheduler}`,
+    periodMs,
+    tasks,
+    load,
+  };
   const expected = Math.ceil((tasks * ms) / periodMs);
   const selfMeasured = scheduler === "reference";
   if (!selfMeasured) await receiver.begin(Math.ceil(expected * 1.2));
@@ -116,7 +125,8 @@ async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
 const order = ["native", "kernel", "setInterval", "reference"].filter((s) => schedulers.includes(s));
 const rows = [];
 const notes = new Set();
-if (order.includes("kernel") && iface !== "socketcan") notes.add("canwire kernel: not measured (the kernel scheduler needs --interface socketcan)");
+if (order.includes("kernel") && iface !== "socketcan")
+  notes.add("canwire kernel: not measured (the kernel scheduler needs --interface socketcan)");
 // Warm-up: the JIT, the scheduler thread, the worker, the page cache for the reference binary.
 for (const scheduler of order.filter((s) => s !== "kernel")) await measure(scheduler, 1, 10, "idle", 300);
 console.error(`cyclic-jitter: ${iface} ${channel}, ${durationMs} ms per row, node ${process.version}`);
@@ -134,7 +144,9 @@ for (const periodMs of periods) {
           console.error(`  ${row.scheduler} ${periodMs} ms x${tasks} ${load}: p99 ${row.p99Us.toFixed(1)} us, ${row.frames} frames`);
           if (row.rxDropped > 0) notes.add(`${row.scheduler} ${periodMs} ms x${tasks} ${load}: the receiver lost ${row.rxDropped} frames`);
           if (row.senderStats?.sendErrors > 0) {
-            notes.add(`${row.scheduler} ${periodMs} ms x${tasks} ${load}: ${row.senderStats.sendErrors} sends failed (${row.senderStats.lastError})`);
+            notes.add(
+              `${row.scheduler} ${periodMs} ms x${tasks} ${load}: ${row.senderStats.sendErrors} sends failed (${row.senderStats.lastError})`,
+            );
           }
         }
       }
@@ -144,13 +156,18 @@ for (const periodMs of periods) {
 receiver.close();
 await bus.close();
 
-const host = iface === "socketcan" ? "SocketCAN " + channel + ", kernel receive timestamps" : "virtual bus, stamped at send";
-console.log(`\ncyclic-jitter (${host}; ${durationMs / 1000} s per row; |error| vs start + n * period, start fitted per task as the median offset; drift: least-squares slope per task, the worst task shown)\n`);
+const host = iface === "socketcan" ? `SocketCAN ${channel}, kernel receive timestamps` : "virtual bus, stamped at send";
+console.log(
+  `\ncyclic-jitter (${host}; ${durationMs / 1000} s per row; |error| vs start + n * period, start fitted per task as the median offset; drift: least-squares slope per task, the worst task shown)\n`,
+);
 console.log(rowsTable(rows));
 for (const note of notes) console.log(`note: ${note}`);
 const { text, checks } = targetChecks(rows);
 console.log(`\ntargets\n\n${text}`);
 if (flags.json) {
-  writeFileSync(flags.json, JSON.stringify({ benchmark: "cyclic-jitter", interface: iface, channel, durationMs, node: process.version, rows, checks }, null, 2));
+  writeFileSync(
+    flags.json,
+    JSON.stringify({ benchmark: "cyclic-jitter", interface: iface, channel, durationMs, node: process.version, rows, checks }, null, 2),
+  );
   console.log(`\nJSON: ${flags.json}`);
 }

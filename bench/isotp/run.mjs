@@ -71,7 +71,9 @@ async function transfer(p, data) {
   if (!got || Buffer.compare(Buffer.from(got), Buffer.from(data)) !== 0) {
     const errors = p.receiver.takeErrors().map((e) => e.code);
     const drops = p.buses.map((b) => b.stats().rxDroppedKernel);
-    throw new Error(`a ${data.length}-byte payload ${got ? "came back wrong" : "never arrived"} (receiver errors ${errors}, kernel drops ${drops})`);
+    throw new Error(
+      `a ${data.length}-byte payload ${got ? "came back wrong" : "never arrived"} (receiver errors ${errors}, kernel drops ${drops})`,
+    );
   }
 }
 
@@ -179,8 +181,10 @@ const result = {
 // turns in ROUNDS slots per case, python-can-isotp runs right after them.
 const ROUNDS = 4;
 for (const c of cases) {
-  const ours = (result.throughput.canwireUserspace[c.name] = { transfers: 0, seconds: 0 });
-  const kernel = (result.throughput.kernel[c.name] = { transfers: 0, seconds: 0 });
+  const ours = { transfers: 0, seconds: 0 };
+  const kernel = { transfers: 0, seconds: 0 };
+  result.throughput.canwireUserspace[c.name] = ours;
+  result.throughput.kernel[c.name] = kernel;
   for (let round = 0; round < ROUNDS; round++) {
     await throughput("userspace", c.size, c.fd, budgetSeconds / ROUNDS, ours);
     await throughput("kernel", c.size, c.fd, budgetSeconds / ROUNDS, kernel);

@@ -39,4 +39,6 @@ if (mode === "batch") {
 const cpu = cpuSeconds() - cpuAtReady;
 const stats = bus.stats();
 await bus.close();
-console.log(JSON.stringify({ received, cpuSeconds: cpu, droppedKernel: stats.rxDroppedKernel, droppedQueueFull: stats.rxDroppedQueueFull }));
+console.log(
+  JSON.stringify({ received, cpuSeconds: cpu, droppedKernel: stats.rxDroppedKernel, droppedQueueFull: stats.rxDroppedQueueFull }),
+);

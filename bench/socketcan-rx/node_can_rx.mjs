@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 
-const require = createRequire(resolve(process.env.NODE_CAN_DIR ?? "target/bench-node-can", "node_modules") + "/");
+const require = createRequire(`${resolve(process.env.NODE_CAN_DIR ?? "target/bench-node-can", "node_modules")}/`);
 const can = require("socketcan");
 const [channelName, framesArg] = process.argv.slice(2);
 const frames = Number(framesArg);

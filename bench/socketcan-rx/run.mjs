@@ -61,7 +61,11 @@ const candump = external(
   (out) => {
     const received = readFileSync("/tmp/candump.out", "utf8").split("\n").filter(Boolean).length;
     // `times` prints the shell's, then its children's user and system time: "0m1.23s 0m0.45s"
-    const child = out.trim().split("\n").at(-1).match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
+    const child = out
+      .trim()
+      .split("\n")
+      .at(-1)
+      .match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
     const cpuSeconds = child ? Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]) : NaN;
     return { received, cpuSeconds };
   },
@@ -76,7 +80,8 @@ const pythonCan = external("/usr/bin/python3", (n) => [here("./python_can_rx.py"
 
 async function available() {
   const why = {};
-  if (!existsSync(`${nodeCanDir}/node_modules/socketcan/build/Release/can.node`)) why.nodeCan = "node-can not installed: run node bench/socketcan-rx/prepare.mjs on the host";
+  if (!existsSync(`${nodeCanDir}/node_modules/socketcan/build/Release/can.node`))
+    why.nodeCan = "node-can not installed: run node bench/socketcan-rx/prepare.mjs on the host";
   try {
     await run("/usr/bin/python3", ["-c", "import can"]);
   } catch {
@@ -122,7 +127,9 @@ const dropFree = {};
 for (const [name, receiver] of Object.entries(receivers)) {
   cpu[name] = await cpuFigure(receiver);
   dropFree[name] = await dropFreeRate(receiver);
-  console.error(`bench: ${name}: ${cpu[name].cpuMicrosPerFrame.toFixed(2)} µs/frame, drop-free ${dropFree[name].offeredRate ?? 0} frames/s`);
+  console.error(
+    `bench: ${name}: ${cpu[name].cpuMicrosPerFrame.toFixed(2)} µs/frame, drop-free ${dropFree[name].offeredRate ?? 0} frames/s`,
+  );
 }
 cpu.canwireBatchKernelDefaultBuffer = await cpuFigure(canwire("batch", { receiveBufferSize: 0 }));
 

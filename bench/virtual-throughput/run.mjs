@@ -9,7 +9,7 @@
 // per-message iterator >= 2x python-can.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Bus, Message, encodeMessages } from "../../dist/index.js";
+import { Bus, encodeMessages, Message } from "../../dist/index.js";
 
 const frames = Number(process.argv[2] ?? 1_000_000);
 const chunk = 1000;

@@ -4,7 +4,7 @@
  * @module
  * @internal
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { BusOptions, InterfaceName } from "../bus.js";
 import type { CanFilter } from "../filters.js";
 

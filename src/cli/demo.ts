@@ -11,12 +11,12 @@
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { IsoTp } from "../isotp.js";
 import { LogReader, LogWriter } from "../logfile.js";
 import { Message } from "../message.js";
-import { type BusReader } from "../reader.js";
+import type { BusReader } from "../reader.js";
 import { integer, parse } from "./args.js";
 
 export const demoUsage = `usage: canwire demo [-n FRAMES] [--json]
@@ -225,9 +225,13 @@ export async function demo(argv: string[]): Promise<number> {
     const rate = (n: number) => `${(n / 1e6).toFixed(2)} M/s`;
     console.log(`canwire demo: virtual channel '${channel}', ${total} frames of ${IDS} cyclic ids, 3 readers`);
     console.log(`  sender            ${total} frames in ${sendSeconds.toFixed(3)} s (${rate(figures.sender.framesPerSecond)})`);
-    console.log(`  for-await reader  ${messages.received} messages, ${messages.dropped} dropped, in order (${rate(figures.forAwaitReader.messagesPerSecond)})`);
+    console.log(
+      `  for-await reader  ${messages.received} messages, ${messages.dropped} dropped, in order (${rate(figures.forAwaitReader.messagesPerSecond)})`,
+    );
     console.log(`  batch reader      ${batches.received} frames, 0 dropped, logged (${rate(figures.batchReader.framesPerSecond)})`);
-    console.log(`  BLF log           ${blf.frames} frames read back from ${blf.path} (${(blf.bytes / 1e6).toFixed(2)} MB, ${(blf.bytes / blf.frames).toFixed(1)} B/frame)`);
+    console.log(
+      `  BLF log           ${blf.frames} frames read back from ${blf.path} (${(blf.bytes / 1e6).toFixed(2)} MB, ${(blf.bytes / blf.frames).toFixed(1)} B/frame)`,
+    );
     console.log(`  slow reader       ${slow.received} frames, ${slow.dropped} dropped and counted (queue of 1024, reads every 20 ms)`);
     console.log(`  bus stats         rx ${stats.rxFrames}, dropped on full queues ${stats.rxDroppedQueueFull}`);
     console.log(accounted ? "  every frame was received or counted as dropped, by every reader" : "  FRAMES UNACCOUNTED FOR");

@@ -5,7 +5,7 @@
  */
 import { Bus } from "../bus.js";
 import { formatLogLines } from "../frame-text.js";
-import { LogReader } from "../logfile.js";
+import { type LogReadStats, LogReader } from "../logfile.js";
 import { type CanFilter, filtersMatch } from "../filters.js";
 import { Flag } from "../record.js";
 import { LOGGER_COALESCE_US, busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
@@ -69,26 +69,41 @@ export async function dump(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Prints a log file's frames as candump -L lines. */
+/**
+ * Prints a log file's frames as candump -L lines. A damaged file prints every
+ * frame outside the damage, then its typed error ends the command (exit 1).
+ */
 async function dumpFile(path: string, count: number, filters: CanFilter[]): Promise<number> {
-  const reader = LogReader.open(path);
-  let printed = 0;
-  for await (const batch of reader.batches()) {
-    // as bus filters do, id filters pass error frames
-    const passing =
-      filters.length === 0
-        ? batch
-        : batch.filter((i) => (batch.flags(i) & Flag.ERROR) !== 0 || filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0));
-    const take = passing.slice(0, count - printed);
-    if (take.length > 0 && !(await writeOut(formatLogLines(take)))) break;
-    printed += take.length;
-    if (printed >= count) break;
-  }
-  const stats = reader.stats();
-  if (stats.unknown > 0 || stats.truncated) {
-    const where = stats.issues.filter((i) => !i.skipped).map((i) => i.line);
-    const cut = stats.truncated ? `; the file ends early (${stats.truncated.reason})` : "";
-    console.error(`canwire dump: ${stats.unknown} lines could not be read (first at lines ${where.join(", ")})${cut}`);
+  await using reader = LogReader.open(path);
+  try {
+    let printed = 0;
+    for await (const batch of reader.batches()) {
+      // as bus filters do, id filters pass error frames
+      const passing =
+        filters.length === 0
+          ? batch
+          : batch.filter((i) => (batch.flags(i) & Flag.ERROR) !== 0 || filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0));
+      const take = passing.slice(0, count - printed);
+      if (take.length > 0 && !(await writeOut(formatLogLines(take)))) break;
+      printed += take.length;
+      if (printed >= count) break;
+    }
+  } finally {
+    reportProblems(reader.stats());
   }
   return 0;
+}
+
+/** Says on stderr what the file held besides frames: unreadable lines, damage, a cut end. */
+function reportProblems(stats: LogReadStats): void {
+  if (stats.unknown > 0) {
+    const where = stats.issues.filter((i) => !i.skipped).map((i) => i.line);
+    console.error(`canwire dump: ${stats.unknown} lines could not be read (first at lines ${where.join(", ")})`);
+  }
+  if (stats.damaged > 0) {
+    const first = stats.damage[0];
+    const at = first ? ` (first at byte offset ${first.byteOffset}: ${first.reason})` : "";
+    console.error(`canwire dump: ${stats.damaged} damaged stretches skipped, ${stats.damagedBytes} bytes${at}`);
+  }
+  if (stats.truncated) console.error(`canwire dump: the file ends early (${stats.truncated.reason})`);
 }

@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
-import { Message } from "../message.js";
 import { FD_LENGTHS } from "../dlc.js";
+import { Message } from "../message.js";
 import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, UsageError } from "./args.js";
 
 export const genUsage = `usage: canwire gen [-i IFACE] [-c CHANNEL] [--fd] [-n COUNT] [-g GAP_MS] [-I ID] [-L LEN] [-e]

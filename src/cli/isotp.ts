@@ -122,7 +122,9 @@ export async function isotp(argv: string[]): Promise<number> {
   if (values.blocksize !== undefined) params.blocksize = integer("--blocksize", values.blocksize, 8);
   if (values["max-frame-size"] !== undefined) params.maxFrameSize = integer("--max-frame-size", values["max-frame-size"], 4095);
   const timeoutMs = values["timeout-ms"] === undefined ? undefined : number("--timeout-ms", values["timeout-ms"], 0);
-  if (values.stack !== "userspace" && values.stack !== "kernel") throw new UsageError(`--stack is userspace or kernel, got '${values.stack}'`);
+  if (values.stack !== "userspace" && values.stack !== "kernel") {
+    throw new UsageError(`--stack is userspace or kernel, got '${values.stack}'`);
+  }
   const payloads = action === "send" ? (positionals.length > 0 ? positionals.map(parseHexPayload) : await readStdinPayloads()) : [];
 
   const kernel = values.stack === "kernel";

@@ -4,9 +4,9 @@
  * @module
  * @internal
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { parseFrame } from "../frame-text.js";
-import { setTimeout as sleep } from "node:timers/promises";
 import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, UsageError } from "./args.js";
 
 export const sendUsage = `usage: canwire send [-i IFACE] [-c CHANNEL] [--fd] FRAME...
@@ -47,7 +47,9 @@ export async function send(argv: string[]): Promise<number> {
   options.fd = options.fd || messages.some((m) => m.fd);
   await using bus = await Bus.open(options);
   if (values["period-ms"] === undefined) {
-    if (values.count !== undefined || values["duration-ms"] !== undefined) throw new UsageError("--count and --duration-ms need --period-ms");
+    if (values.count !== undefined || values["duration-ms"] !== undefined) {
+      throw new UsageError("--count and --duration-ms need --period-ms");
+    }
     await bus.sendBatch(messages);
     return 0;
   }

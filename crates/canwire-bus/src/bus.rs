@@ -208,13 +208,13 @@ impl Bus {
         self.tx_errors.fetch_add(1, Ordering::Relaxed);
         let error = self.transport.tx_buffer_full(waited, sent);
         if flushed {
-            CanwireError::new(
-                error.code,
-                format!(
+            CanwireError {
+                message: format!(
                     "flushTxBuffer() discarded the rest of this send: {}",
                     error.message
                 ),
-            )
+                ..error
+            }
         } else {
             error
         }

@@ -74,6 +74,7 @@ pub trait Transport: Send + Sync {
                 waited.as_millis()
             ),
         )
+        .with_sent(sent as u64)
     }
     /// The channel index to put in a frame sent to the channel `name`.
     fn channel_index(&self, name: &str) -> Result<u32> {

@@ -295,3 +295,99 @@ fn a_modifier_sets_each_next_frame_and_a_silent_one_is_late_without_delaying_fra
     assert_eq!(*errors.lock().unwrap(), [ErrorCode::DataTooLong]);
     assert_eq!(task.stats().unwrap().modifier_errors, 1);
 }
+
+/// A backend that records what the front end asks of it: how a new
+/// scheduler (a remote bus's) plugs in.
+#[derive(Default, Clone)]
+struct RecordingBackend(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl RecordingBackend {
+    fn log(&self, call: &str) {
+        self.0.lock().unwrap().push(call.into());
+    }
+}
+
+impl canwire_bus::cyclic::CyclicBackend for RecordingBackend {
+    fn kind(&self) -> SchedulerKind {
+        SchedulerKind::Native
+    }
+    fn start(&self) -> canwire_core::error::Result<()> {
+        self.log("start");
+        Ok(())
+    }
+    fn stop(&self) -> canwire_core::error::Result<()> {
+        self.log("stop");
+        Ok(())
+    }
+    fn modify(&self, frames: Vec<Frame>) -> canwire_core::error::Result<()> {
+        self.log(&format!("modify {:X}", frames[0].id));
+        Ok(())
+    }
+    fn frames(&self) -> canwire_core::error::Result<Vec<Frame>> {
+        Ok(vec![Frame::classic(0x42, false, &[])])
+    }
+    fn stats(&self) -> canwire_core::error::Result<canwire_bus::cyclic::CyclicTaskStats> {
+        Ok(canwire_bus::cyclic::CyclicTaskStats {
+            sent: 3,
+            running: true,
+            ..Default::default()
+        })
+    }
+    fn remove(&self) {
+        self.log("remove");
+    }
+}
+
+#[test]
+fn the_front_end_owns_the_checks_every_backend_shares() {
+    let tx = bus("cyc-front-end", false);
+    let backend = RecordingBackend::default();
+    let task = CyclicTask::with_backend(tx.clone(), Box::new(backend.clone()), 1, true).unwrap();
+    let refused = |r: canwire_core::error::Result<()>| r.unwrap_err().code;
+    // Wrong count, unsendable frames: refused before the backend sees them.
+    assert_eq!(refused(task.modify(vec![])), ErrorCode::InvalidArgument);
+    assert_eq!(
+        refused(task.modify(vec![Frame::classic(0x800, false, &[])])),
+        ErrorCode::IdOutOfRange
+    );
+    task.modify(vec![Frame::classic(0x7FF, false, &[])])
+        .unwrap();
+    task.stop().unwrap();
+    assert_eq!(task.stats().unwrap().sent, 3);
+    tx.close();
+    assert!(
+        !task.stats().unwrap().running,
+        "a task whose bus closed does not run"
+    );
+    assert_eq!(refused(task.start()), ErrorCode::Closed);
+    task.remove();
+    task.remove();
+    assert_eq!(task.frames().unwrap_err().code, ErrorCode::Closed);
+    drop(task);
+    assert_eq!(
+        *backend.0.lock().unwrap(),
+        ["start", "modify 7FF", "stop", "remove"],
+        "started once, removed once"
+    );
+}
+
+#[test]
+fn a_task_on_a_closed_bus_is_refused() {
+    let _turn = serial();
+    let tx = bus("cyc-closed", false);
+    tx.close();
+    let e = CyclicTask::create(
+        tx,
+        vec![Frame::classic(1, false, &[])],
+        CyclicTiming::every(MS),
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (ErrorCode::Closed, "the bus of this task is closed")
+    );
+}

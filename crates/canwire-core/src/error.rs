@@ -76,6 +76,27 @@ impl ErrorCode {
         ErrorCode::NotCanInterface,
     ];
 
+    /// Whether the code reports bad input (a rule broken by an argument, text
+    /// or file); the facade throws these as `InvalidArgumentError`.
+    pub const fn is_invalid_input(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidArgument
+                | ErrorCode::IdOutOfRange
+                | ErrorCode::DataTooLong
+                | ErrorCode::InvalidFdLength
+                | ErrorCode::DlcMismatch
+                | ErrorCode::InvalidDlc
+                | ErrorCode::RemoteConflict
+                | ErrorCode::FlagsRequireFd
+                | ErrorCode::InvalidTimestamp
+                | ErrorCode::FdNotEnabled
+                | ErrorCode::InvalidFrameSyntax
+                | ErrorCode::CorruptFile
+                | ErrorCode::TruncatedFile
+        )
+    }
+
     /// The code whose string form is `code` (`"ERR_TIMEOUT"`), if any.
     pub fn parse(code: &str) -> Option<ErrorCode> {
         Self::ALL.into_iter().find(|c| c.as_str() == code)
@@ -122,12 +143,21 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An error with a stable code and a message that says what was wrong and what is allowed.
+///
+/// `errno` and `sent` are machine-readable details that reach JavaScript as
+/// fields of the `CanError` (`error.errno`, `error.sent`); the message says
+/// the same in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanwireError {
     /// The stable code.
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
+    /// The errno name (`"ENOBUFS"`) of the OS call that failed, when one did.
+    pub errno: Option<&'static str>,
+    /// How many frames of the call went out before it failed, where a send
+    /// can fail part way (`ERR_TX_BUFFER_FULL`).
+    pub sent: Option<u64>,
 }
 
 impl CanwireError {
@@ -136,7 +166,21 @@ impl CanwireError {
         Self {
             code,
             message: message.into(),
+            errno: None,
+            sent: None,
         }
+    }
+
+    /// The same error carrying the errno name of the OS call that failed.
+    pub fn with_errno(mut self, errno: Option<&'static str>) -> Self {
+        self.errno = errno;
+        self
+    }
+
+    /// The same error carrying how many frames went out before it failed.
+    pub fn with_sent(mut self, sent: u64) -> Self {
+        self.sent = Some(sent);
+        self
     }
 
     /// Shorthand for [`ErrorCode::InvalidArgument`].
@@ -215,7 +259,7 @@ impl CanwireError {
             Some(name) => format!("{what}: {name}: {error}"),
             None => format!("{what}: {error}"),
         };
-        Self::new(ErrorCode::Os, message)
+        Self::new(ErrorCode::Os, message).with_errno(name)
     }
 }
 
@@ -232,6 +276,7 @@ mod tests {
             "{}",
             e.message
         );
+        assert_eq!(e.errno, Some("ENOENT"));
         assert_eq!(errno_name(105), Some("ENOBUFS"));
         assert_eq!(errno_name(9999), None);
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::error::{IntoNapi, invalid_argument};
 use crate::reader::NativeReader;
 use crate::waker::{NativeWaker, key};
+use crate::string_enums::{NativeBusState, NativeProtocol};
 
 /// Options of `NativeBus.open`; the facade documents and defaults them.
 #[napi(object)]
@@ -225,19 +226,19 @@ impl NativeBus {
     }
 
     /// The protocol: "CAN_20" or "CAN_FD".
-    #[napi(getter)]
-    pub fn protocol(&self) -> &'static str {
-        self.bus.protocol().as_str()
+    #[napi(getter, catch_unwind)]
+    pub fn protocol(&self) -> NativeProtocol {
+        self.bus.protocol().into()
     }
 
     /// The controller state: "active", "warning", "passive", "bus-off" or "unknown".
-    #[napi(getter)]
-    pub fn state(&self) -> &'static str {
-        self.bus.state().as_str()
+    #[napi(getter, catch_unwind)]
+    pub fn state(&self) -> NativeBusState {
+        self.bus.state().into()
     }
 
     /// A description of the channel.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn channel_info(&self) -> String {
         self.bus.channel_info()
     }
@@ -261,7 +262,7 @@ impl NativeBus {
     }
 
     /// True once closed.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.bus.is_closed()
     }
@@ -280,6 +281,9 @@ pub fn virtual_channels() -> Vec<String> {
 }
 
 /// Panics on purpose, so tests can prove that a panic becomes a JS error.
+/// Only in builds with the `test-hooks` feature (the npm build scripts);
+/// the published binaries are built without it.
+#[cfg(feature = "test-hooks")]
 #[napi(catch_unwind)]
 pub fn debug_panic() {
     panic!("deliberate panic for testing");

@@ -31,6 +31,9 @@ pub struct NativeCyclicTiming {
 pub struct NativeCyclicStats {
     pub sent: i64,
     pub missed: i64,
+    pub late: i64,
+    pub lateness_ms: f64,
+    pub max_lateness_ms: f64,
     pub send_errors: i64,
     pub last_error: Option<String>,
     pub running: bool,
@@ -54,7 +57,10 @@ pub type ModifierCallback = ThreadsafeFunction<
 
 fn error_sink(callback: ErrorCallback) -> ErrorSink {
     Arc::new(move |error: &CanwireError| {
-        callback.call(error.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+        callback.call(
+            crate::error::envelope(error),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     })
 }
 
@@ -104,18 +110,7 @@ fn thrown(reason: &str) -> CanwireError {
 }
 
 fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
-    if !ms.is_finite() || ms <= 0.0 || ms > 1e12 {
-        return Err(invalid_argument(format!(
-            "{name} must be a number of milliseconds > 0, got {ms}"
-        )));
-    }
-    let ns = (ms * 1e6).round() as u64;
-    if ns == 0 {
-        return Err(invalid_argument(format!(
-            "{name} is below the 1 ns resolution"
-        )));
-    }
-    Ok(ns)
+    crate::convert::duration_ms(name, ms).into_napi()
 }
 
 fn count(name: &str, value: f64) -> napi::Result<u64> {
@@ -248,6 +243,9 @@ impl NativeCyclicTask {
         Ok(NativeCyclicStats {
             sent: s.sent as i64,
             missed: s.missed as i64,
+            late: s.late.frames as i64,
+            lateness_ms: s.late.total_ns as f64 / 1e6,
+            max_lateness_ms: s.late.max_ns as f64 / 1e6,
             send_errors: s.send_errors as i64,
             last_error: s.last_error,
             running: s.running,

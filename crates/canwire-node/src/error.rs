@@ -1,10 +1,30 @@
 //! Mapping canwire errors to napi errors.
+//!
+//! napi-rs 3 gives an error crossing to JS only a status string (its `code`)
+//! and a reason (its `message`), and an async function's rejection only the
+//! fixed `napi::Status` set, so a canwire error's fields cannot ride on the
+//! status. They cross as one JSON object in the reason instead:
+//!
+//! ```text
+//! {"canwire":1,"code":"ERR_TX_BUFFER_FULL","message":"…","errno":"ENOBUFS","sent":3}
+//! ```
+//!
+//! `errno` and `sent` appear only when the error has them. The facade
+//! (`src/errors.ts`, `fromNative`) reads the object with `JSON.parse` and
+//! builds the typed `CanError` from its fields; a spec checks both sides
+//! agree. Errors napi-rs raises itself (a JS value of the wrong type) keep
+//! napi's status as their code.
 
+use canwire_core::isotp::IsoTpErrorCode;
 use canwire_core::{CanwireError, ErrorCode};
+use napi_derive::napi;
 
-/// Converts a canwire error to a napi error whose message starts with the code.
+/// The version of the envelope: the facade refuses one it does not know.
+const ENVELOPE_VERSION: u32 = 1;
+
+/// Converts a canwire error to a napi error carrying its fields (see the module doc).
 pub fn to_napi(error: CanwireError) -> napi::Error {
-    napi::Error::new(napi::Status::GenericFailure, error.to_string())
+    napi::Error::new(napi::Status::GenericFailure, envelope(&error))
 }
 
 /// An invalid-argument napi error.
@@ -21,5 +41,92 @@ pub trait IntoNapi<T> {
 impl<T> IntoNapi<T> for Result<T, CanwireError> {
     fn into_napi(self) -> napi::Result<T> {
         self.map_err(to_napi)
+    }
+}
+
+/// The JSON object that carries `error` across napi.
+pub fn envelope(error: &CanwireError) -> String {
+    let mut out = format!(
+        "{{\"canwire\":{ENVELOPE_VERSION},\"code\":{},\"message\":{}",
+        json_string(error.code.as_str()),
+        json_string(&error.message)
+    );
+    if let Some(errno) = error.errno {
+        out.push_str(&format!(",\"errno\":{}", json_string(errno)));
+    }
+    if let Some(sent) = error.sent {
+        out.push_str(&format!(",\"sent\":{sent}"));
+    }
+    out.push('}');
+    out
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The error codes Rust can produce, grouped as the facade groups them.
+#[napi(object)]
+pub struct NativeErrorCodes {
+    /// Every code: `ErrorCode::ALL` then the ISO-TP protocol codes.
+    pub all: Vec<String>,
+    /// The codes of bad input (`ErrorCode::is_invalid_input`).
+    pub invalid_input: Vec<String>,
+    /// The ISO-TP protocol codes (`IsoTpErrorCode::ALL`).
+    pub iso_tp: Vec<String>,
+}
+
+/// The error codes of this binding, for the spec that checks the facade knows each.
+#[napi(catch_unwind)]
+pub fn error_codes() -> NativeErrorCodes {
+    let general = ErrorCode::ALL.iter().map(|c| c.as_str().to_string());
+    let iso_tp: Vec<String> = IsoTpErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    NativeErrorCodes {
+        all: general.chain(iso_tp.iter().cloned()).collect(),
+        invalid_input: ErrorCode::ALL
+            .iter()
+            .filter(|c| c.is_invalid_input())
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        iso_tp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_carries_every_field_as_json() {
+        let error = CanwireError::new(ErrorCode::TxBufferFull, "full \"q\"\n\\ \u{1}")
+            .with_errno(Some("ENOBUFS"))
+            .with_sent(3);
+        assert_eq!(
+            envelope(&error),
+            r#"{"canwire":1,"code":"ERR_TX_BUFFER_FULL","message":"full \"q\"\n\\ \u0001","errno":"ENOBUFS","sent":3}"#
+        );
+        let plain = CanwireError::new(ErrorCode::Timeout, "µs");
+        assert_eq!(
+            envelope(&plain),
+            r#"{"canwire":1,"code":"ERR_TIMEOUT","message":"µs"}"#
+        );
     }
 }

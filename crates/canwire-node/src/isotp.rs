@@ -14,20 +14,22 @@ use napi::bindgen_prelude::{Buffer, Uint8Array};
 use napi_derive::napi;
 
 use crate::bus::NativeBus;
+use crate::convert::{duration_ms, duration_s, integer, optional_integer};
 use crate::error::{IntoNapi, invalid_argument, to_napi};
 use crate::waker::{NativeWaker, key};
 
-/// One address configuration (python-can-isotp's `Address` fields).
+/// One address configuration (python-can-isotp's `Address` fields). Numbers
+/// cross as `f64` so that `convert` sees `2**32` and `NaN` as they are.
 #[napi(object)]
 pub struct NativeIsoTpAddressConfig {
     pub mode: Option<String>,
-    pub txid: Option<u32>,
-    pub rxid: Option<u32>,
-    pub target_address: Option<u32>,
-    pub source_address: Option<u32>,
-    pub address_extension: Option<u32>,
-    pub physical_id: Option<u32>,
-    pub functional_id: Option<u32>,
+    pub txid: Option<f64>,
+    pub rxid: Option<f64>,
+    pub target_address: Option<f64>,
+    pub source_address: Option<f64>,
+    pub address_extension: Option<f64>,
+    pub physical_id: Option<f64>,
+    pub functional_id: Option<f64>,
 }
 
 /// A symmetric address (`both`) or an asymmetric one (`tx` and `rx`).
@@ -74,23 +76,16 @@ pub struct NativeKernelIsoTpOptions {
 }
 
 fn kernel_options_from(o: &NativeKernelIsoTpOptions) -> napi::Result<KernelIsoTpOptions> {
-    let max = u32::MAX as u64 - 1;
+    let max = u32::MAX - 1;
     Ok(KernelIsoTpOptions {
-        frame_txtime_ns: o
-            .frame_txtime_ns
-            .map(|v| integer("frameTxtimeNs", v, max).map(|v| v as u32))
-            .transpose()?,
-        rx_padding: o
-            .rx_padding
-            .map(|v| integer("rxPadding", v, 255).map(|v| v as u8))
-            .transpose()?,
+        frame_txtime_ns: optional_integer("frameTxtimeNs", o.frame_txtime_ns, 0..=max)
+            .into_napi()?,
+        rx_padding: optional_integer("rxPadding", o.rx_padding, 0..=u8::MAX).into_napi()?,
         check_rx_padding_length: o.check_rx_padding_length.unwrap_or(false),
         check_rx_padding_data: o.check_rx_padding_data.unwrap_or(false),
         half_duplex: o.half_duplex.unwrap_or(false),
-        force_rx_stmin_ns: o
-            .force_rx_stmin_ns
-            .map(|v| integer("forceRxStminNs", v, max).map(|v| v as u32))
-            .transpose()?,
+        force_rx_stmin_ns: optional_integer("forceRxStminNs", o.force_rx_stmin_ns, 0..=max)
+            .into_napi()?,
     })
 }
 
@@ -137,24 +132,6 @@ pub struct NativeIsoTpStats {
     pub errors: Vec<NativeIsoTpErrorCount>,
 }
 
-fn integer(name: &str, value: f64, max: u64) -> napi::Result<u64> {
-    if value.fract() != 0.0 || value < 0.0 || value > max as f64 {
-        return Err(invalid_argument(format!(
-            "{name} must be an integer 0..={max}, got {value}"
-        )));
-    }
-    Ok(value as u64)
-}
-
-fn byte(name: &str, value: Option<u32>) -> napi::Result<Option<u8>> {
-    value
-        .map(|v| {
-            u8::try_from(v)
-                .map_err(|_| invalid_argument(format!("{name} must be 0..=255, got {v}")))
-        })
-        .transpose()
-}
-
 fn mode_from(name: Option<&str>) -> napi::Result<AddressingMode> {
     let key: String = name
         .unwrap_or("normal_11bits")
@@ -179,73 +156,79 @@ fn mode_from(name: Option<&str>) -> napi::Result<AddressingMode> {
     })
 }
 
-fn config_from(c: &NativeIsoTpAddressConfig) -> napi::Result<AddressConfig> {
+fn config_from(path: &str, c: &NativeIsoTpAddressConfig) -> napi::Result<AddressConfig> {
+    let id = |name: &str, v: Option<f64>| {
+        optional_integer(&format!("{path}.{name}"), v, 0..=u32::MAX).into_napi()
+    };
+    let byte = |name: &str, v: Option<f64>| {
+        optional_integer(&format!("{path}.{name}"), v, 0..=u8::MAX).into_napi()
+    };
     Ok(AddressConfig {
         mode: mode_from(c.mode.as_deref())?,
-        txid: c.txid,
-        rxid: c.rxid,
+        txid: id("txid", c.txid)?,
+        rxid: id("rxid", c.rxid)?,
         target_address: byte("targetAddress", c.target_address)?,
         source_address: byte("sourceAddress", c.source_address)?,
         address_extension: byte("addressExtension", c.address_extension)?,
-        physical_id: c.physical_id,
-        functional_id: c.functional_id,
+        physical_id: id("physicalId", c.physical_id)?,
+        functional_id: id("functionalId", c.functional_id)?,
     })
 }
 
 fn address_from(a: &NativeIsoTpAddress) -> napi::Result<IsoTpAddress> {
     match (&a.both, &a.tx, &a.rx) {
-        (Some(both), None, None) => IsoTpAddress::new(config_from(both)?).into_napi(),
-        (None, Some(tx), Some(rx)) => {
-            IsoTpAddress::asymmetric(config_from(tx)?, config_from(rx)?).into_napi()
-        }
-        (None, Some(tx), None) => IsoTpAddress::tx_only(config_from(tx)?).into_napi(),
-        (None, None, Some(rx)) => IsoTpAddress::rx_only(config_from(rx)?).into_napi(),
+        (Some(both), None, None) => IsoTpAddress::new(config_from("address", both)?).into_napi(),
+        (None, Some(tx), Some(rx)) => IsoTpAddress::asymmetric(
+            config_from("address.tx", tx)?,
+            config_from("address.rx", rx)?,
+        )
+        .into_napi(),
+        (None, Some(tx), None) => IsoTpAddress::tx_only(config_from("address.tx", tx)?).into_napi(),
+        (None, None, Some(rx)) => IsoTpAddress::rx_only(config_from("address.rx", rx)?).into_napi(),
         _ => Err(invalid_argument(
             "an ISO-TP address is either one configuration or { tx, rx }",
         )),
     }
 }
 
-fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
-    if !ms.is_finite() || ms <= 0.0 {
-        return Err(invalid_argument(format!(
-            "{name} must be a number of milliseconds > 0, got {ms}"
-        )));
-    }
-    Ok((ms * 1e6).round() as u64)
-}
-
 fn params_from(p: &NativeIsoTpParams) -> napi::Result<IsoTpParams> {
     let mut out = IsoTpParams::default();
+    let byte = |name: &str, v: f64| integer(&format!("params.{name}"), v, 0..=u8::MAX).into_napi();
+    let word = |name: &str, v: f64| integer(&format!("params.{name}"), v, 0..=u32::MAX).into_napi();
+    let fd_length =
+        |name: &str, v: f64| integer(&format!("params.{name}"), v, 0..=64u8).into_napi();
     if let Some(v) = p.stmin {
-        out.stmin = integer("stmin", v, 255)? as u8;
+        out.stmin = byte("stmin", v)?;
     }
     if let Some(v) = p.blocksize {
-        out.blocksize = integer("blocksize", v, 255)? as u8;
+        out.blocksize = byte("blocksize", v)?;
     }
     if let Some(v) = p.tx_data_length {
-        out.tx_data_length = integer("txDataLength", v, 64)? as u8;
+        out.tx_data_length = fd_length("txDataLength", v)?;
     }
     if let Some(v) = p.tx_data_min_length {
-        out.tx_data_min_length = Some(integer("txDataMinLength", v, 64)? as u8);
+        out.tx_data_min_length = Some(fd_length("txDataMinLength", v)?);
     }
     if let Some(v) = p.override_receiver_stmin {
-        out.override_receiver_stmin_ns = Some(ms_to_ns("overrideReceiverStmin", v * 1000.0)?);
+        out.override_receiver_stmin_ns =
+            Some(duration_s("params.overrideReceiverStmin", v).into_napi()?);
     }
     if let Some(v) = p.rx_flowcontrol_timeout {
-        out.rx_flowcontrol_timeout_ns = ms_to_ns("rxFlowcontrolTimeout", v)?;
+        out.rx_flowcontrol_timeout_ns =
+            duration_ms("params.rxFlowcontrolTimeout", v).into_napi()?;
     }
     if let Some(v) = p.rx_consecutive_frame_timeout {
-        out.rx_consecutive_frame_timeout_ns = ms_to_ns("rxConsecutiveFrameTimeout", v)?;
+        out.rx_consecutive_frame_timeout_ns =
+            duration_ms("params.rxConsecutiveFrameTimeout", v).into_napi()?;
     }
     if let Some(v) = p.tx_padding {
-        out.tx_padding = Some(integer("txPadding", v, 255)? as u8);
+        out.tx_padding = Some(byte("txPadding", v)?);
     }
     if let Some(v) = p.wftmax {
-        out.wftmax = integer("wftmax", v, u32::MAX as u64)? as u32;
+        out.wftmax = word("wftmax", v)?;
     }
     if let Some(v) = p.max_frame_size {
-        out.max_frame_size = integer("maxFrameSize", v, u32::MAX as u64)? as u32;
+        out.max_frame_size = word("maxFrameSize", v)?;
     }
     if let Some(v) = p.can_fd {
         out.can_fd = v;
@@ -260,10 +243,11 @@ fn params_from(p: &NativeIsoTpParams) -> napi::Result<IsoTpParams> {
         out.rate_limit_enable = v;
     }
     if let Some(v) = p.rate_limit_max_bitrate {
-        out.rate_limit_max_bitrate = integer("rateLimitMaxBitrate", v, u64::MAX >> 11)?;
+        out.rate_limit_max_bitrate =
+            integer("params.rateLimitMaxBitrate", v, 0..=u64::MAX >> 11).into_napi()?;
     }
     if let Some(v) = p.rate_limit_window_size {
-        out.rate_limit_window_size_ns = ms_to_ns("rateLimitWindowSize", v * 1000.0)?;
+        out.rate_limit_window_size_ns = duration_s("params.rateLimitWindowSize", v).into_napi()?;
     }
     if let Some(v) = p.listen_mode {
         out.listen_mode = v;
@@ -421,25 +405,25 @@ impl NativeIsoTp {
     }
 
     /// True if a received payload waits.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn available(&self) -> bool {
         self.driver.available()
     }
 
     /// True while a transfer is being sent or queued.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn transmitting(&self) -> bool {
         self.driver.transmitting()
     }
 
     /// True unless stopped or closed.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn running(&self) -> bool {
         self.driver.is_running()
     }
 
     /// True once closed.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.driver.is_closed()
     }

@@ -3,13 +3,15 @@
 //! `canwire-bus`. Frames cross in packed record batches (see
 //! `canwire_core::record`), never one callback per frame.
 //!
-//! Errors reach JS as `Error`s whose message is `"ERR_CODE: explanation"`;
-//! the TypeScript facade turns them into typed `CanError`s. Every exported
-//! function catches panics, so none unwinds into Node.
+//! Errors reach JS with their code and details as fields (see [`error`]);
+//! the TypeScript facade turns them into typed `CanError`s. Option values
+//! are converted in one place, [`convert`]. Every exported function and
+//! getter catches panics, so none unwinds into Node.
 
 #![allow(missing_docs)] // the generated TypeScript declarations carry the docs
 
 pub mod bus;
+pub mod convert;
 pub mod cyclic;
 pub mod debug_counts;
 pub mod error;
@@ -19,6 +21,7 @@ pub mod logfile;
 pub mod playback;
 pub mod reader;
 pub mod socketcan;
+pub mod string_enums;
 pub mod waker;
 pub mod watch;
 

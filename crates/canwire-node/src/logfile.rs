@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{
-    FrameReader, FrameWriter, LogFormat, WriterOptions, append_writer, create_writer, open_reader,
+    FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions, append_writer, create_writer,
+    open_reader,
 };
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
-use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
 use crate::error::{IntoNapi, invalid_argument, to_napi};
@@ -68,12 +69,98 @@ pub struct NativeReadStats {
     pub unknown: i64,
     pub issues: Vec<NativeLineIssue>,
     pub truncated: Option<NativeTruncation>,
+    pub damaged: i64,
+    pub damaged_bytes: i64,
+    pub damage: Vec<NativeDamage>,
+}
+
+/// The most frames one `readBatch` returns (88 MB of records).
+pub const MAX_BATCH_FRAMES: u32 = 1 << 20;
+
+/// One damaged stretch a reader skipped.
+#[napi(object)]
+pub struct NativeDamage {
+    pub byte_offset: i64,
+    pub skipped_bytes: i64,
+    pub reason: String,
+}
+
+/// A reader's file, open until the end, an error or `close()`; then what
+/// the getters report stays as it was.
+enum ReaderState {
+    Open(Box<dyn FrameReader + Send>),
+    Closed {
+        stats: ReadStats,
+        channel_names: Vec<String>,
+        start_time_ns: Option<u64>,
+        /// Closed by `close()` before the end: reading is an error, not the end.
+        early: bool,
+    },
+}
+
+impl ReaderState {
+    /// Drops the reader (closing its file), keeping what the getters report.
+    fn close(&mut self, early: bool) {
+        if let ReaderState::Open(reader) = self {
+            *self = ReaderState::Closed {
+                stats: reader.stats(),
+                channel_names: reader.channel_names(),
+                start_time_ns: reader.start_time_ns(),
+                early,
+            };
+        }
+    }
+
+    fn stats(&self) -> ReadStats {
+        match self {
+            ReaderState::Open(r) => r.stats(),
+            ReaderState::Closed { stats, .. } => stats.clone(),
+        }
+    }
+
+    fn channel_names(&self) -> Vec<String> {
+        match self {
+            ReaderState::Open(r) => r.channel_names(),
+            ReaderState::Closed { channel_names, .. } => channel_names.clone(),
+        }
+    }
+
+    fn start_time_ns(&self) -> Option<u64> {
+        match self {
+            ReaderState::Open(r) => r.start_time_ns(),
+            ReaderState::Closed { start_time_ns, .. } => *start_time_ns,
+        }
+    }
+
+    /// Reads up to `max` frames as records; empty at the end. The file is
+    /// closed at the end and on an error.
+    fn read_batch(&mut self, max: usize) -> Result<Vec<u8>, CanwireError> {
+        let reader = match self {
+            ReaderState::Open(reader) => reader,
+            ReaderState::Closed { early: true, .. } => {
+                return Err(CanwireError::closed("the log reader"));
+            }
+            ReaderState::Closed { .. } => return Ok(Vec::new()),
+        };
+        let mut frames: Vec<Frame> = Vec::new();
+        let result = reader.read_frames(&mut frames, max);
+        let mut out = Vec::new();
+        match result {
+            Ok(n) if n > 0 => encode_batch(&frames[..n], &mut out),
+            Ok(_) => self.close(false),
+            Err(e) => {
+                self.close(false);
+                return Err(e);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A log file being read.
 #[napi]
 pub struct NativeLogReader {
-    reader: Arc<Mutex<Box<dyn FrameReader + Send>>>,
+    state: Arc<Mutex<ReaderState>>,
     format: LogFormat,
 }
 
@@ -85,28 +172,46 @@ impl NativeLogReader {
         let reader = open_reader(&path).into_napi()?;
         let format = reader.format();
         Ok(NativeLogReader {
-            reader: Arc::new(Mutex::new(reader)),
+            state: Arc::new(Mutex::new(ReaderState::Open(reader))),
             format,
         })
     }
 
-    /// Reads up to `max` frames as a record batch; `null` at the end.
+    /// Reads up to `max` frames (1..=MAX_BATCH_FRAMES) as a record batch;
+    /// `null` at the end. The file is closed at the end and on an error.
     #[napi(catch_unwind)]
     pub async fn read_batch(&self, max: u32) -> napi::Result<Option<Buffer>> {
-        let reader = self.reader.clone();
-        let records = blocking(move || {
-            let mut frames: Vec<Frame> = Vec::new();
-            let n = lock(&reader).read_frames(&mut frames, max.max(1) as usize)?;
-            let mut out = Vec::new();
-            encode_batch(&frames[..n], &mut out);
-            Ok(out)
-        })
-        .await?;
+        if max == 0 || max > MAX_BATCH_FRAMES {
+            return Err(invalid_argument(format!(
+                "max must be an integer 1..{MAX_BATCH_FRAMES}, got {max}"
+            )));
+        }
+        let state = self.state.clone();
+        let records = blocking(move || lock(&state).read_batch(max as usize)).await?;
         Ok((!records.is_empty()).then(|| records.into()))
     }
 
+    /// Closes the file (idempotent); later reads fail with `ERR_CLOSED`
+    /// unless the end was reached. Runs off the JS thread: a read in
+    /// progress finishes first.
+    #[napi(catch_unwind)]
+    pub async fn close(&self) -> napi::Result<()> {
+        let state = self.state.clone();
+        blocking(move || {
+            lock(&state).close(true);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether the file is still open.
+    #[napi(getter, catch_unwind)]
+    pub fn is_open(&self) -> bool {
+        matches!(*lock(&self.state), ReaderState::Open(_))
+    }
+
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }
@@ -114,19 +219,19 @@ impl NativeLogReader {
     /// Channel names by index, where the format names channels.
     #[napi(catch_unwind)]
     pub fn channel_names(&self) -> Vec<String> {
-        lock(&self.reader).channel_names()
+        lock(&self.state).channel_names()
     }
 
-    /// The file's start time in ns since the epoch, where the format has one.
+    /// The file's start time in ns since the epoch (exact), where the format has one.
     #[napi(catch_unwind)]
-    pub fn start_time_ns(&self) -> Option<i64> {
-        lock(&self.reader).start_time_ns().map(|t| t as i64)
+    pub fn start_time_ns(&self) -> Option<BigInt> {
+        lock(&self.state).start_time_ns().map(BigInt::from)
     }
 
-    /// Counters, the first problem lines, and truncation.
+    /// Counters, the first problem lines, damage and truncation.
     #[napi(catch_unwind)]
     pub fn stats(&self) -> NativeReadStats {
-        let s = lock(&self.reader).stats();
+        let s = lock(&self.state).stats();
         NativeReadStats {
             lines: s.lines as i64,
             frames: s.frames as i64,
@@ -146,6 +251,17 @@ impl NativeLogReader {
                 byte_offset: t.byte_offset.map(|o| o as i64),
                 reason: t.reason,
             }),
+            damaged: s.damaged as i64,
+            damaged_bytes: s.damaged_bytes as i64,
+            damage: s
+                .damage
+                .into_iter()
+                .map(|d| NativeDamage {
+                    byte_offset: d.file_offset as i64,
+                    skipped_bytes: d.skipped_bytes as i64,
+                    reason: d.reason,
+                })
+                .collect(),
         }
     }
 }
@@ -214,7 +330,7 @@ impl NativeLogWriter {
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
     }

@@ -73,13 +73,13 @@ impl NativeReader {
     }
 
     /// True once the reader or its bus is closed. Frames queued before stay readable.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.queue.is_closed()
     }
 
     /// Number of frames waiting.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn queued(&self) -> u32 {
         self.queue.len() as u32
     }

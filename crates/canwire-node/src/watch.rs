@@ -8,7 +8,9 @@ use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
 use crate::bus::{NativeBus, ReaderStatsObject};
+use crate::convert::optional_duration_ms;
 use crate::error::{IntoNapi, invalid_argument};
+use crate::string_enums::NativeWatchBackend;
 use crate::waker::{NativeWaker, key};
 
 /// Options of `NativeWatch.open`; the facade documents and defaults them.
@@ -33,25 +35,15 @@ pub struct NativeWatchEvent {
     pub record: Option<Buffer>,
 }
 
-fn ms_to_ns(name: &str, ms: Option<f64>) -> napi::Result<Option<u64>> {
-    let Some(ms) = ms else { return Ok(None) };
-    if !ms.is_finite() || ms <= 0.0 || ms > 1e12 {
-        return Err(invalid_argument(format!(
-            "{name} must be a number of milliseconds > 0, got {ms}"
-        )));
-    }
-    Ok(Some((ms * 1e6).round().max(1.0) as u64))
-}
-
 fn config_from(o: &NativeWatchOptions) -> napi::Result<WatchConfig> {
     Ok(WatchConfig {
         id: o.id,
         extended: o.extended.unwrap_or(false),
         fd: o.fd.unwrap_or(false),
-        timeout_ns: ms_to_ns("timeoutMs", o.timeout_ms)?,
+        timeout_ns: optional_duration_ms("timeoutMs", o.timeout_ms).into_napi()?,
         change_mask: o.change_mask.as_ref().map(|m| m.to_vec()),
         check_dlc: o.check_dlc.unwrap_or(false),
-        throttle_ns: ms_to_ns("throttleMs", o.throttle_ms)?,
+        throttle_ns: optional_duration_ms("throttleMs", o.throttle_ms).into_napi()?,
         announce_resume: o.announce_resume.unwrap_or(true),
     })
 }
@@ -122,18 +114,18 @@ impl NativeWatch {
     }
 
     /// True once the watch or its bus is closed (queued events stay readable).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.watch.queue().is_closed()
     }
 
     /// "kernel" when SocketCAN's broadcast manager runs the watch, else "native".
-    #[napi(getter)]
-    pub fn backend(&self) -> &'static str {
+    #[napi(getter, catch_unwind)]
+    pub fn backend(&self) -> NativeWatchBackend {
         if self.watch.in_kernel() {
-            "kernel"
+            NativeWatchBackend::Kernel
         } else {
-            "native"
+            NativeWatchBackend::Native
         }
     }
 

@@ -6,9 +6,10 @@ use canwire_core::cyclic::{CyclicSchedule, CyclicTiming};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, Frame};
 
+use super::backend::CyclicBackend;
 use super::hooks::{ModifierLink, TaskHooks};
-use super::scheduler::{CyclicScheduler, TaskEntry};
-use super::task::CyclicTaskStats;
+use super::scheduler::{CyclicScheduler, TaskIo};
+use super::task::{CyclicTaskStats, SchedulerKind};
 use crate::bus::Bus;
 
 /// A task of the native scheduler; dropping it removes it.
@@ -35,10 +36,10 @@ impl NativeTask {
             schedule.start(scheduler.start_instant());
         }
         let id = scheduler.next_task_id();
-        scheduler.lock().tasks.insert(
+        scheduler.lock().insert(
             id,
-            TaskEntry {
-                schedule,
+            schedule,
+            TaskIo {
                 bus,
                 send_errors: 0,
                 last_error: None,
@@ -53,13 +54,12 @@ impl NativeTask {
         Ok(Self { id, scheduler })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut TaskEntry) -> Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl FnOnce(&mut CyclicSchedule, &mut TaskIo) -> Result<T>) -> Result<T> {
         let mut state = self.scheduler.lock();
-        let task = state
-            .tasks
-            .get_mut(&self.id)
+        let (schedule, task) = state
+            .get_mut(self.id)
             .ok_or_else(|| CanwireError::closed("the cyclic task"))?;
-        let out = f(task);
+        let out = f(schedule, task);
         drop(state);
         self.scheduler.poke();
         out
@@ -69,50 +69,51 @@ impl NativeTask {
     /// phase-grid point (within 100 µs), the phase restarts.
     pub fn start(&self) -> Result<()> {
         let now = self.scheduler.start_instant();
-        self.with(|t| {
+        self.with(|schedule, t| {
             if t.bus.is_closed() {
                 return Err(CanwireError::new(
                     ErrorCode::Closed,
                     "the bus of this task is closed",
                 ));
             }
-            t.schedule.start(now);
+            schedule.start(now);
             Ok(())
         })
     }
 
     /// Stops the task.
     pub fn stop(&self) -> Result<()> {
-        self.with(|t| {
-            t.schedule.stop();
+        self.with(|schedule, _| {
+            schedule.stop();
             Ok(())
         })
     }
 
     /// Replaces the frames' data atomically, keeping count and phase.
     pub fn modify(&self, frames: Vec<Frame>) -> Result<()> {
-        self.with(|t| {
+        self.with(|schedule, t| {
             t.bus.check_sendable(&frames)?;
-            t.schedule.modify_frames(frames)
+            schedule.modify_frames(frames)
         })
     }
 
     /// The frames in round-robin order.
     pub fn frames(&self) -> Result<Vec<Frame>> {
-        self.with(|t| Ok(t.schedule.frames().to_vec()))
+        self.with(|schedule, _| Ok(schedule.frames().to_vec()))
     }
 
     /// Counters. `sent` leaves out the frames the bus refused.
     pub fn stats(&self) -> Result<CyclicTaskStats> {
-        self.with(|t| {
+        self.with(|schedule, t| {
             let (late_modifier, modifier_errors, modifier_error) =
                 t.modifier.as_ref().map_or((0, 0, None), |m| m.counters());
             Ok(CyclicTaskStats {
-                sent: t.schedule.sent() - t.send_errors,
-                missed: t.schedule.missed(),
+                sent: schedule.sent() - t.send_errors,
+                missed: schedule.missed(),
+                late: schedule.late(),
                 send_errors: t.send_errors,
                 last_error: t.last_error.clone().or(modifier_error),
-                running: (t.schedule.is_running() || t.in_flight > 0) && !t.bus.is_closed(),
+                running: (schedule.is_running() || t.in_flight > 0) && !t.bus.is_closed(),
                 late_modifier,
                 modifier_errors,
             })
@@ -121,8 +122,32 @@ impl NativeTask {
 
     /// Removes the task from the scheduler. Idempotent.
     pub fn remove(&self) {
-        self.scheduler.lock().tasks.remove(&self.id);
+        self.scheduler.lock().remove(self.id);
         self.scheduler.poke();
+    }
+}
+
+impl CyclicBackend for NativeTask {
+    fn kind(&self) -> SchedulerKind {
+        SchedulerKind::Native
+    }
+    fn start(&self) -> Result<()> {
+        NativeTask::start(self)
+    }
+    fn stop(&self) -> Result<()> {
+        NativeTask::stop(self)
+    }
+    fn modify(&self, frames: Vec<Frame>) -> Result<()> {
+        NativeTask::modify(self, frames)
+    }
+    fn frames(&self) -> Result<Vec<Frame>> {
+        NativeTask::frames(self)
+    }
+    fn stats(&self) -> Result<CyclicTaskStats> {
+        NativeTask::stats(self)
+    }
+    fn remove(&self) {
+        NativeTask::remove(self);
     }
 }
 

@@ -1,12 +1,14 @@
 //! [`CyclicTask`]: one handle on a cyclic task, whichever scheduler runs it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use canwire_core::Frame;
-use canwire_core::cyclic::CyclicTiming;
+use canwire_core::cyclic::{CyclicTiming, Lateness};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode};
 
+use super::backend::CyclicBackend;
 use super::hooks::TaskHooks;
 use super::native_task::NativeTask;
 use crate::bus::Bus;
@@ -25,8 +27,13 @@ pub enum SchedulerKind {
 pub struct CyclicTaskStats {
     /// Frames the bus took (kernel tasks: frames the kernel sent).
     pub sent: u64,
-    /// Slots skipped because the scheduler woke more than a period late (kernel tasks: 0).
+    /// Slots skipped because the scheduler woke a whole period or more late:
+    /// endless and time-bounded tasks only (kernel tasks: 0).
     pub missed: u64,
+    /// Frames sent a whole interval or more late, after which the grid
+    /// resumed: a counted task's frames after a stall, and any task's first
+    /// frame served late (kernel tasks: none).
+    pub late: Lateness,
     /// Sends the bus refused (kernel tasks: socket errors the kernel reported).
     pub send_errors: u64,
     /// The last refusal's message.
@@ -39,19 +46,66 @@ pub struct CyclicTaskStats {
     pub modifier_errors: u64,
 }
 
-enum Backend {
-    Native(NativeTask),
-    #[cfg(target_os = "linux")]
-    Kernel {
-        bus: Arc<Bus>,
-        tx: Arc<crate::socketcan::bcm::BcmTx>,
-        id: u64,
-    },
+/// A cyclic task: one front end over whichever [`CyclicBackend`] runs it.
+/// Dropping it removes it.
+pub struct CyclicTask {
+    bus: Arc<Bus>,
+    backend: Box<dyn CyclicBackend>,
+    positions: usize,
+    removed: AtomicBool,
 }
 
-/// A cyclic task; dropping it stops and removes it.
-pub struct CyclicTask {
-    backend: Backend,
+/// The backend a scheduler kind builds for these frames.
+fn backend_for(
+    bus: &Arc<Bus>,
+    frames: Vec<Frame>,
+    timing: CyclicTiming,
+    scheduler: SchedulerKind,
+    hooks: TaskHooks,
+) -> Result<Box<dyn CyclicBackend>> {
+    match scheduler {
+        SchedulerKind::Native => Ok(Box::new(NativeTask::create(
+            bus.clone(),
+            frames,
+            timing,
+            false,
+            hooks,
+        )?)),
+        SchedulerKind::Kernel => {
+            if hooks.modifier.is_some() {
+                return Err(CanwireError::new(
+                    ErrorCode::Unsupported,
+                    "a per-send modifier needs the native scheduler: the kernel sends without asking",
+                ));
+            }
+            kernel_backend(bus, frames, timing, hooks)
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn kernel_backend(
+    bus: &Arc<Bus>,
+    frames: Vec<Frame>,
+    timing: CyclicTiming,
+    hooks: TaskHooks,
+) -> Result<Box<dyn CyclicBackend>> {
+    let task =
+        crate::socketcan::bcm::tx::BcmTask::add(bus.bcm_tx()?, frames, timing, hooks.on_error)?;
+    Ok(Box::new(task))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kernel_backend(
+    _bus: &Arc<Bus>,
+    _frames: Vec<Frame>,
+    _timing: CyclicTiming,
+    _hooks: TaskHooks,
+) -> Result<Box<dyn CyclicBackend>> {
+    Err(CanwireError::new(
+        ErrorCode::Unsupported,
+        "the kernel scheduler (BCM) exists only with SocketCAN on Linux",
+    ))
 }
 
 impl CyclicTask {
@@ -65,101 +119,100 @@ impl CyclicTask {
         scheduler: SchedulerKind,
         hooks: TaskHooks,
     ) -> Result<Self> {
-        let backend = match scheduler {
-            SchedulerKind::Native => {
-                Backend::Native(NativeTask::create(bus, frames, timing, autostart, hooks)?)
-            }
-            #[cfg(target_os = "linux")]
-            SchedulerKind::Kernel => {
-                if hooks.modifier.is_some() {
-                    return Err(CanwireError::new(
-                        ErrorCode::Unsupported,
-                        "a per-send modifier needs the native scheduler: the kernel sends without asking",
-                    ));
-                }
-                bus.check_sendable(&frames)?;
-                let tx = bus.bcm_tx()?;
-                let id = tx.add(frames, timing, hooks.on_error)?;
-                if autostart && let Err(e) = tx.start(id) {
-                    tx.remove(id);
-                    return Err(e);
-                }
-                Backend::Kernel { bus, tx, id }
-            }
-            #[cfg(not(target_os = "linux"))]
-            SchedulerKind::Kernel => {
-                return Err(CanwireError::new(
-                    ErrorCode::Unsupported,
-                    "the kernel scheduler (BCM) exists only with SocketCAN on Linux",
-                ));
-            }
+        Self::check_bus_open(&bus)?;
+        bus.check_sendable(&frames)?;
+        let positions = frames.len();
+        let backend = backend_for(&bus, frames, timing, scheduler, hooks)?;
+        Self::with_backend(bus, backend, positions, autostart)
+    }
+
+    /// A task run by `backend` (which sends `positions` frames round-robin on
+    /// `bus`), started at once with `autostart`: how a new scheduler plugs in.
+    pub fn with_backend(
+        bus: Arc<Bus>,
+        backend: Box<dyn CyclicBackend>,
+        positions: usize,
+        autostart: bool,
+    ) -> Result<Self> {
+        let task = Self {
+            bus,
+            backend,
+            positions,
+            removed: AtomicBool::new(false),
         };
-        Ok(Self { backend })
+        if autostart {
+            task.start()?; // on failure the drop removes the task
+        }
+        Ok(task)
+    }
+
+    fn check_bus_open(bus: &Bus) -> Result<()> {
+        if bus.is_closed() {
+            return Err(CanwireError::new(
+                ErrorCode::Closed,
+                "the bus of this task is closed",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_present(&self) -> Result<()> {
+        if self.removed.load(Ordering::Acquire) {
+            return Err(CanwireError::closed("the cyclic task"));
+        }
+        Ok(())
     }
 
     /// Which scheduler runs the task.
     pub fn scheduler(&self) -> SchedulerKind {
-        match self.backend {
-            Backend::Native(_) => SchedulerKind::Native,
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { .. } => SchedulerKind::Kernel,
-        }
+        self.backend.kind()
     }
 
     /// (Re)starts the task: the first frame goes now, the phase restarts.
     pub fn start(&self) -> Result<()> {
-        match &self.backend {
-            Backend::Native(t) => t.start(),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { tx, id, .. } => tx.start(*id),
-        }
+        self.check_present()?;
+        Self::check_bus_open(&self.bus)?;
+        self.backend.start()
     }
 
     /// Stops the task.
     pub fn stop(&self) -> Result<()> {
-        match &self.backend {
-            Backend::Native(t) => t.stop(),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { tx, id, .. } => tx.stop(*id),
-        }
+        self.check_present()?;
+        self.backend.stop()
     }
 
     /// Replaces the frames' data, keeping count and phase.
     pub fn modify(&self, frames: Vec<Frame>) -> Result<()> {
-        match &self.backend {
-            Backend::Native(t) => t.modify(frames),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { bus, tx, id } => {
-                bus.check_sendable(&frames)?;
-                tx.modify(*id, frames)
-            }
+        self.check_present()?;
+        if frames.len() != self.positions {
+            return Err(CanwireError::invalid_argument(format!(
+                "modifyData takes as many messages as the task has ({}), got {}",
+                self.positions,
+                frames.len()
+            )));
         }
+        self.bus.check_sendable(&frames)?;
+        self.backend.modify(frames)
     }
 
     /// The frames in round-robin order.
     pub fn frames(&self) -> Result<Vec<Frame>> {
-        match &self.backend {
-            Backend::Native(t) => t.frames(),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { tx, id, .. } => tx.frames(*id),
-        }
+        self.check_present()?;
+        self.backend.frames()
     }
 
     /// Counters.
     pub fn stats(&self) -> Result<CyclicTaskStats> {
-        match &self.backend {
-            Backend::Native(t) => t.stats(),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { tx, id, .. } => tx.stats(*id),
-        }
+        self.check_present()?;
+        let mut stats = self.backend.stats()?;
+        stats.running &= !self.bus.is_closed();
+        Ok(stats)
     }
 
     /// Stops the task and removes it from its scheduler. Idempotent.
     pub fn remove(&self) {
-        match &self.backend {
-            Backend::Native(t) => t.remove(),
-            #[cfg(target_os = "linux")]
-            Backend::Kernel { tx, id, .. } => tx.remove(*id),
+        if !self.removed.swap(true, Ordering::AcqRel) {
+            self.backend.remove();
         }
     }
 }

@@ -97,6 +97,7 @@ pub fn os_error(what: &str, errno: i32) -> CanwireError {
             io::Error::from_raw_os_error(errno)
         ),
     )
+    .with_errno(canwire_core::error::errno_name(errno))
 }
 
 /// Sets an integer socket option.

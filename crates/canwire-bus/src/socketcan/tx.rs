@@ -168,6 +168,8 @@ pub fn buffer_full(label: &str, errno: i32, waited: Duration, sent: usize) -> Ca
             waited.as_millis()
         ),
     )
+    .with_errno(canwire_core::error::errno_name(errno))
+    .with_sent(sent as u64)
 }
 
 #[cfg(test)]

@@ -119,18 +119,20 @@ fn deflate_into(raw: &[u8], level: u32, out: &mut Vec<u8>) -> Result<()> {
 /// Appends the payload of a container to `out`: a copy for method 0, an inflate
 /// for method 2, at most `limit` bytes either way. A payload cut short (a
 /// truncated file) yields what its complete part holds. `offset` names the
-/// container in errors.
+/// container in errors. Returns how many payload bytes the data used: less
+/// than `payload.len()` when a zlib stream ends early.
 pub fn decode_payload(
     method: u16,
     payload: &[u8],
     limit: usize,
     out: &mut Vec<u8>,
     offset: u64,
-) -> Result<()> {
+) -> Result<usize> {
     match method {
         METHOD_NONE => {
-            out.extend_from_slice(&payload[..payload.len().min(limit)]);
-            Ok(())
+            let n = payload.len().min(limit);
+            out.extend_from_slice(&payload[..n]);
+            Ok(payload.len())
         }
         METHOD_ZLIB => inflate_into(payload, limit, out, offset),
         other => Err(corrupt(format!(
@@ -139,7 +141,7 @@ pub fn decode_payload(
     }
 }
 
-fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) -> Result<()> {
+fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) -> Result<usize> {
     let mut z = Decompress::new(true);
     let start = out.len();
     // Reserve what a normal container needs; a larger claim grows only as data comes.
@@ -148,7 +150,7 @@ fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) ->
         let consumed = z.total_in() as usize;
         let produced = out.len() - start;
         if produced >= limit {
-            return Ok(());
+            return Ok(payload.len());
         }
         let input = payload.get(consumed..).unwrap_or(&[]);
         // Never let the output grow past `limit`, whatever the stream says.
@@ -163,8 +165,11 @@ fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) ->
                 ))
             })?;
         out.extend_from_slice(&chunk);
-        if status == Status::StreamEnd || (z.total_in(), z.total_out()) == before {
-            return Ok(());
+        if status == Status::StreamEnd {
+            return Ok(z.total_in() as usize);
+        }
+        if (z.total_in(), z.total_out()) == before {
+            return Ok(payload.len());
         }
     }
 }

@@ -91,6 +91,23 @@ pub struct Truncation {
     pub file_len: u64,
 }
 
+/// A stretch of a BLF file that could not be read: the reader skipped it and
+/// went on at the next valid object signature (or the end of the file).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Damage {
+    /// Byte offset of the damaged top-level object (for damage inside a
+    /// container: the container's offset).
+    pub file_offset: u64,
+    /// Bytes skipped: file bytes at the top level, inner (decompressed) bytes
+    /// inside a container.
+    pub skipped_bytes: u64,
+    /// What was wrong, naming the offset.
+    pub reason: String,
+}
+
+/// How many [`Damage`] records [`BlfReadStats::damage`] keeps (all are counted).
+pub const MAX_RECORDED_DAMAGE: usize = 8;
+
 /// How many distinct object types [`BlfReadStats::skipped_by_type`] tracks; the
 /// rest go to [`BlfReadStats::skipped_other_types`], so the map stays small.
 pub const MAX_TRACKED_SKIPPED_TYPES: usize = 64;
@@ -116,6 +133,12 @@ pub struct BlfReadStats {
     pub skipped_containers: u64,
     /// Set once the reader found the file cut short.
     pub truncated: Option<Truncation>,
+    /// Damaged stretches skipped (each resynchronised at the next signature).
+    pub damaged: u64,
+    /// Bytes skipped over all damaged stretches.
+    pub damaged_bytes: u64,
+    /// The first [`MAX_RECORDED_DAMAGE`] damaged stretches, in file order.
+    pub damage: Vec<Damage>,
 }
 
 impl BlfReadStats {
@@ -125,6 +148,14 @@ impl BlfReadStats {
             + self.skipped_other_types
             + self.skipped_header_version
             + self.skipped_malformed
+    }
+
+    pub(crate) fn record_damage(&mut self, damage: Damage) {
+        self.damaged += 1;
+        self.damaged_bytes += damage.skipped_bytes;
+        if self.damage.len() < MAX_RECORDED_DAMAGE {
+            self.damage.push(damage);
+        }
     }
 
     pub(crate) fn count_skipped_type(&mut self, object_type: u32) {

@@ -27,7 +27,10 @@ pub mod writer;
 
 pub use container::{DEFAULT_MAX_CONTAINER_SIZE, EncodedContainer, encode_container};
 pub use header::{FileHeader, SystemTime};
-pub use item::{AppText, BlfItem, BlfReadStats, CanErrorDetails, GlobalMarker, Truncation};
+pub use item::{
+    AppText, BlfItem, BlfReadStats, CanErrorDetails, Damage, GlobalMarker, MAX_RECORDED_DAMAGE,
+    Truncation,
+};
 pub use reader::BlfReader;
 pub use writer::{BlfWriter, BlfWriterOptions, DEFAULT_COMPRESSION_LEVEL};
 

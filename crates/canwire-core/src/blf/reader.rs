@@ -5,6 +5,11 @@
 //! that span containers come out whole. Memory is bounded by one container plus
 //! one object (both capped, see [`MAX_OBJECT_SIZE`] and
 //! [`MAX_CONTAINER_UNCOMPRESSED`](super::container::MAX_CONTAINER_UNCOMPRESSED)).
+//!
+//! Damage loses only what it covers: a damaged object or container is skipped
+//! up to the next plausible object header (counted in
+//! [`BlfReadStats::damage`]), every frame outside it is handed out, and the
+//! reader ends with one [`ErrorCode::CorruptFile`] error after the last item.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -12,11 +17,11 @@ use std::io::Read;
 use super::can_objects::{ObjectContext, decode_can};
 use super::events::decode_event;
 use super::header::{FILE_HEADER_FIELDS, FileHeader};
-use super::item::{BlfItem, BlfReadStats, Truncation};
+use super::item::{BlfItem, BlfReadStats, Damage, Truncation};
 use super::object::{
     MAX_OBJECT_SIZE, OBJECT_HEADER_BASE_SIZE, OBJECT_SIGNATURE, ObjectHeader, ObjectHeaderBase,
 };
-use super::stream::{Block, ContainerStream};
+use super::stream::{Block, ContainerStream, plausible_header};
 use crate::error::{CanwireError, ErrorCode, Result};
 use crate::frame::Frame;
 
@@ -68,6 +73,10 @@ pub struct BlfReader<R: Read> {
     stats: BlfReadStats,
     events: VecDeque<BlfItem>,
     events_dropped: u64,
+    /// Logical offsets where the inner stream breaks (damage was skipped there).
+    gaps: VecDeque<u64>,
+    /// An error held back so the frames read before it are handed out first.
+    deferred: Option<CanwireError>,
 }
 
 impl<R: Read> BlfReader<R> {
@@ -103,6 +112,8 @@ impl<R: Read> BlfReader<R> {
             stats: BlfReadStats::default(),
             events: VecDeque::new(),
             events_dropped: 0,
+            gaps: VecDeque::new(),
+            deferred: None,
         })
     }
 
@@ -146,12 +157,17 @@ impl<R: Read> BlfReader<R> {
     /// Appends up to `max` frames (data, remote and error frames) to `out` and
     /// returns how many. 0 means the end of the file (check
     /// [`truncation`](Self::truncation)). Metadata goes to [`pop_event`](Self::pop_event);
-    /// error details are dropped (use the iterator to keep them).
+    /// error details are dropped (use the iterator to keep them). An error
+    /// (damage, at the end; I/O) comes from the call after the frames before it.
     pub fn read_frames(&mut self, out: &mut Vec<Frame>, max: usize) -> Result<usize> {
         let mut n = 0;
         while n < max {
             match self.next_item() {
                 None | Some(Ok(BlfItem::Truncated(_))) => break,
+                Some(Err(e)) if n > 0 => {
+                    self.deferred = Some(e);
+                    break;
+                }
                 Some(Err(e)) => return Err(e),
                 Some(Ok(BlfItem::Frame(f) | BlfItem::Error(f, _))) => {
                     out.push(f);
@@ -170,7 +186,13 @@ impl<R: Read> BlfReader<R> {
     }
 
     /// The next item; `None` at the end. After an error the reader is done.
+    /// A damaged file gives every readable item, then one
+    /// [`ErrorCode::CorruptFile`] error describing the damage.
     pub fn next_item(&mut self) -> Option<Result<BlfItem>> {
+        if let Some(e) = self.deferred.take() {
+            self.state = State::Done;
+            return Some(Err(e));
+        }
         while self.state == State::Reading {
             match self.step() {
                 Ok(Some(item)) => return Some(Ok(item)),
@@ -181,7 +203,7 @@ impl<R: Read> BlfReader<R> {
                 }
             }
         }
-        None
+        self.deferred.take().map(Err)
     }
 
     /// Makes `n` bytes available from the cursor if the file has them.
@@ -219,6 +241,10 @@ impl<R: Read> BlfReader<R> {
                     self.stream_done = true;
                     self.stream_cut = Some(offset);
                 }
+                Block::Gap => self.gaps.push_back(logical_start),
+            }
+            for damage in std::mem::take(&mut self.stream.damage) {
+                self.stats.record_damage(damage);
             }
         }
         Ok(self.buf.len() - self.cur >= n)
@@ -243,32 +269,108 @@ impl<R: Read> BlfReader<R> {
         }
     }
 
+    fn logical(&self) -> u64 {
+        self.buf_base + self.cur as u64
+    }
+
+    /// The first gap strictly inside `from..to`.
+    fn gap_within(&self, from: u64, to: u64) -> Option<u64> {
+        self.gaps.iter().copied().find(|&g| g > from && g < to)
+    }
+
+    /// Skips damaged inner bytes from the cursor to the next plausible object
+    /// header (or the end of the stream) and records them.
+    fn skip_damaged(&mut self, reason: String) -> Result<()> {
+        let start = self.logical();
+        let file_offset = self.span_at(start).map_or(0, |s| s.file_offset);
+        self.cur += 1;
+        loop {
+            let window = &self.buf[self.cur..];
+            let searchable = window.len().saturating_sub(OBJECT_HEADER_BASE_SIZE - 1);
+            let found = (0..searchable).find(|&i| {
+                window[i..].starts_with(OBJECT_SIGNATURE) && plausible_header(&window[i..])
+            });
+            if let Some(i) = found {
+                self.cur += i;
+                break;
+            }
+            self.cur += searchable;
+            let held = self.buf.len() - self.cur;
+            if !self.ensure(held + 1)? {
+                self.cur = self.buf.len();
+                break;
+            }
+        }
+        self.stats.record_damage(Damage {
+            file_offset,
+            skipped_bytes: self.logical() - start,
+            reason,
+        });
+        Ok(())
+    }
+
+    /// Skips an object whose end was lost in a damaged stretch at `gap`.
+    fn skip_to_gap(&mut self, gap: u64) {
+        let start = self.logical();
+        let reason = format!(
+            "the object at {} runs into a damaged stretch",
+            self.describe(start)
+        );
+        self.stats.record_damage(Damage {
+            file_offset: self.span_at(start).map_or(0, |s| s.file_offset),
+            skipped_bytes: gap - start,
+            reason,
+        });
+        self.cur += (gap - start) as usize;
+    }
+
     /// Reads one inner object; `Ok(None)` if it produced no item.
     fn step(&mut self) -> Result<Option<BlfItem>> {
         let have = self.ensure(OBJECT_HEADER_BASE_SIZE + PADDING_WINDOW)?;
+        while self.gaps.front().is_some_and(|&g| g <= self.logical()) {
+            self.gaps.pop_front();
+        }
         let window = &self.buf[self.cur..];
         let Some(skip) = (0..=PADDING_WINDOW)
             .find(|&k| window[k.min(window.len())..].starts_with(OBJECT_SIGNATURE))
         else {
-            if have {
-                let at = self.describe(self.buf_base + self.cur as u64);
-                return Err(CanwireError::new(
-                    ErrorCode::CorruptFile,
-                    format!("no object signature \"LOBJ\" at {at}"),
-                ));
+            let before_gap = self.gap_within(self.logical(), u64::MAX).is_some();
+            if have || (before_gap && window.iter().any(|&b| b != 0)) {
+                let at = self.describe(self.logical());
+                self.skip_damaged(format!("no object signature \"LOBJ\" at {at}"))?;
+                return Ok(None);
             }
             return Ok(self.finish());
         };
         self.cur += skip;
-        let logical = self.buf_base + self.cur as u64;
+        let logical = self.logical();
         if !self.ensure(OBJECT_HEADER_BASE_SIZE)? {
             return Ok(self.finish());
         }
-        let base = ObjectHeaderBase::parse(&self.buf[self.cur..], || self.describe(logical))?;
+        let base = match ObjectHeaderBase::parse(&self.buf[self.cur..], || self.describe(logical)) {
+            Ok(base) => base,
+            Err(e) => {
+                self.skip_damaged(e.message)?;
+                return Ok(None);
+            }
+        };
         debug_assert!(base.object_size <= MAX_OBJECT_SIZE);
         let size = base.object_size as usize;
+        let end = logical + size as u64;
+        if let Some(gap) = self.gap_within(logical, end) {
+            self.skip_to_gap(gap);
+            return Ok(None);
+        }
         if !self.ensure(size)? {
+            if let Some(gap) = self.gap_within(logical, end) {
+                self.skip_to_gap(gap);
+                return Ok(None);
+            }
             return Ok(self.finish());
+        }
+        if let Some(gap) = self.gap_within(logical, end) {
+            self.skip_to_gap(gap);
+            return Ok(None);
         }
         let obj = &self.buf[self.cur..self.cur + size];
         let item = decode_object(obj, base, self.start_ns, &mut self.stats);
@@ -280,9 +382,13 @@ impl<R: Read> BlfReader<R> {
         Ok(item)
     }
 
-    /// The end of the file: a truncation item if it was cut short.
+    /// The end of the file: a truncation item if it was cut short. A damaged
+    /// file's error is held back for the call after it.
     fn finish(&mut self) -> Option<BlfItem> {
         self.state = State::Done;
+        if self.stats.damaged > 0 {
+            self.deferred = Some(damage_error(&self.stats));
+        }
         let rest_is_padding = self.buf[self.cur..].iter().all(|&b| b == 0);
         let file_len = self.stream.pos;
         let object_offset = if !rest_is_padding {
@@ -332,6 +438,20 @@ impl<R: Read> BlfReader<R> {
             },
         }
     }
+}
+
+/// The error a damaged file ends with: how much was skipped, and the first damage.
+fn damage_error(stats: &BlfReadStats) -> CanwireError {
+    let first = stats.damage.first().map_or_else(String::new, |d| {
+        format!("; the first at byte offset {}: {}", d.file_offset, d.reason)
+    });
+    CanwireError::new(
+        ErrorCode::CorruptFile,
+        format!(
+            "BLF file damaged in {} place(s), {} bytes skipped{first}; every frame outside the damage was read",
+            stats.damaged, stats.damaged_bytes
+        ),
+    )
 }
 
 /// Decodes one whole object into an item, counting what it skips.

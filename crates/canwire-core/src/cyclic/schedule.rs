@@ -8,7 +8,8 @@ use crate::frame::Frame;
 pub enum CyclicLimit {
     /// Runs until stopped.
     Forever,
-    /// Ends after this many frames (the initial phase included).
+    /// Ends after exactly this many frames (the initial phase included): a
+    /// counted task never skips a frame (see [`CyclicSchedule::poll_transmit`]).
     Count(u64),
     /// Ends once this many ns have passed since the start: frames due at or after it are not sent.
     Duration(u64),
@@ -19,7 +20,8 @@ pub enum CyclicLimit {
 pub struct CyclicTiming {
     /// Interval of the steady phase in ns (> 0).
     pub period_ns: u64,
-    /// `(count, interval_ns)`: the first `count` frames go at this interval.
+    /// `(count, interval_ns)`: the first `count` frames go at this interval
+    /// (a frame count: on a counted task, never shortened by a stall).
     pub initial: Option<(u64, u64)>,
     /// When the task ends.
     pub limit: CyclicLimit,
@@ -98,12 +100,37 @@ impl CyclicTiming {
 pub struct CyclicSchedule {
     frames: Vec<Frame>,
     timing: CyclicTiming,
+    /// Where the run was started: a duration counts from here.
+    origin_ns: u64,
+    /// The anchor of the grid: `origin_ns`, moved on by whole intervals each
+    /// time a frame went late and the grid resumed after it.
     start_ns: u64,
     /// The next slot to send.
     slot: u64,
     running: bool,
     sent: u64,
     missed: u64,
+    late: Lateness,
+}
+
+/// Frames sent a whole interval or more after their instant (then the grid
+/// resumed after them) and by how much.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lateness {
+    /// How many frames went late.
+    pub frames: u64,
+    /// Their lateness added up, in ns.
+    pub total_ns: u64,
+    /// The largest lateness, in ns.
+    pub max_ns: u64,
+}
+
+impl Lateness {
+    fn record(&mut self, late_ns: u64) {
+        self.frames += 1;
+        self.total_ns = self.total_ns.saturating_add(late_ns);
+        self.max_ns = self.max_ns.max(late_ns);
+    }
 }
 
 impl CyclicSchedule {
@@ -122,16 +149,19 @@ impl CyclicSchedule {
         Ok(Self {
             frames,
             timing,
+            origin_ns: 0,
             start_ns: 0,
             slot: 0,
             running: false,
             sent: 0,
             missed: 0,
+            late: Lateness::default(),
         })
     }
 
     /// Starts (or restarts) the task: the first frame is due at `now`.
     pub fn start(&mut self, now: u64) {
+        self.origin_ns = now;
         self.start_ns = now;
         self.slot = 0;
         self.running = true;
@@ -176,17 +206,30 @@ impl CyclicSchedule {
         self.sent
     }
 
-    /// Slots skipped because the driver was late by more than a period.
+    /// Slots skipped because the driver was late by a whole period or more
+    /// (endless and time-bounded tasks only, never their first slot).
     pub fn missed(&self) -> u64 {
         self.missed
+    }
+
+    /// Frames sent late (a whole interval or more), after which the grid resumed.
+    pub fn late(&self) -> Lateness {
+        self.late
     }
 
     fn ended(&self, slot: u64) -> bool {
         match self.timing.limit {
             CyclicLimit::Forever => false,
             CyclicLimit::Count(n) => slot >= n,
-            CyclicLimit::Duration(d) => self.timing.offset_of(slot) >= d,
+            CyclicLimit::Duration(d) => {
+                self.start_ns + self.timing.offset_of(slot) >= self.origin_ns.saturating_add(d)
+            }
         }
+    }
+
+    /// True when a stall may skip slots: endless and time-bounded tasks.
+    fn skips(&self) -> bool {
+        !matches!(self.timing.limit, CyclicLimit::Count(_))
     }
 
     /// The absolute instant the next frame is due, or `None` when stopped or ended.
@@ -209,8 +252,16 @@ impl CyclicSchedule {
         }
     }
 
-    /// The frame due at `now`, if one is. Slots more than a period in the past
-    /// are skipped (counted in [`CyclicSchedule::missed`]); their frames are not sent.
+    /// The frame due at `now`, if one is.
+    ///
+    /// A driver back a whole interval or more after a deadline never sends a
+    /// burst. On a counted task (and for the first slot of any run) the frame
+    /// of that slot goes now, late (counted in [`CyclicSchedule::late`]), and
+    /// the grid resumes at its first instant after `now`: the grid moves by
+    /// whole intervals, so every frame of the count goes and the round-robin
+    /// order stays. On an endless or time-bounded task the slots that passed
+    /// are skipped (counted in [`CyclicSchedule::missed`]; their frames are
+    /// not sent) and the current slot's frame goes, keeping the phase.
     pub fn poll_transmit(&mut self, now: u64) -> Option<Frame> {
         self.poll_transmit_slot(now).map(|(_, frame)| frame)
     }
@@ -229,17 +280,29 @@ impl CyclicSchedule {
         if now < due {
             return None;
         }
-        // The latest slot whose instant has come: send that one, skip those before it.
-        let current = self
-            .timing
-            .slot_at_or_after(now - self.start_ns + 1)
-            .saturating_sub(1)
-            .max(self.slot);
-        let current = (self.slot..=current)
-            .rev()
-            .find(|s| !self.ended(*s))
-            .unwrap_or(self.slot);
-        self.missed += current - self.slot;
+        let next_due = self.start_ns + self.timing.offset_of(self.slot + 1);
+        let current = if now < next_due {
+            self.slot
+        } else if self.slot == 0 || !self.skips() {
+            // The next frame goes at the first instant of the grid after now.
+            let interval = next_due - due;
+            self.start_ns += ((now - next_due) / interval + 1) * interval;
+            self.late.record(now - due);
+            self.slot
+        } else {
+            // The latest slot whose instant has come: send that one, skip those before it.
+            let latest = self
+                .timing
+                .slot_at_or_after(now - self.start_ns + 1)
+                .saturating_sub(1)
+                .max(self.slot);
+            let latest = (self.slot..=latest)
+                .rev()
+                .find(|s| !self.ended(*s))
+                .unwrap_or(self.slot);
+            self.missed += latest - self.slot;
+            latest
+        };
         let frame = self.frames[(current % self.frames.len() as u64) as usize];
         self.slot = current + 1;
         self.sent += 1;

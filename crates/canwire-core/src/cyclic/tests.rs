@@ -157,7 +157,7 @@ fn a_late_driver_skips_missed_slots_without_a_burst() {
 #[test]
 fn a_late_driver_never_sends_past_the_limit() {
     let timing = CyclicTiming {
-        limit: CyclicLimit::Count(3),
+        limit: CyclicLimit::Duration(3 * MS),
         ..CyclicTiming::every(MS)
     };
     let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
@@ -172,6 +172,104 @@ fn a_late_driver_never_sends_past_the_limit() {
     assert_eq!(s.sent(), 2);
     assert_eq!(s.poll_transmit(200 * MS), None);
     assert!(!s.is_running());
+}
+
+#[test]
+fn a_counted_task_sends_every_frame_of_its_count_after_a_stall() {
+    let frames = vec![frame(0xA, 0), frame(0xB, 0), frame(0xC, 0)];
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Count(5),
+        ..CyclicTiming::every(10 * MS)
+    };
+    let mut s = CyclicSchedule::new(frames, timing).unwrap();
+    s.start(0);
+    assert_eq!(
+        s.poll_transmit_slot(0).map(|(n, f)| (n, f.id)),
+        Some((0, 0xA))
+    );
+    // A stall of 37 ms: slot 1 (due at 10 ms) goes at 47 ms, late by 37 ms;
+    // the grid resumes at its first instant after that, 50 ms.
+    assert_eq!(
+        s.poll_transmit_slot(47 * MS).map(|(n, f)| (n, f.id)),
+        Some((1, 0xB))
+    );
+    assert_eq!(s.poll_transmit(47 * MS), None, "no burst");
+    assert_eq!(s.poll_timeout(), Some(50 * MS), "the grid resumes");
+    assert_eq!(
+        s.late(),
+        Lateness {
+            frames: 1,
+            total_ns: 37 * MS,
+            max_ns: 37 * MS
+        }
+    );
+    // Less than a period late is jitter, not a late frame.
+    assert_eq!(s.poll_transmit(59 * MS).map(|f| f.id), Some(0xC));
+    assert_eq!(
+        run(&mut s, u64::MAX),
+        [(60 * MS, 0xA, 0), (70 * MS, 0xB, 0)]
+    );
+    assert_eq!((s.sent(), s.missed(), s.late().frames), (5, 0, 1));
+    assert!(!s.is_running());
+}
+
+#[test]
+fn the_initial_count_is_a_frame_count_through_a_stall() {
+    let timing = CyclicTiming {
+        period_ns: 100 * MS,
+        initial: Some((3, 10 * MS)),
+        limit: CyclicLimit::Count(5),
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(0);
+    s.poll_transmit(0).unwrap();
+    // Slot 1 (10 ms) served at 35 ms: it goes, the initial grid resumes at 40 ms.
+    s.poll_transmit(35 * MS).unwrap();
+    let times: Vec<u64> = run(&mut s, u64::MAX).iter().map(|g| g.0).collect();
+    assert_eq!(times, [40, 140, 240].map(|t| t * MS));
+    assert_eq!((s.sent(), s.missed(), s.late().frames), (5, 0, 1));
+}
+
+#[test]
+fn the_first_slot_is_never_skipped() {
+    // An endless task first served 3.5 periods after its start: its first
+    // message goes (not the fourth), late, and the grid resumes after it.
+    let frames = vec![frame(0xA, 0), frame(0xB, 0), frame(0xC, 0), frame(0xD, 0)];
+    let mut s = CyclicSchedule::new(frames, CyclicTiming::every(10 * MS)).unwrap();
+    s.start(5 * MS);
+    assert_eq!(
+        s.poll_transmit_slot(40 * MS).map(|(n, f)| (n, f.id)),
+        Some((0, 0xA))
+    );
+    assert_eq!(
+        (s.missed(), s.late().frames, s.late().total_ns),
+        (0, 1, 35 * MS)
+    );
+    assert_eq!(
+        s.poll_timeout(),
+        Some(45 * MS),
+        "the start's phase, moved by whole periods"
+    );
+    assert_eq!(s.poll_transmit(45 * MS).map(|f| f.id), Some(0xB));
+    // Later stalls of an endless task still skip.
+    assert_eq!(s.poll_transmit(67 * MS).map(|f| f.id), Some(0xD));
+    assert_eq!(s.missed(), 1);
+    // A time-bounded task keeps its end where its start put it.
+    let timing = CyclicTiming {
+        limit: CyclicLimit::Duration(30 * MS),
+        ..CyclicTiming::every(10 * MS)
+    };
+    let mut s = CyclicSchedule::new(vec![frame(1, 0)], timing).unwrap();
+    s.start(0);
+    assert!(s.poll_transmit(15 * MS).is_some(), "the first slot goes");
+    assert_eq!(
+        run(&mut s, u64::MAX)
+            .iter()
+            .map(|g| g.0)
+            .collect::<Vec<_>>(),
+        [20 * MS]
+    );
+    assert_eq!((s.sent(), s.missed()), (2, 0));
 }
 
 #[test]

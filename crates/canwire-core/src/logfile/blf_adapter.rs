@@ -3,7 +3,9 @@
 //! The reader hands out data, remote and error frames; metadata objects
 //! (APP_TEXT, markers) and undecoded object types count as skipped, objects
 //! too short for their type as unknown. Use [`BlfReader`] directly to get the
-//! metadata and error details.
+//! metadata and error details. A damaged file gives every readable frame, then
+//! one [`ErrorCode::CorruptFile`](crate::ErrorCode::CorruptFile) error
+//! (see [`ReadStats::damage`]).
 
 use std::io::{Read, Seek, Write};
 
@@ -17,6 +19,8 @@ use crate::frame::Frame;
 pub struct BlfFrameReader<R: Read> {
     inner: BlfReader<R>,
     metadata: u64,
+    /// An error held back so the frames of its batch are handed out first.
+    deferred: Option<CanwireError>,
 }
 
 impl<R: Read> BlfFrameReader<R> {
@@ -25,6 +29,7 @@ impl<R: Read> BlfFrameReader<R> {
         Ok(Self {
             inner: BlfReader::new(src)?,
             metadata: 0,
+            deferred: None,
         })
     }
 
@@ -38,6 +43,9 @@ impl<R: Read> Iterator for BlfFrameReader<R> {
     type Item = Result<Frame>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.deferred.take() {
+            return Some(Err(e));
+        }
         loop {
             match self.inner.next_item()? {
                 Ok(BlfItem::Frame(f) | BlfItem::Error(f, _)) => return Some(Ok(f)),
@@ -50,6 +58,23 @@ impl<R: Read> Iterator for BlfFrameReader<R> {
 }
 
 impl<R: Read> FrameReader for BlfFrameReader<R> {
+    fn read_frames(&mut self, out: &mut Vec<Frame>, max: usize) -> Result<usize> {
+        let mut n = 0;
+        while n < max {
+            match self.next() {
+                Some(Ok(frame)) => out.push(frame),
+                Some(Err(e)) if n > 0 => {
+                    self.deferred = Some(e);
+                    break;
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
     fn stats(&self) -> ReadStats {
         let s = self.inner.stats();
         ReadStats {
@@ -66,6 +91,9 @@ impl<R: Read> FrameReader for BlfFrameReader<R> {
                     t.object_offset, t.file_len
                 ),
             }),
+            damaged: s.damaged,
+            damaged_bytes: s.damaged_bytes,
+            damage: s.damage.clone(),
         }
     }
 

@@ -56,6 +56,12 @@ pub struct ReadStats {
     pub issues: Vec<LineIssue>,
     /// Set once the reader found the input cut short or broken.
     pub truncated: Option<Truncation>,
+    /// Damaged stretches skipped (BLF; text formats count bad lines in `unknown`).
+    pub damaged: u64,
+    /// Bytes skipped over all damaged stretches.
+    pub damaged_bytes: u64,
+    /// The first few damaged stretches with their byte offset.
+    pub damage: Vec<crate::blf::Damage>,
 }
 
 impl ReadStats {

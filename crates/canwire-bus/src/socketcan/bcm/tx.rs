@@ -26,7 +26,7 @@ use super::msg::{self, CAN_FD_FRAME, HEAD_SIZE, Head, SETTIMER, STARTTIMER, TX_C
 use super::proc_stats::read_tx_sent;
 use super::program::{self, AfterCount, Program, next_program};
 use super::socket::BcmSocket;
-use crate::cyclic::{CyclicTaskStats, ErrorSink};
+use crate::cyclic::{CyclicBackend, CyclicTaskStats, ErrorSink, SchedulerKind};
 use crate::isotp::precise_wait::MonotonicClock;
 use crate::socketcan::codec::encode;
 use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
@@ -342,6 +342,7 @@ impl BcmTx {
             Ok(CyclicTaskStats {
                 sent: job.sent_before + running.unwrap_or(0),
                 missed: 0,
+                late: Default::default(),
                 send_errors: job.send_errors,
                 last_error: job.last_error.clone(),
                 running: running.is_some(),
@@ -483,5 +484,48 @@ impl BcmTx {
                 }
             }
         }
+    }
+}
+
+/// One kernel-scheduled task of a bus, as a [`CyclicBackend`].
+pub struct BcmTask {
+    tx: Arc<BcmTx>,
+    id: u64,
+}
+
+impl BcmTask {
+    /// Adds a stopped task to the bus's BCM socket.
+    pub fn add(
+        tx: Arc<BcmTx>,
+        frames: Vec<Frame>,
+        timing: CyclicTiming,
+        on_error: Option<ErrorSink>,
+    ) -> Result<Self> {
+        let id = tx.add(frames, timing, on_error)?;
+        Ok(Self { tx, id })
+    }
+}
+
+impl CyclicBackend for BcmTask {
+    fn kind(&self) -> SchedulerKind {
+        SchedulerKind::Kernel
+    }
+    fn start(&self) -> Result<()> {
+        self.tx.start(self.id)
+    }
+    fn stop(&self) -> Result<()> {
+        self.tx.stop(self.id)
+    }
+    fn modify(&self, frames: Vec<Frame>) -> Result<()> {
+        self.tx.modify(self.id, frames)
+    }
+    fn frames(&self) -> Result<Vec<Frame>> {
+        self.tx.frames(self.id)
+    }
+    fn stats(&self) -> Result<CyclicTaskStats> {
+        self.tx.stats(self.id)
+    }
+    fn remove(&self) {
+        self.tx.remove(self.id);
     }
 }

@@ -2,6 +2,7 @@
 //! and random bytes.
 
 mod crafted;
+mod damage;
 mod fixtures;
 mod fuzz;
 mod interop;

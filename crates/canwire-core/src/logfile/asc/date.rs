@@ -6,6 +6,10 @@
 //! abbreviated: English, German, French, Spanish, Italian, Portuguese, Dutch
 //! and Swedish (the first three letters decide; French juin/juillet the
 //! fourth). The time has no zone; it is read and written as UTC.
+//!
+//! The fraction after the seconds is milliseconds. CANoe pads it to three
+//! digits; python-can's writer does not (`15:06:13.5` is 5 ms there), so a
+//! fraction of one or two digits is read as a whole number of milliseconds.
 
 use crate::logfile::time::{civil_from_days, days_from_civil, weekday};
 
@@ -79,10 +83,10 @@ pub fn parse_asc_date(text: &str) -> Option<u64> {
         None if hour > 23 => return None,
         None => {}
     }
-    let frac_ns = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<u64>().ok()? * 10u64.pow(9 - frac.len() as u32)
+    let frac_ns = match frac.len() {
+        0 => 0,
+        1 | 2 => frac.parse::<u64>().ok()? * NS_PER_MS,
+        n => frac.parse::<u64>().ok()? * 10u64.pow(9 - n as u32),
     };
     let days = days_from_civil(year, month, day);
     let secs = days.checked_mul(86_400)? + (hour * 3600 + minute * 60 + second) as i64;
@@ -117,6 +121,17 @@ mod tests {
     use super::*;
 
     const SEP_30_2017: u64 = 1_506_729_600_000_000_000;
+
+    #[test]
+    fn unpadded_milliseconds_as_python_can_writes_them() {
+        let at = |clock: &str| parse_asc_date(&format!("Sat Sep 30 {clock} 2017")).unwrap();
+        let base = SEP_30_2017 + 15 * 3_600_000_000_000 + 6 * 60_000_000_000 + 13_000_000_000;
+        assert_eq!(at("15:06:13.5"), base + 5_000_000);
+        assert_eq!(at("15:06:13.45"), base + 45_000_000);
+        assert_eq!(at("15:06:13.045"), base + 45_000_000);
+        assert_eq!(at("15:06:13.450"), base + 450_000_000);
+        assert_eq!(at("15:06:13.123456"), base + 123_456_000);
+    }
 
     #[test]
     fn languages_and_clocks() {

@@ -2,10 +2,13 @@
 //! lines, `CANFD` lines and `ErrorFrame` lines; statistics, status, J1939 and
 //! other events are skipped and counted.
 //!
-//! Timestamps: a frame's `timestamp_ns` is the header date (UTC, see
+//! Timestamps: a frame's `timestamp_ns` is the measurement's start (UTC, see
 //! [`date`](super::date)) plus the line's offset; with `timestamps relative`
-//! each offset counts from the previous event. Without a date line the offsets
-//! count from the `Begin Triggerblock` date, else from 0.
+//! each offset counts from the previous event. The start is the
+//! `Begin Triggerblock` date, else the `date` line's, else 0: CANoe writes the
+//! same date in both, python-can writes the time of writing in the `date` line
+//! and its first frame's time in the trigger block, which its offsets count
+//! from (python-can's reader lets the trigger block win too).
 //!
 //! `CANFD` lines carry Vector's flags column (0x1000 EDL, 0x2000 BRS, 0x4000
 //! ESI, 0x0010 RTR): a line without EDL is a classic frame sent on an FD
@@ -65,7 +68,7 @@ impl AscParser {
     }
 
     fn start_ns(&self) -> u64 {
-        self.date_ns.or(self.trigger_ns).unwrap_or(0)
+        self.trigger_ns.or(self.date_ns).unwrap_or(0)
     }
 
     fn number(&self, text: &str) -> Option<u32> {
@@ -325,6 +328,6 @@ impl LineParser for AscParser {
     }
 
     fn start_time_ns(&self) -> Option<u64> {
-        self.date_ns.or(self.trigger_ns)
+        self.trigger_ns.or(self.date_ns)
     }
 }

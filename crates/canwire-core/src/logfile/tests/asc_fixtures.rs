@@ -57,9 +57,11 @@ fn can_message_german_date_and_gzip() {
         let Some(frames) = check(name, &expected) else {
             return;
         };
+        // The file's `date` line says 15:06:13.191, its trigger block
+        // 10:06:13.191 PM: the trigger block is the measurement's start.
         assert_eq!(
             frames[0].timestamp_ns,
-            SEP_30_2017_15_06_13_191 + 2_501_000_000
+            SEP_30_2017_15_06_13_191 + 7 * 3_600_000_000_000 + 2_501_000_000
         );
     }
 }

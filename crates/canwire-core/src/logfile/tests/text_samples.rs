@@ -35,6 +35,28 @@ fn asc_decimal_base_and_relative_timestamps() {
     assert_eq!(s.issue_lines(IssueKind::Unknown), [8]);
 }
 
+/// An ASC file as python-can's writer lays it out: the `date` line is when the
+/// file was written (12-hour clock, milliseconds not zero-padded), the trigger
+/// block is the first frame's time, and the offsets count from it.
+#[test]
+fn asc_written_by_python_can_counts_from_the_trigger_block() {
+    let text = "date Mon Dec 07 04:20:01.5 PM 2026\nbase hex  timestamps absolute\n\
+                internal events logged\n// version 9.0.0\n\
+                Begin Triggerblock Mon Dec 07 04:15:00.12 PM 2026\n\
+                   0.000000 Start of measurement\n\
+                   0.000000 1  123             Rx   d 2 01 02\n\
+                   1.250000 1  124             Rx   d 1 03\n\
+                End TriggerBlock\n";
+    // 2026-12-07 16:15:00.012 UTC
+    const TRIGGER: u64 = 1_796_660_100_012_000_000;
+    let mut r = asc_reader(text.as_bytes());
+    let frames: Vec<Frame> = r.by_ref().map(Result::unwrap).collect();
+    assert_eq!(r.start_time_ns(), Some(TRIGGER));
+    let times: Vec<u64> = frames.iter().map(|f| f.timestamp_ns).collect();
+    assert_eq!(times, [TRIGGER, TRIGGER + 1_250_000_000]);
+    assert_eq!((frames[1].id, frames[1].data()), (0x124, &[3][..]));
+}
+
 #[test]
 fn candump_log_lines_from_can_utils() {
     let text = "(1699999999.123456) vcan0 123#DEADBEEF\n\

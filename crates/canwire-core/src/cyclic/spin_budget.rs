@@ -34,12 +34,10 @@
 //!   batch, until a window's deadlines are farther than [`SPARSE_GAP_NS`]
 //!   apart. It spins at most [`BATCH_SPIN_NS`] before each grid point (the
 //!   cap above still applies). Tasks start on grid points (see
-//!   `CyclicScheduler::start_instant`), so a task whose period is a multiple
+//!   [`super::start_instant`]), so a task whose period is a multiple
 //!   of the step has its deadlines on the grid and is served at them in both
 //!   modes; any other task's frames go out up to one step after their
 //!   instants while batching. Deadlines stay absolute.
-
-use crate::isotp::precise_wait::SPIN_NS;
 
 /// Length of one accounting window in ns.
 pub const WINDOW_NS: u64 = 10_000_000;
@@ -47,8 +45,9 @@ pub const WINDOW_NS: u64 = 10_000_000;
 pub const MAX_SPIN_PERCENT: u64 = 50;
 /// Shortest spin window.
 pub const MIN_SPIN_NS: u64 = 20_000;
-/// Longest spin window (and the window before any wake-up was measured).
-pub const MAX_SPIN_NS: u64 = SPIN_NS;
+/// Longest spin window (and the window before any wake-up was measured):
+/// the spin of canwire-bus's precise waits.
+pub const MAX_SPIN_NS: u64 = 150_000;
 /// Longest spin, as a share of the mean time between sending wake-ups.
 pub const SPIN_SHARE_OF_GAP_PERCENT: u64 = 50;
 /// Deadlines closer than this on average over a window make the thread batch.
