@@ -14,7 +14,15 @@ interface Counts {
   nativeReaders: number;
 }
 
-async function leakCheck(...args: string[]): Promise<Record<string, Counts> & { delivered?: number; sent?: number }> {
+interface LeakReport {
+  before: Counts;
+  after: Counts;
+  opened?: Counts;
+  delivered?: number[];
+  sent?: number;
+}
+
+async function leakCheck(...args: string[]): Promise<LeakReport> {
   const { stdout } = await run(process.execPath, ["--expose-gc", script, ...args], { timeout: 60_000 });
   return JSON.parse(stdout.trim());
 }
@@ -26,12 +34,16 @@ describe("native object lifetimes (issue 12.11, 12.14)", () => {
     expect(after).toEqual(before);
   });
 
-  it("unreachable unclosed buses, readers and watches are closed when collected and queue nothing", async () => {
+  it("unreachable unclosed buses, readers, watches and ISO-TP stacks are closed when collected and queue nothing", async () => {
     const { before, opened, after, delivered, sent } = await leakCheck("unreachable");
     expect(before).toEqual({ openBuses: 0, openReaders: 0, openWatches: 0, nativeBuses: 0, nativeReaders: 0 });
-    // the sender (1 bus, its own reader) plus 20 buses x (own reader + extra reader + the watch's reader)
-    expect(opened).toEqual({ openBuses: 21, openReaders: 61, openWatches: 20, nativeBuses: 21, nativeReaders: 41 });
-    expect(after).toEqual({ openBuses: 1, openReaders: 1, openWatches: 0, nativeBuses: 1, nativeReaders: 1 });
-    expect([sent, delivered]).toEqual([1000, 0]);
+    // sender and keeper (a bus and its own reader each); 20 buses x (own reader,
+    // extra reader, the watch's reader); the keeper's 10 watches (a reader each),
+    // 5 readers and one ISO-TP stack (a reader)
+    expect(opened).toEqual({ openBuses: 22, openReaders: 78, openWatches: 30, nativeBuses: 22, nativeReaders: 47 });
+    expect(after).toEqual({ openBuses: 2, openReaders: 2, openWatches: 0, nativeBuses: 2, nativeReaders: 2 });
+    // the keeper's own reader got every frame; nothing else of it still receives
+    expect(sent).toBe(1000);
+    expect(delivered).toEqual([1000]);
   });
 });

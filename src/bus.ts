@@ -14,6 +14,9 @@ import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } 
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
+/** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
+const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
+
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
 
@@ -184,7 +187,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
   readonly #tasks = new Set<CyclicTask>();
-  readonly #watches = new Set<CanWatch>();
+  /** Open watches, held weakly: a watch nobody references is collected (and closed natively). */
+  readonly #watches = new Set<WeakRef<CanWatch>>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -453,9 +457,16 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         announceResume: options.announceResume ?? true,
         queueSize,
       });
-      return new CanWatch(nativeWatch, id, this.#channelName, (w) => this.#watches.delete(w));
+      return new CanWatch(nativeWatch, id, this.#channelName, () => forget());
     });
-    this.#watches.add(watch);
+    const watches = this.#watches;
+    const ref = new WeakRef(watch);
+    const forget = (): void => {
+      watches.delete(ref);
+      forgetCollected.unregister(ref);
+    };
+    watches.add(ref);
+    forgetCollected.register(watch, () => watches.delete(ref), ref);
     return watch;
   }
 
@@ -564,7 +575,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.stopAllPeriodicTasks();
-    for (const watch of [...this.#watches]) watch.close();
+    for (const ref of [...this.#watches]) ref.deref()?.close();
     native(() => this.#native.close());
   }
 
