@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,17 +32,21 @@ describe("prerequisites of specs: skip on a user's machine, fail under CI=true",
     });
   });
 
-  /** Runs the fixture specs of logfile.spec.ts in a child vitest with no fixtures folder. */
-  function runWithoutFixtures(ci: string): Promise<{ code: number; output: string }> {
+  /** Runs `spec` in a child vitest, only the tests whose names match `names`, with `env` added. */
+  function runSpec(spec: string, names: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const report = join(mkdtempSync(join(tmpdir(), "canwire-prereq-")), "report.json");
-    const args = ["vitest", "run", "__test__/logfile.spec.ts", "-t", "prerequisite|other tools", `--outputFile.json=${report}`];
-    const env = { ...process.env, CI: ci, CANWIRE_FIXTURES: "/nonexistent/canwire-fixtures/", NO_COLOR: "1" };
+    const args = ["vitest", "run", spec, "-t", names, `--outputFile.json=${report}`];
     return new Promise((resolve) => {
-      execFile("npx", args, { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile("npx", args, { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 80_000 }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
       });
     });
+  }
+
+  /** Runs the fixture specs of logfile.spec.ts with no fixtures folder. */
+  function runWithoutFixtures(ci: string): Promise<{ code: number; output: string }> {
+    return runSpec("__test__/logfile.spec.ts", "prerequisite|other tools", { CI: ci, CANWIRE_FIXTURES: "/nonexistent/canwire-fixtures/" });
   }
 
   it("fails the run under CI=true when the log fixtures are missing", async () => {
@@ -51,7 +55,7 @@ describe("prerequisites of specs: skip on a user's machine, fail under CI=true",
       "log fixtures at /nonexistent/canwire-fixtures/ missing, and CI=true requires it: set CANWIRE_FIXTURES to the python-can fixtures folder",
     );
     expect(run.code).toBe(1);
-  });
+  }, 90_000);
 
   it("skips with the message on a user's machine when the log fixtures are missing", async () => {
     const run = await runWithoutFixtures("");
@@ -59,5 +63,19 @@ describe("prerequisites of specs: skip on a user's machine, fail under CI=true",
       "log fixtures at /nonexistent/canwire-fixtures/ missing: the specs that need it are skipped (set CANWIRE_FIXTURES to the python-can fixtures folder)",
     );
     expect(run.code).toBe(0);
-  });
+  }, 90_000);
+
+  // Only where the kernel has no SocketCAN at all: there vcan0 is missing for certain.
+  it.skipIf(existsSync("/proc/net/can"))(
+    "fails the kernel tier under CI=true where SocketCAN is missing, and only there",
+    async () => {
+      const tier = await runSpec("__test__/kernel/send.spec.ts", "prerequisite", { CI: "true", CANWIRE_KERNEL_TIER: "1" });
+      expect(tier.output).toMatch(/SocketCAN with vcan0 \(.*\) missing, and CI=true requires it: run the kernel specs in a qemu guest/);
+      expect(tier.code).toBe(1);
+      const host = await runSpec("__test__/kernel/send.spec.ts", "prerequisite", { CI: "true", CANWIRE_KERNEL_TIER: "" });
+      expect(host.output).toMatch(/SocketCAN with vcan0 \(.*\) missing: the specs that need it are skipped/);
+      expect(host.code).toBe(0);
+    },
+    120_000,
+  );
 });

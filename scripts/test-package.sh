@@ -75,7 +75,8 @@ cp "$root/scripts/package-check/"*.{mjs,cjs,mts,cts} "$app/"
 echo "== ESM import"
 (cd "$app" && PATH=$clean_path node esm-import.mjs)
 echo "== CommonJS require"
-(cd "$app" && PATH=$clean_path node cjs-require.cjs)
+(cd "$app" && PATH=$clean_path node cjs-require.cjs 2>"$work/cjs-stderr.txt") || { cat "$work/cjs-stderr.txt"; fail "require(\"canwire\") failed"; }
+if [[ -s $work/cjs-stderr.txt ]]; then cat "$work/cjs-stderr.txt"; fail "require(\"canwire\") printed to stderr (a warning a user would see)"; fi
 echo "== TypeScript consumers (ESM import and CommonJS import = require)"
 cat >"$app/tsconfig.json" <<JSON
 {

@@ -6,11 +6,11 @@
 import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
 import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
-import { checkOptions, type Shape } from "./options.js";
+import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicTiming } from "./cyclic.js";
+import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicOptions, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-import { encodeMessages, type FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
@@ -86,6 +86,21 @@ const BUS_OPTION_KINDS: Shape = {
   joinFilters: "boolean",
   rxQueueSize: "number",
 };
+
+/** The JS type of each {@link WatchOptions} key. */
+const WATCH_OPTION_KINDS: Shape = {
+  extended: "boolean",
+  fd: "boolean",
+  timeoutMs: "number",
+  changeMask: ["Uint8Array", "array"],
+  checkDlc: "boolean",
+  throttleMs: "number",
+  announceResume: "boolean",
+  queueSize: "number",
+};
+
+/** The JS type of each {@link SendOptions} key. */
+const SEND_OPTION_KINDS: Shape = { timeoutMs: "number" };
 
 /** Options of {@link Bus.send}. */
 export interface SendOptions {
@@ -165,6 +180,10 @@ export interface BusStats {
   rxDroppedKernel: number;
   /** Frames dropped because a reader's queue was full (all readers, closed ones included). */
   rxDroppedQueueFull: number;
+  /** Receive calls that failed unexpectedly (SocketCAN: a `recvmmsg` error other than "no frames" or the interface going down); frames may be lost with them. */
+  rxErrors: number;
+  /** The message of the most recent of those. */
+  lastRxError?: string;
   /** Every open reader's counters; the first is the bus's own. */
   readers: ReaderStats[];
 }
@@ -201,7 +220,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     this.#native = nativeBus;
     this.interface = options.interface;
     this.channel = options.channel;
-    this.#reader = new BusReader(nativeBus.addReader(rxQueueSize), this.#channelName, false);
+    this.#reader = new BusReader(nativeBus.addReader(rxQueueSize, "rxQueueSize"), this.#channelName, false);
   }
 
   /**
@@ -216,9 +235,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const iface = options.interface ?? "virtual";
     const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
-    if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1 || rxQueueSize > 16 * 1024 * 1024) {
-      throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be an integer 1..16777216, got ${String(rxQueueSize)}`);
-    }
     const filters = normalizeFilters(options.filters);
     return native(() => {
       const nativeBus = binding.NativeBus.open({
@@ -228,14 +244,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
         localLoopback: options.localLoopback ?? true,
-        errorMask: checkU32("errorMask", options.errorMask),
-        receiveBufferSize: checkU32("receiveBufferSize", options.receiveBufferSize),
+        errorMask: options.errorMask,
+        receiveBufferSize: options.receiveBufferSize,
         hardwareTimestamps: options.hardwareTimestamps ?? false,
-        rxCoalesceUs: checkCoalesce(options.rxCoalesceUs),
+        rxCoalesceUs: options.rxCoalesceUs,
       });
-      const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
-      if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
-      return bus;
+      // a bad rxQueueSize or filter value (checked natively) leaves no bus open
+      try {
+        const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
+        if (filters.length > 0) bus.setFilters(filters, { join: options.joinFilters ?? false });
+        return bus;
+      } catch (error) {
+        nativeBus.close();
+        throw error;
+      }
     });
   }
 
@@ -252,7 +274,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {@link InvalidArgumentError} if the message breaks a rule (nothing is sent);
    *   {@link BusClosedError} after {@link Bus.close}.
    */
-  async send(message: Message | MessageInit, options: SendOptions = {}): Promise<void> {
+  async send(message: Message | MessageInit, options?: SendOptions): Promise<void> {
+    options = checkOptions<SendOptions>(options, "options", SEND_OPTION_KINDS);
     checkTimeout(options.timeoutMs);
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
@@ -307,13 +330,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async sendBatch(
     messages: ReadonlyArray<Message | MessageInit> | FrameBatch | Uint8Array,
-    options: SendOptions = {},
+    options?: SendOptions,
   ): Promise<number> {
+    options = checkOptions<SendOptions>(options, "options", SEND_OPTION_KINDS);
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
     if (messages instanceof Uint8Array) records = messages;
     else if (Array.isArray(messages)) records = this.#encode(messages);
-    else records = (messages as FrameBatch).buffer;
+    else if (messages instanceof FrameBatch) records = messages.buffer;
+    else throw invalid("ERR_INVALID_ARGUMENT", `messages must be an array, a FrameBatch or a Uint8Array, got ${describe(messages)}`);
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
@@ -381,16 +406,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   sendPeriodic(messages: Message | MessageInit | ReadonlyArray<Message | MessageInit>, options: PeriodicOptions): CyclicTask {
     const list = periodicMessages("sendPeriodic", messages, false);
+    options = periodicOptions(options);
     const timing = periodicTiming(options);
     const scheduler = options.scheduler ?? "native";
-    if (scheduler !== "native" && scheduler !== "kernel") {
-      throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
-    }
     if (scheduler === "kernel" && this.interface !== "socketcan") {
       throw canError("ERR_UNSUPPORTED", `the kernel scheduler (BCM) needs interface 'socketcan'; this bus is '${this.interface}'`);
-    }
-    for (const name of ["onError", "modifier"] as const) {
-      if (options[name] !== undefined && typeof options[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
     }
     const encode = (m: ReadonlyArray<Message | MessageInit>): Uint8Array => this.#encode(m);
     const records = encode(list);
@@ -431,20 +451,14 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {@link InvalidArgumentError} for a bad option;
    *   {@link IdOutOfRangeError} for an id its kind cannot hold.
    */
-  watch(id: number, options: WatchOptions = {}): CanWatch {
-    if (!Number.isInteger(id) || id < 0) throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
-    for (const name of ["timeoutMs", "throttleMs"] as const) {
-      const v = options[name];
-      if (v !== undefined && (typeof v !== "number" || !(v > 0))) throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of milliseconds > 0, got ${String(v)}`);
-    }
+  watch(id: number, options?: WatchOptions): CanWatch {
+    checkType(id, "id", "number");
+    options = checkOptions<WatchOptions>(options, "options", WATCH_OPTION_KINDS);
     const mask = options.changeMask;
     if (mask !== undefined && !(mask instanceof Uint8Array) && !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) {
       throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
     }
-    const queueSize = options.queueSize ?? 1024;
-    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 1_048_576) {
-      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..1048576, got ${String(queueSize)}`);
-    }
+    const queueSize = options.queueSize;
     const watch = native(() => {
       const nativeWatch = binding.NativeWatch.open(this.#native, {
         id,
@@ -475,19 +489,17 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * frame from now on, whatever other readers do. Leaving its `for await`
    * loop, or {@link BusReader.close}, detaches it.
    */
-  reader(options: { capacity?: number } = {}): BusReader {
-    const capacity = options.capacity ?? 65_536;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 16 * 1024 * 1024) {
-      throw invalid("ERR_INVALID_ARGUMENT", `capacity must be an integer 1..16777216, got ${String(capacity)}`);
-    }
-    return native(() => new BusReader(this.#native.addReader(capacity), this.#channelName, true));
+  reader(options?: { capacity?: number }): BusReader {
+    const { capacity } = checkOptions<{ capacity?: number }>(options, "options", { capacity: "number" });
+    return native(() => new BusReader(this.#native.addReader(capacity ?? 65_536), this.#channelName, true));
   }
 
   /**
    * Replaces the acceptance filters; `null` or `[]` passes everything.
    * With `join`, a frame must pass all filters (SocketCAN's CAN_RAW_JOIN_FILTERS).
    */
-  setFilters(filters: readonly CanFilter[] | null, options: { join?: boolean } = {}): void {
+  setFilters(filters: readonly CanFilter[] | null, options?: { join?: boolean }): void {
+    options = checkOptions<{ join?: boolean }>(options, "options", { join: "boolean" });
     const normalized = normalizeFilters(filters);
     native(() => this.#native.setFilters(normalized, options.join ?? false));
     this.#filters = normalized;
@@ -611,19 +623,4 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 /** The state after the next change `watch` sees; `null` on timeout or when the bus closes. */
 function nextChange(watch: NativeStateWatch, limits: WaitLimits): Promise<BusState | null> {
   return waitUntil(watch, limits, () => (native(() => watch.take()) as BusState | null) ?? (watch.closed ? null : undefined));
-}
-
-function checkCoalesce(value: number | undefined): number | undefined {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)) {
-    throw invalid("ERR_INVALID_ARGUMENT", `rxCoalesceUs must be an integer 0..1000000 (µs), got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkU32(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw invalid("ERR_INVALID_ARGUMENT", `${name} must be an integer 0..0xFFFFFFFF, got ${String(value)}`);
-  }
-  return value;
 }

@@ -6,6 +6,7 @@
  */
 import type { binding, NativeCyclicTask } from "./binding.js";
 import { CanError, canError, fromNative, invalid, native } from "./errors.js";
+import { checkObject, checkShape, checkType, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch } from "./record.js";
 
@@ -116,13 +117,6 @@ export interface CyclicTaskStats {
   modifierErrors: number;
 }
 
-/** A value's type as an error message names it. */
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
-
 /**
  * The messages of `sendPeriodic` or `modifyData` as a list: one message
  * object or an array of them (`many`: an array only).
@@ -132,43 +126,51 @@ export function periodicMessages(
   messages: unknown,
   many: boolean,
 ): ReadonlyArray<Message | MessageInit> {
-  const list = Array.isArray(messages) ? (messages as unknown[]) : many ? null : [messages];
-  if (list === null) throw invalid("ERR_INVALID_ARGUMENT", `${what} takes an array of messages, got ${typeName(messages)}`);
+  if (many) checkType(messages, `${what}'s messages`, "array");
+  const list = Array.isArray(messages) ? (messages as unknown[]) : [messages];
   if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", `${what} needs at least one message`);
-  list.forEach((m, i) => {
-    if (typeof m !== "object" || m === null || Array.isArray(m)) {
-      const where = Array.isArray(messages) ? `message ${i}` : "the message";
-      throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${where} must be a message object such as { id: 0x123, data: [1, 2] }, got ${typeName(m)}`);
-    }
-  });
+  list.forEach((m, i) => checkType(m, Array.isArray(messages) ? `${what}'s message ${i}` : `${what}'s message`, "object"));
   return list as ReadonlyArray<Message | MessageInit>;
 }
 
 /** The timing the native side takes. */
 type NativeCyclicTiming = Parameters<typeof binding.NativeCyclicTask.create>[2];
 
-const TIMING_OPTIONS = ["durationMs", "count", "initialPeriodMs", "initialCount"] as const;
+/** The JS type of each {@link PeriodicOptions} key. */
+const PERIODIC_OPTION_KINDS: Shape = {
+  periodMs: "number",
+  durationMs: "number",
+  count: "number",
+  initialPeriodMs: "number",
+  initialCount: "number",
+  autostart: "boolean",
+  scheduler: "string",
+};
 
 /**
- * The timing options of `sendPeriodic`, type-checked (each a number, named
- * in the error when it is not); the native side checks their values.
+ * The options of `sendPeriodic`, type-checked (a wrong type names the
+ * option); the native side checks their values.
  */
-export function periodicTiming(options: unknown): NativeCyclicTiming {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalid("ERR_INVALID_ARGUMENT", `sendPeriodic needs an options object with periodMs, got ${typeName(options)}`);
+export function periodicOptions(options: unknown): PeriodicOptions {
+  const o = checkShape<PeriodicOptions>(checkObject(options, "options"), "options", PERIODIC_OPTION_KINDS);
+  if (o.periodMs === undefined) throw invalid("ERR_INVALID_ARGUMENT", "options.periodMs is required");
+  const scheduler: unknown = o.scheduler;
+  if (scheduler !== undefined && scheduler !== "native" && scheduler !== "kernel") {
+    throw invalid("ERR_INVALID_ARGUMENT", `options.scheduler must be "native" or "kernel", got ${JSON.stringify(scheduler)}`);
   }
-  const o = options as Record<string, unknown>;
-  if (o.periodMs === undefined) throw invalid("ERR_INVALID_ARGUMENT", "periodMs is required");
-  const timing: NativeCyclicTiming = { periodMs: 0 };
-  for (const name of ["periodMs", ...TIMING_OPTIONS] as const) {
-    const value = o[name];
-    if (value === undefined) continue;
-    if (typeof value !== "number") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number, got ${typeName(value)}`);
-    timing[name] = value;
+  for (const name of ["onError", "modifier"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "function") throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a function`);
   }
-  if (o.autostart !== undefined && typeof o.autostart !== "boolean") {
-    throw invalid("ERR_INVALID_ARGUMENT", `autostart must be a boolean, got ${typeName(o.autostart)}`);
-  }
+  return o;
+}
+
+/** The timing part of checked options, as the native side takes it. */
+export function periodicTiming(o: PeriodicOptions): NativeCyclicTiming {
+  const timing: NativeCyclicTiming = { periodMs: o.periodMs };
+  if (o.durationMs !== undefined) timing.durationMs = o.durationMs;
+  if (o.count !== undefined) timing.count = o.count;
+  if (o.initialPeriodMs !== undefined) timing.initialPeriodMs = o.initialPeriodMs;
+  if (o.initialCount !== undefined) timing.initialCount = o.initialCount;
   return timing;
 }
 
@@ -236,7 +238,7 @@ export class CyclicTask implements AsyncDisposable {
     this.#encode = encode;
     this.#onRemove = onRemove;
     this.period = periodMs;
-    this.scheduler = nativeTask.scheduler as CyclicScheduler;
+    this.scheduler = nativeTask.scheduler;
   }
 
   /** The messages, in round-robin order. */

@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { invalid } from "./errors.js";
+import { binding } from "./binding.js";
+import { invalid, native } from "./errors.js";
+import { checkObject, checkShape, checkType, describe, type Shape } from "./options.js";
 
 /**
  * One acceptance filter. A frame passes when `(frame.id ^ id) & mask === 0`
@@ -28,32 +30,39 @@ export interface CanFilter {
   inverted?: boolean;
 }
 
-const MAX = 0x1fffffff;
+/** The JS type of each {@link CanFilter} key. */
+const FILTER_KINDS: Shape = { id: "number", mask: "number", extended: "boolean", inverted: "boolean" };
 
-/** Checks filters and returns a normalized copy. */
+/**
+ * Checks the types of `filters` and returns a normalized copy; the native
+ * binding checks the values (29-bit `id` and `mask`).
+ */
 export function normalizeFilters(filters: readonly CanFilter[] | null | undefined): CanFilter[] {
   if (filters === null || filters === undefined) return [];
   if (!Array.isArray(filters)) {
-    throw invalid("ERR_INVALID_ARGUMENT", "filters must be an array of { id, mask, extended?, inverted? }");
+    throw invalid("ERR_INVALID_ARGUMENT", `filters must be an array of { id, mask, extended?, inverted? }, got ${describe(filters)}`);
   }
-  return filters.map((f: CanFilter, i) => {
-    for (const key of ["id", "mask"] as const) {
-      const v = f?.[key];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX) {
-        throw invalid("ERR_INVALID_ARGUMENT", `filters[${i}].${key} must be an integer 0..0x1fffffff, got ${String(v)}`);
-      }
-    }
-    const out: CanFilter = { id: f.id, mask: f.mask, inverted: f.inverted ?? false };
-    if (f.extended !== undefined) out.extended = f.extended;
+  return filters.map((f: unknown, i) => {
+    const name = `filters[${i}]`;
+    const filter = checkShape<CanFilter>(checkObject(f, name), name, FILTER_KINDS);
+    checkType(filter.id, `${name}.id`, "number");
+    checkType(filter.mask, `${name}.mask`, "number");
+    const out: CanFilter = { id: filter.id, mask: filter.mask, inverted: filter.inverted ?? false };
+    if (filter.extended !== undefined) out.extended = filter.extended;
     return out;
   });
 }
 
-/** Whether `filters` pass a frame with this id and format (an empty list passes everything). */
+/**
+ * Whether `filters` pass a frame with this id and format (an empty list
+ * passes everything), by the rule every bus applies: a filter for standard
+ * frames only (`extended: false`) compares the 11 id bits alone, as the
+ * Linux kernel does.
+ */
 export function filtersMatch(filters: readonly CanFilter[], id: number, extended: boolean): boolean {
-  if (filters.length === 0) return true;
-  return filters.some((f) => {
-    const hit = ((id ^ f.id) & f.mask) === 0 && (f.extended === undefined || f.extended === extended);
-    return hit !== (f.inverted ?? false);
-  });
+  checkType(filters, "filters", "array");
+  checkType(id, "id", "number");
+  checkType(extended, "extended", "boolean");
+  const normalized = normalizeFilters(filters);
+  return native(() => binding.filtersMatch(normalized, id, extended));
 }

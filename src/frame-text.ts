@@ -5,9 +5,10 @@
  * @module
  */
 import { binding } from "./binding.js";
-import { native } from "./errors.js";
-import { type Message } from "./message.js";
-import { encodeMessages, FrameBatch } from "./record.js";
+import { invalid, native } from "./errors.js";
+import { type Message, type MessageInit } from "./message.js";
+import { checkOptional, checkType, describe } from "./options.js";
+import { encodeMessages, FrameBatch, toMessage } from "./record.js";
 
 /**
  * Parses a frame in can-utils syntax: `123#DEADBEEF`, `1F334455#11`,
@@ -16,13 +17,15 @@ import { encodeMessages, FrameBatch } from "./record.js";
  * @throws {@link InvalidArgumentError} with `ERR_INVALID_FRAME_SYNTAX` or the rule it breaks.
  */
 export function parseFrame(text: string): Message {
+  checkType(text, "text", "string");
   const record = native(() => binding.parseFrame(text));
   return new FrameBatch(record, () => undefined).message(0);
 }
 
-/** Formats a message in can-utils syntax, exactly as candump prints it. */
-export function formatFrame(message: Message): string {
-  return native(() => binding.formatFrames(encodeMessages([message])))[0] as string;
+/** Formats a message (or what one is built from) in can-utils syntax, exactly as candump prints it. */
+export function formatFrame(message: Message | MessageInit): string {
+  const record = encodeMessages([toMessage(message)]);
+  return native(() => binding.formatFrames(record))[0] as string;
 }
 
 /**
@@ -30,6 +33,8 @@ export function formatFrame(message: Message): string {
  * names come from the batch (the bus it was received on) unless `channel` overrides them.
  */
 export function formatLogLines(batch: FrameBatch, channel?: string): string {
+  if (!(batch instanceof FrameBatch)) throw invalid("ERR_INVALID_ARGUMENT", `batch must be a FrameBatch, got ${describe(batch)}`);
+  checkOptional(channel, "channel", "string");
   const names: string[] = [];
   for (let i = 0; i < batch.length; i++) {
     const index = batch.channelIndex(i);

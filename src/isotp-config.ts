@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { Bus } from "./bus.js";
 import { invalid } from "./errors.js";
+import { checkObject, checkShape, describe, type Shape } from "./options.js";
 
 /** The seven addressing modes, with python-can-isotp's names. */
 export type IsoTpAddressingMode =
@@ -147,7 +149,7 @@ const KERNEL_KEYS: ReadonlyArray<keyof KernelIsoTpOptions> = [
 
 /** Normalized kernel socket options. */
 export function normalizeKernelOptions(options: object | undefined): KernelIsoTpOptions {
-  return normalizeKeys<KernelIsoTpOptions>(options, KERNEL_KEYS, "kernel ISO-TP option");
+  return normalizeKeys<KernelIsoTpOptions>(options, KERNEL_KEYS, "kernel ISO-TP option", KERNEL_KINDS, "options.kernel");
 }
 
 const PARAM_KEYS: ReadonlyArray<keyof IsoTpParams> = [
@@ -182,16 +184,92 @@ const ADDRESS_KEYS: ReadonlyArray<keyof IsoTpAddressConfig> = [
   "functionalId",
 ];
 
+/** The JS type of each parameter; the native side checks the values. */
+const PARAM_KINDS: Shape = {
+  stmin: "number",
+  blocksize: "number",
+  txDataLength: "number",
+  txDataMinLength: "number",
+  overrideReceiverStmin: "number",
+  rxFlowcontrolTimeout: "number",
+  rxConsecutiveFrameTimeout: "number",
+  txPadding: "number",
+  wftmax: "number",
+  maxFrameSize: "number",
+  canFd: "boolean",
+  bitrateSwitch: "boolean",
+  defaultTargetAddressType: "string",
+  rateLimitEnable: "boolean",
+  rateLimitMaxBitrate: "number",
+  rateLimitWindowSize: "number",
+  listenMode: "boolean",
+  blockingSend: "boolean",
+};
+
+/** The JS type of each address field. */
+const ADDRESS_KINDS: Shape = {
+  mode: "string",
+  txid: "number",
+  rxid: "number",
+  targetAddress: "number",
+  sourceAddress: "number",
+  addressExtension: "number",
+  physicalId: "number",
+  functionalId: "number",
+};
+
+/** The JS type of each kernel socket option. */
+const KERNEL_KINDS: Shape = {
+  frameTxtimeNs: "number",
+  rxPadding: "number",
+  checkRxPaddingLength: "boolean",
+  checkRxPaddingData: "boolean",
+  halfDuplex: "boolean",
+  forceRxStminNs: "number",
+};
+
+/** The JS type of each top-level `IsoTp.open` option (`bus` must be a {@link Bus}). */
+const OPEN_KINDS: Shape = {
+  interface: "string",
+  channel: "string",
+  address: "object",
+  params: "object",
+  stack: "string",
+  kernel: "object",
+  rxQueueSize: "number",
+};
+
+/**
+ * Checks the types and shape of `IsoTp.open`'s options (`options.bus must be
+ * a Bus, got object`); the native side checks the values.
+ */
+export function checkOpenOptions(options: unknown): void {
+  const o = checkShape<Record<string, unknown>>(checkObject(options, "options"), "options", OPEN_KINDS);
+  if (o.bus !== undefined && !(o.bus instanceof Bus)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `options.bus must be a Bus (from Bus.open), got ${describe(o.bus)}`);
+  }
+}
+
 /** `rx_flowcontrol_timeout` → `rxFlowcontrolTimeout`. */
 export function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Copies `input` with snake_case keys turned camelCase, rejecting unknown keys. */
-export function normalizeKeys<T>(input: object | null | undefined, allowed: ReadonlyArray<keyof T>, what: string): Partial<T> {
+/**
+ * Copies `input` with snake_case keys turned camelCase, rejecting unknown
+ * keys and, when `kinds` is given, values of the wrong type (named
+ * `path.key` in messages).
+ */
+export function normalizeKeys<T>(
+  input: object | null | undefined,
+  allowed: ReadonlyArray<keyof T>,
+  what: string,
+  kinds?: Shape,
+  path = what,
+): Partial<T> {
   const out: Record<string, unknown> = {};
   if (input === null || input === undefined) return out as Partial<T>;
-  if (typeof input !== "object") throw invalid("ERR_INVALID_ARGUMENT", `${what} must be an object`);
+  if (typeof input !== "object" || Array.isArray(input)) throw invalid("ERR_INVALID_ARGUMENT", `${path} must be an object, got ${describe(input)}`);
   for (const [key, value] of Object.entries(input)) {
     const name = camelCase(key);
     if (!(allowed as readonly string[]).includes(name)) {
@@ -199,12 +277,13 @@ export function normalizeKeys<T>(input: object | null | undefined, allowed: Read
     }
     if (value !== undefined && value !== null) out[name] = value;
   }
+  if (kinds) checkShape(out, path, kinds);
   return out as Partial<T>;
 }
 
 /** Normalized parameters. */
 export function normalizeParams(params: object | undefined): IsoTpParams {
-  const p = normalizeKeys<IsoTpParams>(params, PARAM_KEYS, "ISO-TP parameter");
+  const p = normalizeKeys<IsoTpParams>(params, PARAM_KEYS, "ISO-TP parameter", PARAM_KINDS, "params");
   if (typeof p.defaultTargetAddressType === "string") {
     p.defaultTargetAddressType = p.defaultTargetAddressType.toLowerCase() as "physical" | "functional";
   }
@@ -223,9 +302,9 @@ export function normalizeAddress(address: IsoTpAddress | undefined): {
   if ("tx" in address || "rx" in address) {
     const { tx, rx } = address as { tx?: IsoTpAddressConfig; rx?: IsoTpAddressConfig };
     const out: { tx?: IsoTpAddressConfig; rx?: IsoTpAddressConfig } = {};
-    if (tx) out.tx = normalizeKeys<IsoTpAddressConfig>(tx, ADDRESS_KEYS, "address field");
-    if (rx) out.rx = normalizeKeys<IsoTpAddressConfig>(rx, ADDRESS_KEYS, "address field");
+    if (tx) out.tx = normalizeKeys<IsoTpAddressConfig>(tx, ADDRESS_KEYS, "address field", ADDRESS_KINDS, "address.tx");
+    if (rx) out.rx = normalizeKeys<IsoTpAddressConfig>(rx, ADDRESS_KEYS, "address field", ADDRESS_KINDS, "address.rx");
     return out;
   }
-  return { both: normalizeKeys<IsoTpAddressConfig>(address, ADDRESS_KEYS, "address field") };
+  return { both: normalizeKeys<IsoTpAddressConfig>(address, ADDRESS_KEYS, "address field", ADDRESS_KINDS, "address") };
 }

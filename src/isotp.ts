@@ -8,6 +8,7 @@ import { binding, type NativeIsoTp } from "./binding.js";
 import { Bus, type InterfaceName } from "./bus.js";
 import { type CanErrorCode, CanTimeoutError, type IsoTpErrorCode, IsoTpError, canError, invalid, native } from "./errors.js";
 import {
+  checkOpenOptions,
   type IsoTpAddress,
   type IsoTpParams,
   type KernelIsoTpOptions,
@@ -106,13 +107,24 @@ export interface IsoTpStats {
   errors: Array<{ code: IsoTpErrorCode; count: number }>;
 }
 
+const isByte = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255;
+
+/** The largest payload ISO-TP can announce (a 32-bit FF_DL). */
+const MAX_PAYLOAD = 0xffffffff;
+
 function toBytes(data: ArrayLike<number>): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (!data || typeof data.length !== "number") throw invalid("ERR_INVALID_ARGUMENT", "data must be a Uint8Array or an array of bytes");
+  // lengths are checked before anything is allocated for them
+  if (!Number.isInteger(data.length) || data.length < 0 || data.length > MAX_PAYLOAD) {
+    throw invalid("ERR_INVALID_ARGUMENT", `data.length must be an integer 0..${MAX_PAYLOAD} (an ISO-TP payload), got ${String(data.length)}`);
+  }
+  const last = data.length - 1;
+  if (last >= 0 && !isByte(data[last])) throw invalid("ERR_INVALID_ARGUMENT", `data[${last}] is ${String(data[last])}: bytes are integers 0..255`);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw invalid("ERR_INVALID_ARGUMENT", `data[${i}] is ${String(v)}: bytes are integers 0..255`);
+    if (!isByte(v)) throw invalid("ERR_INVALID_ARGUMENT", `data[${i}] is ${String(v)}: bytes are integers 0..255`);
     out[i] = v;
   }
   return out;
@@ -155,15 +167,13 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
    *   no can-isotp module) or for a parameter the kernel cannot honour.
    */
   static async open(options: IsoTpOptions): Promise<IsoTp> {
+    checkOpenOptions(options);
     const params = normalizeParams(options.params);
     const address = normalizeAddress(options.address);
     if (options.stack !== undefined && options.stack !== "userspace" && options.stack !== "kernel") {
       throw invalid("ERR_INVALID_ARGUMENT", `stack must be 'userspace' or 'kernel', got '${String(options.stack)}'`);
     }
-    const rxQueueSize = options.rxQueueSize ?? 1024;
-    if (!Number.isInteger(rxQueueSize) || rxQueueSize < 1) {
-      throw invalid("ERR_INVALID_ARGUMENT", `rxQueueSize must be a positive integer, got ${String(rxQueueSize)}`);
-    }
+    const rxQueueSize = options.rxQueueSize;
     if (options.stack === "kernel") return IsoTp.#openKernel(options, address, params, rxQueueSize);
     if (options.kernel !== undefined) throw invalid("ERR_INVALID_ARGUMENT", "kernel options need stack: 'kernel'");
     let bus = options.bus;
@@ -182,7 +192,7 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
   }
 
-  static #openKernel(options: IsoTpOptions, address: ReturnType<typeof normalizeAddress>, params: IsoTpParams, rxQueueSize: number): IsoTp {
+  static #openKernel(options: IsoTpOptions, address: ReturnType<typeof normalizeAddress>, params: IsoTpParams, rxQueueSize: number | undefined): IsoTp {
     if (options.bus) {
       throw invalid("ERR_INVALID_ARGUMENT", "stack 'kernel' opens its own can-isotp socket: give interface 'socketcan' and a channel instead of bus");
     }

@@ -6,9 +6,10 @@
  */
 import { parse as parseYaml } from "yaml";
 import { Bus, type InterfaceName } from "./bus.js";
-import { invalid } from "./errors.js";
+import { InvalidArgumentError, invalid } from "./errors.js";
 import { IsoTp } from "./isotp.js";
 import type { IsoTpAddress } from "./isotp-config.js";
+import { checkObject, checkShape, checkType, describe, type Shape } from "./options.js";
 
 /** One entry of an `export:` block. */
 export interface ExportEntry {
@@ -25,11 +26,33 @@ export interface ExportEntry {
   description?: string;
 }
 
+/** The JS type of each `config` key. */
+const CONFIG_KINDS: Shape = { channel: ["string", "number"], interface: "string", address: "object", params: "object" };
+
 /** What an export entry opens. */
 export type ExportedObject = Bus | IsoTp;
 
+/**
+ * The most aliases a YAML document may expand: an exporter configuration has
+ * a handful at most, an alias bomb needs thousands.
+ */
+const MAX_YAML_ALIASES = 100;
+
+/** `text` parsed as YAML, or `ERR_INVALID_ARGUMENT` naming the syntax error or alias bomb. */
+function parseConfig(text: string): unknown {
+  try {
+    return parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES, prettyErrors: true });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InvalidArgumentError("ERR_INVALID_ARGUMENT", `the exporter configuration is not valid YAML: ${why}`, { cause: error });
+  }
+}
+
 function entriesOf(source: string | object): Record<string, ExportEntry> {
-  const doc = (typeof source === "string" ? parseYaml(source) : source) as { export?: unknown } | null;
+  if (typeof source !== "string" && (typeof source !== "object" || source === null)) {
+    throw invalid("ERR_INVALID_ARGUMENT", `source must be YAML text or an object, got ${describe(source)}`);
+  }
+  const doc = (typeof source === "string" ? parseConfig(source) : source) as { export?: unknown } | null;
   const block = doc && typeof doc === "object" && "export" in doc ? doc.export : doc;
   if (!block || typeof block !== "object") {
     throw invalid("ERR_INVALID_ARGUMENT", "no export block: expected `export: { NAME: { type, config } }`");
@@ -52,13 +75,18 @@ function entriesOf(source: string | object): Record<string, ExportEntry> {
  * ```
  */
 export async function openExport(source: string | object, name: string): Promise<ExportedObject> {
+  checkType(name, "name", "string");
   const entries = entriesOf(source);
-  const entry = entries[name];
-  if (!entry) {
+  const entry = Object.hasOwn(entries, name) ? entries[name] : undefined;
+  if (!entry || typeof entry !== "object") {
     throw invalid("ERR_INVALID_ARGUMENT", `no export named '${name}': available are ${Object.keys(entries).join(", ") || "none"}`);
   }
   if (typeof entry.type !== "string") throw invalid("ERR_INVALID_ARGUMENT", `export '${name}' has no type`);
-  const config = entry.config ?? {};
+  const config = checkShape<NonNullable<ExportEntry["config"]>>(
+    entry.config === undefined ? {} : checkObject(entry.config, `export '${name}' config`),
+    `export '${name}' config`,
+    CONFIG_KINDS,
+  );
   const kind = entry.type.slice(entry.type.lastIndexOf(".") + 1);
   const iface = (config.interface ?? (kind === "IsoTpSocket" ? "socketcan" : "virtual")) as InterfaceName;
   const channel = config.channel === undefined ? undefined : String(config.channel);

@@ -1,12 +1,16 @@
 /**
  * The CAN message model: python-can's fields in camelCase, validated as
- * python-can's `Message(check=True)`.
+ * python-can's `Message(check=True)`. The facade coerces (arrays to bytes,
+ * defaults, seconds to nanoseconds); the frame rules are the native
+ * `Frame::validate`, the same check every send runs.
  *
  * @module
  */
-import { invalid } from "./errors.js";
+import { binding } from "./binding.js";
+import { invalid, native } from "./errors.js";
 import { fdLengthToDlc } from "./dlc.js";
 import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
+import { checkObject, checkShape, type Shape, wrongType } from "./options.js";
 
 /**
  * What a message is built from. Only `id` is required.
@@ -31,6 +35,11 @@ export interface MessageInit {
   bitrateSwitch?: boolean;
   /** FD error state indicator. Only on FD frames. */
   errorStateIndicator?: boolean;
+  /**
+   * The FD frame carries SocketCAN's explicit FD mark (CANFD_FDF, candump's
+   * `##5`); text output keeps it. Only on FD frames. Default `false`.
+   */
+  fdf?: boolean;
   /** Data length in bytes (the requested length for remote frames). Must equal `data.length` on data frames. */
   dlc?: number;
   /** The raw 4-bit DLC code, when it differs from the length: classic frames with 8 bytes may use 9..15. */
@@ -47,8 +56,29 @@ export interface MessageInit {
   isRx?: boolean;
 }
 
-const STANDARD_ID_MAX = 0x7ff;
-const EXTENDED_ID_MAX = 0x1fffffff;
+/** The JS type of each {@link MessageInit} key but the flags, which {@link flag} reads. */
+const MESSAGE_KINDS: Shape = {
+  id: "number",
+  dlc: "number",
+  dlcCode: "number",
+  data: ["Uint8Array", "array", "object"],
+  timestamp: "number",
+  timestampNs: "bigint",
+  channel: "string",
+};
+
+/** The largest timestamp in seconds whose nanoseconds fit the record's u64. */
+const MAX_TIMESTAMP_S = Number((1n << 64n) - 1n) / 1e9;
+
+/** A flag given as a boolean, 0 or 1, as the boolean; anything else is a wrong type. */
+function flag(init: MessageInit, key: keyof MessageInit, name: string, fallback: boolean): boolean {
+  const value: unknown = init[key];
+  if (value === undefined) return fallback;
+  if (value === true || value === 1) return true;
+  if (value === false || value === 0) return false;
+  throw wrongType(`${name}.${key}`, "boolean", value);
+}
+
 
 function isByte(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 255;
@@ -83,6 +113,8 @@ export class Message {
   readonly bitrateSwitch: boolean;
   /** FD error state indicator. */
   readonly errorStateIndicator: boolean;
+  /** The FD frame carried SocketCAN's explicit FD mark (CANFD_FDF); see {@link MessageInit.fdf}. */
+  readonly fdf: boolean;
   /** Data length in bytes; for remote frames the requested length. */
   readonly dlc: number;
   /** The raw 4-bit DLC code on the wire. */
@@ -103,6 +135,21 @@ export class Message {
   /** Set while records from the native side are decoded: they were validated there. */
   static #trusted = false;
 
+  /** What messages call the init being checked (`message`, `messages[3]`). */
+  static #name = "message";
+
+  /** @internal Builds a message from `input`, naming it `name` in errors. */
+  static named(input: unknown, name: string): Message {
+    if (input instanceof Message) return input;
+    const previous = Message.#name;
+    Message.#name = name;
+    try {
+      return new Message(input as MessageInit);
+    } finally {
+      Message.#name = previous;
+    }
+  }
+
   /** @internal Builds messages from already-validated fields, skipping the checks. */
   static trusted<T>(build: () => T): T {
     Message.#trusted = true;
@@ -122,6 +169,7 @@ export class Message {
       this.fd = init.fd ?? false;
       this.bitrateSwitch = init.bitrateSwitch ?? false;
       this.errorStateIndicator = init.errorStateIndicator ?? false;
+      this.fdf = init.fdf ?? false;
       this.dlc = init.dlc ?? 0;
       this.dlcCode = init.dlcCode ?? 0;
       this.data = init.data as Uint8Array;
@@ -130,67 +178,42 @@ export class Message {
       this.isRx = init.isRx ?? true;
       return;
     }
-    const extended = init.extended ?? false;
-    const remote = init.remote ?? false;
-    const error = init.error ?? false;
-    const fd = init.fd ?? false;
-    const brs = init.bitrateSwitch ?? false;
-    const esi = init.errorStateIndicator ?? false;
+    const name = Message.#name;
+    checkShape<MessageInit>(checkObject(init, name), name, MESSAGE_KINDS);
+    const extended = flag(init, "extended", name, false);
+    const remote = flag(init, "remote", name, false);
+    const error = flag(init, "error", name, false);
+    const fd = flag(init, "fd", name, false);
+    const brs = flag(init, "bitrateSwitch", name, false);
+    const esi = flag(init, "errorStateIndicator", name, false);
+    const fdf = flag(init, "fdf", name, false);
     const id = init.id;
-
-    if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
+    // coercion into the record's fields; the frame rules are checked natively below
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
       throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
     }
-    const idMax = extended || error ? EXTENDED_ID_MAX : STANDARD_ID_MAX;
-    if (id > idMax) {
-      const hint = extended || error ? "" : "; set extended: true for a 29-bit id";
-      throw invalid(
-        "ERR_ID_OUT_OF_RANGE",
-        `id 0x${id.toString(16)} does not fit ${extended || error ? "a 29" : "an 11"}-bit identifier: allowed 0..=0x${idMax.toString(16)}${hint}`,
-      );
-    }
-    if (remote && (error || fd)) {
-      throw invalid("ERR_REMOTE_CONFLICT", "a remote frame cannot also be an error frame or an FD frame");
-    }
-    if (!fd && (brs || esi)) {
-      throw invalid("ERR_FLAGS_REQUIRE_FD", "bitrateSwitch and errorStateIndicator are only allowed on FD frames (fd: true)");
-    }
-
-    const data = toBytes(init.data);
+    const length = dataLength(init.data, name);
+    if (length > 64) throw tooLong(fd, length); // before anything is allocated for it
     let dlc: number;
     let dlcCode: number;
     if (remote) {
-      if (data.length !== 0) {
-        throw invalid("ERR_DLC_MISMATCH", `a remote frame carries no data, got ${data.length} bytes; put the requested length in dlc`);
-      }
+      // `dlc` is the requested length, a field the record has no room for
       dlc = init.dlc ?? 0;
       if (!Number.isInteger(dlc) || dlc < 0 || dlc > 8) {
         throw invalid("ERR_INVALID_DLC", `a remote frame requests 0..8 bytes, got dlc ${String(init.dlc)}`);
       }
       dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
     } else {
-      const max = fd ? 64 : 8;
-      if (data.length > max) {
-        const hint = fd ? "" : "; set fd: true for up to 64";
-        throw invalid("ERR_DATA_TOO_LONG", `a${fd ? "n FD" : " classic"} frame carries at most ${max} bytes, got ${data.length}${hint}`);
-      }
-      dlc = data.length;
+      dlc = length;
       if (init.dlc !== undefined && init.dlc !== dlc) {
         throw invalid("ERR_DLC_MISMATCH", `dlc ${String(init.dlc)} does not match ${dlc} data bytes`);
       }
-      if (fd) {
-        const code = fdLengthToDlc(dlc);
-        if (code === undefined) {
-          throw invalid(
-            "ERR_INVALID_FD_LENGTH",
-            `an FD frame cannot carry ${dlc} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64`,
-          );
-        }
-        dlcCode = checkCode(init.dlcCode, code, [code, code]);
-      } else {
-        dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
+      dlcCode = init.dlcCode ?? (fd ? (fdLengthToDlc(length) ?? 0) : length);
+      if (!Number.isInteger(dlcCode) || dlcCode < 0 || dlcCode > 255) {
+        throw invalid("ERR_INVALID_DLC", `dlcCode ${String(dlcCode)} is out of range: allowed 0..15`);
       }
     }
+    checkFrame(id, flagBits(extended, remote, error, fd, brs, esi, fdf), length, dlcCode);
 
     this.id = id;
     this.extended = extended;
@@ -199,12 +222,13 @@ export class Message {
     this.fd = fd;
     this.bitrateSwitch = brs;
     this.errorStateIndicator = esi;
+    this.fdf = fdf;
     this.dlc = dlc;
     this.dlcCode = dlcCode;
-    this.data = data;
+    this.data = toBytes(init.data, length, name);
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
-    this.isRx = init.isRx ?? true;
+    this.isRx = flag(init, "isRx", name, true);
   }
 
   #errorInfo: ErrorFrameInfo | undefined;
@@ -262,6 +286,7 @@ export class Message {
       fd: this.fd,
       bitrateSwitch: this.bitrateSwitch,
       errorStateIndicator: this.errorStateIndicator,
+      fdf: this.fdf,
       dlc: this.dlc,
       dlcCode: this.dlcCode,
       data: Buffer.from(this.data).toString("hex"),
@@ -271,14 +296,42 @@ export class Message {
   }
 }
 
-function toBytes(data: ArrayLike<number> | undefined): Uint8Array {
+/** Checks the frame by the native frame rules (`Frame::validate`), the one validator. */
+function checkFrame(id: number, flags: number, length: number, dlcCode: number): void {
+  native(() => binding.checkFrame(id, flags, length, dlcCode));
+}
+
+/** The record flag bits (see `record.ts`'s `Flag`). */
+function flagBits(extended: boolean, remote: boolean, error: boolean, fd: boolean, brs: boolean, esi: boolean, fdf: boolean): number {
+  return (extended ? 1 : 0) | (remote ? 2 : 0) | (error ? 4 : 0) | (fd ? 8 : 0) | (brs ? 16 : 0) | (esi ? 32 : 0) | (fdf ? 128 : 0);
+}
+
+/** More than 64 bytes: no frame holds them (refused before allocating, in the words `Frame::validate` uses). */
+function tooLong(fd: boolean, length: number) {
+  return fd
+    ? invalid("ERR_DATA_TOO_LONG", `an FD frame carries at most 64 bytes, got ${length}`)
+    : invalid("ERR_DATA_TOO_LONG", `a classic frame carries at most 8 bytes, got ${length}; set fd: true for up to 64`);
+}
+
+/** The length of `data`, checked before anything is allocated for it. */
+function dataLength(data: ArrayLike<number> | undefined, name: string): number {
+  if (data === undefined) return 0;
+  const length: unknown = data.length;
+  if (typeof length !== "number") {
+    throw invalid("ERR_INVALID_ARGUMENT", `${name}.data must be a Uint8Array or an array of bytes`);
+  }
+  if (!Number.isInteger(length) || length < 0) {
+    throw invalid("ERR_INVALID_ARGUMENT", `${name}.data.length must be an integer >= 0, got ${String(length)}`);
+  }
+  return length;
+}
+
+/** `data` (of the checked `length`, at most 64) copied into bytes. */
+function toBytes(data: ArrayLike<number> | undefined, length: number, name: string): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (data instanceof Uint8Array) return new Uint8Array(data);
-  if (typeof data !== "object" || typeof data.length !== "number") {
-    throw invalid("ERR_INVALID_ARGUMENT", "data must be a Uint8Array or an array of bytes");
-  }
-  const bytes = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
     const value = data[i] as number;
     if (!isByte(value)) {
       throw invalid("ERR_INVALID_ARGUMENT", `data[${i}] is ${String(value)}: bytes are integers 0..255`);
@@ -308,9 +361,14 @@ function toTimestampNs(init: MessageInit): bigint {
     return init.timestampNs;
   }
   const ts = init.timestamp ?? 0;
-  if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0) {
-    throw invalid("ERR_INVALID_TIMESTAMP", `timestamp must be a finite number of seconds >= 0, got ${String(ts)}`);
-  }
+  const outOfRange = () =>
+    invalid(
+      "ERR_INVALID_TIMESTAMP",
+      `timestamp must be a finite number of seconds >= 0 whose nanoseconds fit 64 bits (< ${MAX_TIMESTAMP_S}), got ${String(ts)}`,
+    );
+  if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0 || ts > MAX_TIMESTAMP_S) throw outOfRange();
   const whole = Math.floor(ts);
-  return BigInt(whole) * 1_000_000_000n + BigInt(Math.round((ts - whole) * 1e9));
+  const ns = BigInt(whole) * 1_000_000_000n + BigInt(Math.round((ts - whole) * 1e9));
+  if (ns >= 1n << 64n) throw outOfRange();
+  return ns;
 }

@@ -7,6 +7,7 @@ import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native } from "./errors.js";
 import { type Message } from "./message.js";
 import { FrameBatch } from "./record.js";
+import { checkOptions, type Shape } from "./options.js";
 import { throwIfAborted, waitUntil } from "./waker.js";
 
 /** Options of a receive call. */
@@ -108,7 +109,8 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
    * Receives one message. Resolves `null` when `timeoutMs` passes first.
    * Rejects with {@link BusClosedError} when the reader is closed and drained.
    */
-  async recv(options: RecvOptions = {}): Promise<Message | null> {
+  async recv(options?: RecvOptions): Promise<Message | null> {
+    options = checkOptions<RecvOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
     throwIfAborted(options.signal);
     if (this.#pending) return this.#shift(this.#pending);
@@ -140,12 +142,10 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
    * Receives a batch of up to `max` frames as one buffer (the fast path).
    * Resolves `null` on timeout or when the reader is closed and drained.
    */
-  async recvBatch(options: RecvBatchOptions = {}): Promise<FrameBatch | null> {
+  async recvBatch(options?: RecvBatchOptions): Promise<FrameBatch | null> {
+    options = checkOptions<RecvBatchOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
-    const max = options.max ?? DEFAULT_BATCH;
-    if (!Number.isInteger(max) || max < 1) {
-      throw invalid("ERR_INVALID_ARGUMENT", `max must be a positive integer, got ${String(max)}`);
-    }
+    const max = checkBatchMax(options.max);
     throwIfAborted(options.signal);
     return this.#takePending() ?? this.#nextBatch(max, options);
   }
@@ -154,12 +154,13 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
    * Yields batches until the reader closes. Leaving the loop closes an extra
    * reader; an aborted `signal` ends it with an `AbortError`.
    */
-  async *batches(options: { max?: number } & IterateOptions = {}): AsyncGenerator<FrameBatch, void, undefined> {
-    const max = options.max ?? DEFAULT_BATCH;
-    const wait = { signal: options.signal };
+  async *batches(options?: { max?: number } & IterateOptions): AsyncGenerator<FrameBatch, void, undefined> {
+    const checked = checkOptions<{ max?: number } & IterateOptions>(options, "options", RECV_KINDS);
+    const max = checkBatchMax(checked.max);
+    const wait = { signal: checked.signal };
     try {
       for (;;) {
-        throwIfAborted(options.signal);
+        throwIfAborted(wait.signal);
         const batch = this.#takePending() ?? (await this.#nextBatch(max, wait));
         if (!batch) return;
         yield batch;
@@ -216,6 +217,21 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+}
+
+/** The JS type of each receive option. */
+const RECV_KINDS: Shape = { timeoutMs: "number", max: "number", signal: "object" };
+
+/** The largest `max` of a batch: what the native reader's u32 holds. */
+const MAX_BATCH = 0xffffffff;
+
+/** `max` (default {@link DEFAULT_BATCH}) when it is an integer 1..2^32-1; never wrapped. */
+function checkBatchMax(max: number | undefined): number {
+  if (max === undefined) return DEFAULT_BATCH;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_BATCH) {
+    throw invalid("ERR_INVALID_ARGUMENT", `max must be an integer 1..${MAX_BATCH}, got ${String(max)}`);
+  }
+  return max;
 }
 
 /** Throws unless `timeoutMs` is undefined or a number >= 0. */

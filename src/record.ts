@@ -11,6 +11,8 @@
  * @module
  */
 import { Message, type MessageInit } from "./message.js";
+import { invalid } from "./errors.js";
+import { checkType } from "./options.js";
 
 /** Bytes per record. */
 export const RECORD_SIZE = 88;
@@ -49,6 +51,7 @@ export function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m
     (m.fd ? Flag.FD : 0) |
     (m.bitrateSwitch ? Flag.BRS : 0) |
     (m.errorStateIndicator ? Flag.ESI : 0) |
+    (m.fdf ? Flag.FDF : 0) |
     (m.isRx ? 0 : Flag.TX);
   view.setUint32(offset + 12, flags, true);
   bytes[offset + 16] = m.remote ? 0 : m.data.length;
@@ -57,19 +60,24 @@ export function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m
   bytes.set(m.data, offset + 24);
 }
 
-/** Packs messages into one record batch. */
-export function encodeMessages(messages: readonly Message[]): Buffer {
-  const out = Buffer.alloc(messages.length * RECORD_SIZE);
+/** Packs messages (or what {@link Message} is built from) into one record batch. */
+export function encodeMessages(messages: ReadonlyArray<Message | MessageInit>): Buffer {
+  checkType(messages, "messages", "array");
+  const list = messages.map(toMessage);
+  const out = Buffer.alloc(list.length * RECORD_SIZE);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (let i = 0; i < messages.length; i++) {
-    writeRecord(view, out, i * RECORD_SIZE, messages[i] as Message);
+  for (let i = 0; i < list.length; i++) {
+    writeRecord(view, out, i * RECORD_SIZE, list[i] as Message);
   }
   return out;
 }
 
-/** Turns anything message-like into a validated {@link Message}. */
-export function toMessage(input: Message | MessageInit): Message {
-  return input instanceof Message ? input : new Message(input);
+/**
+ * Turns anything message-like into a validated {@link Message}. Errors call
+ * it `message`, or `messages[index]` when an index is given (as `map` does).
+ */
+export function toMessage(input: Message | MessageInit, index?: number): Message {
+  return Message.named(input, index === undefined ? "message" : `messages[${index}]`);
 }
 
 /**
@@ -101,29 +109,37 @@ export class FrameBatch {
 
   /** Identifier of frame `i`. */
   id(i: number): number {
-    return this.#view.getUint32(i * RECORD_SIZE + 8, true);
+    return this.#view.getUint32(this.#offset(i) + 8, true);
   }
 
   /** Flag bits of frame `i` (see {@link Flag}). */
   flags(i: number): number {
-    return this.#view.getUint32(i * RECORD_SIZE + 12, true);
+    return this.#view.getUint32(this.#offset(i) + 12, true);
   }
 
   /** Timestamp of frame `i` in ns since the Unix epoch. */
   timestampNs(i: number): bigint {
-    return this.#view.getBigUint64(i * RECORD_SIZE, true);
+    return this.#view.getBigUint64(this.#offset(i), true);
   }
 
   /** Data of frame `i`, a view into the batch (copy it to keep it past the batch). */
   data(i: number): Uint8Array {
-    const offset = i * RECORD_SIZE;
+    const offset = this.#offset(i);
     const len = this.buffer[offset + 16] ?? 0;
     return this.buffer.subarray(offset + 24, offset + 24 + len);
   }
 
   /** Channel index of frame `i`. */
   channelIndex(i: number): number {
-    return this.#view.getUint32(i * RECORD_SIZE + 20, true);
+    return this.#view.getUint32(this.#offset(i) + 20, true);
+  }
+
+  /** The byte offset of frame `i`, or an error when the batch has no frame `i`. */
+  #offset(i: number): number {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.length)) {
+      throw invalid("ERR_INVALID_ARGUMENT", `frame index ${String(i)} is out of range: the batch holds ${this.length} frame(s), 0..${this.length - 1}`);
+    }
+    return i * RECORD_SIZE;
   }
 
   /** Frames `start..end` as a batch of their own (a view, no copy). */
@@ -163,7 +179,7 @@ export class FrameBatch {
   }
 
   #decode(i: number): Message {
-    const offset = i * RECORD_SIZE;
+    const offset = this.#offset(i);
     const view = this.#view;
     const bytes = this.buffer;
     const flags = view.getUint32(offset + 12, true);
@@ -178,6 +194,7 @@ export class FrameBatch {
       fd: (flags & Flag.FD) !== 0,
       bitrateSwitch: (flags & Flag.BRS) !== 0,
       errorStateIndicator: (flags & Flag.ESI) !== 0,
+      fdf: (flags & Flag.FDF) !== 0,
       dlc: remote ? Math.min(dlcCode, 8) : len,
       dlcCode,
       data: bytes.slice(offset + 24, offset + 24 + len),

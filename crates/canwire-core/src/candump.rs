@@ -85,7 +85,8 @@ pub fn parse_frame(text: &str) -> Result<Frame> {
             return Err(syntax(text, "unexpected text after the data"));
         }
         frame.len = len;
-        frame.dlc = crate::dlc::fd_len_to_dlc(len).unwrap_or(len);
+        frame.dlc = crate::dlc::fd_len_to_dlc(len)
+            .ok_or_else(|| crate::frame::invalid_fd_length(len.into()))?;
     } else if let Some(remote) = rest.strip_prefix(b"R").or_else(|| rest.strip_prefix(b"r")) {
         frame.flags.set(FrameFlags::REMOTE, true);
         let (len, tail) = match remote.split_first() {
@@ -105,7 +106,8 @@ pub fn parse_frame(text: &str) -> Result<Frame> {
     Ok(frame)
 }
 
-/// Reads hex byte pairs (optionally separated by '.') up to `max` bytes.
+/// Reads hex byte pairs up to `max` bytes; one '.' may come before each
+/// byte (as can-utils' `parse_canframe` allows: `DE.AD`, never `DE..AD`).
 /// Returns the byte count and the unparsed tail (starting at `_` if any).
 fn parse_data<'a>(
     text: &str,
@@ -114,9 +116,17 @@ fn parse_data<'a>(
     max: usize,
 ) -> Result<(u8, &'a [u8])> {
     let mut n = 0usize;
+    let mut after_dot = false;
     loop {
         match data {
-            [b'.', tail @ ..] => data = tail,
+            [b'.', ..] if after_dot => {
+                return Err(syntax(text, "bytes are separated by at most one '.'"));
+            }
+            [b'.', tail @ ..] => {
+                after_dot = true;
+                data = tail;
+                continue;
+            }
             [hi, lo, tail @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
                 if n == max {
                     let protocol = if max == 8 {
@@ -132,6 +142,7 @@ fn parse_data<'a>(
                 out[n] = (hex_value(*hi).unwrap_or(0) << 4) | hex_value(*lo).unwrap_or(0);
                 n += 1;
                 data = tail;
+                after_dot = false;
             }
             [] | [b'_', ..] => return Ok((n as u8, data)),
             _ => return Err(syntax(text, "data must be pairs of hex digits")),
@@ -332,6 +343,30 @@ mod tests {
         assert_eq!((f.len, f.dlc), (64, 15));
         let err = parse_frame("123##0112233445566778899").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidFdLength);
+        // 9..15 and 17 bytes: a length no DLC encodes, not a DLC code
+        for n in [9, 13, 15, 17, 63] {
+            let err = parse_frame(&format!("123##1{}", "AA".repeat(n))).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidFdLength, "{n} bytes");
+            assert_eq!(
+                err.message,
+                format!(
+                    "an FD frame cannot carry {n} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn one_dot_at_most_between_bytes_as_cansend() {
+        assert_eq!(parse_frame("123#.DE.AD").unwrap().data(), &[0xDE, 0xAD]);
+        assert_eq!(parse_frame("123#DEAD.").unwrap().data(), &[0xDE, 0xAD]);
+        for text in ["123#DE..AD", "123#..DE", "123##1DE..AD", "123#DEAD.."] {
+            assert_eq!(
+                parse_frame(text).unwrap_err().code,
+                ErrorCode::InvalidFrameSyntax,
+                "{text}"
+            );
+        }
     }
 
     #[test]

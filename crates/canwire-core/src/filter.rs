@@ -6,8 +6,14 @@
 //! (SocketCAN's `CAN_INV_FILTER`). A set passes a frame if any filter passes
 //! it (or, joined, if all do: `CAN_RAW_JOIN_FILTERS`); an empty set passes
 //! everything. Error frames are not subject to id filters, as on SocketCAN.
+//!
+//! A filter for standard frames only (`extended: Some(false)`) compares the
+//! 11 id bits alone: the bits of `id` and `mask` above 0x7FF take no part,
+//! as af_can's filter setup drops them from a kernel filter that requires
+//! SFF (`mask &= CAN_SFF_MASK | CAN_EFF_FLAG | CAN_RTR_FLAG`), so the virtual
+//! bus and SocketCAN pass the same frames.
 
-use crate::frame::Frame;
+use crate::frame::{Frame, STANDARD_ID_MAX};
 
 /// One acceptance filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +39,18 @@ impl CanFilter {
         }
     }
 
+    /// The id bits that take part: `mask`, limited to 11 bits for a
+    /// standard-only filter (see the module doc).
+    pub const fn effective_mask(&self) -> u32 {
+        match self.extended {
+            Some(false) => self.mask & STANDARD_ID_MAX,
+            _ => self.mask,
+        }
+    }
+
     /// Whether this filter passes `frame`.
     pub fn matches(&self, frame: &Frame) -> bool {
-        let hit = (frame.id ^ self.id) & self.mask == 0
+        let hit = (frame.id ^ self.id) & self.effective_mask() == 0
             && self.extended.is_none_or(|ext| ext == frame.is_extended());
         hit != self.inverted
     }
@@ -100,6 +115,26 @@ mod tests {
     #[test]
     fn empty_set_passes_everything() {
         assert!(FilterSet::default().matches(&std_frame(0x123)));
+    }
+
+    #[test]
+    fn a_standard_only_filter_ignores_id_and_mask_bits_above_11() {
+        let inverted = CanFilter {
+            extended: Some(false),
+            inverted: true,
+            ..CanFilter::new(0x923, 0xFFF)
+        };
+        // the kernel compares 0x123 & 0x7FF: standard 0x123 is a hit, so dropped
+        assert!(!inverted.matches(&std_frame(0x123)));
+        assert!(inverted.matches(&std_frame(0x124)));
+        let plain = CanFilter {
+            inverted: false,
+            ..inverted
+        };
+        assert!(plain.matches(&std_frame(0x123)));
+        assert_eq!(plain.effective_mask(), 0x7FF);
+        // either format: all bits count
+        assert!(!CanFilter::new(0x923, 0xFFF).matches(&std_frame(0x123)));
     }
 
     #[test]

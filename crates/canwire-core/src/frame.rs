@@ -13,6 +13,35 @@ pub const STANDARD_ID_MAX: u32 = 0x7FF;
 /// Largest extended (29-bit) identifier.
 pub const EXTENDED_ID_MAX: u32 = 0x1FFF_FFFF;
 
+/// Checks that `id` fits its format (11 bits standard, 29 extended); the
+/// error, `ERR_ID_OUT_OF_RANGE`, calls the value `what` (`"id"`, `"txid"`).
+/// The one id-range rule of canwire: frames, watches and ISO-TP addresses use it.
+pub fn check_id(what: &str, id: u32, extended: bool) -> Result<()> {
+    let max = if extended {
+        EXTENDED_ID_MAX
+    } else {
+        STANDARD_ID_MAX
+    };
+    if id > max {
+        let kind = if extended { "a 29-bit" } else { "an 11-bit" };
+        return Err(CanwireError::new(
+            ErrorCode::IdOutOfRange,
+            format!("{what} {id:#x} does not fit {kind} identifier: allowed 0..={max:#x}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The error for an FD frame of `len` bytes, a length no DLC code encodes.
+pub fn invalid_fd_length(len: usize) -> CanwireError {
+    CanwireError::new(
+        ErrorCode::InvalidFdLength,
+        format!(
+            "an FD frame cannot carry {len} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64"
+        ),
+    )
+}
+
 /// Frame flags, one bit each. The bit values are part of the packed record format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct FrameFlags(pub u32);
@@ -186,25 +215,13 @@ impl Frame {
                 FrameFlags::ALL
             )));
         }
-        let id_max = if self.is_extended() || self.is_error() {
-            EXTENDED_ID_MAX
-        } else {
-            STANDARD_ID_MAX
-        };
-        if self.id > id_max {
-            let kind = if self.is_extended() || self.is_error() {
-                "an extended (29-bit)"
-            } else {
-                "a standard (11-bit)"
-            };
-            return Err(CanwireError::new(
-                ErrorCode::IdOutOfRange,
-                format!(
-                    "id {:#x} does not fit {kind} identifier: allowed 0..={id_max:#x}",
-                    self.id
-                ),
-            ));
-        }
+        let wide = self.is_extended() || self.is_error();
+        check_id("id", self.id, wide).map_err(|mut e| {
+            if !wide && self.id <= EXTENDED_ID_MAX {
+                e.message.push_str("; set extended: true for a 29-bit id");
+            }
+            e
+        })?;
         if self.is_remote() && (self.is_error() || self.is_fd()) {
             return Err(CanwireError::new(
                 ErrorCode::RemoteConflict,
@@ -244,13 +261,7 @@ impl Frame {
                 ));
             }
             let Some(code) = fd_len_to_dlc(self.len) else {
-                return Err(CanwireError::new(
-                    ErrorCode::InvalidFdLength,
-                    format!(
-                        "an FD frame cannot carry {} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64",
-                        self.len
-                    ),
-                ));
+                return Err(invalid_fd_length(self.len.into()));
             };
             if code != self.dlc {
                 return Err(dlc_mismatch(self.dlc, self.len, &format!("{code}")));
@@ -380,5 +391,21 @@ mod tests {
         assert_eq!(f.requested_len(), 8);
         f.len = 1;
         assert_eq!(code(f), Some(ErrorCode::DlcMismatch));
+    }
+
+    #[test]
+    fn one_id_rule_for_frames_watches_and_addresses() {
+        let e = check_id("txid", 0x800, false).unwrap_err();
+        assert_eq!(e.code, ErrorCode::IdOutOfRange);
+        assert_eq!(
+            e.message,
+            "txid 0x800 does not fit an 11-bit identifier: allowed 0..=0x7ff"
+        );
+        assert!(check_id("id", 0x1FFF_FFFF, true).is_ok());
+        let e = Frame::classic(0x800, false, &[]).validate().unwrap_err();
+        assert_eq!(
+            e.message,
+            "id 0x800 does not fit an 11-bit identifier: allowed 0..=0x7ff; set extended: true for a 29-bit id"
+        );
     }
 }

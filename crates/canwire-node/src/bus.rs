@@ -7,16 +7,18 @@ use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::readiness::StateCell;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
 use canwire_bus::{Bus, BusConfig, BusStats, PendingSend, ReaderStats, SocketCanConfig};
+use canwire_core::frame::EXTENDED_ID_MAX;
 use canwire_core::record::decode_batch;
-use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet};
+use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet, Frame};
 use napi::bindgen_prelude::{Either, Uint8Array};
 use napi_derive::napi;
 use std::time::Duration;
 
-use crate::error::{IntoNapi, invalid_argument};
+use crate::convert::{id_bits, integer, js_number, optional_integer};
+use crate::error::IntoNapi;
 use crate::reader::NativeReader;
-use crate::waker::{NativeWaker, key};
 use crate::string_enums::{NativeBusState, NativeProtocol};
+use crate::waker::{NativeWaker, key};
 
 /// Options of `NativeBus.open`; the facade documents and defaults them.
 #[napi(object)]
@@ -27,19 +29,61 @@ pub struct NativeOpenOptions {
     pub receive_own_messages: Option<bool>,
     pub preserve_timestamps: Option<bool>,
     pub local_loopback: Option<bool>,
-    pub error_mask: Option<u32>,
-    pub receive_buffer_size: Option<u32>,
+    /// Numbers cross as `f64` so `convert` sees `2**32` and `-1` as they are.
+    pub error_mask: Option<f64>,
+    pub receive_buffer_size: Option<f64>,
     pub hardware_timestamps: Option<bool>,
-    pub rx_coalesce_us: Option<u32>,
+    pub rx_coalesce_us: Option<f64>,
 }
 
-/// One acceptance filter.
+/// The longest receive coalescing window, in µs.
+const MAX_RX_COALESCE_US: u32 = 1_000_000;
+
+fn rx_coalesce_us(value: Option<f64>) -> napi::Result<u32> {
+    let Some(v) = value else { return Ok(0) };
+    integer("rxCoalesceUs", v, 0..=MAX_RX_COALESCE_US)
+        .map_err(|_| {
+            CanwireError::invalid_argument(format!(
+                "rxCoalesceUs must be an integer 0..{MAX_RX_COALESCE_US} (µs), got {}",
+                js_number(v)
+            ))
+        })
+        .into_napi()
+}
+
+/// One acceptance filter; `id` and `mask` cross as `f64` so `convert` sees them unwrapped.
 #[napi(object)]
 pub struct NativeFilter {
-    pub id: u32,
-    pub mask: u32,
+    pub id: f64,
+    pub mask: f64,
     pub extended: Option<bool>,
     pub inverted: Option<bool>,
+}
+
+/// The filters, checked: `id` and `mask` are 29-bit values.
+fn filters_from(filters: &[NativeFilter]) -> napi::Result<Vec<CanFilter>> {
+    filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            Ok(CanFilter {
+                id: id_bits(&format!("filters[{i}].id"), f.id, EXTENDED_ID_MAX).into_napi()?,
+                mask: id_bits(&format!("filters[{i}].mask"), f.mask, EXTENDED_ID_MAX)
+                    .into_napi()?,
+                extended: f.extended,
+                inverted: f.inverted.unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// Whether `filters` pass a frame with this id and format, by the rule the
+/// buses apply (an empty list passes everything).
+#[napi(catch_unwind)]
+pub fn filters_match(filters: Vec<NativeFilter>, id: f64, extended: bool) -> napi::Result<bool> {
+    let set = FilterSet::any_of(filters_from(&filters)?);
+    let id = id_bits("id", id, EXTENDED_ID_MAX).into_napi()?;
+    Ok(set.matches(&Frame::classic(id, extended, &[])))
 }
 
 /// Counters of one reader.
@@ -73,6 +117,8 @@ pub struct BusStatsObject {
     pub rx_dropped_fd_on_classic: i64,
     pub rx_dropped_kernel: i64,
     pub rx_dropped_queue_full: i64,
+    pub rx_errors: i64,
+    pub last_rx_error: Option<String>,
     pub readers: Vec<ReaderStatsObject>,
 }
 
@@ -87,6 +133,8 @@ impl From<BusStats> for BusStatsObject {
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
             rx_dropped_kernel: s.rx_dropped_kernel as i64,
             rx_dropped_queue_full: s.rx_dropped_queue_full as i64,
+            rx_errors: s.rx_errors as i64,
+            last_rx_error: s.last_rx_error,
             readers: s.readers.into_iter().map(Into::into).collect(),
         }
     }
@@ -110,6 +158,14 @@ impl Drop for NativeBus {
 }
 
 fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
+    let error_mask = optional_integer("errorMask", options.error_mask, 0..=u32::MAX).into_napi()?;
+    let receive_buffer_size = optional_integer(
+        "receiveBufferSize",
+        options.receive_buffer_size,
+        0..=u32::MAX,
+    )
+    .into_napi()?;
+    let rx_coalesce_us = rx_coalesce_us(options.rx_coalesce_us)?;
     match options.interface.as_str() {
         "virtual" => Ok(BusConfig::Virtual(VirtualConfig {
             channel: options.channel,
@@ -121,12 +177,10 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
             fd: options.fd.unwrap_or(false),
             receive_own_messages: options.receive_own_messages.unwrap_or(false),
             local_loopback: options.local_loopback.unwrap_or(true),
-            error_mask: options
-                .error_mask
-                .unwrap_or(canwire_core::error_frame::class::ALL),
-            receive_buffer_size: options.receive_buffer_size,
+            error_mask: error_mask.unwrap_or(canwire_core::error_frame::class::ALL),
+            receive_buffer_size,
             hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
-            rx_coalesce_us: options.rx_coalesce_us.unwrap_or(0),
+            rx_coalesce_us,
             ..SocketCanConfig::new(options.channel)
         })),
         other => Err(crate::error::to_napi(CanwireError::new(
@@ -191,16 +245,19 @@ impl NativeBus {
         })
     }
 
-    /// Adds a reader with its own bounded queue.
+    /// Adds a reader with its own bounded queue of `capacity` frames; errors
+    /// call the option `name` (default `capacity`).
     #[napi(catch_unwind)]
-    pub fn add_reader(&self, capacity: Option<u32>) -> napi::Result<NativeReader> {
-        let capacity = capacity.map_or(DEFAULT_CAPACITY, |c| c as usize);
-        if capacity == 0 || capacity > canwire_bus::frame_queue::MAX_CAPACITY {
-            return Err(invalid_argument(format!(
-                "reader capacity {capacity} is out of range: allowed 1..={}",
-                canwire_bus::frame_queue::MAX_CAPACITY
-            )));
-        }
+    pub fn add_reader(
+        &self,
+        capacity: Option<f64>,
+        name: Option<String>,
+    ) -> napi::Result<NativeReader> {
+        let max = u32::try_from(canwire_bus::frame_queue::MAX_CAPACITY).unwrap_or(u32::MAX);
+        let name = name.as_deref().unwrap_or("capacity");
+        let capacity = optional_integer(name, capacity, 1..=max)
+            .into_napi()?
+            .map_or(DEFAULT_CAPACITY, |c| c as usize);
         let queue = self.bus.add_reader(capacity).into_napi()?;
         Ok(NativeReader::new(queue, self.bus.clone()))
     }
@@ -208,15 +265,7 @@ impl NativeBus {
     /// Replaces the bus-level filters.
     #[napi(catch_unwind)]
     pub fn set_filters(&self, filters: Vec<NativeFilter>, join: Option<bool>) -> napi::Result<()> {
-        let filters: Vec<CanFilter> = filters
-            .into_iter()
-            .map(|f| CanFilter {
-                id: f.id,
-                mask: f.mask,
-                extended: f.extended,
-                inverted: f.inverted.unwrap_or(false),
-            })
-            .collect();
+        let filters = filters_from(&filters)?;
         let set = if join.unwrap_or(false) {
             FilterSet::all_of(filters)
         } else {

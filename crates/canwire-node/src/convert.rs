@@ -48,6 +48,17 @@ where
     T::try_from(whole).map_err(|_| error())
 }
 
+/// An integer in `0..=max` for id-like values (ids, masks), named in hex in
+/// messages (`filters[0].mask must be an integer 0..=0x1fffffff, got -1`).
+pub fn id_bits(name: &str, value: f64, max: u32) -> Result<u32> {
+    integer(name, value, 0..=max).map_err(|_| {
+        CanwireError::invalid_argument(format!(
+            "{name} must be an integer 0..={max:#x}, got {}",
+            js_number(value)
+        ))
+    })
+}
+
 /// An optional [`integer`].
 pub fn optional_integer<T>(
     name: &str,
@@ -172,6 +183,11 @@ mod tests {
             "n must be an integer 0..=9, got Infinity"
         );
         assert_eq!(optional_integer::<u8>("x", None, 0..=1), Ok(None));
+        assert_eq!(id_bits("mask", 0x7FF.into(), 0x7FF), Ok(0x7FF));
+        assert_eq!(
+            message(id_bits("filters[0].id", 2f64.powi(32), 0x1FFF_FFFF)),
+            "filters[0].id must be an integer 0..=0x1fffffff, got 4294967296"
+        );
     }
 
     #[test]

@@ -113,13 +113,11 @@ fn ms_to_ns(name: &str, ms: f64) -> napi::Result<u64> {
     crate::convert::duration_ms(name, ms).into_napi()
 }
 
+/// The largest frame count: the largest integer a JS number holds exactly.
+const MAX_COUNT: u64 = (1 << 53) - 1;
+
 fn count(name: &str, value: f64) -> napi::Result<u64> {
-    if value.fract() != 0.0 || !(1.0..=9.0e15).contains(&value) {
-        return Err(invalid_argument(format!(
-            "{name} must be a positive integer, got {value}"
-        )));
-    }
-    Ok(value as u64)
+    crate::convert::integer(name, value, 1..=MAX_COUNT).into_napi()
 }
 
 fn timing_from(t: &NativeCyclicTiming) -> napi::Result<CyclicTiming> {
@@ -147,13 +145,32 @@ fn timing_from(t: &NativeCyclicTiming) -> napi::Result<CyclicTiming> {
     })
 }
 
-fn scheduler_kind(name: Option<&str>) -> napi::Result<SchedulerKind> {
-    match name {
-        None | Some("native") => Ok(SchedulerKind::Native),
-        Some("kernel") => Ok(SchedulerKind::Kernel),
-        Some(other) => Err(invalid_argument(format!(
-            "scheduler must be 'native' or 'kernel', got '{other}'"
-        ))),
+/// Which scheduler runs a task.
+#[napi(string_enum)]
+pub enum NativeCyclicScheduler {
+    /// canwire's scheduler thread.
+    #[napi(value = "native")]
+    Native,
+    /// The kernel's broadcast manager (SocketCAN).
+    #[napi(value = "kernel")]
+    Kernel,
+}
+
+impl From<NativeCyclicScheduler> for SchedulerKind {
+    fn from(s: NativeCyclicScheduler) -> Self {
+        match s {
+            NativeCyclicScheduler::Native => Self::Native,
+            NativeCyclicScheduler::Kernel => Self::Kernel,
+        }
+    }
+}
+
+impl From<SchedulerKind> for NativeCyclicScheduler {
+    fn from(s: SchedulerKind) -> Self {
+        match s {
+            SchedulerKind::Native => Self::Native,
+            SchedulerKind::Kernel => Self::Kernel,
+        }
     }
 }
 
@@ -173,7 +190,7 @@ impl NativeCyclicTask {
         records: Uint8Array,
         timing: NativeCyclicTiming,
         autostart: bool,
-        scheduler: Option<String>,
+        scheduler: Option<NativeCyclicScheduler>,
         // Written out (not the aliases) so the generated declarations give their JS types.
         on_error: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
         modifier: Option<
@@ -187,7 +204,7 @@ impl NativeCyclicTask {
             >,
         >,
     ) -> napi::Result<NativeCyclicTask> {
-        let kind = scheduler_kind(scheduler.as_deref())?;
+        let kind = scheduler.map_or(SchedulerKind::Native, SchedulerKind::from);
         let frames = decode_batch(&records).into_napi()?;
         let timing = timing_from(&timing)?;
         let hooks = TaskHooks {
@@ -201,11 +218,8 @@ impl NativeCyclicTask {
 
     /// The scheduler running the task: "native" or "kernel".
     #[napi(getter, catch_unwind)]
-    pub fn scheduler(&self) -> &'static str {
-        match self.task.scheduler() {
-            SchedulerKind::Native => "native",
-            SchedulerKind::Kernel => "kernel",
-        }
+    pub fn scheduler(&self) -> NativeCyclicScheduler {
+        self.task.scheduler().into()
     }
 
     /// (Re)starts the task with a new phase.

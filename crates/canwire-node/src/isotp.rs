@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use canwire_bus::isotp::{
-    IsoTpDriver, IsoTpDriverOptions, IsoTpStack, KernelIsoTpOptions, TransferStatus,
-};
+use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack, KernelIsoTpOptions, TransferStatus};
 use canwire_core::isotp::{
     AddressConfig, AddressingMode, IsoTpAddress, IsoTpParams, TargetAddressType, TransferId,
 };
@@ -259,6 +257,12 @@ fn params_from(p: &NativeIsoTpParams) -> napi::Result<IsoTpParams> {
     Ok(out)
 }
 
+/// The payload queue bound (`rxQueueSize`): 1..=2^24 payloads, default 1024.
+fn rx_queue_size(value: Option<f64>) -> napi::Result<usize> {
+    let size = optional_integer("rxQueueSize", value, 1..=1u32 << 24).into_napi()?;
+    Ok(size.map_or(1024, |n| n as usize))
+}
+
 fn target_from(name: &str) -> napi::Result<TargetAddressType> {
     match name.to_ascii_lowercase().as_str() {
         "physical" => Ok(TargetAddressType::Physical),
@@ -283,17 +287,18 @@ impl NativeIsoTp {
         bus: &NativeBus,
         address: NativeIsoTpAddress,
         params: NativeIsoTpParams,
-        rx_queue_payloads: Option<u32>,
+        rx_queue_payloads: Option<f64>,
     ) -> napi::Result<NativeIsoTp> {
         let address = address_from(&address)?;
         let params = params_from(&params)?;
         let options = IsoTpDriverOptions {
-            rx_queue_payloads: rx_queue_payloads.unwrap_or(1024).max(1) as usize,
+            rx_queue_payloads: rx_queue_size(rx_queue_payloads)?,
             ..IsoTpDriverOptions::default()
         };
-        let driver = IsoTpDriver::start(bus.shared(), address, params, options).into_napi()?;
+        let driver =
+            IsoTpStack::start_userspace(bus.shared(), address, params, options).into_napi()?;
         Ok(NativeIsoTp {
-            driver: Arc::new(IsoTpStack::Userspace(driver)),
+            driver: Arc::new(driver),
         })
     }
 
@@ -304,7 +309,7 @@ impl NativeIsoTp {
         address: NativeIsoTpAddress,
         params: NativeIsoTpParams,
         kernel: Option<NativeKernelIsoTpOptions>,
-        rx_queue_payloads: Option<u32>,
+        rx_queue_payloads: Option<f64>,
     ) -> napi::Result<NativeIsoTp> {
         let address = address_from(&address)?;
         let params = params_from(&params)?;
@@ -313,7 +318,7 @@ impl NativeIsoTp {
             .map(kernel_options_from)
             .transpose()?
             .unwrap_or_default();
-        let queue = rx_queue_payloads.unwrap_or(1024).max(1) as usize;
+        let queue = rx_queue_size(rx_queue_payloads)?;
         let stack =
             IsoTpStack::open_kernel(&channel, address, params, options, queue).into_napi()?;
         Ok(NativeIsoTp {

@@ -8,15 +8,17 @@ use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
 use crate::bus::{NativeBus, ReaderStatsObject};
-use crate::convert::optional_duration_ms;
-use crate::error::{IntoNapi, invalid_argument};
+use crate::convert::{id_bits, optional_duration_ms, optional_integer};
+use crate::error::IntoNapi;
 use crate::string_enums::NativeWatchBackend;
 use crate::waker::{NativeWaker, key};
+use canwire_core::frame::EXTENDED_ID_MAX;
 
 /// Options of `NativeWatch.open`; the facade documents and defaults them.
 #[napi(object)]
 pub struct NativeWatchOptions {
-    pub id: u32,
+    /// Numbers cross as `f64` so `convert` sees `2**32` as it is.
+    pub id: f64,
     pub extended: Option<bool>,
     pub fd: Option<bool>,
     pub timeout_ms: Option<f64>,
@@ -24,7 +26,7 @@ pub struct NativeWatchOptions {
     pub check_dlc: Option<bool>,
     pub throttle_ms: Option<f64>,
     pub announce_resume: Option<bool>,
-    pub queue_size: Option<u32>,
+    pub queue_size: Option<f64>,
 }
 
 /// One event: `record` holds the frame (one packed record) for "changed" and "received".
@@ -37,7 +39,7 @@ pub struct NativeWatchEvent {
 
 fn config_from(o: &NativeWatchOptions) -> napi::Result<WatchConfig> {
     Ok(WatchConfig {
-        id: o.id,
+        id: id_bits("id", o.id, EXTENDED_ID_MAX).into_napi()?,
         extended: o.extended.unwrap_or(false),
         fd: o.fd.unwrap_or(false),
         timeout_ns: optional_duration_ms("timeoutMs", o.timeout_ms).into_napi()?,
@@ -60,15 +62,9 @@ impl NativeWatch {
     #[napi(factory, catch_unwind)]
     pub fn open(bus: &NativeBus, options: NativeWatchOptions) -> napi::Result<NativeWatch> {
         let config = config_from(&options)?;
-        let capacity = match options.queue_size {
-            None => DEFAULT_WATCH_CAPACITY,
-            Some(n @ 1..=1_048_576) => n as usize,
-            Some(n) => {
-                return Err(invalid_argument(format!(
-                    "queueSize must be an integer 1..1048576, got {n}"
-                )));
-            }
-        };
+        let capacity = optional_integer("queueSize", options.queue_size, 1..=1_048_576u32)
+            .into_napi()?
+            .map_or(DEFAULT_WATCH_CAPACITY, |n| n as usize);
         let watch = Watch::open(&bus.shared(), config, capacity).into_napi()?;
         Ok(NativeWatch { watch })
     }

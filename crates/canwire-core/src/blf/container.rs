@@ -119,20 +119,22 @@ fn deflate_into(raw: &[u8], level: u32, out: &mut Vec<u8>) -> Result<()> {
 /// Appends the payload of a container to `out`: a copy for method 0, an inflate
 /// for method 2, at most `limit` bytes either way. A payload cut short (a
 /// truncated file) yields what its complete part holds. `offset` names the
-/// container in errors. Returns how many payload bytes the data used: less
-/// than `payload.len()` when a zlib stream ends early.
+/// container in errors.
 pub fn decode_payload(
     method: u16,
     payload: &[u8],
     limit: usize,
     out: &mut Vec<u8>,
     offset: u64,
-) -> Result<usize> {
+) -> Result<Decoded> {
     match method {
         METHOD_NONE => {
             let n = payload.len().min(limit);
             out.extend_from_slice(&payload[..n]);
-            Ok(payload.len())
+            Ok(Decoded {
+                used: payload.len(),
+                ended: true,
+            })
         }
         METHOD_ZLIB => inflate_into(payload, limit, out, offset),
         other => Err(corrupt(format!(
@@ -141,22 +143,41 @@ pub fn decode_payload(
     }
 }
 
-fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) -> Result<usize> {
+/// Output past a container's claimed size that is decoded, and dropped, to
+/// reach the zlib checksum (a stream holding more is cut at the claim unchecked).
+const MAX_OVERRUN: usize = 64 * 1024;
+
+/// What [`decode_payload`] used of a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded {
+    /// Payload bytes the data used: less than the payload when a zlib stream
+    /// ends early.
+    pub used: usize,
+    /// Whether the data ended as its format says (a zlib stream with its
+    /// checksum checked, or cut at the claimed size); false when the payload
+    /// ran out first (a file cut short, or a stream whose end is damaged).
+    pub ended: bool,
+}
+
+fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) -> Result<Decoded> {
     let mut z = Decompress::new(true);
     let start = out.len();
     // Reserve what a normal container needs; a larger claim grows only as data comes.
     out.reserve(limit.min(2 * DEFAULT_MAX_CONTAINER_SIZE));
+    let mut overrun = 0;
     loop {
         let consumed = z.total_in() as usize;
         let produced = out.len() - start;
-        if produced >= limit {
-            return Ok(payload.len());
-        }
         let input = payload.get(consumed..).unwrap_or(&[]);
-        // Never let the output grow past `limit`, whatever the stream says.
-        let room = limit - produced;
+        // Never let the output grow past `limit`, whatever the stream says; the
+        // stream is still decoded to its end, as only its checksum shows damage.
+        let room = if produced < limit {
+            (limit - produced).min(64 * 1024)
+        } else {
+            4096
+        };
         let before = (z.total_in(), z.total_out());
-        let mut chunk = Vec::with_capacity(room.min(64 * 1024));
+        let mut chunk = Vec::with_capacity(room);
         let status = z
             .decompress_vec(input, &mut chunk, FlushDecompress::None)
             .map_err(|e| {
@@ -164,12 +185,30 @@ fn inflate_into(payload: &[u8], limit: usize, out: &mut Vec<u8>, offset: u64) ->
                     "container at byte offset {offset}: zlib data is corrupt ({e})"
                 ))
             })?;
-        out.extend_from_slice(&chunk);
+        if produced < limit {
+            out.extend_from_slice(&chunk);
+        } else {
+            overrun += chunk.len();
+            if overrun > MAX_OVERRUN {
+                // Far more data than claimed: keep the claimed part unchecked
+                // rather than inflate without bound.
+                return Ok(Decoded {
+                    used: payload.len(),
+                    ended: true,
+                });
+            }
+        }
         if status == Status::StreamEnd {
-            return Ok(z.total_in() as usize);
+            return Ok(Decoded {
+                used: z.total_in() as usize,
+                ended: true,
+            });
         }
         if (z.total_in(), z.total_out()) == before {
-            return Ok(payload.len());
+            return Ok(Decoded {
+                used: payload.len(),
+                ended: false,
+            });
         }
     }
 }

@@ -17,6 +17,7 @@
 
 use super::bytes::{put, u8_at, u16_at, u32_at, u64_at};
 use crate::error::{CanwireError, ErrorCode, Result};
+use crate::logfile::time::{civil_from_days, days_from_civil, weekday};
 
 /// The file signature.
 pub const FILE_SIGNATURE: &[u8; 4] = b"LOGG";
@@ -52,31 +53,6 @@ const NS_PER_MS: u64 = 1_000_000;
 const NS_PER_SEC: u64 = 1_000_000_000;
 const SECS_PER_DAY: u64 = 86_400;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (`month` 1..=12).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 impl SystemTime {
     /// True if every field is zero ("no time"), as files without a start time store it.
     pub fn is_zero(&self) -> bool {
@@ -92,8 +68,7 @@ impl SystemTime {
         Self {
             year: year.clamp(0, i64::from(u16::MAX)) as u16,
             month: month as u16,
-            // 1970-01-01 was a Thursday (4).
-            day_of_week: ((days + 4) % 7) as u16,
+            day_of_week: weekday(days) as u16,
             day: day as u16,
             hour: (rem / 3600) as u16,
             minute: (rem % 3600 / 60) as u16,
@@ -117,8 +92,8 @@ impl SystemTime {
         }
         let days = days_from_civil(
             i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
+            u32::from(self.month),
+            u32::from(self.day),
         );
         let days = u64::try_from(days).ok()?;
         let secs = days * SECS_PER_DAY

@@ -10,8 +10,8 @@
 use std::io::{ErrorKind, Read};
 
 use super::container::{
-    CONTAINER_HEADER_SIZE, ContainerInfo, MAX_CONTAINER_UNCOMPRESSED, METHOD_NONE, METHOD_ZLIB,
-    decode_payload,
+    CONTAINER_HEADER_SIZE, ContainerInfo, Decoded, MAX_CONTAINER_UNCOMPRESSED, METHOD_NONE,
+    METHOD_ZLIB, decode_payload,
 };
 use super::item::Damage;
 use super::object::{OBJECT_HEADER_BASE_SIZE, OBJECT_SIGNATURE, ObjectHeaderBase, object_type};
@@ -347,7 +347,18 @@ impl<R: Read> ContainerStream<R> {
             };
             let before = out.len();
             match decode_payload(info.method, &payload, limit, out, offset) {
-                Ok(used) => {
+                Ok(Decoded { used, ended }) => {
+                    if !ended && !truncated {
+                        self.damage.push(Damage {
+                            file_offset: offset,
+                            skipped_bytes: 0,
+                            reason: format!(
+                                "container at byte offset {offset}: its zlib data does not end \
+                                 (the {} bytes it gave are kept, unchecked)",
+                                out.len() - before
+                            ),
+                        });
+                    }
                     let unused = &payload[used.min(payload.len())..];
                     if unused.iter().any(|&b| b != 0) {
                         // The size field claims more than the data: what follows

@@ -23,6 +23,37 @@
 //! 100 µs grid: [`CyclicPlanner::take_due`] takes only the frames due by the
 //! last grid point and [`CyclicPlanner::wake`] names the next grid point, so
 //! every frame fell due since the previous point goes in one batch.
+//!
+//! Two tasks on a virtual clock, served where they are due:
+//!
+//! ```
+//! use canwire_core::Frame;
+//! use canwire_core::cyclic::{CyclicPlanner, CyclicSchedule, CyclicTiming, Wake};
+//!
+//! let mut planner = CyclicPlanner::default();
+//! for (id, period) in [(1, 1_000_000), (2, 1_500_000)] {
+//!     let frame = Frame::classic(id as u32, false, &[]);
+//!     let mut schedule = CyclicSchedule::new(vec![frame], CyclicTiming::every(period)).unwrap();
+//!     schedule.start(0);
+//!     planner.insert(id, schedule, ());
+//! }
+//! let mut now = 0;
+//! let mut sent = Vec::new();
+//! while now <= 3_000_000 {
+//!     let mut due = Vec::new();
+//!     let earliest = planner.take_due(now, &mut due, |_, d| d.frame.id);
+//!     sent.extend(due.iter().map(|id| (now / 1_000, *id)));
+//!     if !due.is_empty() {
+//!         continue;
+//!     }
+//!     now = match planner.wake(now, earliest) {
+//!         Wake::Wait { until, .. } | Wake::Spin { until, .. } => until,
+//!         Wake::Now => now,
+//!         Wake::Idle => break,
+//!     };
+//! }
+//! assert_eq!(sent, [(0, 1), (0, 2), (1_000, 1), (1_500, 2), (2_000, 1), (3_000, 1), (3_000, 2)]);
+//! ```
 
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;

@@ -4,7 +4,7 @@
 //! and address byte outgoing frames get.
 
 use crate::error::{CanwireError, Result};
-use crate::frame::{EXTENDED_ID_MAX, Frame, STANDARD_ID_MAX};
+use crate::frame::Frame;
 
 /// Physical (one to one) or functional (one to many) addressing of a transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -269,18 +269,11 @@ fn need<T>(value: Option<T>, field: &str, config: &AddressConfig, dir: Direction
     })
 }
 
+/// The frame id rule; an address option breaking it is `ERR_INVALID_ARGUMENT`
+/// (the code ISO-TP configuration errors have always had).
 fn check_id(id: u32, extended: bool, field: &str) -> Result<u32> {
-    let max = if extended {
-        EXTENDED_ID_MAX
-    } else {
-        STANDARD_ID_MAX
-    };
-    if id > max {
-        let kind = if extended { "a 29-bit" } else { "an 11-bit" };
-        return Err(CanwireError::invalid_argument(format!(
-            "{field} {id:#x} does not fit {kind} identifier: allowed 0..={max:#x}"
-        )));
-    }
+    crate::frame::check_id(field, id, extended)
+        .map_err(|e| CanwireError::invalid_argument(e.message))?;
     Ok(id)
 }
 

@@ -1,7 +1,6 @@
 //! Transparent gzip: text readers see decompressed lines, text writers end
 //! their gzip stream properly on `finish`.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
 use flate2::Compression;
@@ -24,7 +23,6 @@ pub trait TextSink: Write {
 }
 
 impl TextSink for Vec<u8> {}
-impl TextSink for File {}
 impl<W: Write> TextSink for BufWriter<W> {}
 impl<W: TextSink + ?Sized> TextSink for Box<W> {
     fn finish_sink(&mut self) -> io::Result<()> {
@@ -63,9 +61,13 @@ pub fn text_source<R: Read + Send + 'static>(src: R) -> io::Result<Box<dyn BufRe
     })
 }
 
-/// Opens a file for writing text, gzip-compressed if `gzip`.
-pub fn file_sink(file: File, gzip: bool, level: u32) -> Box<dyn TextSink + Send> {
-    let buffered = BufWriter::with_capacity(64 * 1024, file);
+/// A buffered text sink over `out`, gzip-compressed if `gzip`.
+pub fn text_sink<W: Write + Send + 'static>(
+    out: W,
+    gzip: bool,
+    level: u32,
+) -> Box<dyn TextSink + Send> {
+    let buffered = BufWriter::with_capacity(64 * 1024, out);
     if gzip {
         Box::new(gzip_sink(buffered, level))
     } else {

@@ -17,14 +17,16 @@
 //! - [`text_reader`] — the shared line loop, [`gz`]: transparent gzip
 //! - [`asc`], [`candump_log`], [`trc`], [`csv`]: the text formats
 //! - [`blf_adapter`] — the BLF codec behind the same interface
-//! - [`open`] — [`open_reader`] / [`create_writer`] choosing the format by extension
+//! - [`formats`] — the format a file name says, and the reader or writer of
+//!   each over a source or sink the caller opened (files are opened by
+//!   `canwire-bus`'s `logfile_io`: this crate does no I/O)
 
 pub mod asc;
 pub mod blf_adapter;
 pub mod candump_log;
 pub mod csv;
+pub mod formats;
 pub mod gz;
-pub mod open;
 pub mod stats;
 pub mod text_reader;
 mod text_writer;
@@ -34,7 +36,10 @@ pub mod trc;
 #[cfg(test)]
 mod tests;
 
-pub use open::{FileFormat, append_writer, create_writer, detect_format, open_reader};
+pub use formats::{
+    FileFormat, can_append, detect_format, read_text, refuse_append, text_writer, write_after,
+    write_new,
+};
 pub use stats::{IssueKind, LineIssue, MAX_RECORDED_ISSUES, ReadStats, Truncation};
 pub use text_reader::{LineParser, MAX_LINE_BYTES, Parsed, TextReader};
 pub use text_writer::WriterOptions;

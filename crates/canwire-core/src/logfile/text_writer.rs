@@ -5,7 +5,7 @@ use super::gz::{DEFAULT_GZIP_LEVEL, TextSink};
 use crate::blf::BlfWriterOptions;
 use crate::error::{CanwireError, ErrorCode, Result};
 
-/// Settings for [`create_writer`](super::create_writer) and the writers.
+/// Settings for [`write_new`](super::write_new), [`write_after`](super::write_after) and the writers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriterOptions {
     /// The file's start time (ASC `date`, TRC `$STARTTIME`), ns since the Unix

@@ -2,8 +2,8 @@
 
 use std::collections::VecDeque;
 
-use crate::error::{CanwireError, ErrorCode, Result};
-use crate::frame::{EXTENDED_ID_MAX, Frame, STANDARD_ID_MAX};
+use crate::error::{CanwireError, Result};
+use crate::frame::{Frame, check_id};
 
 /// What to watch and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,25 +29,7 @@ pub struct WatchConfig {
 impl WatchConfig {
     /// Checks the id range, the mask length and the times.
     pub fn validate(&self) -> Result<()> {
-        let max = if self.extended {
-            EXTENDED_ID_MAX
-        } else {
-            STANDARD_ID_MAX
-        };
-        if self.id > max {
-            let kind = if self.extended {
-                "an extended (29-bit)"
-            } else {
-                "a standard (11-bit)"
-            };
-            return Err(CanwireError::new(
-                ErrorCode::IdOutOfRange,
-                format!(
-                    "id {:#x} does not fit {kind} identifier: allowed 0..={max:#x}",
-                    self.id
-                ),
-            ));
-        }
+        check_id("id", self.id, self.extended)?;
         let room = if self.fd { 64 } else { 8 };
         if let Some(mask) = &self.change_mask
             && mask.len() > room

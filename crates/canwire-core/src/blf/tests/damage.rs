@@ -104,6 +104,45 @@ fn a_bit_flip_in_a_later_container_loses_only_that_container() {
 }
 
 #[test]
+fn any_flipped_bit_of_a_containers_zlib_data_loses_that_container_only() {
+    let all = every_kind();
+    let (a, b, c) = (&all[..10], &all[10..20], &all[20..30]);
+    let (bytes, offsets) = containers(&[a, b, c]);
+    let size_at = offsets[1] + 8;
+    let size = u32::from_le_bytes(bytes[size_at..size_at + 4].try_into().unwrap()) as usize;
+    for at in offsets[1] + 32..offsets[1] + size {
+        for bit in [0x01u8, 0x10, 0x80] {
+            let mut bad = bytes.clone();
+            bad[at] ^= bit;
+            let (got, error, stats) = read_batches(&bad);
+            let what = format!("bit {bit:#x} of byte {at}");
+            if stats.damaged == 0 {
+                // A padding bit after the last block: the stream is intact.
+                assert!(error.is_none(), "{what}");
+                assert_eq!(got, all[..30], "{what}");
+                continue;
+            }
+            assert_eq!(
+                error.map(|e| e.code),
+                Some(ErrorCode::CorruptFile),
+                "{what}"
+            );
+            assert_eq!(stats.damaged, 1, "{what}");
+            let damage = &stats.damage[0];
+            assert_eq!(damage.file_offset, offsets[1] as u64, "{what}");
+            if damage.skipped_bytes == 0 {
+                // The flip broke only the end of the stream (e.g. the final-block
+                // bit): every byte it held decoded before the break.
+                assert!(damage.reason.contains("does not end"), "{what}: {damage:?}");
+                assert_eq!(got, all[..30], "{what}");
+            } else {
+                assert_eq!(got, [a, c].concat(), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
 fn garbage_appended_after_the_last_container_is_skipped() {
     let all = every_kind();
     let (mut bytes, _) = containers(&[&all[..5], &all[5..9]]);
@@ -149,13 +188,20 @@ fn a_bad_size_field_in_the_second_container() {
         real + 100
     )));
     assert_eq!(damage_at(&stats), [(offsets[1] as u64, 0)]);
-    // Too small: the 8 bytes of zlib data left give no frame; the rest of
-    // the second container is skipped up to the third.
+    // Too small: the 8 bytes of zlib data left give no frame and no end; the
+    // rest of the second container is skipped up to the third.
     let (got, error, stats) = patched(40);
     assert_eq!(got, [a, c].concat());
     assert_eq!(error.unwrap().code, ErrorCode::CorruptFile);
     let cut = offsets[1] + 40;
-    assert_eq!(damage_at(&stats), [(cut as u64, (offsets[2] - cut) as u64)]);
+    assert_eq!(
+        damage_at(&stats),
+        [
+            (offsets[1] as u64, 0),
+            (cut as u64, (offsets[2] - cut) as u64)
+        ]
+    );
+    assert!(stats.damage[0].reason.contains("does not end"));
 }
 
 #[test]

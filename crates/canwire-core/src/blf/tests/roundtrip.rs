@@ -8,52 +8,24 @@ use crate::blf::{BlfItem, BlfReader, BlfWriter, BlfWriterOptions, GlobalMarker};
 use crate::dlc::FD_LENGTHS;
 use crate::error::ErrorCode;
 use crate::frame::{Frame, FrameFlags};
+use crate::test_fixtures::error_frame;
 
-pub(super) const T0: u64 = 1_700_000_000_123_456_789;
+pub(super) use crate::test_fixtures::T0;
 
-/// One frame of every kind the writer takes, with varied channels, directions
-/// and nanosecond timestamps.
+/// One frame of every kind BLF holds (remote DLCs up to 15, classic and FD
+/// error frames with data; see [`crate::test_fixtures::every_kind`]).
 pub(super) fn every_kind() -> Vec<Frame> {
-    let mut v = Vec::new();
-    for len in 0..=8u8 {
-        let data: Vec<u8> = (0..len)
-            .map(|i| i.wrapping_mul(37).wrapping_add(len))
-            .collect();
-        v.push(Frame::classic(0x100 + u32::from(len), false, &data));
-        v.push(Frame::classic(0x1234_5600 + u32::from(len), true, &data));
-    }
-    for dlc in 9..=15u8 {
-        let mut f = Frame::classic(0x7FF, false, &[0xA5; 8]);
-        f.dlc = dlc;
-        v.push(f);
-    }
-    for dlc in 0..=15u8 {
-        v.push(Frame::remote(0x321, dlc % 2 == 0, dlc));
-    }
-    for (i, &len) in FD_LENGTHS.iter().enumerate() {
-        let data: Vec<u8> = (0..len).map(|b| b ^ 0x5A).collect();
-        let mut f = Frame::fd(0x1ABC_DEF0 >> (i % 2 * 18), i % 2 == 0, &data, i % 3 == 0);
-        f.flags.set(FrameFlags::ESI, i % 4 == 1);
-        v.push(f);
-    }
-    let mut e = Frame::classic(0x1FFF_FFFF, true, &[1, 2, 3, 4, 5, 6, 7, 8]);
-    e.flags.set(FrameFlags::ERROR, true);
-    v.push(e);
-    let mut e = Frame::classic(0x7, false, &[]);
-    e.flags.set(FrameFlags::ERROR, true);
-    v.push(e);
+    let mut errors = vec![
+        error_frame(0x1FFF_FFFF, true, &[1, 2, 3, 4, 5, 6, 7, 8]),
+        error_frame(0x7, false, &[]),
+    ];
     for len in [0u8, 12, 64] {
         let mut e = Frame::fd(0x55, false, &vec![0xEE; len as usize], len == 12);
         e.flags.set(FrameFlags::ERROR, true);
         e.flags.set(FrameFlags::ESI, len == 64);
-        v.push(e);
+        errors.push(e);
     }
-    for (i, f) in v.iter_mut().enumerate() {
-        f.timestamp_ns = T0 + i as u64 * 1_234_567 + (i as u64 % 7);
-        f.channel = [0, 1, 2, 7, 254][i % 5];
-        f.flags.set(FrameFlags::TX, i % 3 == 1);
-    }
-    v
+    crate::test_fixtures::every_kind(15, &errors)
 }
 
 pub(super) fn write(frames: &[Frame], options: BlfWriterOptions) -> Vec<u8> {

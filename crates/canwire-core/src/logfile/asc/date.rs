@@ -7,9 +7,13 @@
 //! and Swedish (the first three letters decide; French juin/juillet the
 //! fourth). The time has no zone; it is read and written as UTC.
 //!
-//! The fraction after the seconds is milliseconds. CANoe pads it to three
-//! digits; python-can's writer does not (`15:06:13.5` is 5 ms there), so a
-//! fraction of one or two digits is read as a whole number of milliseconds.
+//! The fraction after the seconds is a decimal fraction (CANoe writes three
+//! digits). python-can's writers differ: 4.1 writes the trigger block's
+//! fraction as the first digits of the timestamp's decimals (`.25` is 250 ms),
+//! later versions write whole milliseconds without padding (`.5` is 5 ms) in
+//! both the `date` line and the trigger block. [`ShortFraction`] says which
+//! reading a fraction of one or two digits gets; the ASC reader chooses
+//! milliseconds for a file whose `date` line shows one.
 
 use crate::logfile::time::{civil_from_days, days_from_civil, weekday};
 
@@ -43,9 +47,33 @@ pub fn month_number(name: &str) -> Option<u32> {
     Some(month)
 }
 
+/// How a fraction of one or two digits after the seconds is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShortFraction {
+    /// As decimals: `.25` is 250 ms (CANoe, python-can 4.1's trigger block).
+    #[default]
+    Decimal,
+    /// As whole milliseconds: `.25` is 25 ms (later python-can writers).
+    Milliseconds,
+}
+
+/// Whether the clock in an ASC date has a fraction of one or two digits, as
+/// only a writer that does not pad milliseconds writes it.
+pub fn has_short_fraction(text: &str) -> bool {
+    text.split_ascii_whitespace()
+        .find(|t| t.contains(':'))
+        .and_then(|clock| clock.split_once('.'))
+        .is_some_and(|(_, frac)| (1..=2).contains(&frac.len()))
+}
+
 /// Parses the text after `date ` (or after `Begin Triggerblock `) into ns
-/// since the Unix epoch, reading the clock as UTC.
+/// since the Unix epoch, reading the clock as UTC and the fraction as decimals.
 pub fn parse_asc_date(text: &str) -> Option<u64> {
+    parse_asc_date_with(text, ShortFraction::Decimal)
+}
+
+/// [`parse_asc_date`] with a choice of how a short fraction is read.
+pub fn parse_asc_date_with(text: &str, short: ShortFraction) -> Option<u64> {
     let tokens: Vec<&str> = text.split_ascii_whitespace().take(8).collect();
     let m_at = tokens.iter().position(|t| month_number(t).is_some())?;
     let month = month_number(tokens[m_at])?;
@@ -83,10 +111,10 @@ pub fn parse_asc_date(text: &str) -> Option<u64> {
         None if hour > 23 => return None,
         None => {}
     }
-    let frac_ns = match frac.len() {
-        0 => 0,
-        1 | 2 => frac.parse::<u64>().ok()? * NS_PER_MS,
-        n => frac.parse::<u64>().ok()? * 10u64.pow(9 - n as u32),
+    let frac_ns = match (frac.len(), short) {
+        (0, _) => 0,
+        (1 | 2, ShortFraction::Milliseconds) => frac.parse::<u64>().ok()? * NS_PER_MS,
+        (n, _) => frac.parse::<u64>().ok()? * 10u64.pow(9 - n as u32),
     };
     let days = days_from_civil(year, month, day);
     let secs = days.checked_mul(86_400)? + (hour * 3600 + minute * 60 + second) as i64;
@@ -123,14 +151,27 @@ mod tests {
     const SEP_30_2017: u64 = 1_506_729_600_000_000_000;
 
     #[test]
-    fn unpadded_milliseconds_as_python_can_writes_them() {
-        let at = |clock: &str| parse_asc_date(&format!("Sat Sep 30 {clock} 2017")).unwrap();
+    fn short_fractions_as_decimals_or_unpadded_milliseconds() {
+        let at = |clock: &str, short| {
+            parse_asc_date_with(&format!("Sat Sep 30 {clock} 2017"), short).unwrap()
+        };
         let base = SEP_30_2017 + 15 * 3_600_000_000_000 + 6 * 60_000_000_000 + 13_000_000_000;
-        assert_eq!(at("15:06:13.5"), base + 5_000_000);
-        assert_eq!(at("15:06:13.45"), base + 45_000_000);
-        assert_eq!(at("15:06:13.045"), base + 45_000_000);
-        assert_eq!(at("15:06:13.450"), base + 450_000_000);
-        assert_eq!(at("15:06:13.123456"), base + 123_456_000);
+        let ms = ShortFraction::Milliseconds;
+        assert_eq!(at("15:06:13.5", ms), base + 5_000_000);
+        assert_eq!(at("15:06:13.45", ms), base + 45_000_000);
+        assert_eq!(at("15:06:13.5", ShortFraction::Decimal), base + 500_000_000);
+        assert_eq!(
+            at("15:06:13.45", ShortFraction::Decimal),
+            base + 450_000_000
+        );
+        for short in [ms, ShortFraction::Decimal] {
+            assert_eq!(at("15:06:13.045", short), base + 45_000_000);
+            assert_eq!(at("15:06:13.450", short), base + 450_000_000);
+            assert_eq!(at("15:06:13.123456", short), base + 123_456_000);
+        }
+        assert!(has_short_fraction("Mon Dec 07 04:20:01.5 PM 2026"));
+        assert!(!has_short_fraction("Mon Dec 07 04:20:01.500 PM 2026"));
+        assert!(!has_short_fraction("Mon Dec 07 04:20:01 PM 2026"));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! `Begin Triggerblock` date, else the `date` line's, else 0: CANoe writes the
 //! same date in both, python-can writes the time of writing in the `date` line
 //! and its first frame's time in the trigger block, which its offsets count
-//! from (python-can's reader lets the trigger block win too).
+//! from (python-can's reader lets the trigger block win too). A `date` line
+//! with a one- or two-digit fraction comes from a writer that does not pad
+//! milliseconds, so both dates of that file read it as milliseconds.
 //!
 //! `CANFD` lines carry Vector's flags column (0x1000 EDL, 0x2000 BRS, 0x4000
 //! ESI, 0x0010 RTR): a line without EDL is a classic frame sent on an FD
@@ -19,7 +21,7 @@
 
 use std::io::BufRead;
 
-use super::date::parse_asc_date;
+use super::date::{ShortFraction, has_short_fraction, parse_asc_date_with};
 use crate::dlc::{classic_dlc_to_len, fd_dlc_to_len, fd_len_to_dlc};
 use crate::frame::{Frame, FrameFlags};
 use crate::logfile::LogFormat;
@@ -45,6 +47,8 @@ pub struct AscParser {
     relative: bool,
     date_ns: Option<u64>,
     trigger_ns: Option<u64>,
+    /// How the dates' one- or two-digit fractions read (see [`ShortFraction`]).
+    short_fraction: ShortFraction,
     last_offset_ns: u64,
 }
 
@@ -95,7 +99,10 @@ impl AscParser {
         match first.to_ascii_lowercase().as_str() {
             "date" => {
                 let text = line.trim_start()[4..].trim();
-                return Some(match parse_asc_date(text) {
+                if has_short_fraction(text) {
+                    self.short_fraction = ShortFraction::Milliseconds;
+                }
+                return Some(match parse_asc_date_with(text, self.short_fraction) {
                     Some(ns) => {
                         self.date_ns = Some(ns);
                         Parsed::Structure
@@ -119,7 +126,8 @@ impl AscParser {
             "begin" => {
                 let lower = line.to_ascii_lowercase();
                 if let Some(at) = lower.find("triggerblock") {
-                    self.trigger_ns = parse_asc_date(&line[at + "triggerblock".len()..]);
+                    let text = &line[at + "triggerblock".len()..];
+                    self.trigger_ns = parse_asc_date_with(text, self.short_fraction);
                 }
             }
             "end" | "internal" | "no" => {}

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use super::roundtrip::every_kind;
 use crate::logfile::csv::CsvFlavor;
+use crate::logfile::formats::{read_text, text_writer};
 use crate::logfile::gz::gzip_sink;
-use crate::logfile::open::{read_text, text_writer};
 use crate::logfile::{IssueKind, LogFormat, MAX_LINE_BYTES, WriterOptions};
 
 use crate::test_rng::XorShift;

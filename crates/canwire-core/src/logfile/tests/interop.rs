@@ -1,6 +1,6 @@
 //! Interop with Debian's python3-can (4.1 here): it reads each format we write
 //! and we read each format it writes, compared frame by frame. Skips (with a
-//! printed reason) without python3-can.
+//! printed reason) without python3-can; fails without it under `CI=true`.
 //!
 //! Where python-can 4.1 reads or writes less than the format holds, the
 //! expectation says so: its TRC reader takes `DT` lines only, ignores
@@ -12,25 +12,15 @@
 //! error frames.
 
 use std::path::PathBuf;
-use std::process::Command;
 
+use super::files::{create_writer, open_reader};
 use super::roundtrip::{every_kind, keeps_asc, keeps_log, keeps_python_csv, temp};
 use crate::candump::CAN_ERR_FLAG;
 use crate::dlc::FD_LENGTHS;
 use crate::frame::{Frame, FrameFlags};
+use crate::logfile::WriterOptions;
 use crate::logfile::csv::CsvFlavor;
-use crate::logfile::{WriterOptions, create_writer, open_reader};
-
-fn python() -> Option<&'static str> {
-    let ok = Command::new("/usr/bin/python3")
-        .args(["-c", "import can"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("skipping: /usr/bin/python3 cannot import can (apt-get install python3-can)");
-    }
-    ok.then_some("/usr/bin/python3")
-}
+use crate::test_fixtures::{python_can, run_python};
 
 const SHOW: &str = r#"
 import sys, can
@@ -128,18 +118,7 @@ fn view(f: &Frame, ts_us: i64, channel: String) -> View {
 }
 
 fn run(py: &str, script: &str, args: &[&str]) -> Vec<View> {
-    let out = Command::new(py)
-        .env("TZ", "UTC")
-        .args(["-c", &format!("{SHOW}{script}")])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse(&String::from_utf8(out.stdout).unwrap())
+    parse(&run_python(py, &format!("{SHOW}{script}"), args))
 }
 
 fn assert_views(got: &[View], expected: &[View], what: &str) {
@@ -169,7 +148,7 @@ fn write_ours(name: &str, frames: &[Frame], options: &WriterOptions) -> PathBuf 
 /// python-can reads the files we write.
 #[test]
 fn python_can_reads_our_files() {
-    let Some(py) = python() else { return };
+    let Some(py) = python_can() else { return };
     let all = every_kind();
     let start_ms = (all[0].timestamp_ns / 1_000_000 * 1_000_000) as i64;
     let start_us = (all[0].timestamp_ns / 1_000 * 1_000) as i64;
@@ -266,7 +245,7 @@ fn python_can_reads_our_files() {
 /// We read the files python-can writes.
 #[test]
 fn we_read_python_can_files() {
-    let Some(py) = python() else { return };
+    let Some(py) = python_can() else { return };
     for ext in ["asc", "log", "trc", "csv"] {
         let path = temp(&format!("from-py.{ext}"));
         let originals = run(py, WRITE, &[ext, path.to_str().unwrap()]);
@@ -320,4 +299,23 @@ fn we_read_python_can_files() {
         assert_views(&got, &expected, &format!("python-can's .{ext}"));
         std::fs::remove_file(path).unwrap();
     }
+}
+
+/// python-can's ASC writer puts the time of writing in the `date` line (its
+/// milliseconds not zero-padded) and the first frame's time in the trigger
+/// block: the frames read back at the times python-can gave them.
+#[test]
+fn python_can_asc_frames_keep_their_absolute_times() {
+    let Some(py) = python_can() else { return };
+    let path = temp("abs-from-py.asc");
+    let originals = run(py, WRITE, &["asc", path.to_str().unwrap()]);
+    let mut reader = open_reader(&path).unwrap();
+    let got: Vec<i64> = reader
+        .by_ref()
+        .map(|f| (f.unwrap().timestamp_ns / 1_000) as i64)
+        .collect();
+    let expected: Vec<i64> = originals.iter().map(|o| o.ts_us).collect();
+    assert_eq!(got, expected);
+    assert_eq!(reader.start_time_ns(), Some(1_700_000_000_250_000_000));
+    std::fs::remove_file(path).unwrap();
 }

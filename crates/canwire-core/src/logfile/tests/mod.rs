@@ -2,6 +2,7 @@
 //! documented losses, random input, and interop with python3-can.
 
 mod asc_fixtures;
+mod files;
 mod fuzz;
 mod interop;
 mod properties;
@@ -9,8 +10,9 @@ mod roundtrip;
 mod text_samples;
 mod trc_fixtures;
 
-use super::{FrameReader, open_reader};
+use super::FrameReader;
 use crate::frame::Frame;
+use files::open_reader;
 
 pub(super) use crate::test_fixtures::fixture_dir;
 

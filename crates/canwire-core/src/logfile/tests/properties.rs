@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::roundtrip::every_kind;
 use crate::logfile::csv::CsvFlavor;
-use crate::logfile::open::{read_text, text_writer};
+use crate::logfile::formats::{read_text, text_writer};
 use crate::logfile::{LogFormat, WriterOptions};
 
 const TEXT_FORMATS: [LogFormat; 4] = [

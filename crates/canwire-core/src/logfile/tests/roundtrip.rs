@@ -4,53 +4,28 @@
 
 use std::path::PathBuf;
 
-use crate::dlc::FD_LENGTHS;
+use super::files::{create_writer, open_reader};
 use crate::frame::{Frame, FrameFlags};
 use crate::logfile::csv::CsvFlavor;
-use crate::logfile::{FrameReader, WriterOptions, create_writer, open_reader};
+use crate::logfile::{FrameReader, WriterOptions};
+use crate::test_fixtures::error_frame;
 
-/// A timestamp with nanoseconds (2023-11-14T22:13:20.123456789Z).
-pub(super) const T0: u64 = 1_700_000_000_123_456_789;
+pub(super) use crate::test_fixtures::T0;
 
 /// Every frame kind: classic standard/extended at each length, raw DLC 9..15,
 /// remote frames at each DLC, FD at all 16 lengths with BRS/ESI, classic and
 /// FD error frames, both directions, five channels, ns timestamps.
 pub(super) fn every_kind() -> Vec<Frame> {
-    let mut v = Vec::new();
-    for len in 0..=8u8 {
-        let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37) ^ len).collect();
-        v.push(Frame::classic(0x100 + u32::from(len), false, &data));
-        v.push(Frame::classic(0x1234_5600 + u32::from(len), true, &data));
-    }
-    for dlc in 9..=15u8 {
-        let mut f = Frame::classic(0x7FF, false, &[0xA5; 8]);
-        f.dlc = dlc;
-        v.push(f);
-    }
-    for dlc in 0..=8u8 {
-        v.push(Frame::remote(0x321, dlc % 2 == 0, dlc));
-    }
-    for (i, &len) in FD_LENGTHS.iter().enumerate() {
-        let data: Vec<u8> = (0..len).map(|b| b ^ 0x5A).collect();
-        let mut f = Frame::fd(0x1ABC_DEF0 >> (i % 2 * 18), i % 2 == 0, &data, i % 3 == 0);
-        f.flags.set(FrameFlags::ESI, i % 4 == 1);
-        v.push(f);
-    }
-    let mut e = Frame::classic(0x04, false, &[0, 4, 0, 0, 0, 0, 0x10, 0x20]);
-    e.flags.set(FrameFlags::ERROR, true);
-    v.push(e);
-    let mut e = Frame::classic(0x7, false, &[]);
-    e.flags.set(FrameFlags::ERROR, true);
-    v.push(e);
-    let mut e = Frame::fd(0, false, &[], false);
-    e.flags.set(FrameFlags::ERROR, true);
-    v.push(e);
-    for (i, f) in v.iter_mut().enumerate() {
-        f.timestamp_ns = T0 + i as u64 * 1_234_567 + (i as u64 % 7);
-        f.channel = [0, 1, 2, 7, 254][i % 5];
-        f.flags.set(FrameFlags::TX, i % 3 == 1);
-    }
-    v
+    let errors = [
+        error_frame(0x04, false, &[0, 4, 0, 0, 0, 0, 0x10, 0x20]),
+        error_frame(0x7, false, &[]),
+        {
+            let mut e = Frame::fd(0, false, &[], false);
+            e.flags.set(FrameFlags::ERROR, true);
+            e
+        },
+    ];
+    crate::test_fixtures::every_kind(8, &errors)
 }
 
 /// candump `.log`: microseconds (cut). Channel names come back as written
@@ -277,40 +252,4 @@ fn writers_reject_what_they_cannot_write() {
     assert!(crate::logfile::detect_format(std::path::Path::new("x.txt")).is_err());
     let f = crate::logfile::detect_format(std::path::Path::new("A.ASC.GZ")).unwrap();
     assert_eq!((f.format, f.gzip), (crate::logfile::LogFormat::Asc, true));
-}
-
-#[test]
-fn appending_continues_blf_and_log_files() {
-    use crate::logfile::append_writer;
-    for name in ["append.blf", "append.log"] {
-        let path = temp(name);
-        let _ = std::fs::remove_file(&path);
-        let first: Vec<Frame> = (0..3)
-            .map(|i| Frame::classic(i, false, &[i as u8]))
-            .collect();
-        let second: Vec<Frame> = (3..5)
-            .map(|i| Frame::classic(i, false, &[i as u8]))
-            .collect();
-        let mut w = append_writer(&path, &WriterOptions::default()).unwrap();
-        w.write_frames(&first).unwrap();
-        w.finish().unwrap();
-        let mut w = append_writer(&path, &WriterOptions::default()).unwrap();
-        w.write_frames(&second).unwrap();
-        w.finish().unwrap();
-        let (back, _) = read_file(&path);
-        assert_eq!(
-            back.iter().map(|f| f.id).collect::<Vec<_>>(),
-            [0, 1, 2, 3, 4],
-            "{name}"
-        );
-    }
-    let path = temp("append.asc");
-    std::fs::write(&path, "date Mon Jan 1 00:00:00.000 am 2024\n").unwrap();
-    assert_eq!(
-        append_writer(&path, &WriterOptions::default())
-            .err()
-            .unwrap()
-            .code,
-        crate::ErrorCode::Unsupported
-    );
 }

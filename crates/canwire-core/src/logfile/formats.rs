@@ -1,19 +1,21 @@
-//! Choosing a reader or writer by file extension: `.blf .asc .log .trc .csv`,
-//! and `.gz` after any text one (`.asc.gz`). Readers of text formats also
+//! Which format a file name says (`.blf .asc .log .trc .csv`, and `.gz` after
+//! any text one), and the reader or writer of each format over a source or
+//! sink the caller opened. No file is opened here: `canwire-bus`'s
+//! `logfile_io` opens files and hands them in. Readers of text formats
 //! recognise gzip by its magic bytes, whatever the name.
 
-use std::fs::File;
-use std::io::{BufRead, Read};
+use std::io::{BufRead, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use super::asc::{AscWriter, asc_reader};
 use super::blf_adapter::{BlfFrameReader, BlfFrameWriter};
 use super::candump_log::{CandumpLogWriter, candump_log_reader};
 use super::csv::{CsvWriter, csv_reader};
-use super::gz::{TextSink, file_sink, text_source};
+use super::gz::{TextSink, text_sink, text_source};
 use super::text_writer::WriterOptions;
 use super::trc::{TrcWriter, trc_reader};
 use super::{FrameReader, FrameWriter, LogFormat};
+use crate::blf::BlfWriter;
 use crate::error::{CanwireError, ErrorCode, Result};
 
 /// A format and whether the file is gzip-compressed.
@@ -62,25 +64,7 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
     Ok(FileFormat { format, gzip })
 }
 
-fn os(e: std::io::Error, what: &str, path: &Path) -> CanwireError {
-    CanwireError::from_io(&e, &format!("{what} '{}'", path.display()))
-}
-
-/// Opens a log file for reading, choosing the format by extension.
-pub fn open_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader + Send>> {
-    let path = path.as_ref();
-    let format = detect_format(path)?.format;
-    let file = File::open(path).map_err(|e| os(e, "opening", path))?;
-    if format == LogFormat::Blf {
-        return Ok(Box::new(BlfFrameReader::new(std::io::BufReader::new(
-            file,
-        ))?));
-    }
-    let src = text_source(file).map_err(|e| os(e, "reading", path))?;
-    Ok(text_reader(src, format))
-}
-
-/// A reader of a text format over a byte source (gzip is recognised).
+/// A reader of `format` over a byte source (text formats: gzip is recognised).
 pub fn read_text(
     src: impl Read + Send + 'static,
     format: LogFormat,
@@ -118,64 +102,69 @@ pub fn text_writer<'a, W: TextSink + Send + 'a>(
         LogFormat::Blf => {
             return Err(CanwireError::new(
                 ErrorCode::Unsupported,
-                "BLF needs a seekable file: use create_writer",
+                "BLF needs a seekable sink: use write_new",
             ));
         }
     })
 }
 
-/// Creates (truncates) a log file for writing, choosing the format by extension.
-pub fn create_writer(
-    path: impl AsRef<Path>,
+/// A writer of a new log in `format` over an empty, seekable sink (a file
+/// just created): BLF, or a text format (gzip-compressed if `format.gzip`).
+pub fn write_new<W: Write + Seek + Send + 'static>(
+    out: W,
+    format: FileFormat,
     options: &WriterOptions,
 ) -> Result<Box<dyn FrameWriter + Send>> {
-    let path = path.as_ref();
-    let FileFormat { format, gzip } = detect_format(path)?;
-    let file = File::create(path).map_err(|e| os(e, "creating", path))?;
-    if format == LogFormat::Blf {
-        let out = std::io::BufWriter::new(file);
-        return Ok(Box::new(BlfFrameWriter::new(out, options.blf)?));
+    if format.format == LogFormat::Blf {
+        return Ok(Box::new(BlfFrameWriter::new(
+            BufWriter::new(out),
+            options.blf,
+        )?));
     }
-    text_writer(file_sink(file, gzip, options.gzip_level), format, options)
+    text_writer(
+        text_sink(out, format.gzip, options.gzip_level),
+        format.format,
+        options,
+    )
 }
 
-/// Opens a log file to add frames after those it holds: BLF continues after
-/// its last whole object (counts and sizes carried on), candump `.log` gets
-/// lines added. A missing or empty file is created as by [`create_writer`].
-/// Formats with a header (ASC, TRC, CSV) and `.gz` files are refused.
-pub fn append_writer(
-    path: impl AsRef<Path>,
+/// A writer that adds frames after those a non-empty log holds: BLF continues
+/// after its last whole object (`file` open for reading and writing), candump
+/// `.log` gets lines added (`file` positioned at its end). Formats with a
+/// header (ASC, TRC, CSV) and `.gz` files are refused; `name` names the file
+/// in that error.
+pub fn write_after<F: Read + Write + Seek + Send + 'static>(
+    file: F,
+    format: FileFormat,
     options: &WriterOptions,
+    name: &str,
 ) -> Result<Box<dyn FrameWriter + Send>> {
-    let path = path.as_ref();
-    let FileFormat { format, gzip } = detect_format(path)?;
-    let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if existing == 0 {
-        return create_writer(path, options);
+    match (format.format, format.gzip) {
+        (LogFormat::Blf, _) => Ok(Box::new(BlfFrameWriter::from_writer(BlfWriter::append(
+            file,
+            options.blf,
+        )?))),
+        (LogFormat::CandumpLog, false) => text_writer(
+            text_sink(file, false, options.gzip_level),
+            format.format,
+            options,
+        ),
+        _ => Err(refuse_append(name)),
     }
-    match (format, gzip) {
-        (LogFormat::Blf, _) => {
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(path)
-                .map_err(|e| os(e, "opening", path))?;
-            let writer = crate::blf::BlfWriter::append(file, options.blf)?;
-            Ok(Box::new(BlfFrameWriter::from_writer(writer)))
-        }
-        (LogFormat::CandumpLog, false) => {
-            let file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(path)
-                .map_err(|e| os(e, "opening", path))?;
-            text_writer(file_sink(file, false, options.gzip_level), format, options)
-        }
-        _ => Err(CanwireError::new(
-            ErrorCode::Unsupported,
-            format!(
-                "cannot append to '{}': appending works for .blf and uncompressed .log files",
-                path.display()
-            ),
-        )),
-    }
+}
+
+/// Whether [`write_after`] can continue a file of `format`.
+pub fn can_append(format: FileFormat) -> bool {
+    matches!(
+        (format.format, format.gzip),
+        (LogFormat::Blf, _) | (LogFormat::CandumpLog, false)
+    )
+}
+
+/// The error for a format [`write_after`] cannot continue.
+pub fn refuse_append(name: &str) -> CanwireError {
+    CanwireError::new(
+        ErrorCode::Unsupported,
+        format!("cannot append to '{name}': appending works for .blf and uncompressed .log files"),
+    )
 }

@@ -45,12 +45,27 @@ pub fn kernel_filters(set: &FilterSet) -> Vec<KernelFilter> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socketcan::sys::{CAN_EFF_FLAG, CAN_RTR_FLAG};
+    use crate::socketcan::sys::{CAN_EFF_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK};
     use canwire_core::{CanFilter, Frame};
+
+    /// A filter as the kernel stores it (net/can/af_can.c, the receive-list
+    /// setup): a filter requiring SFF (EFF flag in the mask, not in the id)
+    /// keeps only the 11 id bits and the EFF/RTR flags of its mask.
+    fn kernel_setup(f: &KernelFilter) -> KernelFilter {
+        let mut can_mask = f.can_mask;
+        if can_mask & CAN_EFF_FLAG != 0 && f.can_id & CAN_EFF_FLAG == 0 {
+            can_mask &= CAN_SFF_MASK | CAN_EFF_FLAG | CAN_RTR_FLAG;
+        }
+        KernelFilter {
+            can_id: f.can_id,
+            can_mask,
+        }
+    }
 
     /// The kernel's match rule (net/can/af_can.c), for the equivalence test.
     fn kernel_passes(filters: &[KernelFilter], join: bool, can_id: u32) -> bool {
         let one = |f: &KernelFilter| {
+            let f = kernel_setup(f);
             let hit = (can_id & f.can_mask) == (f.can_id & !CAN_INV_FILTER & f.can_mask);
             hit != (f.can_id & CAN_INV_FILTER != 0)
         };
@@ -83,6 +98,16 @@ mod tests {
                 ..CanFilter::new(0x1234_5678, CAN_EFF_MASK)
             },
             CanFilter::new(0, 0),
+            // standard-only filters with bits above 0x7FF: the kernel drops them
+            CanFilter {
+                extended: Some(false),
+                inverted: true,
+                ..CanFilter::new(0x923, 0xFFF)
+            },
+            CanFilter {
+                extended: Some(false),
+                ..CanFilter::new(0x1234_5923, 0x1FFF_FFFF)
+            },
         ];
         let frames: Vec<Frame> = [0x123u32, 0x124, 0x1FF, 0x7FF, 0x0, 0x1234_5678, 0x1000_0123]
             .iter()
