@@ -62,9 +62,7 @@ impl FrameQueue {
     }
 
     fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     /// The bound in frames.

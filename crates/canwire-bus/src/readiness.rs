@@ -18,7 +18,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::sync_util::lock;
+use crate::sync_util::{self, lock};
 
 /// A callback run once, on the notifying thread, after the state changed.
 pub type ReadyHook = Box<dyn FnOnce() + Send>;
@@ -116,11 +116,7 @@ impl Readiness {
                     drop(state);
                     return ready();
                 }
-                state = self
-                    .changed
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
+                state = sync_util::wait_timeout(&self.changed, state, left).0;
             }
             state.blocking_waiters -= 1;
         }

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::readiness::{Readiness, ReadyHook};
-use crate::sync_util::lock;
+use crate::sync_util::{self, lock};
 use crate::transport::Transport;
 
 /// Longest single blocking poll, so a close or a new waiter is noticed.
@@ -98,11 +98,7 @@ impl TxRoom {
             {
                 let mut state = lock(&self.state);
                 while !state.closed && self.ready.armed() == 0 {
-                    state = self
-                        .work
-                        .wait_timeout(state, Duration::from_secs(1))
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0;
+                    state = sync_util::wait_timeout(&self.work, state, Duration::from_secs(1)).0;
                 }
                 if state.closed {
                     return;

@@ -86,7 +86,7 @@ impl Inbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, InboxState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     fn wake(&self) {

@@ -58,7 +58,7 @@ impl WatchQueue {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     /// Queues an event, or counts it as overflow when full (ignored once closed).
