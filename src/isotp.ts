@@ -224,18 +224,15 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (!blocking) return;
     const stack = this.#native;
     const transfer = { arm: stack.armTransfer.bind(stack, id), disarm: stack.disarm.bind(stack) };
-    let result;
-    try {
-      result = await waitUntil(transfer, { timeoutMs: options.sendTimeoutMs, signal: options.signal }, () => {
-        const status = native(() => stack.transferStatus(id));
-        if (status.status !== "pending") return status;
-        if (stack.closed) throw canError("ERR_CLOSED", "the ISO-TP stack closed before the transfer ended");
-        return undefined;
-      });
-    } catch (error) {
+    const result = await waitUntil(transfer, { timeoutMs: options.sendTimeoutMs, signal: options.signal }, () => {
+      const status = native(() => stack.transferStatus(id));
+      if (status.status !== "pending") return status;
+      if (stack.closed) throw canError("ERR_CLOSED", "the ISO-TP stack closed before the transfer ended");
+      return undefined;
+    }).catch((error: unknown) => {
       if (error instanceof DOMException && error.name === "AbortError") this.#abortTransfer(id);
       throw error;
-    }
+    });
     if (result?.status === "complete") return;
     if (result?.status === "failed") {
       throw canError(result.code as CanErrorCode, result.message ?? "the transfer failed");
