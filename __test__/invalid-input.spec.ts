@@ -263,3 +263,21 @@ describe("watch, readers and receive options: no value wraps modulo 2^32", () =>
     expect(virtualChannelsInUse()).not.toContain(channel);
   });
 });
+
+describe("Message rules are the native Frame::validate (one validator)", () => {
+  it("new Message reports the same text as a send of the same record", async () => {
+    await expectFailure(() => new Message({ id: 1, data: [1, 2], dlcCode: 9 }), "ERR_DLC_MISMATCH", "DLC 9 does not match 2 data bytes: allowed DLC 2");
+    await expectFailure(
+      () => new Message({ id: 0x800 }),
+      "ERR_ID_OUT_OF_RANGE",
+      "id 0x800 does not fit an 11-bit identifier: allowed 0..=0x7ff; set extended: true for a 29-bit id",
+    );
+    await expectFailure(
+      () => new Message({ id: 0x20000000, extended: true }),
+      "ERR_ID_OUT_OF_RANGE",
+      "id 0x20000000 does not fit a 29-bit identifier: allowed 0..=0x1fffffff",
+    );
+    await expectFailure(() => new Message({ id: 1, data: new Uint8Array(8), dlcCode: 16 }), "ERR_INVALID_DLC", "DLC code 16 is out of range: allowed 0..=15");
+    await expectFailure(() => new Message({ id: 1, remote: true, data: [1] }), "ERR_DLC_MISMATCH", "a remote frame carries no data, got 1 bytes");
+  });
+});

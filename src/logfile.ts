@@ -7,6 +7,7 @@
  */
 import { binding, type NativeLogReader, type NativeLogWriter } from "./binding.js";
 import { invalid, native, nativeAsync } from "./errors.js";
+import { checkType, describe } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
@@ -58,13 +59,6 @@ export interface LogReadStats {
 /** The most frames one {@link LogReader.readBatch} returns. */
 export const MAX_READ_BATCH = 1 << 20;
 
-function checkBatchSize(max: unknown): number {
-  if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > MAX_READ_BATCH) {
-    throw invalid("ERR_INVALID_ARGUMENT", `max must be an integer 1..${MAX_READ_BATCH}, got ${String(max)}`);
-  }
-  return max;
-}
-
 /** Channel names of a reader: the file's table, or the 0-based index as text. */
 function channelNamer(names: string[]): (index: number) => string {
   return (index) => names[index] ?? String(index);
@@ -103,7 +97,7 @@ export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
    *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header.
    */
   static open(path: string): LogReader {
-    if (typeof path !== "string") throw invalid("ERR_INVALID_ARGUMENT", `path must be a string, got ${path === null ? "null" : typeof path}`);
+    checkType(path, "path", "string");
     return new LogReader(native(() => binding.NativeLogReader.open(path)), path);
   }
 
@@ -133,20 +127,20 @@ export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
    * rejects with `ERR_CLOSED`.
    */
   async readBatch(max = 4096): Promise<FrameBatch | null> {
-    checkBatchSize(max);
+    checkType(max, "max", "number");
     const buffer = await nativeAsync(() => this.#native.readBatch(max));
     return buffer ? new FrameBatch(buffer, channelNamer(this.channelNames)) : null;
   }
 
-  /** Yields batches to the end of the file; ending the loop early closes the file. */
-  batches(max = 4096): AsyncGenerator<FrameBatch, void, undefined> {
-    checkBatchSize(max);
-    return this.#batches(max);
-  }
-
-  async *#batches(max: number): AsyncGenerator<FrameBatch, void, undefined> {
+  /**
+   * Yields batches of up to `max` frames to the end of the file (a bad `max`
+   * rejects the first step); ending the loop early closes the file.
+   */
+  async *batches(max = 4096): AsyncGenerator<FrameBatch, void, undefined> {
+    // A bad max rejects here, before the loop whose end closes the file.
+    let batch = await this.readBatch(max);
     try {
-      for (let batch = await this.readBatch(max); batch; batch = await this.readBatch(max)) yield batch;
+      for (; batch; batch = await this.readBatch(max)) yield batch;
     } finally {
       await this.close();
     }
@@ -270,7 +264,7 @@ export class LogWriter implements AsyncDisposable {
       given.forEach((m, i) => {
         if (m === null || typeof m !== "object") {
           const what = Array.isArray(messages) ? `messages[${i}]` : "messages";
-          throw invalid("ERR_INVALID_ARGUMENT", `${what} must be a Message, a MessageInit object, an array of them or a FrameBatch, got ${m === null ? "null" : typeof m}`);
+          throw invalid("ERR_INVALID_ARGUMENT", `${what} must be a Message, a MessageInit object, an array of them or a FrameBatch, got ${describe(m)}`);
         }
       });
       const list = (given as Array<Message | MessageInit>).map(toMessage);

@@ -1,10 +1,13 @@
 /**
  * The CAN message model: python-can's fields in camelCase, validated as
- * python-can's `Message(check=True)`.
+ * python-can's `Message(check=True)`. The facade coerces (arrays to bytes,
+ * defaults, seconds to nanoseconds); the frame rules are the native
+ * `Frame::validate`, the same check every send runs.
  *
  * @module
  */
-import { invalid } from "./errors.js";
+import { binding } from "./binding.js";
+import { invalid, native } from "./errors.js";
 import { fdLengthToDlc } from "./dlc.js";
 import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
 import { checkObject, checkShape, type Shape, wrongType } from "./options.js";
@@ -76,8 +79,6 @@ function flag(init: MessageInit, key: keyof MessageInit, name: string, fallback:
   throw wrongType(`${name}.${key}`, "boolean", value);
 }
 
-const STANDARD_ID_MAX = 0x7ff;
-const EXTENDED_ID_MAX = 0x1fffffff;
 
 function isByte(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 255;
@@ -187,60 +188,32 @@ export class Message {
     const esi = flag(init, "errorStateIndicator", name, false);
     const fdf = flag(init, "fdf", name, false);
     const id = init.id;
-
-    if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
+    // coercion into the record's fields; the frame rules are checked natively below
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
       throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
     }
-    const idMax = extended || error ? EXTENDED_ID_MAX : STANDARD_ID_MAX;
-    if (id > idMax) {
-      const hint = extended || error ? "" : "; set extended: true for a 29-bit id";
-      throw invalid(
-        "ERR_ID_OUT_OF_RANGE",
-        `id 0x${id.toString(16)} does not fit ${extended || error ? "a 29" : "an 11"}-bit identifier: allowed 0..=0x${idMax.toString(16)}${hint}`,
-      );
-    }
-    if (remote && (error || fd)) {
-      throw invalid("ERR_REMOTE_CONFLICT", "a remote frame cannot also be an error frame or an FD frame");
-    }
-    if (!fd && (brs || esi || fdf)) {
-      throw invalid("ERR_FLAGS_REQUIRE_FD", "bitrateSwitch, errorStateIndicator and fdf are only allowed on FD frames (fd: true)");
-    }
-
     const length = dataLength(init.data, name);
+    if (length > 64) throw tooLong(fd, length); // before anything is allocated for it
     let dlc: number;
     let dlcCode: number;
     if (remote) {
-      if (length !== 0) {
-        throw invalid("ERR_DLC_MISMATCH", `a remote frame carries no data, got ${length} bytes; put the requested length in dlc`);
-      }
+      // `dlc` is the requested length, a field the record has no room for
       dlc = init.dlc ?? 0;
       if (!Number.isInteger(dlc) || dlc < 0 || dlc > 8) {
         throw invalid("ERR_INVALID_DLC", `a remote frame requests 0..8 bytes, got dlc ${String(init.dlc)}`);
       }
       dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
     } else {
-      const max = fd ? 64 : 8;
-      if (length > max) {
-        const hint = fd ? "" : "; set fd: true for up to 64";
-        throw invalid("ERR_DATA_TOO_LONG", `a${fd ? "n FD" : " classic"} frame carries at most ${max} bytes, got ${length}${hint}`);
-      }
       dlc = length;
       if (init.dlc !== undefined && init.dlc !== dlc) {
         throw invalid("ERR_DLC_MISMATCH", `dlc ${String(init.dlc)} does not match ${dlc} data bytes`);
       }
-      if (fd) {
-        const code = fdLengthToDlc(dlc);
-        if (code === undefined) {
-          throw invalid(
-            "ERR_INVALID_FD_LENGTH",
-            `an FD frame cannot carry ${dlc} bytes: allowed lengths are 0..8, 12, 16, 20, 24, 32, 48, 64`,
-          );
-        }
-        dlcCode = checkCode(init.dlcCode, code, [code, code]);
-      } else {
-        dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
+      dlcCode = init.dlcCode ?? (fd ? (fdLengthToDlc(length) ?? 0) : length);
+      if (!Number.isInteger(dlcCode) || dlcCode < 0 || dlcCode > 255) {
+        throw invalid("ERR_INVALID_DLC", `dlcCode ${String(dlcCode)} is out of range: allowed 0..15`);
       }
     }
+    checkFrame(id, flagBits(extended, remote, error, fd, brs, esi, fdf), length, dlcCode);
 
     this.id = id;
     this.extended = extended;
@@ -321,6 +294,23 @@ export class Message {
       isRx: this.isRx,
     };
   }
+}
+
+/** Checks the frame by the native frame rules (`Frame::validate`), the one validator. */
+function checkFrame(id: number, flags: number, length: number, dlcCode: number): void {
+  native(() => binding.checkFrame(id, flags, length, dlcCode));
+}
+
+/** The record flag bits (see `record.ts`'s `Flag`). */
+function flagBits(extended: boolean, remote: boolean, error: boolean, fd: boolean, brs: boolean, esi: boolean, fdf: boolean): number {
+  return (extended ? 1 : 0) | (remote ? 2 : 0) | (error ? 4 : 0) | (fd ? 8 : 0) | (brs ? 16 : 0) | (esi ? 32 : 0) | (fdf ? 128 : 0);
+}
+
+/** More than 64 bytes: no frame holds them (refused before allocating, in the words `Frame::validate` uses). */
+function tooLong(fd: boolean, length: number) {
+  return fd
+    ? invalid("ERR_DATA_TOO_LONG", `an FD frame carries at most 64 bytes, got ${length}`)
+    : invalid("ERR_DATA_TOO_LONG", `a classic frame carries at most 8 bytes, got ${length}; set fd: true for up to 64`);
 }
 
 /** The length of `data`, checked before anything is allocated for it. */

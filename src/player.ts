@@ -9,6 +9,7 @@ import { Bus } from "./bus.js";
 import { invalid, native, nativeAsync } from "./errors.js";
 import { LogReader } from "./logfile.js";
 import { MAX_QUEUE_SIZE } from "./logger.js";
+import { checkType } from "./options.js";
 import type { FrameBatch } from "./record.js";
 
 /** Options of {@link Player.start}. */
@@ -27,13 +28,6 @@ export interface PlayerOptions {
 
 /** The largest `gapMs` and `skipMs`: one day. */
 export const MAX_PLAYER_MS = 86_400_000;
-
-function checkMs(name: string, value: unknown): number {
-  if (typeof value !== "number" || !(value >= 0 && value <= MAX_PLAYER_MS)) {
-    throw invalid("ERR_INVALID_ARGUMENT", `${name} must be a number of ms 0..${MAX_PLAYER_MS}, got ${String(value)}`);
-  }
-  return value;
-}
 
 /** Counters of a replay. */
 export interface PlayerStats {
@@ -64,25 +58,26 @@ export class Player implements AsyncDisposable {
   readonly finished: Promise<PlayerStats>;
 
   private constructor(bus: Bus, path: string, options: PlayerOptions) {
-    const gapNs = checkMs("gapMs", options.gapMs ?? 0.1) * 1e6;
-    const skipNs = checkMs("skipMs", options.skipMs ?? 60_000) * 1e6;
+    const gapMs = options.gapMs ?? 0.1;
+    const skipMs = options.skipMs ?? 60_000;
+    const queueSize = options.queueSize ?? 65_536;
+    checkType(gapMs, "gapMs", "number");
+    checkType(skipMs, "skipMs", "number");
+    checkType(queueSize, "queueSize", "number");
     const loop = options.loop ?? 1;
     if (loop !== true && (typeof loop !== "number" || !Number.isSafeInteger(loop) || loop < 1)) {
       throw invalid("ERR_INVALID_ARGUMENT", `loop must be a positive integer or true, got ${String(loop)}`);
     }
-    const queueSize = options.queueSize ?? 65_536;
-    if (typeof queueSize !== "number" || !Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
-      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..${MAX_QUEUE_SIZE}, got ${String(queueSize)}`);
-    }
     // Fails now, with a typed error, for a missing or unknown file; read by the first pass.
-    this.#reader = LogReader.open(path);
+    // The values are checked natively first, before the file is opened.
+    this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), queueSize, gapMs, skipMs));
     try {
-      this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), queueSize));
+      this.#reader = LogReader.open(path);
     } catch (error) {
-      void this.#reader.close();
+      native(() => this.#native.stop());
       throw error;
     }
-    this.finished = this.#run(path, gapNs, skipNs, options.ignoreTimestamps ?? false, loop);
+    this.finished = this.#run(path, gapMs * 1e6, skipMs * 1e6, options.ignoreTimestamps ?? false, loop);
   }
 
   /** Starts replaying `path` onto `bus`. */

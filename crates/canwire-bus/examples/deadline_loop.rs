@@ -42,7 +42,7 @@ mod linux {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
-    use canwire_bus::isotp::precise_wait::{minimize_timer_slack, try_realtime_priority};
+    use canwire_bus::time::{minimize_timer_slack, try_realtime_priority};
     use canwire_bus::virtual_bus::VirtualConfig;
     use canwire_bus::{Bus, BusConfig, SocketCanConfig};
     use canwire_core::Frame;

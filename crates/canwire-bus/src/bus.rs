@@ -9,7 +9,7 @@ use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::reader_set::ReaderSet;
-use crate::socketcan_config::SocketCanConfig;
+use crate::socketcan::{SocketCanConfig, SocketCanTransport};
 use crate::stats::BusStats;
 use crate::transport::{BusState, Protocol, Transport};
 use crate::virtual_bus::{VirtualConfig, VirtualTransport};
@@ -57,24 +57,26 @@ impl Bus {
                 let transport = VirtualTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
-            #[cfg(target_os = "linux")]
             BusConfig::SocketCan(cfg) => {
                 let readers = Arc::new(ReaderSet::new(cfg.fd));
-                let transport = crate::socketcan::SocketCanTransport::open(cfg, readers.clone())?;
+                let transport = SocketCanTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
-            #[cfg(not(target_os = "linux"))]
-            BusConfig::SocketCan(_) => {
-                return Err(CanwireError::new(
-                    ErrorCode::Unsupported,
-                    "SocketCAN exists only on Linux; on this platform use interface: 'virtual'",
-                ));
-            }
         };
-        Ok(Self::from_parts(readers, transport))
+        Ok(Self::with_transport(readers, transport))
     }
 
+    /// [`Bus::with_transport`] under its former crate-internal name (the cyclic tests use it).
+    #[cfg(test)]
     pub(crate) fn from_parts(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+        Self::with_transport(readers, transport)
+    }
+
+    /// A bus over any backend: `transport` delivers what it receives to
+    /// `readers`. This is how a new transport is added: implement
+    /// [`Transport`], and every front end (readers, ISO-TP, cyclic sends,
+    /// watches, logging) runs on it unchanged.
+    pub fn with_transport(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
         Self {
             transport,
             readers,
@@ -189,22 +191,23 @@ impl Bus {
         self.transport.state_watch()
     }
 
-    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
-    #[cfg(target_os = "linux")]
-    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
-        self.check_open()?;
-        self.transport.bcm_tx()
+    /// The SocketCAN backend of this bus, for its Linux-only powers; `None`
+    /// on every other bus (and everywhere outside Linux).
+    pub fn socketcan(&self) -> Option<&SocketCanTransport> {
+        self.transport.socketcan()
     }
 
-    /// A kernel watch on one id (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
-    #[cfg(target_os = "linux")]
-    pub fn bcm_watch(
-        &self,
-        config: &canwire_core::watch::WatchConfig,
-        queue: Arc<crate::watch::queue::WatchQueue>,
-    ) -> Result<Arc<crate::socketcan::bcm::BcmWatch>> {
+    /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
+    pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
         self.check_open()?;
-        self.transport.bcm_watch(config, queue)
+        self.socketcan()
+            .ok_or_else(|| {
+                CanwireError::new(
+                    ErrorCode::Unsupported,
+                    "the kernel scheduler (BCM) needs a SocketCAN bus",
+                )
+            })?
+            .bcm_tx()
     }
 
     /// Adds a reader that receives every frame passing the filters from now on.
@@ -255,7 +258,10 @@ impl Bus {
 
     /// Counters.
     pub fn stats(&self) -> BusStats {
+        let receive_errors = self.transport.receive_errors();
         let mut stats = BusStats {
+            rx_errors: receive_errors.count,
+            last_rx_error: receive_errors.last,
             tx_frames: self.tx_frames.load(Ordering::Relaxed),
             tx_errors: self.tx_errors.load(Ordering::Relaxed),
             tx_waits: self.tx_waits.load(Ordering::Relaxed),
@@ -314,8 +320,47 @@ mod tests {
         fn close(&self) {}
     }
 
+    /// A backend whose receive path failed twice.
+    struct FailingReceiver;
+
+    impl Transport for FailingReceiver {
+        fn send(&self, frames: &[Frame]) -> Result<usize> {
+            Ok(frames.len())
+        }
+        fn protocol(&self) -> Protocol {
+            Protocol::Can20
+        }
+        fn channel_info(&self) -> String {
+            "failing receiver".into()
+        }
+        fn channel_name(&self, _index: u32) -> Option<String> {
+            None
+        }
+        fn receive_errors(&self) -> crate::stats::ReceiveErrors {
+            crate::stats::ReceiveErrors {
+                count: 2,
+                last: Some("reading frames (recvmmsg) failed with EIO".into()),
+            }
+        }
+        fn close(&self) {}
+    }
+
+    #[test]
+    fn stats_report_the_backends_receive_errors() {
+        let bus = Bus::with_transport(Arc::new(ReaderSet::new(false)), Box::new(FailingReceiver));
+        let stats = bus.stats();
+        assert_eq!(stats.rx_errors, 2);
+        assert_eq!(
+            stats.last_rx_error.as_deref(),
+            Some("reading frames (recvmmsg) failed with EIO")
+        );
+        let quiet = Bus::with_transport(Arc::new(ReaderSet::new(false)), Box::new(AlwaysFull));
+        assert_eq!(quiet.stats().rx_errors, 0);
+        assert_eq!(quiet.stats().last_rx_error, None);
+    }
+
     fn full_bus() -> Arc<Bus> {
-        Arc::new(Bus::from_parts(
+        Arc::new(Bus::with_transport(
             Arc::new(ReaderSet::new(false)),
             Box::new(AlwaysFull),
         ))

@@ -17,7 +17,8 @@ use canwire_core::{CanwireError, ErrorCode, Frame};
 use tokio::sync::Notify;
 
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, SPIN_NS, minimize_timer_slack};
+use crate::sync_util;
+use crate::time::{MonotonicClock, SPIN_NS, minimize_timer_slack};
 
 #[derive(Default)]
 struct Queue {
@@ -41,7 +42,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.queue)
     }
 }
 
@@ -161,7 +162,7 @@ impl Playback {
         queue.frames.clear();
         drop(queue);
         self.shared.changed.notify_all();
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let thread = sync_util::lock(&self.thread).take();
         if let Some(thread) = thread {
             let _ = thread.join();
         }

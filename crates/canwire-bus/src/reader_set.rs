@@ -8,6 +8,7 @@ use canwire_core::{FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::stats::BusStats;
+use crate::sync_util;
 
 /// Filters, readers and receive counters of one bus.
 pub struct ReaderSet {
@@ -36,22 +37,19 @@ impl ReaderSet {
 
     /// Replaces the bus-level filters.
     pub fn set_filters(&self, filters: FilterSet) {
-        *self.filters.write().unwrap_or_else(|p| p.into_inner()) = filters;
+        *sync_util::write(&self.filters) = filters;
     }
 
     /// Adds a reader queue of `capacity` frames; it receives every frame delivered from now on.
     pub fn add_reader(&self, capacity: usize) -> Arc<FrameQueue> {
         let queue = Arc::new(FrameQueue::new(capacity));
-        self.readers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(queue.clone());
+        sync_util::write(&self.readers).push(queue.clone());
         queue
     }
 
     /// Detaches and closes a reader; its overflow count stays in the bus total.
     pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
-        let mut readers = self.readers.write().unwrap_or_else(|p| p.into_inner());
+        let mut readers = sync_util::write(&self.readers);
         if let Some(pos) = readers.iter().position(|r| Arc::ptr_eq(r, reader)) {
             readers.swap_remove(pos);
             self.removed_overflow
@@ -62,19 +60,14 @@ impl ReaderSet {
 
     /// Closes every reader (queued frames stay readable).
     pub fn close_all(&self) {
-        for reader in self
-            .readers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
+        for reader in sync_util::read(&self.readers).iter() {
             reader.close();
         }
     }
 
     /// Delivers received frames to every reader, after the protocol check and the filters.
     pub fn deliver(&self, frames: &[Frame]) {
-        let filters = self.filters.read().unwrap_or_else(|p| p.into_inner());
+        let filters = sync_util::read(&self.filters);
         let all_pass =
             filters.filters().is_empty() && (self.fd_enabled || frames.iter().all(|f| !f.is_fd()));
         let passed: Vec<Frame>;
@@ -107,12 +100,7 @@ impl ReaderSet {
             return;
         }
         self.rx_frames.fetch_add(to_deliver.len() as u64, Relaxed);
-        for reader in self
-            .readers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
+        for reader in sync_util::read(&self.readers).iter() {
             reader.push(to_deliver);
         }
     }
@@ -122,7 +110,7 @@ impl ReaderSet {
         stats.rx_frames = self.rx_frames.load(Relaxed);
         stats.rx_filtered = self.rx_filtered.load(Relaxed);
         stats.rx_dropped_fd_on_classic = self.rx_dropped_fd_on_classic.load(Relaxed);
-        let readers = self.readers.read().unwrap_or_else(|p| p.into_inner());
+        let readers = sync_util::read(&self.readers);
         stats.readers = readers.iter().map(|r| r.stats()).collect();
         stats.rx_dropped_queue_full = self.removed_overflow.load(Relaxed)
             + stats.readers.iter().map(|r| r.overflow).sum::<u64>();

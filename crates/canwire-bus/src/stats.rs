@@ -28,10 +28,24 @@ pub struct BusStats {
     pub rx_dropped_kernel: u64,
     /// Sum of the reader queues' overflow counters, closed readers included.
     pub rx_dropped_queue_full: u64,
+    /// Receive calls that failed unexpectedly (not "no frames" and not an
+    /// interface going down); frames may have been lost with them.
+    pub rx_errors: u64,
+    /// The message of the most recent of those.
+    pub last_rx_error: Option<String>,
     /// Send calls that failed.
     pub tx_errors: u64,
     /// Times a send found the transmit queue full and waited for room.
     pub tx_waits: u64,
     /// Every open reader's counters.
     pub readers: Vec<ReaderStats>,
+}
+
+/// A backend's unexpected receive failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiveErrors {
+    /// How many there were.
+    pub count: u64,
+    /// The message of the most recent one.
+    pub last: Option<String>,
 }

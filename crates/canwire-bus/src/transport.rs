@@ -16,6 +16,11 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol of a bus opened with (`fd`) or without CAN FD.
+    pub const fn opened_with_fd(fd: bool) -> Self {
+        if fd { Protocol::CanFd } else { Protocol::Can20 }
+    }
+
     /// The stable string form used by the JS API.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -105,30 +110,20 @@ pub trait Transport: Send + Sync {
     fn flush_tx_buffer(&self) -> Result<()> {
         Ok(())
     }
-    /// The kernel's cyclic sender for this bus (SocketCAN's broadcast manager).
-    #[cfg(target_os = "linux")]
-    fn bcm_tx(&self) -> Result<std::sync::Arc<crate::socketcan::bcm::BcmTx>> {
-        Err(CanwireError::new(
-            ErrorCode::Unsupported,
-            "the kernel scheduler (BCM) needs a SocketCAN bus",
-        ))
-    }
-    /// A watch on one id run by the kernel (SocketCAN's broadcast manager);
-    /// `ERR_UNSUPPORTED` where the backend has none (the watch then runs natively).
-    #[cfg(target_os = "linux")]
-    fn bcm_watch(
-        &self,
-        _config: &canwire_core::watch::WatchConfig,
-        _queue: std::sync::Arc<crate::watch::queue::WatchQueue>,
-    ) -> Result<std::sync::Arc<crate::socketcan::bcm::BcmWatch>> {
-        Err(CanwireError::new(
-            ErrorCode::Unsupported,
-            "kernel watches (BCM) need a SocketCAN bus",
-        ))
+    /// The SocketCAN raw backend behind this transport, for its Linux-only
+    /// powers (the broadcast manager's kernel-run cyclic sends and watches);
+    /// `None` for every other backend.
+    fn socketcan(&self) -> Option<&crate::socketcan::SocketCanTransport> {
+        None
     }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0
+    }
+    /// Receive failures the backend hit (other than "no frames waiting"),
+    /// reported in `stats()` so none passes unseen.
+    fn receive_errors(&self) -> crate::stats::ReceiveErrors {
+        crate::stats::ReceiveErrors::default()
     }
     /// Stops the backend's threads and releases its resources. Idempotent.
     fn close(&self);

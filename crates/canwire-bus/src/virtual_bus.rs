@@ -13,8 +13,9 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, Frame, FrameFlags};
 
-use crate::clock::realtime_ns;
 use crate::reader_set::ReaderSet;
+use crate::sync_util;
+use crate::time::realtime_ns;
 use crate::transport::{Protocol, Transport};
 
 /// Options of a virtual bus.
@@ -43,7 +44,7 @@ struct VirtualChannel {
 
 impl VirtualChannel {
     fn lock(&self) -> MutexGuard<'_, Vec<Endpoint>> {
-        self.endpoints.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.endpoints)
     }
 }
 
@@ -52,7 +53,7 @@ static CHANNELS: LazyLock<Mutex<HashMap<String, Weak<VirtualChannel>>>> =
 static NEXT_ENDPOINT: AtomicU64 = AtomicU64::new(1);
 
 fn channel_named(name: &str) -> Arc<VirtualChannel> {
-    let mut channels = CHANNELS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut channels = sync_util::lock(&CHANNELS);
     if let Some(channel) = channels.get(name).and_then(Weak::upgrade) {
         return channel;
     }
@@ -63,7 +64,7 @@ fn channel_named(name: &str) -> Arc<VirtualChannel> {
 
 /// Names of the virtual channels that have at least one open bus.
 pub fn channels_in_use() -> Vec<String> {
-    let mut channels = CHANNELS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut channels = sync_util::lock(&CHANNELS);
     channels.retain(|_, weak| weak.strong_count() > 0);
     let mut names: Vec<String> = channels
         .iter()
@@ -139,11 +140,7 @@ impl Transport for VirtualTransport {
     }
 
     fn protocol(&self) -> Protocol {
-        if self.config.fd {
-            Protocol::CanFd
-        } else {
-            Protocol::Can20
-        }
+        Protocol::opened_with_fd(self.config.fd)
     }
 
     fn channel_info(&self) -> String {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use canwire_bus::isotp::{IsoTpDriver, IsoTpDriverOptions, TransferStatus};
+use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack, TransferStatus};
 use canwire_bus::virtual_bus::VirtualConfig;
 use canwire_bus::{Bus, BusConfig};
 use canwire_core::Frame;
@@ -21,12 +21,13 @@ fn bus(channel: &str) -> Arc<Bus> {
     )
 }
 
-fn stack(channel: &str, txid: u32, rxid: u32, params: IsoTpParams) -> IsoTpDriver {
+fn stack(channel: &str, txid: u32, rxid: u32, params: IsoTpParams) -> IsoTpStack {
     let address = IsoTpAddress::new(AddressConfig::normal(false, txid, rxid)).unwrap();
-    IsoTpDriver::start(bus(channel), address, params, IsoTpDriverOptions::default()).unwrap()
+    IsoTpStack::start_userspace(bus(channel), address, params, IsoTpDriverOptions::default())
+        .unwrap()
 }
 
-fn recv(stack: &IsoTpDriver) -> Vec<u8> {
+fn recv(stack: &IsoTpStack) -> Vec<u8> {
     let errors = stack.take_errors();
     assert!(errors.is_empty(), "protocol errors: {errors:?}");
     stack

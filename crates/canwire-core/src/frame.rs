@@ -392,4 +392,20 @@ mod tests {
         f.len = 1;
         assert_eq!(code(f), Some(ErrorCode::DlcMismatch));
     }
+
+    #[test]
+    fn one_id_rule_for_frames_watches_and_addresses() {
+        let e = check_id("txid", 0x800, false).unwrap_err();
+        assert_eq!(e.code, ErrorCode::IdOutOfRange);
+        assert_eq!(
+            e.message,
+            "txid 0x800 does not fit an 11-bit identifier: allowed 0..=0x7ff"
+        );
+        assert!(check_id("id", 0x1FFF_FFFF, true).is_ok());
+        let e = Frame::classic(0x800, false, &[]).validate().unwrap_err();
+        assert_eq!(
+            e.message,
+            "id 0x800 does not fit an 11-bit identifier: allowed 0..=0x7ff; set extended: true for a 29-bit id"
+        );
+    }
 }

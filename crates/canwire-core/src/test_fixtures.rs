@@ -98,3 +98,20 @@ pub fn error_frame(id: u32, extended: bool, data: &[u8]) -> crate::Frame {
     e.flags.set(crate::frame::FrameFlags::ERROR, true);
     e
 }
+
+/// Runs a Python `script` (`python -c`) with `args` under `TZ=UTC` and returns
+/// what it printed; a script that fails fails the test with its stderr.
+pub fn run_python(py: &str, script: &str, args: &[&str]) -> String {
+    let out = Command::new(py)
+        .env("TZ", "UTC")
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {py}: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -12,7 +12,7 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use std::time::Duration;
 
-use crate::convert::{id_bits, optional_integer};
+use crate::convert::{id_bits, integer, js_number, optional_integer};
 use crate::error::IntoNapi;
 use crate::reader::NativeReader;
 use crate::string_enums::{NativeBusState, NativeProtocol};
@@ -26,10 +26,26 @@ pub struct NativeOpenOptions {
     pub receive_own_messages: Option<bool>,
     pub preserve_timestamps: Option<bool>,
     pub local_loopback: Option<bool>,
-    pub error_mask: Option<u32>,
-    pub receive_buffer_size: Option<u32>,
+    /// Numbers cross as `f64` so `convert` sees `2**32` and `-1` as they are.
+    pub error_mask: Option<f64>,
+    pub receive_buffer_size: Option<f64>,
     pub hardware_timestamps: Option<bool>,
-    pub rx_coalesce_us: Option<u32>,
+    pub rx_coalesce_us: Option<f64>,
+}
+
+/// The longest receive coalescing window, in µs.
+const MAX_RX_COALESCE_US: u32 = 1_000_000;
+
+fn rx_coalesce_us(value: Option<f64>) -> napi::Result<u32> {
+    let Some(v) = value else { return Ok(0) };
+    integer("rxCoalesceUs", v, 0..=MAX_RX_COALESCE_US)
+        .map_err(|_| {
+            CanwireError::invalid_argument(format!(
+                "rxCoalesceUs must be an integer 0..{MAX_RX_COALESCE_US} (µs), got {}",
+                js_number(v)
+            ))
+        })
+        .into_napi()
 }
 
 /// One acceptance filter; `id` and `mask` cross as `f64` so `convert` sees them unwrapped.
@@ -98,6 +114,8 @@ pub struct BusStatsObject {
     pub rx_dropped_fd_on_classic: i64,
     pub rx_dropped_kernel: i64,
     pub rx_dropped_queue_full: i64,
+    pub rx_errors: i64,
+    pub last_rx_error: Option<String>,
     pub readers: Vec<ReaderStatsObject>,
 }
 
@@ -112,6 +130,8 @@ impl From<BusStats> for BusStatsObject {
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
             rx_dropped_kernel: s.rx_dropped_kernel as i64,
             rx_dropped_queue_full: s.rx_dropped_queue_full as i64,
+            rx_errors: s.rx_errors as i64,
+            last_rx_error: s.last_rx_error,
             readers: s.readers.into_iter().map(Into::into).collect(),
         }
     }
@@ -124,6 +144,14 @@ pub struct NativeBus {
 }
 
 fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
+    let error_mask = optional_integer("errorMask", options.error_mask, 0..=u32::MAX).into_napi()?;
+    let receive_buffer_size = optional_integer(
+        "receiveBufferSize",
+        options.receive_buffer_size,
+        0..=u32::MAX,
+    )
+    .into_napi()?;
+    let rx_coalesce_us = rx_coalesce_us(options.rx_coalesce_us)?;
     match options.interface.as_str() {
         "virtual" => Ok(BusConfig::Virtual(VirtualConfig {
             channel: options.channel,
@@ -135,12 +163,10 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
             fd: options.fd.unwrap_or(false),
             receive_own_messages: options.receive_own_messages.unwrap_or(false),
             local_loopback: options.local_loopback.unwrap_or(true),
-            error_mask: options
-                .error_mask
-                .unwrap_or(canwire_core::error_frame::class::ALL),
-            receive_buffer_size: options.receive_buffer_size,
+            error_mask: error_mask.unwrap_or(canwire_core::error_frame::class::ALL),
+            receive_buffer_size,
             hardware_timestamps: options.hardware_timestamps.unwrap_or(false),
-            rx_coalesce_us: options.rx_coalesce_us.unwrap_or(0),
+            rx_coalesce_us,
             ..SocketCanConfig::new(options.channel)
         })),
         other => Err(crate::error::to_napi(CanwireError::new(

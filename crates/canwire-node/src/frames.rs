@@ -1,4 +1,4 @@
-//! Record-batch helpers exported to JS: parsing and formatting can-utils text.
+//! Record helpers exported to JS: checking a frame, parsing and formatting can-utils text.
 
 use canwire_core::candump;
 use canwire_core::record::{self, RECORD_SIZE};
@@ -18,6 +18,27 @@ pub fn parse_frame(text: String) -> napi::Result<Buffer> {
     let mut out = vec![0u8; RECORD_SIZE];
     record::encode_into(&frame, &mut out);
     Ok(out.into())
+}
+
+/// Checks a frame by canwire's frame rules (the one validator:
+/// `Frame::validate`); `new Message` calls it with the record's `id`,
+/// `flags`, data `len` and DLC code, which the facade has coerced to fit
+/// those fields. Numbers, not a record, so the call stays cheap.
+#[napi(catch_unwind)]
+pub fn check_frame(id: u32, flags: u32, len: u32, dlc: u32) -> napi::Result<()> {
+    let (Ok(len), Ok(dlc)) = (u8::try_from(len), u8::try_from(dlc)) else {
+        return Err(crate::error::invalid_argument(format!(
+            "a frame's length and DLC code are bytes, got {len} and {dlc}"
+        )));
+    };
+    let frame = canwire_core::Frame {
+        id,
+        flags: canwire_core::FrameFlags(flags),
+        len,
+        dlc,
+        ..canwire_core::Frame::default()
+    };
+    frame.validate().into_napi()
 }
 
 /// Formats every record of a batch in can-utils syntax.

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use canwire_bus::isotp::{
-    IsoTpDriver, IsoTpDriverOptions, IsoTpStack, KernelIsoTpOptions, TransferStatus,
-};
+use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack, KernelIsoTpOptions, TransferStatus};
 use canwire_core::isotp::{
     AddressConfig, AddressingMode, IsoTpAddress, IsoTpParams, TargetAddressType, TransferId,
 };
@@ -297,9 +295,10 @@ impl NativeIsoTp {
             rx_queue_payloads: rx_queue_size(rx_queue_payloads)?,
             ..IsoTpDriverOptions::default()
         };
-        let driver = IsoTpDriver::start(bus.shared(), address, params, options).into_napi()?;
+        let driver =
+            IsoTpStack::start_userspace(bus.shared(), address, params, options).into_napi()?;
         Ok(NativeIsoTp {
-            driver: Arc::new(IsoTpStack::Userspace(driver)),
+            driver: Arc::new(driver),
         })
     }
 

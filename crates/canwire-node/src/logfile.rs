@@ -1,9 +1,10 @@
 //! Log-file readers and writers exported to JS. File I/O runs on tokio's
 //! blocking pool, never on the JS thread.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use canwire_bus::logfile_io::{append_writer, create_writer, open_reader};
+use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
@@ -12,6 +13,7 @@ use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
+use crate::convert::integer;
 use crate::error::{IntoNapi, invalid_argument, to_napi};
 
 fn format_name(format: LogFormat) -> &'static str {
@@ -22,10 +24,6 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
     }
-}
-
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -178,12 +176,8 @@ impl NativeLogReader {
     /// Reads up to `max` frames (1..=MAX_BATCH_FRAMES) as a record batch;
     /// `null` at the end. The file is closed at the end and on an error.
     #[napi(catch_unwind)]
-    pub async fn read_batch(&self, max: u32) -> napi::Result<Option<Buffer>> {
-        if max == 0 || max > MAX_BATCH_FRAMES {
-            return Err(invalid_argument(format!(
-                "max must be an integer 1..{MAX_BATCH_FRAMES}, got {max}"
-            )));
-        }
+    pub async fn read_batch(&self, max: f64) -> napi::Result<Option<Buffer>> {
+        let max = integer("max", max, 1..=MAX_BATCH_FRAMES).into_napi()?;
         let state = self.state.clone();
         let records = blocking(move || lock(&state).read_batch(max as usize)).await?;
         Ok((!records.is_empty()).then(|| records.into()))

@@ -8,7 +8,15 @@ use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
 
 use crate::bus::NativeBus;
+use crate::convert::{integer, js_number};
 use crate::error::{IntoNapi, invalid_argument};
+
+/// The largest queue of a replay, in frames.
+const MAX_QUEUE_SIZE: u32 = 1 << 24;
+/// The largest `gapMs` and `skipMs`: one day.
+const MAX_GAP_MS: f64 = 86_400_000.0;
+/// Offsets must stay below 2^64 ns.
+const MAX_OFFSET_NS: f64 = 18_446_744_073_709_551_616.0;
 
 /// Counters of a replay.
 #[napi(object)]
@@ -25,9 +33,25 @@ pub struct NativePlayback {
 
 #[napi]
 impl NativePlayback {
-    /// Starts a replay; its clock starts now. `capacity` bounds the queue in frames.
+    /// Starts a replay; its clock starts now. `queueSize` bounds the queue in
+    /// frames (1..=2^24); `gapMs` and `skipMs` are checked here (0..=one day)
+    /// for the caller that turns file times into offsets with them.
     #[napi(factory, catch_unwind)]
-    pub fn start(bus: &NativeBus, capacity: u32) -> napi::Result<NativePlayback> {
+    pub fn start(
+        bus: &NativeBus,
+        queue_size: f64,
+        gap_ms: f64,
+        skip_ms: f64,
+    ) -> napi::Result<NativePlayback> {
+        let capacity = integer("queueSize", queue_size, 1..=MAX_QUEUE_SIZE).into_napi()?;
+        for (name, ms) in [("gapMs", gap_ms), ("skipMs", skip_ms)] {
+            if !(0.0..=MAX_GAP_MS).contains(&ms) {
+                return Err(invalid_argument(format!(
+                    "{name} must be a number of milliseconds 0..={MAX_GAP_MS}, got {}",
+                    js_number(ms)
+                )));
+            }
+        }
         let playback = Playback::start(bus.shared(), capacity as usize).into_napi()?;
         Ok(NativePlayback {
             playback: Arc::new(playback),
@@ -45,11 +69,18 @@ impl NativePlayback {
                 frames.len()
             )));
         }
-        let timed: Vec<(u64, canwire_core::Frame)> = offsets_ns
+        if let Some(bad) = offsets_ns
             .iter()
-            .map(|o| o.max(0.0) as u64)
-            .zip(frames)
-            .collect();
+            .find(|&&o| !(0.0..MAX_OFFSET_NS).contains(&o))
+        {
+            return Err(invalid_argument(format!(
+                "playback offsets must be ns 0..{MAX_OFFSET_NS}, got {}",
+                js_number(*bad)
+            )));
+        }
+        // exact for every offset below 2^53; larger ones keep f64 precision
+        let timed: Vec<(u64, canwire_core::Frame)> =
+            offsets_ns.iter().map(|&o| o as u64).zip(frames).collect();
         self.playback.push(&timed).map(|n| n as u32).into_napi()
     }
 

@@ -32,7 +32,7 @@ pub fn list_interfaces() -> napi::Result<Vec<CanInterfaceObject>> {
         .into_napi()?
         .into_iter()
         .map(|i| CanInterfaceObject {
-            fd: i.mtu == 72,
+            fd: i.fd,
             bitrate: i.controller.bitrate,
             sample_point: i.controller.sample_point.map(|p| f64::from(p) / 1000.0),
             data_bitrate: i.controller.data_bitrate,

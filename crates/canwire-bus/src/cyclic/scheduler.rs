@@ -27,11 +27,10 @@ use super::due_send::{Due, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
 use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
-use crate::isotp::precise_wait::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
+use crate::time::{MonotonicClock, minimize_timer_slack, try_realtime_priority};
 
 // The planner's longest spin is the precise waits' spin.
-const _: () =
-    assert!(canwire_core::cyclic::spin_budget::MAX_SPIN_NS == crate::isotp::precise_wait::SPIN_NS);
+const _: () = assert!(canwire_core::cyclic::spin_budget::MAX_SPIN_NS == crate::time::SPIN_NS);
 
 /// What the scheduler keeps of a task beside its schedule: where its frames
 /// go and what became of them.

@@ -1,4 +1,5 @@
-//! [`IsoTpDriver`]: a native thread running an ISO-TP endpoint on a bus.
+//! [`IsoTpDriver`]: a native thread running an ISO-TP endpoint on a bus, the
+//! userspace [`IsoTpBackend`] of [`IsoTpStack`](super::IsoTpStack).
 //!
 //! The thread drains its bus reader into the endpoint, fires the endpoint's
 //! timers, sends what it releases, and sleeps until the next of: a frame
@@ -14,19 +15,22 @@ use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::isotp::{
-    IsoTpAddress, IsoTpEndpoint, IsoTpError, IsoTpEvent, IsoTpParams, TargetAddressType, TransferId,
+    IsoTpAddress, IsoTpEndpoint, IsoTpEvent, IsoTpParams, TargetAddressType, TransferId,
 };
 use canwire_core::{CanwireError, Frame};
 
-use super::inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
-use super::precise_wait::{MonotonicClock, minimize_timer_slack, wait_until};
+use super::backend::{IsoTpBackend, stopped};
+use super::inbox::{Inbox, ReceivedPayload, TransferStatus};
 use crate::bus::{Bus, TxWait};
 use crate::frame_queue::FrameQueue;
+use crate::sync_util;
+use crate::time::{MonotonicClock, minimize_timer_slack, wait_until};
 
 /// Options of the driver itself (the protocol's are in [`IsoTpParams`]).
 #[derive(Debug, Clone, Copy)]
 pub struct IsoTpDriverOptions {
-    /// Unread payloads kept before new ones are counted as overflow.
+    /// Unread payloads kept before new ones are counted as overflow (the
+    /// inbox [`IsoTpStack::start_userspace`](super::IsoTpStack::start_userspace) makes).
     pub rx_queue_payloads: usize,
     /// Bound of the bus reader feeding the endpoint, in frames.
     pub rx_queue_frames: usize,
@@ -50,14 +54,14 @@ struct Shared {
     control: Mutex<Control>,
     bus: Arc<Bus>,
     reader: Arc<FrameQueue>,
-    inbox: Inbox,
+    inbox: Arc<Inbox>,
     shutdown: AtomicBool,
     clock: MonotonicClock,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Control> {
-        self.control.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.control)
     }
 }
 
@@ -68,12 +72,15 @@ pub struct IsoTpDriver {
 }
 
 impl IsoTpDriver {
-    /// Starts a stack on `bus` with the given address and parameters.
+    /// Starts a stack on `bus` with the given address and parameters,
+    /// reporting into `inbox`. Users open it through
+    /// [`IsoTpStack::start_userspace`](super::IsoTpStack::start_userspace).
     pub fn start(
         bus: Arc<Bus>,
         address: IsoTpAddress,
         params: IsoTpParams,
         options: IsoTpDriverOptions,
+        inbox: Arc<Inbox>,
     ) -> Result<Self> {
         let endpoint = IsoTpEndpoint::new(address, params)?;
         let reader = bus.add_reader(options.rx_queue_frames)?;
@@ -84,7 +91,7 @@ impl IsoTpDriver {
             }),
             bus,
             reader,
-            inbox: Inbox::new(options.rx_queue_payloads),
+            inbox,
             shutdown: AtomicBool::new(false),
             clock: MonotonicClock::default(),
         });
@@ -104,155 +111,91 @@ impl IsoTpDriver {
         })
     }
 
-    fn check_open(&self) -> Result<()> {
-        if self.shared.shutdown.load(Ordering::Acquire) {
-            Err(CanwireError::closed("the ISO-TP stack"))
-        } else {
-            Ok(())
-        }
+    fn poke(&self) {
+        self.shared.reader.poke();
     }
+}
 
-    /// Queues a payload. With `track`, its result can be awaited with
-    /// [`IsoTpDriver::transfer_done`] and read with [`IsoTpDriver::take_status`].
-    pub fn send(
+impl IsoTpBackend for IsoTpDriver {
+    fn send(
         &self,
         payload: Vec<u8>,
         target: Option<TargetAddressType>,
         track: bool,
     ) -> Result<TransferId> {
-        self.check_open()?;
         let mut control = self.shared.lock();
         if !control.running {
-            return Err(CanwireError::new(
-                canwire_core::ErrorCode::Closed,
-                "the ISO-TP stack is stopped; call start() first",
-            ));
+            return Err(stopped());
         }
         let now = self.shared.clock.now();
         let id = control.endpoint.send(now, payload, target)?;
         if track {
+            // Under the control lock: the thread cannot end the transfer before it is tracked.
             self.shared.inbox.track(id);
         }
         drop(control);
-        self.shared.reader.poke();
+        self.poke();
         Ok(id)
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.shared.inbox.transfer_done(id).await;
-    }
-
-    /// The status of a tracked transfer; a finished one is forgotten once read.
-    pub fn take_status(&self, id: TransferId) -> Option<TransferStatus> {
-        self.shared.inbox.take_status(id)
-    }
-
-    /// Stops tracking a transfer (e.g. after a send timeout).
-    pub fn forget(&self, id: TransferId) {
-        self.shared.inbox.forget(id);
-    }
-
-    /// Takes the oldest received payload.
-    pub fn try_recv(&self) -> Option<ReceivedPayload> {
-        self.shared.inbox.pop_payload()
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        self.shared.inbox.readable().await;
-    }
-
-    /// Blocks until a payload arrives, the stack closes, or `timeout` passes.
-    pub fn recv_blocking(&self, timeout: Duration) -> Option<ReceivedPayload> {
-        self.shared.inbox.wait_payload_blocking(timeout);
-        self.try_recv()
-    }
-
-    /// True if a received payload is waiting.
-    pub fn available(&self) -> bool {
-        self.shared.inbox.payloads_waiting() > 0
-    }
-
-    /// True while a transfer is being sent or queued.
-    pub fn transmitting(&self) -> bool {
+    fn transmitting(&self) -> bool {
         self.shared.lock().endpoint.transmitting()
     }
 
     /// Aborts the current and queued transfers.
-    pub fn stop_sending(&self) {
+    fn stop_sending(&self) {
         self.shared.lock().endpoint.stop_sending();
-        self.shared.reader.poke();
+        self.poke();
     }
 
-    /// Drops the reception in progress.
-    pub fn stop_receiving(&self) {
+    fn stop_receiving(&self) {
         self.shared.lock().endpoint.stop_receiving();
-        self.shared.reader.poke();
+        self.poke();
     }
 
-    /// Changes the address (ongoing transfers are aborted).
-    pub fn set_address(&self, address: IsoTpAddress) {
+    fn set_address(&self, address: IsoTpAddress) -> Result<()> {
         self.shared.lock().endpoint.set_address(address);
-        self.shared.reader.poke();
-    }
-
-    /// Resumes after [`IsoTpDriver::pause`].
-    pub fn resume(&self) -> Result<()> {
-        self.check_open()?;
-        self.shared.lock().running = true;
-        self.shared.reader.poke();
+        self.poke();
         Ok(())
     }
 
-    /// Stops processing: transfers are aborted and frames arriving meanwhile are ignored.
-    pub fn pause(&self) {
+    fn resume(&self) -> Result<()> {
+        self.shared.lock().running = true;
+        self.poke();
+        Ok(())
+    }
+
+    /// Transfers are aborted and frames arriving meanwhile are ignored.
+    fn pause(&self) {
         let mut control = self.shared.lock();
         control.running = false;
         control.endpoint.stop_sending();
         control.endpoint.stop_receiving();
         drop(control);
-        self.shared.reader.poke();
+        self.poke();
     }
 
-    /// True unless paused or closed.
-    pub fn is_running(&self) -> bool {
+    fn is_running(&self) -> bool {
         !self.shared.shutdown.load(Ordering::Acquire) && self.shared.lock().running
     }
 
-    /// Takes the recent protocol errors.
-    pub fn take_errors(&self) -> Vec<IsoTpError> {
-        self.shared.inbox.take_errors()
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> IsoTpStats {
-        self.shared.inbox.stats()
-    }
-
-    /// True once closed.
-    pub fn is_closed(&self) -> bool {
-        self.shared.shutdown.load(Ordering::Acquire)
-    }
-
     /// Stops the thread and detaches from the bus. Idempotent.
-    pub fn close(&self) {
+    fn close(&self) {
         if self.shared.shutdown.swap(true, Ordering::AcqRel) {
             return;
         }
         self.shared.reader.poke();
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let thread = sync_util::lock(&self.thread).take();
         if let Some(thread) = thread {
             let _ = thread.join();
         }
         self.shared.bus.remove_reader(&self.shared.reader);
-        self.shared.inbox.close();
     }
 }
 
 impl Drop for IsoTpDriver {
     fn drop(&mut self) {
-        self.close();
+        IsoTpBackend::close(self);
     }
 }
 

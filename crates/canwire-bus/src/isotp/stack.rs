@@ -1,33 +1,54 @@
-//! [`IsoTpStack`]: one handle over either ISO-TP implementation, so bindings
-//! need no second copy of the API.
+//! [`IsoTpStack`]: the one ISO-TP front end. It owns what every
+//! implementation shares (the inbox of payloads, transfer results, errors
+//! and counters; the closed state; the waits) and drives an
+//! [`IsoTpBackend`] for the rest.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use canwire_core::CanwireError;
 use canwire_core::error::Result;
 use canwire_core::isotp::{IsoTpAddress, IsoTpError, IsoTpParams, TargetAddressType, TransferId};
 
-use super::{IsoTpDriver, IsoTpStats, KernelIsoTpOptions, ReceivedPayload, TransferStatus};
+use super::backend::IsoTpBackend;
+use super::{
+    Inbox, IsoTpDriver, IsoTpDriverOptions, IsoTpStats, KernelIsoTpOptions, ReceivedPayload,
+    TransferStatus,
+};
+use crate::bus::Bus;
+use crate::socketcan::isotp::KernelIsoTp;
 
-/// The userspace stack on a bus, or the kernel's can-isotp sockets (Linux).
-pub enum IsoTpStack {
-    /// canwire's state machine on a native thread.
-    Userspace(IsoTpDriver),
-    /// Kernel can-isotp sockets.
-    #[cfg(target_os = "linux")]
-    Kernel(crate::isotp_socket::KernelIsoTp),
-}
-
-macro_rules! each {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            IsoTpStack::Userspace($s) => $body,
-            #[cfg(target_os = "linux")]
-            IsoTpStack::Kernel($s) => $body,
-        }
-    };
+/// An ISO-TP endpoint: the userspace stack on a bus, the kernel's
+/// can-isotp sockets (Linux), or any other [`IsoTpBackend`].
+pub struct IsoTpStack {
+    inbox: Arc<Inbox>,
+    backend: Box<dyn IsoTpBackend>,
+    closed: AtomicBool,
 }
 
 impl IsoTpStack {
+    /// A front end over `backend`, which reports into `inbox`.
+    pub fn with_backend(inbox: Arc<Inbox>, backend: Box<dyn IsoTpBackend>) -> Self {
+        Self {
+            inbox,
+            backend,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts canwire's userspace stack on `bus`.
+    pub fn start_userspace(
+        bus: Arc<Bus>,
+        address: IsoTpAddress,
+        params: IsoTpParams,
+        options: IsoTpDriverOptions,
+    ) -> Result<Self> {
+        let inbox = Arc::new(Inbox::new(options.rx_queue_payloads));
+        let driver = IsoTpDriver::start(bus, address, params, options, inbox.clone())?;
+        Ok(Self::with_backend(inbox, Box::new(driver)))
+    }
+
     /// Opens kernel can-isotp sockets on interface `channel`; `ERR_UNSUPPORTED`
     /// off Linux, or where the kernel has no CAN or no can-isotp.
     pub fn open_kernel(
@@ -37,131 +58,137 @@ impl IsoTpStack {
         options: KernelIsoTpOptions,
         rx_queue_payloads: usize,
     ) -> Result<Self> {
-        #[cfg(target_os = "linux")]
-        {
-            crate::isotp_socket::KernelIsoTp::open(
-                channel,
-                address,
-                params,
-                options,
-                rx_queue_payloads,
-            )
-            .map(Self::Kernel)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = (channel, address, params, options, rx_queue_payloads);
-            Err(canwire_core::CanwireError::new(
-                canwire_core::ErrorCode::Unsupported,
-                "the kernel ISO-TP socket (can-isotp) exists only on Linux; use stack: 'userspace'",
-            ))
+        let inbox = Arc::new(Inbox::new(rx_queue_payloads));
+        let kernel = KernelIsoTp::open(channel, address, params, options, inbox.clone())?;
+        Ok(Self::with_backend(inbox, Box::new(kernel)))
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(CanwireError::closed("the ISO-TP stack"))
+        } else {
+            Ok(())
         }
     }
 
-    /// Queues a payload (tracked when `track`).
+    /// Queues a payload. With `track`, its result can be awaited with
+    /// [`IsoTpStack::transfer_done`] and read with [`IsoTpStack::take_status`].
     pub fn send(
         &self,
         payload: Vec<u8>,
         target: Option<TargetAddressType>,
         track: bool,
     ) -> Result<TransferId> {
-        each!(self, s => s.send(payload, target, track))
+        self.check_open()?;
+        self.backend.send(payload, target, track)
     }
 
     /// Waits until a tracked transfer ends (or the stack closes).
     pub async fn transfer_done(&self, id: TransferId) {
-        each!(self, s => s.transfer_done(id).await)
+        self.inbox.transfer_done(id).await;
     }
 
     /// The status of a tracked transfer; a finished one is forgotten once read.
     pub fn take_status(&self, id: TransferId) -> Option<TransferStatus> {
-        each!(self, s => s.take_status(id))
+        self.inbox.take_status(id)
     }
 
-    /// Stops tracking a transfer.
+    /// Stops tracking a transfer (e.g. after a send timeout).
     pub fn forget(&self, id: TransferId) {
-        each!(self, s => s.forget(id))
+        self.inbox.forget(id);
     }
 
     /// Takes the oldest received payload.
     pub fn try_recv(&self) -> Option<ReceivedPayload> {
-        each!(self, s => s.try_recv())
+        self.inbox.pop_payload()
     }
 
     /// Waits until a payload is waiting or the stack closes.
     pub async fn readable(&self) {
-        each!(self, s => s.readable().await)
+        self.inbox.readable().await;
     }
 
     /// Blocks until a payload arrives, the stack closes, or `timeout` passes.
     pub fn recv_blocking(&self, timeout: Duration) -> Option<ReceivedPayload> {
-        each!(self, s => s.recv_blocking(timeout))
+        self.inbox.wait_payload_blocking(timeout);
+        self.try_recv()
     }
 
     /// True if a received payload is waiting.
     pub fn available(&self) -> bool {
-        each!(self, s => s.available())
+        self.inbox.payloads_waiting() > 0
     }
 
     /// True while a transfer is being sent or queued.
     pub fn transmitting(&self) -> bool {
-        each!(self, s => s.transmitting())
+        self.backend.transmitting()
     }
 
-    /// Aborts queued transfers (and, in userspace, the current one).
+    /// Aborts queued transfers (and, where the backend can, the current one).
     pub fn stop_sending(&self) {
-        each!(self, s => s.stop_sending())
+        if !self.is_closed() {
+            self.backend.stop_sending();
+        }
     }
 
-    /// Drops the reception in progress (userspace only; the kernel offers no way).
+    /// Drops the reception in progress (where the backend can: the kernel cannot).
     pub fn stop_receiving(&self) {
-        each!(self, s => s.stop_receiving())
+        if !self.is_closed() {
+            self.backend.stop_receiving();
+        }
     }
 
     /// Changes the address.
     pub fn set_address(&self, address: IsoTpAddress) -> Result<()> {
-        match self {
-            Self::Userspace(s) => {
-                s.set_address(address);
-                Ok(())
-            }
-            #[cfg(target_os = "linux")]
-            Self::Kernel(s) => s.set_address(address),
-        }
+        self.check_open()?;
+        self.backend.set_address(address)
     }
 
     /// Resumes after [`IsoTpStack::pause`].
     pub fn resume(&self) -> Result<()> {
-        each!(self, s => s.resume())
+        self.check_open()?;
+        self.backend.resume()
     }
 
     /// Stops processing until [`IsoTpStack::resume`].
     pub fn pause(&self) {
-        each!(self, s => s.pause())
+        if !self.is_closed() {
+            self.backend.pause();
+        }
     }
 
     /// True unless paused or closed.
     pub fn is_running(&self) -> bool {
-        each!(self, s => s.is_running())
+        !self.is_closed() && self.backend.is_running()
     }
 
     /// Takes the recent protocol errors.
     pub fn take_errors(&self) -> Vec<IsoTpError> {
-        each!(self, s => s.take_errors())
+        self.inbox.take_errors()
     }
 
     /// Counters.
     pub fn stats(&self) -> IsoTpStats {
-        each!(self, s => s.stats())
+        self.inbox.stats()
     }
 
     /// True once closed.
     pub fn is_closed(&self) -> bool {
-        each!(self, s => s.is_closed())
+        self.closed.load(Ordering::Acquire)
     }
 
-    /// Stops the stack. Idempotent.
+    /// Stops the backend and wakes every waiter. Idempotent.
     pub fn close(&self) {
-        each!(self, s => s.close())
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.backend.close();
+        self.inbox.close();
+    }
+}
+
+impl Drop for IsoTpStack {
+    fn drop(&mut self) {
+        self.close();
     }
 }

@@ -12,9 +12,9 @@ use canwire_core::watch::{WatchConfig, Watcher};
 
 use super::queue::{BusWatchEvent, WatchQueue};
 use crate::bus::Bus;
-use crate::clock::realtime_ns;
 use crate::frame_queue::{DEFAULT_CAPACITY, FrameQueue};
-use crate::isotp::precise_wait::MonotonicClock;
+use crate::time::MonotonicClock;
+use crate::time::realtime_ns;
 
 /// A running native watch.
 pub struct NativeWatch {
@@ -49,6 +49,16 @@ impl NativeWatch {
         self.stop.store(true, Ordering::Release);
         self.bus.remove_reader(&self.reader);
         crate::sync_util::join_unless_current(&self.thread);
+    }
+}
+
+impl super::WatchBackend for NativeWatch {
+    fn in_kernel(&self) -> bool {
+        false
+    }
+
+    fn close(&self) {
+        NativeWatch::close(self);
     }
 }
 

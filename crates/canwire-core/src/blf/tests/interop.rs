@@ -2,12 +2,11 @@
 //! it writes, frame by frame. Skips (with a printed reason) without python3-can, fails without it under `CI=true`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use super::roundtrip::{every_kind, frames_of, write};
 use crate::blf::BlfWriterOptions;
 use crate::frame::Frame;
-use crate::test_fixtures::python_can;
+use crate::test_fixtures::{python_can, run_python};
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("canwire-blf-{}-{name}.blf", std::process::id()))
@@ -104,18 +103,9 @@ fn python_can_reads_what_we_write() {
         std::fs::write(&path, write(&frames, opts)).unwrap();
         let script =
             format!("import sys, can\n{PRINT}\nfor m in can.BLFReader(sys.argv[1]): show(m)\n");
-        let out = Command::new(py)
-            .args(["-c", &script])
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = run_python(py, &script, &[path.to_str().unwrap()]);
         let _ = std::fs::remove_file(&path);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got = parse(&String::from_utf8_lossy(&out.stdout));
+        let got = parse(&out);
         let want: Vec<PyMsg> = frames.iter().map(expected).collect();
         assert_close(&got, &want);
     }
@@ -146,16 +136,7 @@ for m in msgs[:6]:
     show(m)
 "#
     );
-    let out = Command::new(py)
-        .args(["-c", &script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_python(py, &script, &[path.to_str().unwrap()]);
     let bytes = std::fs::read(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let frames = frames_of(&bytes);
@@ -164,7 +145,7 @@ for m in msgs[:6]:
         20006,
         "20000 classic frames span several 128 KiB containers"
     );
-    let want = parse(&String::from_utf8_lossy(&out.stdout));
+    let want = parse(&out);
     let got: Vec<PyMsg> = frames[..6].iter().map(expected).collect();
     assert_close(&got, &want);
     for (i, f) in frames[6..].iter().enumerate() {

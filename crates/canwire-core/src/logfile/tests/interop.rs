@@ -12,7 +12,6 @@
 //! error frames.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use super::files::{create_writer, open_reader};
 use super::roundtrip::{every_kind, keeps_asc, keeps_log, keeps_python_csv, temp};
@@ -21,7 +20,7 @@ use crate::dlc::FD_LENGTHS;
 use crate::frame::{Frame, FrameFlags};
 use crate::logfile::WriterOptions;
 use crate::logfile::csv::CsvFlavor;
-use crate::test_fixtures::python_can;
+use crate::test_fixtures::{python_can, run_python};
 
 const SHOW: &str = r#"
 import sys, can
@@ -119,18 +118,7 @@ fn view(f: &Frame, ts_us: i64, channel: String) -> View {
 }
 
 fn run(py: &str, script: &str, args: &[&str]) -> Vec<View> {
-    let out = Command::new(py)
-        .env("TZ", "UTC")
-        .args(["-c", &format!("{SHOW}{script}")])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse(&String::from_utf8(out.stdout).unwrap())
+    parse(&run_python(py, &format!("{SHOW}{script}"), args))
 }
 
 fn assert_views(got: &[View], expected: &[View], what: &str) {

@@ -1,4 +1,4 @@
-//! Frames sent by each TX job, from the kernel's /proc/net/can-bcm/<inode>.
+//! Frames sent by each TX job, from the kernel's `/proc/net/can-bcm/<inode>`.
 //!
 //! The broadcast manager does not report individual sends, but its procfs
 //! file (one per connected socket, named after the socket's inode) lists every

@@ -27,12 +27,12 @@ use super::msg::{
     STARTTIMER,
 };
 use super::socket::BcmSocket;
-use crate::clock::realtime_ns;
 use crate::socketcan::codec::decode;
 use crate::socketcan::sys::{
     CAN_EFF_FLAG, CAN_MTU, CANFD_MTU, CanFdFrame, eventfd, os_error, readable_unless_woken,
     signal_eventfd,
 };
+use crate::time::realtime_ns;
 use crate::watch::queue::{BusWatchEvent, WatchQueue};
 
 /// A kernel watch: its socket, its event thread.
@@ -134,6 +134,16 @@ impl BcmWatch {
         signal_eventfd(&self.wake);
         crate::sync_util::join_unless_current(&self.thread);
         self.queue.close();
+    }
+}
+
+impl crate::watch::WatchBackend for BcmWatch {
+    fn in_kernel(&self) -> bool {
+        true
+    }
+
+    fn close(&self) {
+        BcmWatch::close(self);
     }
 }
 

@@ -27,9 +27,10 @@ use super::proc_stats::read_tx_sent;
 use super::program::{self, AfterCount, Program, next_program};
 use super::socket::BcmSocket;
 use crate::cyclic::{CyclicBackend, CyclicTaskStats, ErrorSink, SchedulerKind};
-use crate::isotp::precise_wait::MonotonicClock;
 use crate::socketcan::codec::encode;
 use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
+use crate::sync_util;
+use crate::time::MonotonicClock;
 
 /// Most frames one BCM job takes (`MAX_NFRAMES` in the kernel).
 pub const MAX_FRAMES: usize = 256;
@@ -98,12 +99,12 @@ impl BcmTx {
                     e.raw_os_error().unwrap_or(0),
                 )
             })?;
-        *tx.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        *sync_util::lock(&tx.thread) = Some(handle);
         Ok(tx)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<u64, Job>> {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+        sync_util::lock(&self.jobs)
     }
 
     fn closed_error(&self) -> CanwireError {
@@ -125,10 +126,7 @@ impl BcmTx {
                 "the kernel scheduler (BCM) sends the messages of a task all as classic or all as FD frames; split them into two tasks",
             ));
         }
-        let all_interfaces = self
-            .socket
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        let all_interfaces = sync_util::read(&self.socket)
             .as_ref()
             .is_some_and(|s| s.ifindex() == 0);
         let target = if all_interfaces {
@@ -185,7 +183,7 @@ impl BcmTx {
             })
             .collect();
         let message = msg::encode(head, &raw);
-        let socket = self.socket.read().unwrap_or_else(|p| p.into_inner());
+        let socket = sync_util::read(&self.socket);
         let socket = socket.as_ref().ok_or_else(|| self.closed_error())?;
         socket.send(&message, target).map_err(|errno| {
             os_error(
@@ -372,10 +370,7 @@ impl BcmTx {
             self.end_run(job);
         }
         drop(jobs);
-        self.socket
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        sync_util::write(&self.socket).take();
     }
 
     /// A job's count ran out: load its next program, or end it.
@@ -462,7 +457,7 @@ impl BcmTx {
             }
             loop {
                 let received = {
-                    let socket = self.socket.read().unwrap_or_else(|p| p.into_inner());
+                    let socket = sync_util::read(&self.socket);
                     let Some(socket) = socket.as_ref() else {
                         return;
                     };

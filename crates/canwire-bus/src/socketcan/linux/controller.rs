@@ -4,7 +4,7 @@
 
 use socketcan::nl::{CanCtrlMode, CanInterface, CanState, InterfaceCanParams};
 
-use crate::socketcan_config::ControllerInfo;
+use crate::socketcan::config::ControllerInfo;
 use crate::transport::BusState;
 
 /// What interface `index` reports; all `None` when it has no CAN controller

@@ -14,9 +14,11 @@ use canwire_core::{Frame, FrameFlags};
 use tokio::sync::watch;
 
 use super::codec::decode;
-use super::sys::{CanFdFrame, last_errno, readable_unless_woken};
-use crate::clock::realtime_ns;
+use super::sys::{CanFdFrame, last_errno, os_error, readable_unless_woken};
 use crate::reader_set::ReaderSet;
+use crate::stats::ReceiveErrors;
+use crate::sync_util;
+use crate::time::realtime_ns;
 use crate::transport::BusState;
 
 /// Frames taken from the kernel per `recvmmsg` call.
@@ -31,6 +33,9 @@ pub struct RxShared {
     pub kernel_drops: AtomicU64,
     /// The controller state that the error frames report.
     pub state: watch::Sender<BusState>,
+    /// `recvmmsg` failures that are neither "no more frames" nor an
+    /// interface going down (which error frames report), and the last one.
+    receive_errors: std::sync::Mutex<ReceiveErrors>,
 }
 
 impl RxShared {
@@ -39,7 +44,47 @@ impl RxShared {
         Self {
             kernel_drops: AtomicU64::new(0),
             state: watch::Sender::new(initial),
+            receive_errors: std::sync::Mutex::default(),
         }
+    }
+
+    /// Counts an unexpected receive failure with `errno`.
+    pub fn count_receive_error(&self, errno: i32) {
+        let message = os_error("reading frames (recvmmsg)", errno).message;
+        let mut errors = sync_util::lock(&self.receive_errors);
+        errors.count += 1;
+        errors.last = Some(message);
+    }
+
+    /// The unexpected receive failures so far.
+    pub fn receive_errors(&self) -> ReceiveErrors {
+        sync_util::lock(&self.receive_errors).clone()
+    }
+}
+
+/// What the receive loop does after `recvmmsg` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterReceiveError {
+    /// Interrupted by a signal: read again at once.
+    Retry,
+    /// Nothing more to read now (`EAGAIN`), or the interface went down or
+    /// away (`ENETDOWN`, `ENODEV`: reported through error frames and the bus
+    /// state): wait for the socket again.
+    Wait,
+    /// Anything else: count it, back off [`RECEIVE_ERROR_BACKOFF`] so a
+    /// failure that persists does not spin, then wait for the socket again.
+    CountAndBackOff,
+}
+
+/// How long the receive loop pauses after an unexpected failure.
+pub const RECEIVE_ERROR_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The receive loop's policy for `recvmmsg`'s `errno`.
+pub fn after_receive_error(errno: i32) -> AfterReceiveError {
+    match errno {
+        libc::EINTR => AfterReceiveError::Retry,
+        libc::EAGAIN | libc::ENETDOWN | libc::ENODEV => AfterReceiveError::Wait,
+        _ => AfterReceiveError::CountAndBackOff,
     }
 }
 
@@ -214,13 +259,13 @@ fn run(
                 )
             };
             if n < 0 {
-                match last_errno() {
-                    libc::EINTR => continue,
-                    libc::EAGAIN => break,
-                    // ENETDOWN and similar are reported once per event; keep reading.
-                    libc::ENETDOWN | libc::ENODEV => break,
-                    _ => {
-                        std::thread::sleep(Duration::from_millis(10));
+                let errno = last_errno();
+                match after_receive_error(errno) {
+                    AfterReceiveError::Retry => continue,
+                    AfterReceiveError::Wait => break,
+                    AfterReceiveError::CountAndBackOff => {
+                        shared.count_receive_error(errno);
+                        std::thread::sleep(RECEIVE_ERROR_BACKOFF);
                         break;
                     }
                 }
@@ -273,5 +318,40 @@ fn run(
             }
             read_first = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unexpected_receive_errors_are_counted() {
+        assert_eq!(after_receive_error(libc::EINTR), AfterReceiveError::Retry);
+        assert_eq!(after_receive_error(libc::EAGAIN), AfterReceiveError::Wait);
+        assert_eq!(after_receive_error(libc::ENETDOWN), AfterReceiveError::Wait);
+        assert_eq!(after_receive_error(libc::ENODEV), AfterReceiveError::Wait);
+        assert_eq!(
+            after_receive_error(libc::EBADF),
+            AfterReceiveError::CountAndBackOff
+        );
+        assert_eq!(
+            after_receive_error(libc::ENOMEM),
+            AfterReceiveError::CountAndBackOff
+        );
+    }
+
+    #[test]
+    fn a_counted_receive_error_keeps_its_errno_in_the_message() {
+        let shared = RxShared::new(BusState::Active);
+        assert_eq!(shared.receive_errors(), ReceiveErrors::default());
+        shared.count_receive_error(libc::ENOMEM);
+        shared.count_receive_error(libc::EBADF);
+        let errors = shared.receive_errors();
+        assert_eq!(errors.count, 2);
+        assert_eq!(
+            errors.last.as_deref(),
+            Some("reading frames (recvmmsg) failed with EBADF (Bad file descriptor (os error 9))")
+        );
     }
 }

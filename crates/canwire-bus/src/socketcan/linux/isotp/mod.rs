@@ -1,7 +1,7 @@
-//! The kernel's ISO-TP stack (Linux can-isotp, 5.10+) behind the same
-//! surface as the userspace [`IsoTpDriver`](crate::isotp::IsoTpDriver):
-//! payloads in a bounded [`Inbox`], tracked transfers, protocol errors with
-//! the same codes.
+//! The kernel's ISO-TP stack (Linux can-isotp, 5.10+) as an
+//! [`IsoTpBackend`] of [`IsoTpStack`](crate::isotp::IsoTpStack), like the
+//! userspace [`IsoTpDriver`](crate::isotp::IsoTpDriver): payloads go to the
+//! stack's bounded [`Inbox`], protocol errors carry the same codes.
 //!
 //! - [`uapi`]: the `linux/can/isotp.h` definitions libc lacks
 //! - [`plan`]: canwire's address and parameters as socket options (the mapping table)
@@ -25,16 +25,16 @@ pub mod socket;
 pub mod tx_thread;
 pub mod uapi;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use canwire_core::CanwireError;
 use canwire_core::error::Result;
 use canwire_core::isotp::transmitter::check_payload;
-use canwire_core::isotp::{IsoTpAddress, IsoTpError, IsoTpParams, TargetAddressType, TransferId};
-use canwire_core::{CanwireError, ErrorCode};
+use canwire_core::isotp::{IsoTpAddress, IsoTpParams, TargetAddressType, TransferId};
 
-use crate::isotp::{Inbox, IsoTpStats, KernelIsoTpOptions, ReceivedPayload, TransferStatus};
+use crate::isotp::backend::stopped;
+use crate::isotp::{Inbox, IsoTpBackend, KernelIsoTpOptions};
 use crate::sync_util::lock;
 use session::{Job, RunningSession};
 
@@ -51,19 +51,17 @@ pub struct KernelIsoTp {
     session: Mutex<Option<RunningSession>>,
     inbox: Arc<Inbox>,
     next_id: AtomicU64,
-    closed: AtomicBool,
 }
 
 impl KernelIsoTp {
-    /// Opens the sockets on interface `channel` and starts receiving.
+    /// Opens the sockets on interface `channel` and starts receiving into `inbox`.
     pub fn open(
         channel: &str,
         address: IsoTpAddress,
         params: IsoTpParams,
         options: KernelIsoTpOptions,
-        rx_queue_payloads: usize,
+        inbox: Arc<Inbox>,
     ) -> Result<Self> {
-        let inbox = Arc::new(Inbox::new(rx_queue_payloads));
         let config = Config {
             channel: channel.to_string(),
             address,
@@ -76,7 +74,6 @@ impl KernelIsoTp {
             session: Mutex::new(Some(running)),
             inbox,
             next_id: AtomicU64::new(1),
-            closed: AtomicBool::new(false),
         })
     }
 
@@ -89,24 +86,16 @@ impl KernelIsoTp {
         let plan = plan::plan(&config.address, &config.params, &config.options)?;
         RunningSession::start(&plan, &config.channel, inbox.clone())
     }
+}
 
-    fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(CanwireError::closed("the ISO-TP socket"))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Queues a payload for the send thread. With `track`, its outcome can be
-    /// awaited with [`KernelIsoTp::transfer_done`].
-    pub fn send(
+impl IsoTpBackend for KernelIsoTp {
+    /// Queues a payload for the send thread.
+    fn send(
         &self,
         payload: Vec<u8>,
         target: Option<TargetAddressType>,
         track: bool,
     ) -> Result<TransferId> {
-        self.check_open()?;
         let target = {
             let config = lock(&self.config);
             let target = target.unwrap_or(config.params.default_target_address_type);
@@ -115,10 +104,7 @@ impl KernelIsoTp {
         };
         let session = lock(&self.session);
         let Some(running) = session.as_ref() else {
-            return Err(CanwireError::new(
-                ErrorCode::Closed,
-                "the ISO-TP stack is stopped; call start() first",
-            ));
+            return Err(stopped());
         };
         let id = TransferId(self.next_id.fetch_add(1, Ordering::Relaxed));
         if track {
@@ -134,44 +120,8 @@ impl KernelIsoTp {
         Ok(id)
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.inbox.transfer_done(id).await;
-    }
-
-    /// The status of a tracked transfer; a finished one is forgotten once read.
-    pub fn take_status(&self, id: TransferId) -> Option<TransferStatus> {
-        self.inbox.take_status(id)
-    }
-
-    /// Stops tracking a transfer.
-    pub fn forget(&self, id: TransferId) {
-        self.inbox.forget(id);
-    }
-
-    /// Takes the oldest received payload.
-    pub fn try_recv(&self) -> Option<ReceivedPayload> {
-        self.inbox.pop_payload()
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        self.inbox.readable().await;
-    }
-
-    /// Blocks until a payload arrives, the stack closes, or `timeout` passes.
-    pub fn recv_blocking(&self, timeout: Duration) -> Option<ReceivedPayload> {
-        self.inbox.wait_payload_blocking(timeout);
-        self.try_recv()
-    }
-
-    /// True if a received payload is waiting.
-    pub fn available(&self) -> bool {
-        self.inbox.payloads_waiting() > 0
-    }
-
     /// True while a payload is queued or being sent.
-    pub fn transmitting(&self) -> bool {
+    fn transmitting(&self) -> bool {
         lock(&self.session).as_ref().is_some_and(|r| {
             let queue = r.session.queue();
             queue.current.is_some() || !queue.jobs.is_empty()
@@ -179,7 +129,7 @@ impl KernelIsoTp {
     }
 
     /// Fails the queued payloads; the transfer the kernel is running goes on.
-    pub fn stop_sending(&self) {
+    fn stop_sending(&self) {
         if let Some(r) = lock(&self.session).as_ref() {
             r.session
                 .fail_queued("stop_sending() dropped the queued payload");
@@ -187,11 +137,10 @@ impl KernelIsoTp {
     }
 
     /// Does nothing: the kernel offers no way to drop a reception in progress.
-    pub fn stop_receiving(&self) {}
+    fn stop_receiving(&self) {}
 
-    /// Changes the address: the sockets are replaced (queued payloads fail).
-    pub fn set_address(&self, address: IsoTpAddress) -> Result<()> {
-        self.check_open()?;
+    /// The sockets are replaced (queued payloads fail).
+    fn set_address(&self, address: IsoTpAddress) -> Result<()> {
         let mut config = lock(&self.config);
         plan::plan(&address, &config.params, &config.options)?;
         config.address = address;
@@ -203,9 +152,8 @@ impl KernelIsoTp {
         Ok(())
     }
 
-    /// Reopens the sockets after [`KernelIsoTp::pause`].
-    pub fn resume(&self) -> Result<()> {
-        self.check_open()?;
+    /// Reopens the sockets.
+    fn resume(&self) -> Result<()> {
         let config = lock(&self.config);
         let mut session = lock(&self.session);
         if session.is_none() {
@@ -215,44 +163,24 @@ impl KernelIsoTp {
     }
 
     /// Closes the sockets (queued payloads fail; frames arriving meanwhile are not seen).
-    pub fn pause(&self) {
+    fn pause(&self) {
         if let Some(old) = lock(&self.session).take() {
             old.stop("stop() closed the ISO-TP socket");
         }
     }
 
-    /// True unless paused or closed.
-    pub fn is_running(&self) -> bool {
-        !self.closed.load(Ordering::Acquire) && lock(&self.session).is_some()
+    fn is_running(&self) -> bool {
+        lock(&self.session).is_some()
     }
 
-    /// Takes the recent protocol errors.
-    pub fn take_errors(&self) -> Vec<IsoTpError> {
-        self.inbox.take_errors()
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> IsoTpStats {
-        self.inbox.stats()
-    }
-
-    /// True once closed.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Closes the sockets and wakes every waiter. Idempotent.
-    pub fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
+    /// Closes the sockets. Idempotent.
+    fn close(&self) {
         self.pause();
-        self.inbox.close();
     }
 }
 
 impl Drop for KernelIsoTp {
     fn drop(&mut self) {
-        self.close();
+        IsoTpBackend::close(self);
     }
 }

@@ -45,10 +45,7 @@ fn next_job(s: &Session) -> Option<Job> {
             queue.current = Some(job.id);
             return Some(job);
         }
-        queue = s
-            .queue_changed
-            .wait(queue)
-            .unwrap_or_else(|p| p.into_inner());
+        queue = crate::sync_util::wait(&s.queue_changed, queue);
     }
 }
 

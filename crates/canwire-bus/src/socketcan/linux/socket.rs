@@ -10,7 +10,7 @@ use super::interfaces::resolve;
 use super::sys::{
     CANFD_MTU, KernelFilter, errno_name, last_errno, os_error, set_int_option, set_option_bytes,
 };
-use crate::socketcan_config::{DEFAULT_RECEIVE_BUFFER, SocketCanConfig};
+use crate::socketcan::config::{DEFAULT_RECEIVE_BUFFER, SocketCanConfig};
 
 /// A bound, non-blocking CAN_RAW socket.
 pub struct RawSocket {

@@ -9,7 +9,7 @@ use canwire_core::{CanwireError, ErrorCode};
 
 use super::controller::controller_info;
 use super::sys::{ARPHRD_CAN, os_error};
-use crate::socketcan_config::CanInterfaceInfo;
+use crate::socketcan::config::{CanInterfaceInfo, fd_capable};
 
 fn read_trimmed(path: &Path) -> Option<String> {
     fs::read_to_string(path).ok().map(|s| s.trim().to_string())
@@ -29,13 +29,15 @@ fn info(name: &str) -> Option<CanInterfaceInfo> {
         return None;
     }
     let index = read_u32(&dir.join("ifindex")).unwrap_or(0);
+    let mtu = read_u32(&dir.join("mtu")).unwrap_or(0);
     Some(CanInterfaceInfo {
         name: name.to_string(),
         index,
         controller: controller_info(index),
         up: read_u32(&dir.join("flags")).is_some_and(|f| f & libc::IFF_UP as u32 != 0),
         operstate: read_trimmed(&dir.join("operstate")).unwrap_or_else(|| "unknown".into()),
-        mtu: read_u32(&dir.join("mtu")).unwrap_or(0),
+        mtu,
+        fd: fd_capable(mtu),
     })
 }
 

@@ -1,5 +1,6 @@
-//! SocketCAN options and interface listing, on every platform (opening a
-//! SocketCAN bus outside Linux fails with `ERR_UNSUPPORTED`).
+//! SocketCAN options and interface descriptions: plain data, the same on
+//! every platform (opening a SocketCAN bus outside Linux fails with
+//! `ERR_UNSUPPORTED`; listing interfaces there gives none).
 
 use canwire_core::error::Result;
 
@@ -50,6 +51,14 @@ impl SocketCanConfig {
     }
 }
 
+/// The MTU of a CAN FD capable interface (`CANFD_MTU`, one `struct canfd_frame`).
+pub const CANFD_MTU: u32 = 72;
+
+/// Whether an interface with this MTU carries CAN FD frames.
+pub const fn fd_capable(mtu: u32) -> bool {
+    mtu == CANFD_MTU
+}
+
 /// One CAN network interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CanInterfaceInfo {
@@ -63,6 +72,8 @@ pub struct CanInterfaceInfo {
     pub operstate: String,
     /// MTU: 16 for classic CAN, 72 for CAN FD capable.
     pub mtu: u32,
+    /// CAN FD capable (the MTU is [`CANFD_MTU`]).
+    pub fd: bool,
     /// What the controller reports over CAN netlink; all `None` for
     /// interfaces without a CAN controller (vcan, vxcan).
     pub controller: ControllerInfo,
@@ -92,12 +103,17 @@ pub struct ControllerInfo {
 /// The CAN interfaces of this host (link type ARPHRD_CAN), sorted by name.
 /// Empty outside Linux.
 pub fn list_can_interfaces() -> Result<Vec<CanInterfaceInfo>> {
-    #[cfg(target_os = "linux")]
-    {
-        crate::socketcan::interfaces::list()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Ok(Vec::new())
+    super::interfaces::list()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_canfd_mtu_is_fd_capable() {
+        assert!(!fd_capable(16));
+        assert!(fd_capable(72));
+        assert!(!fd_capable(0));
     }
 }
