@@ -47,7 +47,12 @@ describe.skipIf(fixtures === "")("LogReader on files written by other tools", ()
     const gz = await readAll(join(fixtures, "test_CanMessage.asc.gz"));
     expect(gz.map(formatFrame)).toEqual(plain.map(formatFrame));
     expect(plain).toHaveLength(2);
-    for (const name of ["test_CanMessage_V1_0_BUS1.trc", "test_CanMessage_V1_1.trc", "test_CanMessage_V2_0_BUS1.trc", "test_CanMessage_V2_1.trc"]) {
+    for (const name of [
+      "test_CanMessage_V1_0_BUS1.trc",
+      "test_CanMessage_V1_1.trc",
+      "test_CanMessage_V2_0_BUS1.trc",
+      "test_CanMessage_V2_1.trc",
+    ]) {
       expect(await readAll(join(fixtures, name))).toHaveLength(11);
     }
   });
@@ -146,9 +151,15 @@ describe("bad input", () => {
   });
 
   it("gives typed errors for missing files and unknown extensions", () => {
-    expect(() => LogReader.open(join(dir, "nope.blf"))).toThrow(expect.objectContaining({ code: "ERR_OS", message: expect.stringMatching(/ENOENT/) }));
-    expect(() => LogReader.open(join(dir, "x.mf4"))).toThrow(expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringMatching(/allowed \.blf \.asc/) }));
-    expect(() => LogWriter.create(join(dir, "x.csv"), { compressionLevel: 12 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(() => LogReader.open(join(dir, "nope.blf"))).toThrow(
+      expect.objectContaining({ code: "ERR_OS", message: expect.stringMatching(/ENOENT/) }),
+    );
+    expect(() => LogReader.open(join(dir, "x.mf4"))).toThrow(
+      expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringMatching(/allowed \.blf \.asc/) }),
+    );
+    expect(() => LogWriter.create(join(dir, "x.csv"), { compressionLevel: 12 })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+    );
   });
 });
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { Bus, Logger, LogReader, rotatedName } from "../src/index.js";
 import { log } from "../src/cli/log.js";
+import { Bus, Logger, LogReader, rotatedName } from "../src/index.js";
 import { uniqueChannel } from "./helpers.js";
 
 async function countFrames(path: string): Promise<number[]> {
@@ -62,7 +62,11 @@ describe("canwire log", () => {
     try {
       const running = log(["-c", channel, "-o", join(dir, "cli.log"), "--duration-ms", "200", "--filter", "100:700"]);
       await new Promise((r) => setTimeout(r, 50));
-      await tx.sendBatch([{ id: 0x123, data: [1] }, { id: 0x223, data: [2] }, { id: 0x1ff, data: [3] }]);
+      await tx.sendBatch([
+        { id: 0x123, data: [1] },
+        { id: 0x223, data: [2] },
+        { id: 0x1ff, data: [3] },
+      ]);
       expect(await running).toBe(0);
     } finally {
       spy.mockRestore();

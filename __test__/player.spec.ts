@@ -53,7 +53,10 @@ describe("Player", () => {
     const channel = uniqueChannel("play");
     await using classic = await Bus.open({ channel });
     expect(await Player.start(classic, fdPath).finished).toEqual({ sent: 1, sendErrors: 1, passes: 1 });
-    const slow = logFile("slow.log", Array.from({ length: 50 }, (_, i) => `(${i}.000000) can0 100#00`));
+    const slow = logFile(
+      "slow.log",
+      Array.from({ length: 50 }, (_, i) => `(${i}.000000) can0 100#00`),
+    );
     const player = Player.start(classic, slow, { skipMs: 100 });
     await new Promise((r) => setTimeout(r, 150));
     const stats = await player.stop();

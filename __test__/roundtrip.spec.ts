@@ -14,12 +14,7 @@ async function roundTrip(inits: MessageInit[], options = { fd: true }) {
 
 describe("every field survives the virtual bus exactly", () => {
   it("ids at both range ends, both formats", async () => {
-    const inits = [
-      { id: 0 },
-      { id: 0x7ff },
-      { id: 0, extended: true },
-      { id: 0x1fffffff, extended: true },
-    ];
+    const inits = [{ id: 0 }, { id: 0x7ff }, { id: 0, extended: true }, { id: 0x1fffffff, extended: true }];
     const { got } = await roundTrip(inits, { fd: false });
     expect(got.map((m) => [m.id, m.extended])).toEqual([
       [0, false],
@@ -58,16 +53,17 @@ describe("every field survives the virtual bus exactly", () => {
     ];
     const { sent, got } = await roundTrip(inits);
     got.forEach((m, i) => expect(m.equals(sent[i]!, { timestamp: true, channel: false })).toBe(true));
-    expect(got.slice(0, 9).map((m) => [m.remote, m.dlc, m.data.length])).toEqual(
-      Array.from({ length: 9 }, (_, dlc) => [true, dlc, 0]),
-    );
+    expect(got.slice(0, 9).map((m) => [m.remote, m.dlc, m.data.length])).toEqual(Array.from({ length: 9 }, (_, dlc) => [true, dlc, 0]));
     expect([got[9]!.dlc, got[9]!.dlcCode]).toEqual([8, 15]);
     expect([got[10]!.error, got[10]!.id, Array.from(got[10]!.data)]).toEqual([true, 4, [0, 0x10, 0, 0, 0, 0, 0x60, 0x70]]);
     expect([got[11]!.dlc, got[11]!.dlcCode]).toEqual([8, 11]);
   });
 
   it("nanosecond timestamps round-trip as bigint; without preserveTimestamps the bus stamps at send", async () => {
-    const { got } = await roundTrip([{ id: 1, timestampNs: 18_446_744_073_709_551_615n }, { id: 2, timestampNs: 1n }]);
+    const { got } = await roundTrip([
+      { id: 1, timestampNs: 18_446_744_073_709_551_615n },
+      { id: 2, timestampNs: 1n },
+    ]);
     expect(got.map((m) => m.timestampNs)).toEqual([18_446_744_073_709_551_615n, 1n]);
 
     const { tx, rx } = await pair();

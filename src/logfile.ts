@@ -7,8 +7,8 @@
  */
 import { binding, type NativeLogReader, type NativeLogWriter } from "./binding.js";
 import { invalid, native, nativeAsync } from "./errors.js";
+import type { Message, MessageInit } from "./message.js";
 import { checkType, describe } from "./options.js";
-import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
 /** The formats, by their usual extension. */
@@ -98,7 +98,10 @@ export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
    */
   static open(path: string): LogReader {
     checkType(path, "path", "string");
-    return new LogReader(native(() => binding.NativeLogReader.open(path)), path);
+    return new LogReader(
+      native(() => binding.NativeLogReader.open(path)),
+      path,
+    );
   }
 
   /** The format. */
@@ -228,7 +231,12 @@ export class LogWriter implements AsyncDisposable {
     if (options.gzipLevel !== undefined) nativeOptions.gzipLevel = options.gzipLevel;
     if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
     if (options.append !== undefined) nativeOptions.append = options.append;
-    return new LogWriter(native(() => binding.NativeLogWriter.create(path, nativeOptions)), path, channels, flushIntervalMs);
+    return new LogWriter(
+      native(() => binding.NativeLogWriter.create(path, nativeOptions)),
+      path,
+      channels,
+      flushIntervalMs,
+    );
   }
 
   /** The format. */
@@ -264,7 +272,10 @@ export class LogWriter implements AsyncDisposable {
       given.forEach((m, i) => {
         if (m === null || typeof m !== "object") {
           const what = Array.isArray(messages) ? `messages[${i}]` : "messages";
-          throw invalid("ERR_INVALID_ARGUMENT", `${what} must be a Message, a MessageInit object, an array of them or a FrameBatch, got ${describe(m)}`);
+          throw invalid(
+            "ERR_INVALID_ARGUMENT",
+            `${what} must be a Message, a MessageInit object, an array of them or a FrameBatch, got ${describe(m)}`,
+          );
         }
       });
       const list = (given as Array<Message | MessageInit>).map(toMessage);

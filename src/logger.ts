@@ -36,7 +36,7 @@ export const MAX_QUEUE_SIZE = 1 << 24;
 
 /** With rotation, file `n` is `<stem>_<yyyymmddThhmmss>_#<nnn><ext>` next to `path`. */
 export function rotatedName(path: string, n: number, now = new Date()): string {
-  const ext = path.endsWith(".gz") ? extname(path.slice(0, -3)) + ".gz" : extname(path);
+  const ext = path.endsWith(".gz") ? `${extname(path.slice(0, -3))}.gz` : extname(path);
   const stem = basename(path, ext);
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
   return join(dirname(path), `${stem}_${stamp}_#${String(n).padStart(3, "0")}${ext}`);

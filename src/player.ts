@@ -68,8 +68,8 @@ export class Player implements AsyncDisposable {
     if (loop !== true && (typeof loop !== "number" || !Number.isSafeInteger(loop) || loop < 1)) {
       throw invalid("ERR_INVALID_ARGUMENT", `loop must be a positive integer or true, got ${String(loop)}`);
     }
-    // Fails now, with a typed error, for a missing or unknown file; read by the first pass.
-    // The values are checked natively first, before the file is opened.
+    // The values are checked natively before the file is opened; a missing or
+    // unknown file fails now with a typed error, and the first pass reads it.
     this.#native = native(() => binding.NativePlayback.start(Bus.nativeOf(bus), queueSize, gapMs, skipMs));
     try {
       this.#reader = LogReader.open(path);

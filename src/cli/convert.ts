@@ -30,9 +30,11 @@ export async function convert(argv: string[]): Promise<number> {
   const [input, output, ...extra] = positionals;
   if (input === undefined || output === undefined || extra.length > 0) throw new UsageError("give exactly IN and OUT");
   const flavor = values["csv-flavor"];
-  if (flavor !== undefined && flavor !== "canwire" && flavor !== "python-can") throw new UsageError(`--csv-flavor is canwire or python-can, got '${flavor}'`);
+  if (flavor !== undefined && flavor !== "canwire" && flavor !== "python-can")
+    throw new UsageError(`--csv-flavor is canwire or python-can, got '${flavor}'`);
   const level = values.level === undefined ? undefined : Number(values.level);
-  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) throw new UsageError(`--level is 0..9, got '${values.level}'`);
+  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9))
+    throw new UsageError(`--level is 0..9, got '${values.level}'`);
   const tty = process.stderr.isTTY === true;
   const options: Parameters<typeof convertLog>[2] = {};
   if (flavor !== undefined) options.csvFlavor = flavor;
@@ -43,6 +45,8 @@ export async function convert(argv: string[]): Promise<number> {
   if (tty) options.onProgress = (n) => process.stderr.write(`\\r${n} frames`);
   const stats = await convertLog(input, output, options);
   if (tty) process.stderr.write("\\n");
-  console.error(`${stats.frames} frames converted, ${stats.skipped} records skipped, ${stats.unknown} lines unreadable${stats.truncated ? `, input ends early: ${stats.truncated.reason}` : ""}`);
+  console.error(
+    `${stats.frames} frames converted, ${stats.skipped} records skipped, ${stats.unknown} lines unreadable${stats.truncated ? `, input ends early: ${stats.truncated.reason}` : ""}`,
+  );
   return 0;
 }

@@ -4,11 +4,11 @@
  * @module
  */
 import { Bus } from "../bus.js";
-import { formatLogLines } from "../frame-text.js";
-import { type LogReadStats, LogReader } from "../logfile.js";
 import { type CanFilter, filtersMatch } from "../filters.js";
+import { formatLogLines } from "../frame-text.js";
+import { LogReader, type LogReadStats } from "../logfile.js";
 import { Flag } from "../record.js";
-import { LOGGER_COALESCE_US, busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
+import { busOptionHelp, busOptionSpec, busOptions, integer, LOGGER_COALESCE_US, number, parse, parseFilter, UsageError } from "./args.js";
 import { writeOut } from "./output.js";
 
 export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [-n COUNT] [--filter ID:MASK]... [--timeout-ms MS]
@@ -82,7 +82,9 @@ async function dumpFile(path: string, count: number, filters: CanFilter[]): Prom
       const passing =
         filters.length === 0
           ? batch
-          : batch.filter((i) => (batch.flags(i) & Flag.ERROR) !== 0 || filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0));
+          : batch.filter(
+              (i) => (batch.flags(i) & Flag.ERROR) !== 0 || filtersMatch(filters, batch.id(i), (batch.flags(i) & Flag.EXTENDED) !== 0),
+            );
       const take = passing.slice(0, count - printed);
       if (take.length > 0 && !(await writeOut(formatLogLines(take)))) break;
       printed += take.length;

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { Logger, type LoggerOptions } from "../logger.js";
-import { LOGGER_COALESCE_US, busOptionHelp, busOptionSpec, busOptions, number, parse, parseFilter, UsageError } from "./args.js";
+import { busOptionHelp, busOptionSpec, busOptions, LOGGER_COALESCE_US, number, parse, parseFilter, UsageError } from "./args.js";
 
 export const logUsage = `usage: canwire log [-i IFACE] [-c CHANNEL] [--fd] -o FILE [--rotate-size SIZE] [--rotate-interval-ms MS]
                   [--duration-ms MS] [--filter ID:MASK]...
@@ -51,7 +51,8 @@ export async function log(argv: string[]): Promise<number> {
   if (values.output === undefined) throw new UsageError("-o FILE is required");
   const options: LoggerOptions = { append: values.append };
   if (values["rotate-size"] !== undefined) options.rotateSizeBytes = parseSize(values["rotate-size"]);
-  if (values["rotate-interval-ms"] !== undefined) options.rotateIntervalMs = number("--rotate-interval-ms", values["rotate-interval-ms"], 0);
+  if (values["rotate-interval-ms"] !== undefined)
+    options.rotateIntervalMs = number("--rotate-interval-ms", values["rotate-interval-ms"], 0);
   const durationMs = values["duration-ms"] === undefined ? undefined : number("--duration-ms", values["duration-ms"], 0);
   const busOpts = busOptions(values);
   busOpts.filters = (values.filter ?? []).map(parseFilter);

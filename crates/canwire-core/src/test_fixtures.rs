@@ -8,9 +8,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Whether this run is CI's (`CI` set to `true` or `1`).
+/// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`
+/// (as the specs' `strictPrerequisites` reads it).
 pub fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+    std::env::var("CI")
+        .is_ok_and(|v| !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")))
 }
 
 /// Reports that `what` is missing: a printed skip, or under `CI=true` a panic.

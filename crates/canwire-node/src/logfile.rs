@@ -1,5 +1,9 @@
-//! Log-file readers and writers exported to JS. File I/O runs on tokio's
-//! blocking pool, never on the JS thread.
+//! Log-file readers and writers exported to JS. Reads, writes, flushes and
+//! closes run on tokio's blocking pool through one helper (`blocking`),
+//! never on the JS thread; only opening a file (`LogReader.open`,
+//! `LogWriter.create`, synchronous in the API) happens on the caller's thread.
+//! A reader's getters read a view refreshed after each read, so they never
+//! wait for a read in progress.
 
 use std::sync::{Arc, Mutex};
 
@@ -153,11 +157,48 @@ impl ReaderState {
     }
 }
 
+/// What the JS thread may ask a reader at any time, as of its last read:
+/// kept apart from the reader so a getter never waits for file I/O.
+struct ReaderView {
+    stats: ReadStats,
+    channel_names: Vec<String>,
+    start_time_ns: Option<u64>,
+    open: bool,
+}
+
+impl ReaderView {
+    fn of(state: &ReaderState) -> Self {
+        ReaderView {
+            stats: state.stats(),
+            channel_names: state.channel_names(),
+            start_time_ns: state.start_time_ns(),
+            open: matches!(state, ReaderState::Open(_)),
+        }
+    }
+}
+
 /// A log file being read.
 #[napi]
 pub struct NativeLogReader {
     state: Arc<Mutex<ReaderState>>,
+    view: Arc<Mutex<ReaderView>>,
     format: LogFormat,
+}
+
+/// Runs `work` on the reader off the JS thread, then refreshes the view.
+async fn with_reader<T: Send + 'static>(
+    state: &Arc<Mutex<ReaderState>>,
+    view: &Arc<Mutex<ReaderView>>,
+    work: impl FnOnce(&mut ReaderState) -> Result<T, CanwireError> + Send + 'static,
+) -> napi::Result<T> {
+    let (state, view) = (state.clone(), view.clone());
+    blocking(move || {
+        let mut state = lock(&state);
+        let result = work(&mut state);
+        *lock(&view) = ReaderView::of(&state);
+        result
+    })
+    .await
 }
 
 #[napi]
@@ -167,8 +208,10 @@ impl NativeLogReader {
     pub fn open(path: String) -> napi::Result<NativeLogReader> {
         let reader = open_reader(&path).into_napi()?;
         let format = reader.format();
+        let state = ReaderState::Open(reader);
         Ok(NativeLogReader {
-            state: Arc::new(Mutex::new(ReaderState::Open(reader))),
+            view: Arc::new(Mutex::new(ReaderView::of(&state))),
+            state: Arc::new(Mutex::new(state)),
             format,
         })
     }
@@ -178,8 +221,8 @@ impl NativeLogReader {
     #[napi(catch_unwind)]
     pub async fn read_batch(&self, max: f64) -> napi::Result<Option<Buffer>> {
         let max = integer("max", max, 1..=MAX_BATCH_FRAMES).into_napi()?;
-        let state = self.state.clone();
-        let records = blocking(move || lock(&state).read_batch(max as usize)).await?;
+        let records =
+            with_reader(&self.state, &self.view, move |r| r.read_batch(max as usize)).await?;
         Ok((!records.is_empty()).then(|| records.into()))
     }
 
@@ -188,9 +231,8 @@ impl NativeLogReader {
     /// progress finishes first.
     #[napi(catch_unwind)]
     pub async fn close(&self) -> napi::Result<()> {
-        let state = self.state.clone();
-        blocking(move || {
-            lock(&state).close(true);
+        with_reader(&self.state, &self.view, |r| {
+            r.close(true);
             Ok(())
         })
         .await
@@ -199,7 +241,7 @@ impl NativeLogReader {
     /// Whether the file is still open.
     #[napi(getter, catch_unwind)]
     pub fn is_open(&self) -> bool {
-        matches!(*lock(&self.state), ReaderState::Open(_))
+        lock(&self.view).open
     }
 
     /// The format: "blf", "asc", "log", "trc" or "csv".
@@ -211,19 +253,19 @@ impl NativeLogReader {
     /// Channel names by index, where the format names channels.
     #[napi(catch_unwind)]
     pub fn channel_names(&self) -> Vec<String> {
-        lock(&self.state).channel_names()
+        lock(&self.view).channel_names.clone()
     }
 
     /// The file's start time in ns since the epoch (exact), where the format has one.
     #[napi(catch_unwind)]
     pub fn start_time_ns(&self) -> Option<BigInt> {
-        lock(&self.state).start_time_ns().map(BigInt::from)
+        lock(&self.view).start_time_ns.map(BigInt::from)
     }
 
     /// Counters, the first problem lines, damage and truncation.
     #[napi(catch_unwind)]
     pub fn stats(&self) -> NativeReadStats {
-        let s = lock(&self.state).stats();
+        let s = lock(&self.view).stats.clone();
         NativeReadStats {
             lines: s.lines as i64,
             frames: s.frames as i64,
