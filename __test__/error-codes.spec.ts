@@ -6,9 +6,9 @@ import {
   CanOsError,
   fromNative,
   INVALID_INPUT_CODES,
-  ISOTP_ERROR_CODES,
   InternalError,
   InvalidArgumentError,
+  ISOTP_ERROR_CODES,
   TxBufferFullError,
 } from "../src/errors.js";
 import { Bus, LogReader, UnsupportedError } from "../src/index.js";

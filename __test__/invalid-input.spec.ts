@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { Bus, CanError, encodeMessages, FrameBatch, filtersMatch, formatFrame, IsoTp, Message, openExport, parseFrame, RECORD_SIZE } from "../src/index.js";
 import { binding } from "../src/binding.js";
+import {
+  Bus,
+  CanError,
+  encodeMessages,
+  FrameBatch,
+  filtersMatch,
+  formatFrame,
+  IsoTp,
+  Message,
+  openExport,
+  parseFrame,
+  RECORD_SIZE,
+} from "../src/index.js";
 import { uniqueChannel } from "./helpers.js";
 
 const virtualChannelsInUse = () => binding.virtualChannels();
@@ -38,7 +50,11 @@ describe("Bus.open: wrong types are ERR_INVALID_ARGUMENT naming the option", () 
     await expectFailure(open({ fd: "yes" }), "ERR_INVALID_ARGUMENT", "options.fd must be a boolean, got string");
     await expectFailure(open({ channel: 5 }), "ERR_INVALID_ARGUMENT", "options.channel must be a string, got number");
     await expectFailure(open({ interface: null }), "ERR_INVALID_ARGUMENT", "options.interface must be a string, got null");
-    await expectFailure(open({ receiveOwnMessages: 1 }), "ERR_INVALID_ARGUMENT", "options.receiveOwnMessages must be a boolean, got number");
+    await expectFailure(
+      open({ receiveOwnMessages: 1 }),
+      "ERR_INVALID_ARGUMENT",
+      "options.receiveOwnMessages must be a boolean, got number",
+    );
     await expectFailure(open({ errorMask: "1" }), "ERR_INVALID_ARGUMENT", "options.errorMask must be a number, got string");
     await expectFailure(open({ filters: {} }), "ERR_INVALID_ARGUMENT", "options.filters must be an array, got object");
     await expectFailure(open({ rxQueueSize: 10n }), "ERR_INVALID_ARGUMENT", "options.rxQueueSize must be a number, got bigint");
@@ -49,15 +65,39 @@ describe("messages: a CanError for every bad input, lengths checked before alloc
   it("new Message with a wrong shape or type", async () => {
     await expectFailure(() => new Message(null as never), "ERR_INVALID_ARGUMENT", "message must be an object, got null");
     await expectFailure(() => new Message({ id: "1" } as never), "ERR_INVALID_ARGUMENT", "message.id must be a number, got string");
-    await expectFailure(() => new Message({ id: 1, channel: 5 } as never), "ERR_INVALID_ARGUMENT", "message.channel must be a string, got number");
-    await expectFailure(() => new Message({ id: 1, extended: "yes" } as never), "ERR_INVALID_ARGUMENT", "message.extended must be a boolean, got string");
-    await expectFailure(() => new Message({ id: 1, extended: 2 } as never), "ERR_INVALID_ARGUMENT", "message.extended must be a boolean, got number");
-    await expectFailure(() => new Message({ id: 1, data: "ab" } as never), "ERR_INVALID_ARGUMENT", "message.data must be a Uint8Array, an array or an object, got string");
+    await expectFailure(
+      () => new Message({ id: 1, channel: 5 } as never),
+      "ERR_INVALID_ARGUMENT",
+      "message.channel must be a string, got number",
+    );
+    await expectFailure(
+      () => new Message({ id: 1, extended: "yes" } as never),
+      "ERR_INVALID_ARGUMENT",
+      "message.extended must be a boolean, got string",
+    );
+    await expectFailure(
+      () => new Message({ id: 1, extended: 2 } as never),
+      "ERR_INVALID_ARGUMENT",
+      "message.extended must be a boolean, got number",
+    );
+    await expectFailure(
+      () => new Message({ id: 1, data: "ab" } as never),
+      "ERR_INVALID_ARGUMENT",
+      "message.data must be a Uint8Array, an array or an object, got string",
+    );
   });
 
   it("data lengths are checked before anything is allocated", async () => {
-    await expectFailure(() => new Message({ id: 1, data: { length: -1 } }), "ERR_INVALID_ARGUMENT", "message.data.length must be an integer >= 0, got -1");
-    await expectFailure(() => new Message({ id: 1, data: { length: 1.5 } }), "ERR_INVALID_ARGUMENT", "message.data.length must be an integer >= 0, got 1.5");
+    await expectFailure(
+      () => new Message({ id: 1, data: { length: -1 } }),
+      "ERR_INVALID_ARGUMENT",
+      "message.data.length must be an integer >= 0, got -1",
+    );
+    await expectFailure(
+      () => new Message({ id: 1, data: { length: 1.5 } }),
+      "ERR_INVALID_ARGUMENT",
+      "message.data.length must be an integer >= 0, got 1.5",
+    );
     await expectFailure(
       () => new Message({ id: 1, data: { length: 2 ** 31 } }),
       "ERR_DATA_TOO_LONG",
@@ -82,10 +122,22 @@ describe("messages: a CanError for every bad input, lengths checked before alloc
     const bus = await Bus.open({ channel: uniqueChannel() });
     try {
       await expectFailure(() => bus.send(null as never), "ERR_INVALID_ARGUMENT", "message must be an object, got null");
-      await expectFailure(() => bus.sendBatch(5 as never), "ERR_INVALID_ARGUMENT", "messages must be an array, a FrameBatch or a Uint8Array, got number");
-      await expectFailure(() => bus.sendBatch([{ id: 1 }, null] as never), "ERR_INVALID_ARGUMENT", "messages[1] must be an object, got null");
+      await expectFailure(
+        () => bus.sendBatch(5 as never),
+        "ERR_INVALID_ARGUMENT",
+        "messages must be an array, a FrameBatch or a Uint8Array, got number",
+      );
+      await expectFailure(
+        () => bus.sendBatch([{ id: 1 }, null] as never),
+        "ERR_INVALID_ARGUMENT",
+        "messages[1] must be an object, got null",
+      );
       await expectFailure(() => bus.send({ id: 1 }, null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
-      await expectFailure(() => bus.send({ id: 1 }, { timeoutMs: "x" } as never), "ERR_INVALID_ARGUMENT", "options.timeoutMs must be a number, got string");
+      await expectFailure(
+        () => bus.send({ id: 1 }, { timeoutMs: "x" } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.timeoutMs must be a number, got string",
+      );
       expect(bus.stats().txFrames).toBe(0);
     } finally {
       await bus.close();
@@ -116,17 +168,37 @@ describe("filters: types in TS, values in Rust", () => {
   it("setFilters and filtersMatch", async () => {
     const bus = await Bus.open({ channel: uniqueChannel() });
     try {
-      await expectFailure(() => bus.setFilters([{ id: 1, mask: 1, extended: "yes" }] as never), "ERR_INVALID_ARGUMENT", "filters[0].extended must be a boolean, got string");
+      await expectFailure(
+        () => bus.setFilters([{ id: 1, mask: 1, extended: "yes" }] as never),
+        "ERR_INVALID_ARGUMENT",
+        "filters[0].extended must be a boolean, got string",
+      );
       await expectFailure(() => bus.setFilters([null] as never), "ERR_INVALID_ARGUMENT", "filters[0] must be an object, got null");
-      await expectFailure(() => bus.setFilters({} as never), "ERR_INVALID_ARGUMENT", "filters must be an array of { id, mask, extended?, inverted? }, got object");
-      await expectFailure(() => bus.setFilters([{ id: 2 ** 32, mask: 1 }]), "ERR_INVALID_ARGUMENT", "filters[0].id must be an integer 0..=0x1fffffff, got 4294967296");
-      await expectFailure(() => bus.setFilters([{ id: 1, mask: -1 }]), "ERR_INVALID_ARGUMENT", "filters[0].mask must be an integer 0..=0x1fffffff, got -1");
+      await expectFailure(
+        () => bus.setFilters({} as never),
+        "ERR_INVALID_ARGUMENT",
+        "filters must be an array of { id, mask, extended?, inverted? }, got object",
+      );
+      await expectFailure(
+        () => bus.setFilters([{ id: 2 ** 32, mask: 1 }]),
+        "ERR_INVALID_ARGUMENT",
+        "filters[0].id must be an integer 0..=0x1fffffff, got 4294967296",
+      );
+      await expectFailure(
+        () => bus.setFilters([{ id: 1, mask: -1 }]),
+        "ERR_INVALID_ARGUMENT",
+        "filters[0].mask must be an integer 0..=0x1fffffff, got -1",
+      );
     } finally {
       await bus.close();
     }
     await expectFailure(() => filtersMatch(null as never, 1, false), "ERR_INVALID_ARGUMENT", "filters must be an array, got null");
     await expectFailure(() => filtersMatch([], "1" as never, false), "ERR_INVALID_ARGUMENT", "id must be a number, got string");
-    await expectFailure(() => filtersMatch([], 2 ** 32, false), "ERR_INVALID_ARGUMENT", "id must be an integer 0..=0x1fffffff, got 4294967296");
+    await expectFailure(
+      () => filtersMatch([], 2 ** 32, false),
+      "ERR_INVALID_ARGUMENT",
+      "id must be an integer 0..=0x1fffffff, got 4294967296",
+    );
   });
 
   it("a bad filter in Bus.open leaves no bus open", async () => {
@@ -173,11 +245,31 @@ describe("IsoTp.open and send: types in TS, values in Rust, lengths before alloc
     const address = { txid: 1, rxid: 2 };
     try {
       await expectFailure(() => IsoTp.open(null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
-      await expectFailure(() => IsoTp.open({ bus: {}, address } as never), "ERR_INVALID_ARGUMENT", "options.bus must be a Bus (from Bus.open), got object");
-      await expectFailure(() => IsoTp.open({ bus, address, params: { stmin: "5" } } as never), "ERR_INVALID_ARGUMENT", "params.stmin must be a number, got string");
-      await expectFailure(() => IsoTp.open({ bus, address: { txid: "1", rxid: 2 } } as never), "ERR_INVALID_ARGUMENT", "address.txid must be a number, got string");
-      await expectFailure(() => IsoTp.open({ bus, address: null } as never), "ERR_INVALID_ARGUMENT", "options.address must be an object, got null");
-      await expectFailure(() => IsoTp.open({ bus, address, rxQueueSize: "9" } as never), "ERR_INVALID_ARGUMENT", "options.rxQueueSize must be a number, got string");
+      await expectFailure(
+        () => IsoTp.open({ bus: {}, address } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.bus must be a Bus (from Bus.open), got object",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address, params: { stmin: "5" } } as never),
+        "ERR_INVALID_ARGUMENT",
+        "params.stmin must be a number, got string",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address: { txid: "1", rxid: 2 } } as never),
+        "ERR_INVALID_ARGUMENT",
+        "address.txid must be a number, got string",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address: null } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.address must be an object, got null",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address, rxQueueSize: "9" } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.rxQueueSize must be a number, got string",
+      );
     } finally {
       await bus.close();
     }
@@ -186,14 +278,38 @@ describe("IsoTp.open and send: types in TS, values in Rust, lengths before alloc
   it("ids and sizes that would wrap are refused", async () => {
     const bus = await Bus.open({ channel: uniqueChannel() });
     try {
-      await expectFailure(() => IsoTp.open({ bus, address: { txid: 2 ** 32, rxid: 1 } }), "ERR_INVALID_ARGUMENT", "address.txid must be an integer 0..=4294967295, got 4294967296");
-      await expectFailure(() => IsoTp.open({ bus, address: { txid: Number.NaN, rxid: 1 } }), "ERR_INVALID_ARGUMENT", "address.txid must be an integer 0..=4294967295, got NaN");
-      await expectFailure(() => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, rxQueueSize: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "rxQueueSize must be an integer 1..=16777216, got 4294967296");
-      await expectFailure(() => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, params: { stmin: 256 } }), "ERR_INVALID_ARGUMENT", "params.stmin must be an integer 0..=255, got 256");
+      await expectFailure(
+        () => IsoTp.open({ bus, address: { txid: 2 ** 32, rxid: 1 } }),
+        "ERR_INVALID_ARGUMENT",
+        "address.txid must be an integer 0..=4294967295, got 4294967296",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address: { txid: Number.NaN, rxid: 1 } }),
+        "ERR_INVALID_ARGUMENT",
+        "address.txid must be an integer 0..=4294967295, got NaN",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, rxQueueSize: 2 ** 32 }),
+        "ERR_INVALID_ARGUMENT",
+        "rxQueueSize must be an integer 1..=16777216, got 4294967296",
+      );
+      await expectFailure(
+        () => IsoTp.open({ bus, address: { txid: 1, rxid: 2 }, params: { stmin: 256 } }),
+        "ERR_INVALID_ARGUMENT",
+        "params.stmin must be an integer 0..=255, got 256",
+      );
       const tp = await IsoTp.open({ bus, address: { txid: 1, rxid: 2 } });
       try {
-        await expectFailure(() => tp.send({ length: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "data.length must be an integer 0..4294967295 (an ISO-TP payload), got 4294967296");
-        await expectFailure(() => tp.send({ length: 2 ** 31 }), "ERR_INVALID_ARGUMENT", "data[2147483647] is undefined: bytes are integers 0..255");
+        await expectFailure(
+          () => tp.send({ length: 2 ** 32 }),
+          "ERR_INVALID_ARGUMENT",
+          "data.length must be an integer 0..4294967295 (an ISO-TP payload), got 4294967296",
+        );
+        await expectFailure(
+          () => tp.send({ length: 2 ** 31 }),
+          "ERR_INVALID_ARGUMENT",
+          "data[2147483647] is undefined: bytes are integers 0..255",
+        );
         await expectFailure(() => tp.send(null as never), "ERR_INVALID_ARGUMENT");
       } finally {
         await tp.close();
@@ -208,8 +324,16 @@ describe("openExport: YAML errors and alias bombs are typed", () => {
   it("syntax errors", async () => {
     await expectFailure(() => openExport("a: [", "a"), "ERR_INVALID_ARGUMENT", /^the exporter configuration is not valid YAML: /);
     await expectFailure(() => openExport(5 as never, "a"), "ERR_INVALID_ARGUMENT", "source must be YAML text or an object, got number");
-    await expectFailure(() => openExport("export: {a: {type: x.Can}}", 5 as never), "ERR_INVALID_ARGUMENT", "name must be a string, got number");
-    await expectFailure(() => openExport("export: {a: {type: x.Can, config: 5}}", "a"), "ERR_INVALID_ARGUMENT", "export 'a' config must be an object, got number");
+    await expectFailure(
+      () => openExport("export: {a: {type: x.Can}}", 5 as never),
+      "ERR_INVALID_ARGUMENT",
+      "name must be a string, got number",
+    );
+    await expectFailure(
+      () => openExport("export: {a: {type: x.Can, config: 5}}", "a"),
+      "ERR_INVALID_ARGUMENT",
+      "export 'a' config must be an object, got number",
+    );
     await expectFailure(() => openExport("export: {a: {type: x.Can}}", "toString"), "ERR_INVALID_ARGUMENT", /^no export named 'toString'/);
   });
 
@@ -232,11 +356,23 @@ describe("watch, readers and receive options: no value wraps modulo 2^32", () =>
       await expectFailure(() => bus.watch("1" as never), "ERR_INVALID_ARGUMENT", "id must be a number, got string");
       await expectFailure(() => bus.watch(0x800), "ERR_ID_OUT_OF_RANGE");
       await expectFailure(() => bus.watch(1, null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
-      await expectFailure(() => bus.watch(1, { timeoutMs: "5" } as never), "ERR_INVALID_ARGUMENT", "options.timeoutMs must be a number, got string");
+      await expectFailure(
+        () => bus.watch(1, { timeoutMs: "5" } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.timeoutMs must be a number, got string",
+      );
       for (const queueSize of [-1, Number.NaN, 2 ** 53, 2 ** 32]) {
-        await expectFailure(() => bus.watch(1, { queueSize }), "ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..=1048576, got ${String(queueSize)}`);
+        await expectFailure(
+          () => bus.watch(1, { queueSize }),
+          "ERR_INVALID_ARGUMENT",
+          `queueSize must be an integer 1..=1048576, got ${String(queueSize)}`,
+        );
       }
-      await expectFailure(() => bus.watch(1, { timeoutMs: 1e300 }), "ERR_INVALID_ARGUMENT", /^timeoutMs must be a number of milliseconds > 0 and <= 1000000000000, got 1e300$/);
+      await expectFailure(
+        () => bus.watch(1, { timeoutMs: 1e300 }),
+        "ERR_INVALID_ARGUMENT",
+        /^timeoutMs must be a number of milliseconds > 0 and <= 1000000000000, got 1e300$/,
+      );
       expect(bus.stats().readers.length).toBe(1);
     } finally {
       await bus.close();
@@ -246,27 +382,47 @@ describe("watch, readers and receive options: no value wraps modulo 2^32", () =>
   it("recv, recvBatch, batches, reader and rxQueueSize", async () => {
     const bus = await Bus.open({ channel: uniqueChannel() });
     try {
-      await expectFailure(() => bus.recvBatch({ max: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got 4294967296");
+      await expectFailure(
+        () => bus.recvBatch({ max: 2 ** 32 }),
+        "ERR_INVALID_ARGUMENT",
+        "max must be an integer 1..4294967295, got 4294967296",
+      );
       await expectFailure(() => bus.recvBatch({ max: -1 }), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got -1");
       await expectFailure(() => bus.recvBatch(null as never), "ERR_INVALID_ARGUMENT", "options must be an object, got null");
-      await expectFailure(() => bus.recv({ timeoutMs: "1" } as never), "ERR_INVALID_ARGUMENT", "options.timeoutMs must be a number, got string");
+      await expectFailure(
+        () => bus.recv({ timeoutMs: "1" } as never),
+        "ERR_INVALID_ARGUMENT",
+        "options.timeoutMs must be a number, got string",
+      );
       await expectFailure(() => bus.batches({ max: -1 }).next(), "ERR_INVALID_ARGUMENT", "max must be an integer 1..4294967295, got -1");
       for (const capacity of [-1, Number.NaN, 2 ** 53, 2 ** 32]) {
-        await expectFailure(() => bus.reader({ capacity }), "ERR_INVALID_ARGUMENT", `capacity must be an integer 1..=16777216, got ${String(capacity)}`);
+        await expectFailure(
+          () => bus.reader({ capacity }),
+          "ERR_INVALID_ARGUMENT",
+          `capacity must be an integer 1..=16777216, got ${String(capacity)}`,
+        );
       }
       expect(bus.stats().readers.length).toBe(1);
     } finally {
       await bus.close();
     }
     const channel = uniqueChannel();
-    await expectFailure(() => Bus.open({ channel, rxQueueSize: 2 ** 32 }), "ERR_INVALID_ARGUMENT", "rxQueueSize must be an integer 1..=16777216, got 4294967296");
+    await expectFailure(
+      () => Bus.open({ channel, rxQueueSize: 2 ** 32 }),
+      "ERR_INVALID_ARGUMENT",
+      "rxQueueSize must be an integer 1..=16777216, got 4294967296",
+    );
     expect(virtualChannelsInUse()).not.toContain(channel);
   });
 });
 
 describe("Message rules are the native Frame::validate (one validator)", () => {
   it("new Message reports the same text as a send of the same record", async () => {
-    await expectFailure(() => new Message({ id: 1, data: [1, 2], dlcCode: 9 }), "ERR_DLC_MISMATCH", "DLC 9 does not match 2 data bytes: allowed DLC 2");
+    await expectFailure(
+      () => new Message({ id: 1, data: [1, 2], dlcCode: 9 }),
+      "ERR_DLC_MISMATCH",
+      "DLC 9 does not match 2 data bytes: allowed DLC 2",
+    );
     await expectFailure(
       () => new Message({ id: 0x800 }),
       "ERR_ID_OUT_OF_RANGE",
@@ -277,7 +433,15 @@ describe("Message rules are the native Frame::validate (one validator)", () => {
       "ERR_ID_OUT_OF_RANGE",
       "id 0x20000000 does not fit a 29-bit identifier: allowed 0..=0x1fffffff",
     );
-    await expectFailure(() => new Message({ id: 1, data: new Uint8Array(8), dlcCode: 16 }), "ERR_INVALID_DLC", "DLC code 16 is out of range: allowed 0..=15");
-    await expectFailure(() => new Message({ id: 1, remote: true, data: [1] }), "ERR_DLC_MISMATCH", "a remote frame carries no data, got 1 bytes");
+    await expectFailure(
+      () => new Message({ id: 1, data: new Uint8Array(8), dlcCode: 16 }),
+      "ERR_INVALID_DLC",
+      "DLC code 16 is out of range: allowed 0..=15",
+    );
+    await expectFailure(
+      () => new Message({ id: 1, remote: true, data: [1] }),
+      "ERR_DLC_MISMATCH",
+      "a remote frame carries no data, got 1 bytes",
+    );
   });
 });

@@ -3,15 +3,19 @@
  *
  * @module
  */
-import { binding, type NativeBus } from "./binding.js";
-import { canError, fromNative, invalid, native, nativeAsync } from "./errors.js";
+import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { type Message, type MessageInit } from "./message.js";
 import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicOptions, periodicTiming } from "./cyclic.js";
-import { BusReader, checkTimeout, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
+import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
+
+/** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
+const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan";
@@ -106,6 +110,12 @@ export interface SendOptions {
    * never blocks the event loop. Default 1000; 0 fails at once. The virtual bus never waits.
    */
   timeoutMs?: number;
+  /**
+   * Give up waiting for room when this signal aborts: the call rejects with a
+   * `DOMException` named `"AbortError"`; frames sent before stay sent, the
+   * rest is not sent. Already aborted: nothing is sent.
+   */
+  signal?: AbortSignal;
 }
 
 /** A CAN network interface, as {@link Bus.listInterfaces} reports it. */
@@ -196,7 +206,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   readonly #channelNames = new Map<number, string | undefined>();
   #filters: CanFilter[] = [];
   readonly #tasks = new Set<CyclicTask>();
-  readonly #watches = new Set<CanWatch>();
+  /** Open watches, held weakly: a watch nobody references is collected (and closed natively). */
+  readonly #watches = new Set<WeakRef<CanWatch>>();
   /** One record, reused by every single-message send (the native side reads it synchronously). */
   readonly #record = Buffer.alloc(RECORD_SIZE);
   readonly #recordView = new DataView(this.#record.buffer, this.#record.byteOffset, RECORD_SIZE);
@@ -269,8 +280,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
     if (this.#sendsByChannel) this.#recordView.setUint32(20, this.#channelIndexOf(m.channel), true);
-    const sent = native(() => this.#native.send(this.#record));
-    if (sent < 1) await this.#sendRest(this.#record, 0, 1, options.timeoutMs);
+    await this.#sendRecords(this.#record, options);
   }
 
   /** True for a SocketCAN bus on all interfaces: each message names its interface. */
@@ -279,7 +289,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   readonly #channelIndexes = new Map<string, number>();
-  #txFlushes = 0;
 
   #channelIndexOf(name: string | undefined): number {
     if (name === undefined) {
@@ -294,24 +303,21 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * The transmit queue took only `sent` of `total` records: wait for room
-   * (natively, off the event loop) and send the rest, up to the timeout.
+   * Sends records: synchronously when the transmit queue takes them all;
+   * otherwise the native side holds the rest and this waits for room through
+   * the waker (never blocking the event loop) until it is sent, the timeout
+   * passes or a flush discards it (`ERR_TX_BUFFER_FULL` with the count sent).
    */
-  async #sendRest(records: Uint8Array, sent: number, total: number, timeoutMs = DEFAULT_SEND_TIMEOUT_MS): Promise<number> {
-    const start = performance.now();
-    const flushes = this.#txFlushes;
+  async #sendRecords(records: Uint8Array, options: SendOptions): Promise<number> {
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    const outcome = native(() => this.#native.send(records, timeoutMs));
+    if (typeof outcome === "number") return outcome;
+    // the native poll decides about the timeout: the timer only wakes it (spuriously, not past the deadline)
+    const wait = { timeoutMs: outcome.remainingMs + 1, signal: options.signal };
     for (;;) {
-      const waited = performance.now() - start;
-      const left = timeoutMs - waited;
-      let outcome = left <= 0 ? "timeout" : await nativeAsync(() => this.#native.waitWritable(left));
-      // a flush between two waits (the native wait sees those during it)
-      if (this.#txFlushes !== flushes) outcome = "flushed";
-      if (outcome !== "writable") {
-        throw fromNative(native(() => this.#native.txBufferFullError(performance.now() - start, sent, outcome === "flushed")));
-      }
-      const rest = records.subarray(sent * RECORD_SIZE);
-      sent += native(() => this.#native.send(rest));
-      if (sent >= total) return sent;
+      const sent = await waitUntil(outcome, wait, () => native(() => outcome.poll()) ?? undefined);
+      if (sent !== null) return sent;
     }
   }
 
@@ -336,9 +342,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     if (records.byteLength % RECORD_SIZE !== 0) {
       throw invalid("ERR_INVALID_ARGUMENT", `a record buffer is a multiple of ${RECORD_SIZE} bytes, got ${records.byteLength}`);
     }
-    const total = records.byteLength / RECORD_SIZE;
-    const sent = native(() => this.#native.send(records));
-    return sent < total ? this.#sendRest(records, sent, total, options.timeoutMs) : sent;
+    return this.#sendRecords(records, options);
   }
 
   /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
@@ -362,17 +366,33 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     return this.#reader.recvBatch(options);
   }
 
-  /** Yields batches from the bus's own queue until the bus closes. */
-  batches(options: { max?: number } = {}): AsyncGenerator<FrameBatch, void, undefined> {
+  /** Yields batches from the bus's own queue until the bus closes; an aborted `signal` ends it with an `AbortError`. */
+  batches(options: { max?: number } & IterateOptions = {}): AsyncGenerator<FrameBatch, void, undefined> {
     return this.#reader.batches(options);
   }
 
   /**
    * Yields messages from the bus's own queue until the bus closes. Leaving
    * the loop keeps the queue: a later `recv` or loop continues where it stopped.
+   * Same as {@link Bus.messages} without options.
    */
   [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    return this.#reader[Symbol.asyncIterator]();
+    return this.#reader.messages();
+  }
+
+  /**
+   * Yields messages from the bus's own queue until the bus closes, like
+   * `for await (const msg of bus)`; an aborted `signal` makes the pending
+   * `next()` reject with a `DOMException` named `"AbortError"` (as `events.on`
+   * does), so the loop throws it.
+   *
+   * @example
+   * ```ts
+   * for await (const msg of bus.messages({ signal: AbortSignal.timeout(5000) })) console.log(msg.id);
+   * ```
+   */
+  messages(options: IterateOptions = {}): AsyncGenerator<Message, void, undefined> {
+    return this.#reader.messages(options);
   }
 
   /**
@@ -451,9 +471,16 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         announceResume: options.announceResume ?? true,
         queueSize,
       });
-      return new CanWatch(nativeWatch, id, this.#channelName, (w) => this.#watches.delete(w));
+      return new CanWatch(nativeWatch, id, this.#channelName, () => forget());
     });
-    this.#watches.add(watch);
+    const watches = this.#watches;
+    const ref = new WeakRef(watch);
+    const forget = (): void => {
+      watches.delete(ref);
+      forgetCollected.unregister(ref);
+    };
+    watches.add(ref);
+    forgetCollected.register(watch, () => watches.delete(ref), ref);
     return watch;
   }
 
@@ -494,25 +521,30 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /**
    * Resolves the new state at the next controller state change; `null` when
-   * `timeoutMs` passes first, the bus closes, or the interface reports no states.
+   * `timeoutMs` passes first, the bus closes, or the interface reports no
+   * states. An aborted `signal` rejects with a `DOMException` named
+   * `"AbortError"` and leaves nothing armed.
    */
-  async nextState(options: { timeoutMs?: number } = {}): Promise<BusState | null> {
+  async nextState(options: RecvOptions = {}): Promise<BusState | null> {
     checkTimeout(options.timeoutMs);
+    throwIfAborted(options.signal);
     const watch = native(() => this.#native.watchState());
     if (!watch) return null;
-    return (await nativeAsync(() => watch.next(options.timeoutMs))) as BusState | null;
+    return nextChange(watch, options);
   }
 
   /**
    * Yields each controller state change from now on until the bus closes
    * (changes between two `next()` calls are not missed; if several happen
-   * while the consumer is busy, it sees the latest).
+   * while the consumer is busy, it sees the latest). An aborted `signal`
+   * ends it with an `AbortError`.
    */
-  async *stateChanges(): AsyncGenerator<BusState, void, undefined> {
+  async *stateChanges(options: IterateOptions = {}): AsyncGenerator<BusState, void, undefined> {
+    throwIfAborted(options.signal);
     const watch = native(() => this.#native.watchState());
     if (!watch) return;
     for (;;) {
-      const state = (await nativeAsync(() => watch.next())) as BusState | null;
+      const state = await nextChange(watch, { signal: options.signal });
       if (state === null) return;
       yield state;
     }
@@ -541,7 +573,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * a socket. Nothing waits on the virtual bus, which never blocks a sender.
    */
   async flushTxBuffer(): Promise<void> {
-    this.#txFlushes++;
     native(() => this.#native.flushTxBuffer());
   }
 
@@ -556,7 +587,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.stopAllPeriodicTasks();
-    for (const watch of [...this.#watches]) watch.close();
+    for (const ref of [...this.#watches]) ref.deref()?.close();
     native(() => this.#native.close());
   }
 
@@ -589,3 +620,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   }
 }
 
+/** The state after the next change `watch` sees; `null` on timeout or when the bus closes. */
+function nextChange(watch: NativeStateWatch, limits: WaitLimits): Promise<BusState | null> {
+  return waitUntil(watch, limits, () => (native(() => watch.take()) as BusState | null) ?? (watch.closed ? null : undefined));
+}

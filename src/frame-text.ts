@@ -6,7 +6,7 @@
  */
 import { binding } from "./binding.js";
 import { invalid, native } from "./errors.js";
-import { type Message, type MessageInit } from "./message.js";
+import type { Message, MessageInit } from "./message.js";
 import { checkOptional, checkType, describe } from "./options.js";
 import { encodeMessages, FrameBatch, toMessage } from "./record.js";
 
@@ -40,5 +40,10 @@ export function formatLogLines(batch: FrameBatch, channel?: string): string {
     const index = batch.channelIndex(i);
     names[index] ??= channel ?? batch.channelName(i) ?? "?";
   }
-  return native(() => binding.formatLogLines(batch.buffer, Array.from(names, (n) => n ?? "?")));
+  return native(() =>
+    binding.formatLogLines(
+      batch.buffer,
+      Array.from(names, (n) => n ?? "?"),
+    ),
+  );
 }

@@ -269,7 +269,8 @@ export function normalizeKeys<T>(
 ): Partial<T> {
   const out: Record<string, unknown> = {};
   if (input === null || input === undefined) return out as Partial<T>;
-  if (typeof input !== "object" || Array.isArray(input)) throw invalid("ERR_INVALID_ARGUMENT", `${path} must be an object, got ${describe(input)}`);
+  if (typeof input !== "object" || Array.isArray(input))
+    throw invalid("ERR_INVALID_ARGUMENT", `${path} must be an object, got ${describe(input)}`);
   for (const [key, value] of Object.entries(input)) {
     const name = camelCase(key);
     if (!(allowed as readonly string[]).includes(name)) {

@@ -6,7 +6,7 @@
  */
 import { binding, type NativeIsoTp } from "./binding.js";
 import { Bus, type InterfaceName } from "./bus.js";
-import { type CanErrorCode, CanTimeoutError, type IsoTpErrorCode, IsoTpError, canError, invalid, native, nativeAsync } from "./errors.js";
+import { type CanErrorCode, CanTimeoutError, type IsoTpErrorCode, IsoTpError, canError, invalid, native } from "./errors.js";
 import {
   checkOpenOptions,
   type IsoTpAddress,
@@ -16,6 +16,7 @@ import {
   normalizeKernelOptions,
   normalizeParams,
 } from "./isotp-config.js";
+import { throwIfAborted, waitUntil } from "./waker.js";
 import { checkTimeout } from "./reader.js";
 
 /** Options of {@link IsoTp.open}. */
@@ -57,6 +58,12 @@ export interface IsoTpSendOptions {
   sendTimeoutMs?: number;
   /** Wait for the transfer to complete; defaults to the `blockingSend` parameter. */
   blocking?: boolean;
+  /**
+   * Give up when this signal aborts: the call rejects with a `DOMException`
+   * named `"AbortError"`; a blocking send's transfer is aborted as on a
+   * timeout. Already aborted: nothing is sent.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link IsoTp.recv}. */
@@ -65,6 +72,11 @@ export interface IsoTpRecvOptions {
   block?: boolean;
   /** With `block`: resolve `null` after this many ms; omit to wait as long as it takes. */
   timeoutMs?: number;
+  /**
+   * Give up when this signal aborts: the call rejects with a `DOMException`
+   * named `"AbortError"` and leaves nothing armed; payloads stay queued.
+   */
+  signal?: AbortSignal;
 }
 
 /** A protocol error the stack reported. */
@@ -207,16 +219,34 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     checkTimeout(options.sendTimeoutMs);
     const bytes = toBytes(data);
     const blocking = options.blocking ?? this.#blockingSend;
+    throwIfAborted(options.signal);
     const id = native(() => this.#native.send(bytes, options.targetAddressType, blocking));
     if (!blocking) return;
-    const result = await nativeAsync(() => this.#native.waitTransfer(id, options.sendTimeoutMs));
-    if (result.status === "complete") return;
-    if (result.status === "failed") {
+    const stack = this.#native;
+    const transfer = { arm: stack.armTransfer.bind(stack, id), disarm: stack.disarm.bind(stack) };
+    const result = await waitUntil(transfer, { timeoutMs: options.sendTimeoutMs, signal: options.signal }, () => {
+      const status = native(() => stack.transferStatus(id));
+      if (status.status !== "pending") return status;
+      if (stack.closed) throw canError("ERR_CLOSED", "the ISO-TP stack closed before the transfer ended");
+      return undefined;
+    }).catch((error: unknown) => {
+      if (error instanceof DOMException && error.name === "AbortError") this.#abortTransfer(id);
+      throw error;
+    });
+    if (result?.status === "complete") return;
+    if (result?.status === "failed") {
       throw canError(result.code as CanErrorCode, result.message ?? "the transfer failed");
     }
-    this.#native.forget(id);
-    this.#native.stopSending();
+    this.#abortTransfer(id);
     throw new CanTimeoutError(`the transfer did not complete within ${options.sendTimeoutMs} ms and was aborted`);
+  }
+
+  /** Gives up a tracked transfer that is still being sent. */
+  #abortTransfer(id: number): void {
+    native(() => {
+      this.#native.forget(id);
+      this.#native.stopSending();
+    });
   }
 
   /**
@@ -226,17 +256,16 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
   async recv(options: IsoTpRecvOptions = {}): Promise<Uint8Array | null> {
     checkTimeout(options.timeoutMs);
     const block = options.block ?? true;
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
-    for (;;) {
-      const payload = native(() => this.#native.tryRecv());
-      if (payload) return payload.data;
-      if (this.#native.closed) throw canError("ERR_CLOSED", "the ISO-TP stack is closed");
-      if (!block) return null;
-      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-      if (remaining === 0) return null;
-      const ready = await nativeAsync(() => this.#native.wait(remaining));
-      if (!ready) return null;
-    }
+    const stack = this.#native;
+    const payloads = { arm: stack.armRecv.bind(stack), disarm: stack.disarm.bind(stack) };
+    const limits = { timeoutMs: block ? options.timeoutMs : 0, signal: options.signal };
+    const payload = await waitUntil(payloads, limits, () => {
+      const payload = native(() => stack.tryRecv());
+      if (payload) return payload;
+      if (stack.closed) throw canError("ERR_CLOSED", "the ISO-TP stack is closed");
+      return undefined;
+    });
+    return payload?.data ?? null;
   }
 
   /** Yields received payloads until the stack closes. */

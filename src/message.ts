@@ -7,9 +7,9 @@
  * @module
  */
 import { binding } from "./binding.js";
-import { invalid, native } from "./errors.js";
 import { fdLengthToDlc } from "./dlc.js";
 import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
+import { invalid, native } from "./errors.js";
 import { checkObject, checkShape, type Shape, wrongType } from "./options.js";
 
 /**
@@ -78,7 +78,6 @@ function flag(init: MessageInit, key: keyof MessageInit, name: string, fallback:
   if (value === false || value === 0) return false;
   throw wrongType(`${name}.${key}`, "boolean", value);
 }
-
 
 function isByte(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 255;
@@ -225,7 +224,7 @@ export class Message {
     this.fdf = fdf;
     this.dlc = dlc;
     this.dlcCode = dlcCode;
-    this.data = toBytes(init.data, length, name);
+    this.data = toBytes(init.data, length);
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
     this.isRx = flag(init, "isRx", name, true);
@@ -327,7 +326,7 @@ function dataLength(data: ArrayLike<number> | undefined, name: string): number {
 }
 
 /** `data` (of the checked `length`, at most 64) copied into bytes. */
-function toBytes(data: ArrayLike<number> | undefined, length: number, name: string): Uint8Array {
+function toBytes(data: ArrayLike<number> | undefined, length: number): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (data instanceof Uint8Array) return new Uint8Array(data);
   const bytes = new Uint8Array(length);

@@ -8,17 +8,34 @@ import { BusClosedError, invalid, native } from "./errors.js";
 import { type Message } from "./message.js";
 import { FrameBatch } from "./record.js";
 import { checkOptions, type Shape } from "./options.js";
+import { throwIfAborted, waitUntil } from "./waker.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
   /** Give up after this many milliseconds (resolving `null`); omit to wait as long as it takes. */
   timeoutMs?: number;
+  /**
+   * Give up when this signal aborts: the call rejects with a `DOMException`
+   * named `"AbortError"` (as `fetch` does; its `cause` is the signal's
+   * reason) and leaves nothing armed. Frames stay queued for the next call.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of a batch receive call. */
 export interface RecvBatchOptions extends RecvOptions {
   /** Most frames in one batch. Default 4096. */
   max?: number;
+}
+
+/** Options of an iteration ({@link BusReader.messages}, {@link BusReader.batches}). */
+export interface IterateOptions {
+  /**
+   * End the iteration when this signal aborts: the pending `next()` rejects
+   * with a `DOMException` named `"AbortError"`, so a `for await` loop throws
+   * it (as `events.on` does).
+   */
+  signal?: AbortSignal;
 }
 
 /** Counters of one reader. */
@@ -34,10 +51,6 @@ export interface ReaderStats {
 }
 
 const DEFAULT_BATCH = 4096;
-/** Longest delay setTimeout takes (about 24.8 days); longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Readers with a pending wait: kept reachable until the native side wakes them. */
-const waiting = new Set<BusReader>();
 
 /**
  * A consumer of a bus: it receives every frame that passes the bus filters
@@ -47,74 +60,29 @@ const waiting = new Set<BusReader>();
  *
  * Iterating with `for await` yields messages until the reader or its bus
  * closes; leaving the loop (break, return, throw) closes an extra reader.
+ * {@link BusReader.messages} and {@link BusReader.batches} take an
+ * `AbortSignal`. A reader nothing references any more is closed when it is
+ * garbage-collected: it stops receiving.
  *
  * @example
  * ```ts
  * const logger = bus.reader({ capacity: 1_000_000 });
- * for await (const msg of logger) write(msg);
+ * for await (const msg of logger.messages({ signal: AbortSignal.timeout(60_000) })) write(msg);
  * ```
  */
-export class BusReader implements AsyncIterable<Message> {
+export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   readonly #native: NativeReader;
   readonly #channelName: (index: number) => string | undefined;
   readonly #closeOnExit: boolean;
   /** A batch taken from the native queue but not yet fully handed out. */
   #pending: FrameBatch | null = null;
   #pos = 0;
-  /** Calls waiting for frames; the native waker resolves them all at once. */
-  #waiters: Array<() => void> = [];
 
   /** @internal */
   constructor(nativeReader: NativeReader, channelName: (index: number) => string | undefined, closeOnExit: boolean) {
     this.#native = nativeReader;
     this.#channelName = channelName;
     this.#closeOnExit = closeOnExit;
-    // Weak, so the native side never keeps an abandoned reader alive; `waiting` holds it while it waits.
-    const self = new WeakRef(this);
-    native(() =>
-      nativeReader.setWaker(() => {
-        const reader = self.deref();
-        if (reader) reader.#wake();
-      }),
-    );
-  }
-
-  /** Runs on the JS thread when frames arrive or the reader closes while armed. */
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    waiting.delete(this);
-    for (const resolve of waiters) resolve();
-  }
-
-  /**
-   * Resolves true once the armed native side calls the waker (frames queued
-   * or the reader closed; possibly spurious, callers re-check), false when
-   * `timeoutMs` passes first.
-   */
-  #woken(timeoutMs: number | undefined): Promise<boolean> {
-    waiting.add(this);
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const woken = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#waiters.push(woken);
-      if (timeoutMs === undefined) return;
-      timer = setTimeout(
-        () => {
-          this.#waiters = this.#waiters.filter((w) => w !== woken);
-          if (this.#waiters.length === 0) {
-            waiting.delete(this);
-            native(() => this.#native.disarm());
-          }
-          // past setTimeout's range: report a spurious wake so the caller waits on
-          resolve(timeoutMs > MAX_TIMER_MS);
-        },
-        Math.min(timeoutMs, MAX_TIMER_MS),
-      );
-    });
   }
 
   /** True once the reader or its bus is closed (queued frames can still be read). */
@@ -122,33 +90,19 @@ export class BusReader implements AsyncIterable<Message> {
     return this.#native.closed;
   }
 
-  /**
-   * Takes whatever is queued now; `null` if nothing is. With `arm`, an empty
-   * open reader also arms the native waker (see {@link BusReader.#woken}).
-   */
-  #take(max: number, arm = false): FrameBatch | null {
-    const buffer = native(() => this.#native.tryRead(max, arm));
+  /** Takes whatever is queued now; `null` if nothing is. */
+  #take(max: number): FrameBatch | null {
+    const buffer = native(() => this.#native.tryRead(max));
     return buffer ? new FrameBatch(buffer, this.#channelName) : null;
   }
 
   /**
    * Waits for the next batch. Resolves `null` on timeout, or when the reader
-   * is closed and drained. The receiving thread wakes the wait directly, one
-   * thread hop; the clock is read only when a wait has a timeout and must wait.
+   * is closed and drained. The receiving thread wakes the wait directly
+   * (one thread hop, see `waker.ts`).
    */
-  async #nextBatch(max: number, timeoutMs: number | undefined): Promise<FrameBatch | null> {
-    let deadline: number | undefined;
-    for (;;) {
-      const batch = this.#take(max, timeoutMs !== 0);
-      if (batch) return batch;
-      if (timeoutMs === 0 || this.#native.closed) return null;
-      let remaining: number | undefined;
-      if (timeoutMs !== undefined) {
-        deadline ??= performance.now() + timeoutMs;
-        remaining = Math.max(0, deadline - performance.now());
-      }
-      if (!(await this.#woken(remaining))) return null;
-    }
+  #nextBatch(max: number, options: RecvOptions): Promise<FrameBatch | null> {
+    return waitUntil(this.#native, options, () => this.#take(max) ?? (this.#native.closed ? null : undefined));
   }
 
   /**
@@ -158,8 +112,9 @@ export class BusReader implements AsyncIterable<Message> {
   async recv(options?: RecvOptions): Promise<Message | null> {
     options = checkOptions<RecvOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
+    throwIfAborted(options.signal);
     if (this.#pending) return this.#shift(this.#pending);
-    const batch = await this.#nextBatch(DEFAULT_BATCH, options.timeoutMs);
+    const batch = await this.#nextBatch(DEFAULT_BATCH, options);
     if (!batch) {
       if (this.#native.closed) throw new BusClosedError("the reader is closed and has no more frames");
       return null;
@@ -191,15 +146,22 @@ export class BusReader implements AsyncIterable<Message> {
     options = checkOptions<RecvBatchOptions>(options, "options", RECV_KINDS);
     checkTimeout(options.timeoutMs);
     const max = checkBatchMax(options.max);
-    return this.#takePending() ?? this.#nextBatch(max, options.timeoutMs);
+    throwIfAborted(options.signal);
+    return this.#takePending() ?? this.#nextBatch(max, options);
   }
 
-  /** Yields batches until the reader closes. Leaving the loop closes an extra reader. */
-  async *batches(options?: { max?: number }): AsyncGenerator<FrameBatch, void, undefined> {
-    const max = checkBatchMax(checkOptions<{ max?: number }>(options, "options", RECV_KINDS).max);
+  /**
+   * Yields batches until the reader closes. Leaving the loop closes an extra
+   * reader; an aborted `signal` ends it with an `AbortError`.
+   */
+  async *batches(options?: { max?: number } & IterateOptions): AsyncGenerator<FrameBatch, void, undefined> {
+    const checked = checkOptions<{ max?: number } & IterateOptions>(options, "options", RECV_KINDS);
+    const max = checkBatchMax(checked.max);
+    const wait = { signal: checked.signal };
     try {
       for (;;) {
-        const batch = this.#takePending() ?? (await this.#nextBatch(max, undefined));
+        throwIfAborted(wait.signal);
+        const batch = this.#takePending() ?? (await this.#nextBatch(max, wait));
         if (!batch) return;
         yield batch;
       }
@@ -208,12 +170,25 @@ export class BusReader implements AsyncIterable<Message> {
     }
   }
 
-  /** Yields messages until the reader closes. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+  /** Yields messages until the reader closes (same as {@link BusReader.messages} without options). */
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    return this.messages();
+  }
+
+  /**
+   * Yields messages until the reader closes. Leaving the loop closes an
+   * extra reader; an aborted `signal` ends it with an `AbortError`.
+   */
+  async *messages(options: IterateOptions = {}): AsyncGenerator<Message, void, undefined> {
+    const wait = { signal: options.signal };
     try {
       for (;;) {
-        while (this.#pending) yield this.#shift(this.#pending);
-        const batch = await this.#nextBatch(DEFAULT_BATCH, undefined);
+        while (this.#pending) {
+          throwIfAborted(options.signal);
+          yield this.#shift(this.#pending);
+        }
+        throwIfAborted(options.signal);
+        const batch = await this.#nextBatch(DEFAULT_BATCH, wait);
         if (!batch) return;
         this.#pending = batch;
         this.#pos = 0;
@@ -237,10 +212,15 @@ export class BusReader implements AsyncIterable<Message> {
   [Symbol.dispose](): void {
     this.close();
   }
+
+  /** Same as {@link BusReader.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
 }
 
 /** The JS type of each receive option. */
-const RECV_KINDS: Shape = { timeoutMs: "number", max: "number" };
+const RECV_KINDS: Shape = { timeoutMs: "number", max: "number", signal: "object" };
 
 /** The largest `max` of a batch: what the native reader's u32 holds. */
 const MAX_BATCH = 0xffffffff;

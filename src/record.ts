@@ -10,8 +10,9 @@
  *
  * @module
  */
-import { Message, type MessageInit } from "./message.js";
+
 import { invalid } from "./errors.js";
+import { Message, type MessageInit } from "./message.js";
 import { checkType } from "./options.js";
 
 /** Bytes per record. */
@@ -137,7 +138,10 @@ export class FrameBatch {
   /** The byte offset of frame `i`, or an error when the batch has no frame `i`. */
   #offset(i: number): number {
     if (!(Number.isInteger(i) && i >= 0 && i < this.length)) {
-      throw invalid("ERR_INVALID_ARGUMENT", `frame index ${String(i)} is out of range: the batch holds ${this.length} frame(s), 0..${this.length - 1}`);
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        `frame index ${String(i)} is out of range: the batch holds ${this.length} frame(s), 0..${this.length - 1}`,
+      );
     }
     return i * RECORD_SIZE;
   }

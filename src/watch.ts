@@ -4,10 +4,11 @@
  * @module
  */
 import type { NativeWatch } from "./binding.js";
-import { native, nativeAsync } from "./errors.js";
+import { native } from "./errors.js";
 import { type Message } from "./message.js";
-import { checkTimeout, type ReaderStats } from "./reader.js";
+import { checkTimeout, type IterateOptions, type ReaderStats, type RecvOptions } from "./reader.js";
 import { FrameBatch } from "./record.js";
+import { waitUntil } from "./waker.js";
 
 /** Options of {@link Bus.watch}. */
 export interface WatchOptions {
@@ -101,24 +102,27 @@ export class CanWatch implements AsyncIterable<WatchEvent>, AsyncDisposable {
 
   /**
    * The next event; `null` when `timeoutMs` passes first, or when the watch is
-   * closed and drained.
+   * closed and drained. An aborted `signal` rejects with a `DOMException`
+   * named `"AbortError"` and leaves nothing armed.
    */
-  async next(options: { timeoutMs?: number } = {}): Promise<WatchEvent | null> {
+  async next(options: RecvOptions = {}): Promise<WatchEvent | null> {
     checkTimeout(options.timeoutMs);
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
-    for (;;) {
-      const event = this.#take();
-      if (event) return event;
-      if (this.#native.closed || options.timeoutMs === 0) return null;
-      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-      if (!(await nativeAsync(() => this.#native.wait(remaining)))) return null;
-    }
+    return waitUntil(this.#native, options, () => this.#take() ?? (this.#native.closed ? null : undefined));
   }
 
-  /** Yields events until the watch closes; leaving the loop closes it. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, undefined> {
+  /** Yields events until the watch closes (same as {@link CanWatch.events} without options). */
+  [Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, undefined> {
+    return this.events();
+  }
+
+  /**
+   * Yields events until the watch closes; leaving the loop closes it. An
+   * aborted `signal` ends it with an `AbortError` (and closes the watch).
+   */
+  async *events(options: IterateOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    const wait = { signal: options.signal };
     try {
-      for (let event = await this.next(); event; event = await this.next()) yield event;
+      for (let event = await this.next(wait); event; event = await this.next(wait)) yield event;
     } finally {
       this.close();
     }

@@ -1,21 +1,27 @@
 //! A bus: one transport, its readers, and send-side checks and counters.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
+use crate::pending_send::PendingSend;
 use crate::reader_set::ReaderSet;
+use crate::readiness::StateCell;
 use crate::socketcan::{SocketCanConfig, SocketCanTransport};
 use crate::stats::BusStats;
 use crate::transport::{BusState, Protocol, Transport};
+use crate::tx_room::TxRoom;
 use crate::virtual_bus::{VirtualConfig, VirtualTransport};
 
 /// How often a wait for transmit room looks for a [`Bus::flush_tx_buffer`].
 const FLUSH_CHECK: Duration = Duration::from_millis(10);
+
+/// Buses opened and not yet closed, in this process.
+static OPEN_BUSES: AtomicUsize = AtomicUsize::new(0);
 
 /// How a wait for transmit room ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +45,9 @@ pub enum BusConfig {
 
 /// An open bus.
 pub struct Bus {
-    transport: Box<dyn Transport>,
+    transport: Arc<dyn Transport>,
     readers: Arc<ReaderSet>,
+    tx_room: Arc<TxRoom>,
     closed: AtomicBool,
     tx_frames: AtomicU64,
     tx_errors: AtomicU64,
@@ -77,9 +84,11 @@ impl Bus {
     /// [`Transport`], and every front end (readers, ISO-TP, cyclic sends,
     /// watches, logging) runs on it unchanged.
     pub fn with_transport(readers: Arc<ReaderSet>, transport: Box<dyn Transport>) -> Self {
+        OPEN_BUSES.fetch_add(1, Ordering::Relaxed);
         Self {
-            transport,
+            transport: Arc::from(transport),
             readers,
+            tx_room: Arc::default(),
             closed: AtomicBool::new(false),
             tx_frames: AtomicU64::new(0),
             tx_errors: AtomicU64::new(0),
@@ -141,6 +150,38 @@ impl Bus {
         }
     }
 
+    /// Sends frames in order: what the transmit queue takes now goes at once.
+    /// If it takes them all, returns `Ok(Ok(n))`; otherwise a [`PendingSend`]
+    /// holding the rest, which may wait for room up to `timeout` (each wait
+    /// counted in `tx_waits` by [`PendingSend::poll`]). Nothing is sent if any
+    /// frame is invalid.
+    pub fn send_or_wait(
+        self: &Arc<Self>,
+        frames: &[Frame],
+        timeout: Duration,
+    ) -> Result<std::result::Result<usize, PendingSend>> {
+        let sent = self.send(frames)?;
+        if sent >= frames.len() {
+            return Ok(Ok(sent));
+        }
+        Ok(Err(PendingSend::new(self.clone(), frames, sent, timeout)))
+    }
+
+    /// Counts one more wait for transmit room.
+    pub(crate) fn count_tx_wait(&self) {
+        self.tx_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times [`Bus::flush_tx_buffer`] ran.
+    pub(crate) fn tx_flushes(&self) -> u64 {
+        self.tx_flushes.load(Ordering::Acquire)
+    }
+
+    /// The room readiness of the transmit queue, with the transport it polls.
+    pub(crate) fn tx_room(&self) -> (&Arc<TxRoom>, &Arc<dyn Transport>) {
+        (&self.tx_room, &self.transport)
+    }
+
     /// Blocks until the transmit queue may take frames, `timeout` passes, or
     /// [`Bus::flush_tx_buffer`] discards the waiting send.
     pub fn wait_writable(&self, timeout: Duration) -> Result<TxWait> {
@@ -186,8 +227,9 @@ impl Bus {
         self.transport.channel_index(name)
     }
 
-    /// A receiver of controller state changes, where the backend reports them.
-    pub fn state_watch(&self) -> Option<tokio::sync::watch::Receiver<BusState>> {
+    /// The controller state as it changes (wait on it with
+    /// [`StateCell::notify_once_after`]), where the backend reports changes.
+    pub fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
         self.transport.state_watch()
     }
 
@@ -253,7 +295,9 @@ impl Bus {
     pub fn flush_tx_buffer(&self) -> Result<()> {
         self.check_open()?;
         self.tx_flushes.fetch_add(1, Ordering::AcqRel);
-        self.transport.flush_tx_buffer()
+        let flushed = self.transport.flush_tx_buffer();
+        self.tx_room.notify();
+        flushed
     }
 
     /// Counters.
@@ -272,6 +316,11 @@ impl Bus {
         stats
     }
 
+    /// Buses in this process opened and not yet closed (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_BUSES.load(Ordering::Relaxed)
+    }
+
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
@@ -282,7 +331,9 @@ impl Bus {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        OPEN_BUSES.fetch_sub(1, Ordering::Relaxed);
         self.transport.close();
+        self.tx_room.close();
         self.readers.close_all();
     }
 }

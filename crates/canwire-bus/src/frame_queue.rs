@@ -2,24 +2,29 @@
 //!
 //! Overflow policy: when the queue is full, the newest frame is not queued
 //! and the overflow counter grows; frames already queued are kept in order.
-//! The sender never blocks. Readers wait asynchronously
-//! ([`FrameQueue::readable`]), on a thread ([`FrameQueue::wait_blocking`]),
-//! or by leaving a one-shot callback ([`FrameQueue::notify_once`]) that the
-//! pushing thread runs itself, so a JS reader is woken with one thread hop.
+//! The sender never blocks. Readers wait through the queue's [`Readiness`]:
+//! on a thread ([`FrameQueue::wait_blocking`]), or by leaving a one-shot
+//! callback ([`FrameQueue::notify_once`]) that the pushing thread runs
+//! itself, so a JS reader is woken with one thread hop.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use canwire_core::Frame;
-use tokio::sync::Notify;
 
+use crate::readiness::Readiness;
+pub use crate::readiness::ReadyHook;
 use crate::stats::ReaderStats;
 
 /// Default bound of a reader queue, in frames.
 pub const DEFAULT_CAPACITY: usize = 65_536;
 /// Largest bound a reader queue may have, in frames.
 pub const MAX_CAPACITY: usize = 16 * 1024 * 1024;
+
+/// Queues created and neither closed nor dropped, in this process.
+static OPEN_QUEUES: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default)]
 struct QueueState {
@@ -29,38 +34,35 @@ struct QueueState {
     closed: bool,
     delivered: u64,
     overflow: u64,
-    blocking_waiters: usize,
     poked: bool,
-    ready_hook: Option<ReadyHook>,
 }
 
-/// A callback run once, on the pushing (or closing) thread, when the queue
-/// stops being empty or closes.
-pub type ReadyHook = Box<dyn FnOnce() + Send>;
+impl QueueState {
+    fn readable(&self) -> bool {
+        !self.frames.is_empty() || self.closed
+    }
+}
 
 /// A bounded FIFO of frames with a drop counter.
 pub struct FrameQueue {
     state: Mutex<QueueState>,
     capacity: usize,
-    readable_cv: Condvar,
-    readable_async: Notify,
+    ready: Readiness,
 }
 
 impl FrameQueue {
     /// A queue holding at most `capacity` frames (clamped to 1..=[`MAX_CAPACITY`]).
     pub fn new(capacity: usize) -> Self {
+        OPEN_QUEUES.fetch_add(1, Ordering::Relaxed);
         Self {
             state: Mutex::new(QueueState::default()),
             capacity: capacity.clamp(1, MAX_CAPACITY),
-            readable_cv: Condvar::new(),
-            readable_async: Notify::new(),
+            ready: Readiness::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     /// The bound in frames.
@@ -83,41 +85,29 @@ impl FrameQueue {
                 state.overflow += 1;
             }
         }
-        if was_empty && !state.frames.is_empty() {
-            self.wake(state);
-        }
-    }
-
-    /// Wakes every kind of waiter; the hook runs after the lock is released.
-    fn wake(&self, mut state: MutexGuard<'_, QueueState>) {
-        if state.blocking_waiters > 0 {
-            self.readable_cv.notify_all();
-        }
-        self.readable_async.notify_waiters();
-        let hook = state.ready_hook.take();
+        let woke = was_empty && !state.frames.is_empty();
         drop(state);
-        if let Some(hook) = hook {
-            hook();
+        if woke {
+            self.ready.notify();
         }
     }
 
-    /// Leaves `hook` to run once when a frame is queued or the queue closes,
-    /// and returns true; returns false (dropping `hook`) if frames are already
-    /// waiting or the queue is closed, so the caller reads instead of waiting.
-    /// A newer hook replaces an older one.
-    pub fn notify_once(&self, hook: ReadyHook) -> bool {
-        let mut state = self.lock();
-        if !state.frames.is_empty() || state.closed {
-            return false;
-        }
-        state.ready_hook = Some(hook);
-        true
+    /// Leaves `hook` (under `key`, see [`Readiness::arm`]) to run once when a
+    /// frame is queued or the queue closes, and returns true; returns false
+    /// (dropping `hook`) if frames are already waiting or the queue is
+    /// closed, so the caller reads instead of waiting.
+    pub fn notify_once(&self, key: u64, hook: ReadyHook) -> bool {
+        self.ready.arm(key, hook, || self.lock().readable())
     }
 
-    /// Drops a hook left by [`FrameQueue::notify_once`] that has not run.
-    pub fn cancel_notify(&self) {
-        let hook = self.lock().ready_hook.take();
-        drop(hook);
+    /// Drops the hook left under `key` by [`FrameQueue::notify_once`] if it has not run.
+    pub fn cancel_notify(&self, key: u64) {
+        self.ready.disarm(key);
+    }
+
+    /// Number of hooks left by [`FrameQueue::notify_once`] that have not run.
+    pub fn armed(&self) -> usize {
+        self.ready.armed()
     }
 
     /// Moves up to `max` frames into `out`; returns how many.
@@ -161,40 +151,28 @@ impl FrameQueue {
     /// Closes the queue: waiters wake, pushes are ignored; queued frames stay readable.
     pub fn close(&self) {
         let mut state = self.lock();
-        if !state.closed {
-            state.closed = true;
-            self.wake(state);
+        let newly = !state.closed;
+        state.closed = true;
+        drop(state);
+        if newly {
+            OPEN_QUEUES.fetch_sub(1, Ordering::Relaxed);
+            self.ready.notify();
         }
     }
 
-    /// Waits until a frame is queued or the queue is closed.
-    pub async fn readable(&self) {
-        loop {
-            let notified = self.readable_async.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let state = self.lock();
-                if !state.frames.is_empty() || state.closed {
-                    return;
-                }
-            }
-            notified.await;
-        }
+    /// Queues in this process that are neither closed nor dropped (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_QUEUES.load(Ordering::Relaxed)
     }
 
     /// Blocks the calling thread until a frame is queued, the queue is closed,
     /// or `timeout` passes. Returns true if frames are waiting.
     pub fn wait_blocking(&self, timeout: Duration) -> bool {
+        self.ready.wait_until(timeout, || {
+            let state = self.lock();
+            state.readable() || state.poked
+        });
         let mut state = self.lock();
-        state.blocking_waiters += 1;
-        let (mut state, _) = self
-            .readable_cv
-            .wait_timeout_while(state, timeout, |s| {
-                s.frames.is_empty() && !s.closed && !s.poked
-            })
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.blocking_waiters -= 1;
         state.poked = false;
         !state.frames.is_empty()
     }
@@ -203,11 +181,8 @@ impl FrameQueue {
     /// so a driver thread can react to a command. A poke with no waiter is kept
     /// for the next wait.
     pub fn poke(&self) {
-        let mut state = self.lock();
-        state.poked = true;
-        if state.blocking_waiters > 0 {
-            self.readable_cv.notify_all();
-        }
+        self.lock().poked = true;
+        self.ready.notify();
     }
 
     /// True if a poke is pending (for a driver that spins instead of waiting).
@@ -224,6 +199,12 @@ impl FrameQueue {
             delivered: state.delivered,
             overflow: state.overflow,
         }
+    }
+}
+
+impl Drop for FrameQueue {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -302,14 +283,14 @@ mod tests {
             })
         };
         let q = FrameQueue::new(8);
-        assert!(q.notify_once(hook(&runs)));
+        assert!(q.notify_once(0, hook(&runs)));
         q.push(&frames(1));
         q.push(&frames(1));
         assert_eq!(runs.load(Ordering::SeqCst), 1, "once, on the first push");
-        assert!(!q.notify_once(hook(&runs)), "frames wait: read instead");
+        assert!(!q.notify_once(0, hook(&runs)), "frames wait: read instead");
         q.pop_into(10, &mut Vec::new());
-        assert!(q.notify_once(hook(&runs)));
-        q.cancel_notify();
+        assert!(q.notify_once(0, hook(&runs)));
+        q.cancel_notify(0);
         q.push(&frames(1));
         assert_eq!(
             runs.load(Ordering::SeqCst),
@@ -317,10 +298,14 @@ mod tests {
             "a cancelled hook never runs"
         );
         q.pop_into(10, &mut Vec::new());
-        assert!(q.notify_once(hook(&runs)));
+        assert!(q.notify_once(0, hook(&runs)));
         q.close();
         assert_eq!(runs.load(Ordering::SeqCst), 2, "closing runs it");
-        assert!(!q.notify_once(hook(&runs)), "closed: nothing to wait for");
+        assert!(
+            !q.notify_once(0, hook(&runs)),
+            "closed: nothing to wait for"
+        );
+        assert_eq!(q.armed(), 0);
     }
 
     #[test]

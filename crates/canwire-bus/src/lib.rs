@@ -14,13 +14,16 @@ pub mod cyclic;
 pub mod frame_queue;
 pub mod isotp;
 pub mod logfile_io;
+pub mod pending_send;
 pub mod playback;
 pub mod reader_set;
+pub mod readiness;
 pub mod socketcan;
 pub mod stats;
 pub mod sync_util;
 pub mod time;
 pub mod transport;
+pub mod tx_room;
 pub mod virtual_bus;
 pub mod watch;
 
@@ -28,6 +31,7 @@ pub mod watch;
 pub use self::time as clock;
 pub use bus::{Bus, BusConfig, TxWait};
 pub use frame_queue::FrameQueue;
+pub use pending_send::PendingSend;
 pub use reader_set::ReaderSet;
 /// SocketCAN options and interface listing, at their path before they moved under [`socketcan`].
 pub use socketcan::config as socketcan_config;

@@ -28,6 +28,19 @@ pub fn wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> 
     cv.wait(guard).unwrap_or_else(|p| p.into_inner())
 }
 
+/// Waits on `cv` at most `timeout`, carrying on if a panicking thread
+/// poisoned the mutex; true if the wait timed out.
+pub fn wait_timeout<'a, T>(
+    cv: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: std::time::Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    let (guard, result) = cv
+        .wait_timeout(guard, timeout)
+        .unwrap_or_else(|p| p.into_inner());
+    (guard, result.timed_out())
+}
+
 /// Takes the thread out of `slot` and waits for it to end, unless the caller
 /// is that thread itself (closing from its own callback). Idempotent.
 pub fn join_unless_current(slot: &Mutex<Option<JoinHandle<()>>>) {

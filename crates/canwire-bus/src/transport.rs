@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
+use crate::readiness::StateCell;
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
-use tokio::sync::watch;
+use std::sync::Arc;
 
 /// The CAN protocol a bus was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +88,8 @@ pub trait Transport: Send + Sync {
             format!("this bus does not send to named channels ('{name}')"),
         ))
     }
-    /// A receiver of controller state changes, where the backend reports them.
-    fn state_watch(&self) -> Option<watch::Receiver<BusState>> {
+    /// The controller state as it changes, where the backend reports changes.
+    fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
         None
     }
     /// The protocol the bus was opened for.

@@ -1,14 +1,16 @@
 //! The bus object exported to JS.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
+use canwire_bus::readiness::StateCell;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
-use canwire_bus::{Bus, BusConfig, BusStats, ReaderStats, SocketCanConfig, TxWait};
+use canwire_bus::{Bus, BusConfig, BusStats, PendingSend, ReaderStats, SocketCanConfig};
 use canwire_core::frame::EXTENDED_ID_MAX;
 use canwire_core::record::decode_batch;
 use canwire_core::{CanFilter, CanwireError, ErrorCode, FilterSet, Frame};
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Either, Uint8Array};
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use crate::convert::{id_bits, integer, js_number, optional_integer};
 use crate::error::IntoNapi;
 use crate::reader::NativeReader;
 use crate::string_enums::{NativeBusState, NativeProtocol};
+use crate::waker::{NativeWaker, key};
 
 /// Options of `NativeBus.open`; the facade documents and defaults them.
 #[napi(object)]
@@ -143,6 +146,17 @@ pub struct NativeBus {
     bus: Arc<Bus>,
 }
 
+/// Live `NativeBus` objects (not yet finalized), for the leak tests.
+pub(crate) static LIVE_BUSES: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for NativeBus {
+    /// A bus nothing references any more closes (other holders, such as a
+    /// running cyclic task, keep it open until they end).
+    fn drop(&mut self) {
+        LIVE_BUSES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
     let error_mask = optional_integer("errorMask", options.error_mask, 0..=u32::MAX).into_napi()?;
     let receive_buffer_size = optional_integer(
@@ -189,48 +203,27 @@ impl NativeBus {
     #[napi(factory, catch_unwind)]
     pub fn open(options: NativeOpenOptions) -> napi::Result<NativeBus> {
         let bus = Bus::open(config_from(options)?).into_napi()?;
+        LIVE_BUSES.fetch_add(1, Ordering::Relaxed);
         Ok(NativeBus { bus: Arc::new(bus) })
     }
 
-    /// Validates and sends a record batch; returns the number of frames sent.
+    /// Validates and sends a record batch, in order. Returns the number of
+    /// frames sent when the transmit queue took them all (the fast path, no
+    /// waiting); otherwise a [`NativePendingSend`] that waits for room up to
+    /// `timeoutMs` (the virtual bus never waits).
     #[napi(catch_unwind)]
-    pub fn send(&self, records: Uint8Array) -> napi::Result<u32> {
+    pub fn send(
+        &self,
+        records: Uint8Array,
+        timeout_ms: Option<f64>,
+    ) -> napi::Result<Either<u32, NativePendingSend>> {
         let frames = decode_batch(&records).into_napi()?;
-        self.bus.send(&frames).map(|n| n as u32).into_napi()
-    }
-
-    /// Resolves `"writable"` once the transmit queue may take frames again,
-    /// `"timeout"` when `timeoutMs` passes first, `"flushed"` when
-    /// `flushTxBuffer` discards the waiting send. Waits on a blocking-pool
-    /// thread, never on the event loop.
-    #[napi(
-        catch_unwind,
-        ts_return_type = "Promise<\"writable\" | \"timeout\" | \"flushed\">"
-    )]
-    pub async fn wait_writable(&self, timeout_ms: f64) -> napi::Result<String> {
-        let bus = self.bus.clone();
-        let timeout = Duration::from_secs_f64(timeout_ms.clamp(0.0, 86_400_000.0) / 1000.0);
-        let outcome = tokio::task::spawn_blocking(move || bus.wait_writable(timeout))
-            .await
-            .map_err(|e| {
-                crate::error::to_napi(CanwireError::new(ErrorCode::Internal, e.to_string()))
-            })?
-            .into_napi()?;
-        Ok(match outcome {
-            TxWait::Writable => "writable",
-            TxWait::TimedOut => "timeout",
-            TxWait::Flushed => "flushed",
-        }
-        .into())
-    }
-
-    /// The `ERR_TX_BUFFER_FULL` error, as the envelope `fromNative` reads
-    /// (see `error.rs`), for a send that waited `waitedMs` after `sent`
-    /// frames, then timed out or was `flushed`.
-    #[napi(catch_unwind)]
-    pub fn tx_buffer_full_error(&self, waited_ms: f64, sent: u32, flushed: bool) -> String {
-        let waited = Duration::from_secs_f64(waited_ms.clamp(0.0, 86_400_000.0) / 1000.0);
-        crate::error::envelope(&self.bus.tx_buffer_full(waited, sent as usize, flushed))
+        let timeout =
+            Duration::from_secs_f64(timeout_ms.unwrap_or(0.0).clamp(0.0, 86_400_000.0) / 1000.0);
+        Ok(match self.bus.send_or_wait(&frames, timeout).into_napi()? {
+            Ok(sent) => Either::A(sent as u32),
+            Err(pending) => Either::B(NativePendingSend { pending }),
+        })
     }
 
     /// The channel index that sends a message to the channel `name`.
@@ -243,10 +236,11 @@ impl NativeBus {
     /// backend reports no states.
     #[napi(catch_unwind)]
     pub fn watch_state(&self) -> Option<NativeStateWatch> {
-        let mut rx = self.bus.state_watch()?;
-        rx.mark_unchanged();
+        let cell = self.bus.state_watch()?;
+        let (_, seen) = cell.get();
         Some(NativeStateWatch {
-            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            cell,
+            seen,
             bus: self.bus.clone(),
         })
     }
@@ -344,36 +338,89 @@ pub fn debug_panic() {
     panic!("deliberate panic for testing");
 }
 
+/// The unsent rest of a send waiting for transmit room (see `NativeBus.send`).
+#[napi]
+pub struct NativePendingSend {
+    pending: PendingSend,
+}
+
+#[napi]
+impl NativePendingSend {
+    /// Sends what the transmit queue takes now: the number of frames the call
+    /// sent once all went, `null` to wait for room again; throws
+    /// `ERR_TX_BUFFER_FULL` (with the count sent) after the timeout or a flush.
+    #[napi(catch_unwind)]
+    pub fn poll(&mut self) -> napi::Result<Option<u32>> {
+        Ok(self.pending.poll().into_napi()?.map(|n| n as u32))
+    }
+
+    /// Milliseconds left before the send fails.
+    #[napi(getter)]
+    pub fn remaining_ms(&self) -> f64 {
+        self.pending.remaining().as_secs_f64() * 1000.0
+    }
+
+    /// Arranges one call of `waker` with `token` for when room may have
+    /// appeared (or a flush or close happened), and returns true; returns
+    /// false (nothing armed) when it should poll at once.
+    #[napi(catch_unwind)]
+    pub fn arm(&self, waker: &NativeWaker, token: u32) -> bool {
+        self.pending.notify_once(key(token), waker.hook(token))
+    }
+
+    /// Drops the call armed under `token`, if it has not run.
+    #[napi(catch_unwind)]
+    pub fn disarm(&self, token: u32) {
+        self.pending.cancel_notify(key(token));
+    }
+}
+
 /// A subscription to controller state changes, started by `NativeBus.watchState`.
 #[napi]
 pub struct NativeStateWatch {
-    rx: Arc<tokio::sync::Mutex<tokio::sync::watch::Receiver<canwire_bus::BusState>>>,
+    cell: Arc<StateCell<canwire_bus::BusState>>,
+    /// The version of the last state handed out.
+    seen: u64,
     bus: Arc<Bus>,
 }
 
 #[napi]
 impl NativeStateWatch {
-    /// Resolves the new state at the next change since the last one seen, or
-    /// `null` when `timeoutMs` passes first or the bus closes.
+    /// The state after the next change since the last one taken, or `null`
+    /// if none happened (or the bus is closed).
     #[napi(catch_unwind)]
-    pub async fn next(&self, timeout_ms: Option<f64>) -> napi::Result<Option<String>> {
-        let rx = self.rx.clone();
-        let bus = self.bus.clone();
-        let wait = async move {
-            let mut rx = rx.lock().await;
-            rx.changed().await.ok()?;
-            if bus.is_closed() {
-                return None;
-            }
-            let state = rx.borrow_and_update().as_str().to_string();
-            Some(state)
-        };
-        Ok(match timeout_ms {
-            Some(ms) if ms.is_finite() => {
-                let limit = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                tokio::time::timeout(limit, wait).await.ok().flatten()
-            }
-            _ => wait.await,
-        })
+    pub fn take(&mut self) -> Option<&'static str> {
+        if self.bus.is_closed() {
+            return None;
+        }
+        let (state, version) = self.cell.get();
+        if version == self.seen {
+            return None;
+        }
+        self.seen = version;
+        Some(state.as_str())
+    }
+
+    /// Arranges one call of `waker` with `token` for the next change (or the
+    /// bus closing), and returns true; returns false (nothing armed) if a
+    /// change waits already: take it instead.
+    #[napi(catch_unwind)]
+    pub fn arm(&self, waker: &NativeWaker, token: u32) -> bool {
+        !self.bus.is_closed()
+            && self
+                .cell
+                .notify_once_after(self.seen, key(token), waker.hook(token))
+    }
+
+    /// Drops the call armed under `token`, if it has not run.
+    #[napi(catch_unwind)]
+    pub fn disarm(&self, token: u32) {
+        self.cell.cancel_notify(key(token));
+    }
+
+    /// True once the bus is closed.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.bus.is_closed()
     }
 }

@@ -14,7 +14,7 @@ use napi_derive::napi;
 use crate::bus::NativeBus;
 use crate::convert::{duration_ms, duration_s, integer, optional_integer};
 use crate::error::{IntoNapi, invalid_argument, to_napi};
-use crate::wait::ready_within;
+use crate::waker::{NativeWaker, key};
 
 /// One address configuration (python-can-isotp's `Address` fields). Numbers
 /// cross as `f64` so that `convert` sees `2**32` and `NaN` as they are.
@@ -334,17 +334,21 @@ impl NativeIsoTp {
         Ok(id.0 as f64)
     }
 
-    /// Waits for a tracked transfer to end, up to `timeoutMs`.
+    /// Arranges one call of `waker` with `token` for when the tracked
+    /// transfer `id` ends or the stack closes, and returns true; returns
+    /// false (nothing armed) if that is so already: read its status instead.
     #[napi(catch_unwind)]
-    pub async fn wait_transfer(
-        &self,
-        id: f64,
-        timeout_ms: Option<f64>,
-    ) -> napi::Result<NativeTransferResult> {
-        let driver = self.driver.clone();
+    pub fn arm_transfer(&self, id: f64, waker: &NativeWaker, token: u32) -> bool {
+        self.driver
+            .inbox()
+            .notify_when_done(TransferId(id as u64), key(token), waker.hook(token))
+    }
+
+    /// Where a tracked transfer stands; a finished one is forgotten once read.
+    #[napi(catch_unwind)]
+    pub fn transfer_status(&self, id: f64) -> napi::Result<NativeTransferResult> {
         let id = TransferId(id as u64);
-        ready_within(driver.transfer_done(id), timeout_ms).await;
-        Ok(match driver.take_status(id) {
+        Ok(match self.driver.take_status(id) {
             Some(TransferStatus::Complete) => NativeTransferResult {
                 status: "complete".into(),
                 code: None,
@@ -389,11 +393,20 @@ impl NativeIsoTp {
         })
     }
 
-    /// Resolves true once a payload waits or the stack closes, false on timeout.
+    /// Arranges one call of `waker` with `token` for when a payload waits or
+    /// the stack closes, and returns true; returns false (nothing armed) if
+    /// that is so already: receive instead.
     #[napi(catch_unwind)]
-    pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
-        let driver = self.driver.clone();
-        Ok(ready_within(driver.readable(), timeout_ms).await)
+    pub fn arm_recv(&self, waker: &NativeWaker, token: u32) -> bool {
+        self.driver
+            .inbox()
+            .notify_when_readable(key(token), waker.hook(token))
+    }
+
+    /// Drops the call armed under `token`, if it has not run.
+    #[napi(catch_unwind)]
+    pub fn disarm(&self, token: u32) {
+        self.driver.inbox().cancel_notify(key(token));
     }
 
     /// True if a received payload waits.

@@ -13,6 +13,7 @@
 pub mod bus;
 pub mod convert;
 pub mod cyclic;
+pub mod debug_counts;
 pub mod error;
 pub mod frames;
 pub mod isotp;
@@ -21,7 +22,7 @@ pub mod playback;
 pub mod reader;
 pub mod socketcan;
 pub mod string_enums;
-pub mod wait;
+pub mod waker;
 pub mod watch;
 
 pub use bus::NativeBus;

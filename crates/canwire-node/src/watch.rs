@@ -11,7 +11,7 @@ use crate::bus::{NativeBus, ReaderStatsObject};
 use crate::convert::{id_bits, optional_duration_ms, optional_integer};
 use crate::error::IntoNapi;
 use crate::string_enums::NativeWatchBackend;
-use crate::wait::ready_within;
+use crate::waker::{NativeWaker, key};
 use canwire_core::frame::EXTENDED_ID_MAX;
 
 /// Options of `NativeWatch.open`; the facade documents and defaults them.
@@ -93,12 +93,20 @@ impl NativeWatch {
             .collect()
     }
 
-    /// Resolves `true` once an event is queued or the watch is closed, `false`
-    /// when `timeoutMs` passes first.
+    /// Arranges one call of `waker` with `token` for when an event is queued
+    /// or the watch closes, and returns true; returns false (nothing armed)
+    /// if events already wait or the watch is closed: take instead.
     #[napi(catch_unwind)]
-    pub async fn wait(&self, timeout_ms: Option<f64>) -> napi::Result<bool> {
-        let queue = self.watch.queue().clone();
-        Ok(ready_within(queue.readable(), timeout_ms).await)
+    pub fn arm(&self, waker: &NativeWaker, token: u32) -> bool {
+        self.watch
+            .queue()
+            .notify_once(key(token), waker.hook(token))
+    }
+
+    /// Drops the call armed under `token`, if it has not run.
+    #[napi(catch_unwind)]
+    pub fn disarm(&self, token: u32) {
+        self.watch.queue().cancel_notify(key(token));
     }
 
     /// True once the watch or its bus is closed (queued events stay readable).

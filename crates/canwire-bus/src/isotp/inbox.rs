@@ -3,12 +3,13 @@
 //! (the most recent ones kept, every one counted by code).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use canwire_core::CanwireError;
 use canwire_core::isotp::{IsoTpError, IsoTpErrorCode, TargetAddressType, TransferId};
-use tokio::sync::Notify;
+
+use crate::readiness::{Readiness, ReadyHook};
 
 /// How many recent protocol errors are kept for `take_errors`.
 pub const KEPT_ERRORS: usize = 256;
@@ -71,8 +72,7 @@ struct InboxState {
 pub struct Inbox {
     state: Mutex<InboxState>,
     capacity: usize,
-    changed: Notify,
-    changed_cv: Condvar,
+    changed: Readiness,
 }
 
 impl Inbox {
@@ -81,18 +81,16 @@ impl Inbox {
         Self {
             state: Mutex::default(),
             capacity: capacity.max(1),
-            changed: Notify::new(),
-            changed_cv: Condvar::new(),
+            changed: Readiness::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, InboxState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     fn wake(&self) {
-        self.changed.notify_waiters();
-        self.changed_cv.notify_all();
+        self.changed.notify();
     }
 
     /// Queues a received payload (or counts it as overflow).
@@ -201,40 +199,41 @@ impl Inbox {
         self.lock().closed
     }
 
-    /// Waits until `ready` holds for the state, or the inbox is closed.
-    async fn changed_until(&self, ready: impl Fn(&InboxState) -> bool) {
-        loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let state = self.lock();
-                if state.closed || ready(&state) {
-                    return;
-                }
-            }
-            notified.await;
-        }
+    /// Leaves `hook` (under `key`, see [`Readiness::arm`]) to run once at the
+    /// next change, and returns true; returns false (dropping `hook`) if
+    /// `ready` already holds for the state or the inbox is closed.
+    fn notify_until(&self, key: u64, hook: ReadyHook, ready: impl Fn(&InboxState) -> bool) -> bool {
+        self.changed.arm(key, hook, || {
+            let state = self.lock();
+            state.closed || ready(&state)
+        })
     }
 
-    /// Waits until a payload is waiting or the inbox is closed.
-    pub async fn readable(&self) {
-        self.changed_until(|s| !s.payloads.is_empty()).await;
+    /// Runs `hook` once when a payload waits or the inbox closes; false
+    /// (hook dropped) if that is so already.
+    pub fn notify_when_readable(&self, key: u64, hook: ReadyHook) -> bool {
+        self.notify_until(key, hook, |s| !s.payloads.is_empty())
     }
 
-    /// Waits until a tracked transfer is no longer pending (or the inbox closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.changed_until(|s| !matches!(s.transfers.get(&id.0), Some(TransferStatus::Pending)))
-            .await;
+    /// Runs `hook` once when the tracked transfer `id` is no longer pending
+    /// (or the inbox closes); false (hook dropped) if that is so already.
+    pub fn notify_when_done(&self, id: TransferId, key: u64, hook: ReadyHook) -> bool {
+        self.notify_until(key, hook, |s| {
+            !matches!(s.transfers.get(&id.0), Some(TransferStatus::Pending))
+        })
+    }
+
+    /// Drops the hook left under `key` if it has not run.
+    pub fn cancel_notify(&self, key: u64) {
+        self.changed.disarm(key);
     }
 
     /// Blocks until a payload is waiting, the inbox closes, or `timeout` passes.
     pub fn wait_payload_blocking(&self, timeout: Duration) -> bool {
-        let state = self.lock();
-        let (state, _) = self
-            .changed_cv
-            .wait_timeout_while(state, timeout, |s| s.payloads.is_empty() && !s.closed)
-            .unwrap_or_else(|p| p.into_inner());
-        !state.payloads.is_empty()
+        self.changed.wait_until(timeout, || {
+            let state = self.lock();
+            !state.payloads.is_empty() || state.closed
+        });
+        self.payloads_waiting() > 0
     }
 }

@@ -72,7 +72,7 @@ impl IsoTpStack {
     }
 
     /// Queues a payload. With `track`, its result can be awaited with
-    /// [`IsoTpStack::transfer_done`] and read with [`IsoTpStack::take_status`].
+    /// [`IsoTpStack::inbox`] and read with [`IsoTpStack::take_status`].
     pub fn send(
         &self,
         payload: Vec<u8>,
@@ -83,9 +83,9 @@ impl IsoTpStack {
         self.backend.send(payload, target, track)
     }
 
-    /// Waits until a tracked transfer ends (or the stack closes).
-    pub async fn transfer_done(&self, id: TransferId) {
-        self.inbox.transfer_done(id).await;
+    /// The mailbox of received payloads and transfer results, to wait on.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
     }
 
     /// The status of a tracked transfer; a finished one is forgotten once read.
@@ -101,11 +101,6 @@ impl IsoTpStack {
     /// Takes the oldest received payload.
     pub fn try_recv(&self) -> Option<ReceivedPayload> {
         self.inbox.pop_payload()
-    }
-
-    /// Waits until a payload is waiting or the stack closes.
-    pub async fn readable(&self) {
-        self.inbox.readable().await;
     }
 
     /// Blocks until a payload arrives, the stack closes, or `timeout` passes.

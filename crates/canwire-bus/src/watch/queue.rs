@@ -2,18 +2,22 @@
 //!
 //! Overflow policy, as for frame queues: when full, the newest event is not
 //! queued and the overflow counter grows; the producer never blocks.
+//! Consumers wait through the queue's [`Readiness`].
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::readiness::{Readiness, ReadyHook};
+use crate::stats::ReaderStats;
 use canwire_core::Frame;
 use canwire_core::watch::WatchEventKind;
-use tokio::sync::Notify;
-
-use crate::stats::ReaderStats;
 
 /// Default bound of a watch's event queue.
 pub const DEFAULT_WATCH_CAPACITY: usize = 1024;
+
+/// Watch queues created and neither closed nor dropped, in this process.
+static OPEN_QUEUES: AtomicUsize = AtomicUsize::new(0);
 
 /// One event as a watch delivers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,21 +43,22 @@ struct State {
 pub struct WatchQueue {
     state: Mutex<State>,
     capacity: usize,
-    readable: Notify,
+    ready: Readiness,
 }
 
 impl WatchQueue {
     /// A queue of at most `capacity` events (at least 1).
     pub fn new(capacity: usize) -> Self {
+        OPEN_QUEUES.fetch_add(1, Ordering::Relaxed);
         Self {
             state: Mutex::default(),
             capacity: capacity.max(1),
-            readable: Notify::new(),
+            ready: Readiness::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync_util::lock(&self.state)
     }
 
     /// Queues an event, or counts it as overflow when full (ignored once closed).
@@ -66,7 +71,7 @@ impl WatchQueue {
             state.events.push_back(event);
             state.delivered += 1;
             drop(state);
-            self.readable.notify_waiters();
+            self.ready.notify();
         } else {
             state.overflow += 1;
         }
@@ -81,8 +86,17 @@ impl WatchQueue {
 
     /// Closes the queue: waiters wake; queued events stay readable.
     pub fn close(&self) {
-        self.lock().closed = true;
-        self.readable.notify_waiters();
+        let newly = !std::mem::replace(&mut self.lock().closed, true);
+        if newly {
+            OPEN_QUEUES.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.ready.notify();
+    }
+
+    /// Watch queues in this process that are neither closed nor dropped: a
+    /// watch's queue closes when the watch stops (for leak tests).
+    pub fn open_count() -> usize {
+        OPEN_QUEUES.load(Ordering::Relaxed)
     }
 
     /// True once closed.
@@ -90,20 +104,19 @@ impl WatchQueue {
         self.lock().closed
     }
 
-    /// Waits until an event is queued or the queue is closed.
-    pub async fn readable(&self) {
-        loop {
-            let notified = self.readable.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let state = self.lock();
-                if !state.events.is_empty() || state.closed {
-                    return;
-                }
-            }
-            notified.await;
-        }
+    /// Leaves `hook` (under `key`, see [`Readiness::arm`]) to run once when an
+    /// event is queued or the queue closes, and returns true; returns false
+    /// (dropping `hook`) if events already wait or the queue is closed.
+    pub fn notify_once(&self, key: u64, hook: ReadyHook) -> bool {
+        self.ready.arm(key, hook, || {
+            let state = self.lock();
+            !state.events.is_empty() || state.closed
+        })
+    }
+
+    /// Drops the hook left under `key` by [`WatchQueue::notify_once`] if it has not run.
+    pub fn cancel_notify(&self, key: u64) {
+        self.ready.disarm(key);
     }
 
     /// Counters.
@@ -115,6 +128,12 @@ impl WatchQueue {
             delivered: state.delivered,
             overflow: state.overflow,
         }
+    }
+}
+
+impl Drop for WatchQueue {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -147,7 +166,38 @@ mod tests {
         );
         q.close();
         q.push(timeout(6));
+        assert!(
+            !q.notify_once(0, Box::new(|| {})),
+            "closed: nothing to wait for"
+        );
         assert!(q.is_closed());
         assert!(q.pop(10).is_empty());
+    }
+
+    #[test]
+    fn a_hook_runs_on_the_next_event_and_on_close() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let runs = Arc::new(AtomicU32::new(0));
+        let hook = || -> ReadyHook {
+            let runs = runs.clone();
+            Box::new(move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        let q = WatchQueue::new(4);
+        assert!(q.notify_once(7, hook()));
+        q.push(timeout(1));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(!q.notify_once(7, hook()), "an event waits");
+        q.pop(1);
+        assert!(q.notify_once(7, hook()));
+        q.cancel_notify(7);
+        q.push(timeout(2));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "cancelled");
+        q.pop(1);
+        assert!(q.notify_once(7, hook()));
+        q.close();
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "closing wakes");
     }
 }

@@ -271,3 +271,39 @@ fn restarts_removals_replacements_and_closed_destinations() {
     assert_eq!(due, [0x70]);
     assert!(!p.get(2).unwrap().0.is_running());
 }
+
+#[test]
+fn batching_ends_with_a_sparse_window_and_deadlines_are_exact_again() {
+    let mut p = CyclicPlanner::default();
+    for i in 0..500u64 {
+        let start = i * 20 * US + 7;
+        p.insert(
+            i,
+            task(vec![frame(i as u32)], CyclicTiming::every(10 * MS), start),
+            (),
+        );
+    }
+    let dense = drive(&mut p, 0, 20 * MS, 0);
+    assert!(
+        dense
+            .iter()
+            .any(|(now, d)| d.len() == 5 && now % BATCH_GRID_NS == 0),
+        "batching"
+    );
+    for i in 10..500 {
+        p.remove(i);
+    }
+    // Ten tasks left: the next full window is sparse, and after it each
+    // frame goes at its own deadline again.
+    let later = drive(&mut p, 20 * MS, 60 * MS, 0);
+    let exact: Vec<&(u64, Vec<DueFrame>)> =
+        later.iter().filter(|(now, _)| *now >= 40 * MS).collect();
+    assert_eq!(exact.len(), 20, "10 tasks, 2 periods");
+    for (now, due) in exact {
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            due[0].deadline, *now,
+            "served at its deadline, off the grid"
+        );
+    }
+}

@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::readiness::StateCell;
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, FilterSet, Frame};
-use tokio::sync::watch;
 
 use crate::reader_set::ReaderSet;
 use crate::socketcan::config::SocketCanConfig;
@@ -202,11 +202,11 @@ impl Transport for SocketCanTransport {
     }
 
     fn state(&self) -> BusState {
-        *self.shared.state.borrow()
+        self.shared.state.get().0
     }
 
-    fn state_watch(&self) -> Option<watch::Receiver<BusState>> {
-        Some(self.shared.state.subscribe())
+    fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
+        Some(self.shared.state.clone())
     }
 
     fn apply_filters(&self, filters: &FilterSet) -> Result<()> {
@@ -243,7 +243,7 @@ impl Transport for SocketCanTransport {
         }
         crate::sync_util::join_unless_current(&self.rx_thread);
         // Wakes state waiters; a closed bus reports "unknown".
-        self.shared.state.send_replace(BusState::Unknown);
+        self.shared.state.replace(BusState::Unknown);
     }
 }
 

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::readiness::StateCell;
 use canwire_core::error_frame::ErrorFrameInfo;
 use canwire_core::{Frame, FrameFlags};
-use tokio::sync::watch;
 
 use super::codec::decode;
 use super::sys::{CanFdFrame, last_errno, os_error, readable_unless_woken};
@@ -32,7 +32,7 @@ pub struct RxShared {
     /// Frames the kernel dropped on this socket (SO_RXQ_OVFL), summed.
     pub kernel_drops: AtomicU64,
     /// The controller state that the error frames report.
-    pub state: watch::Sender<BusState>,
+    pub state: Arc<StateCell<BusState>>,
     /// `recvmmsg` failures that are neither "no more frames" nor an
     /// interface going down (which error frames report), and the last one.
     receive_errors: std::sync::Mutex<ReceiveErrors>,
@@ -43,7 +43,7 @@ impl RxShared {
     pub fn new(initial: BusState) -> Self {
         Self {
             kernel_drops: AtomicU64::new(0),
-            state: watch::Sender::new(initial),
+            state: Arc::new(StateCell::new(initial)),
             receive_errors: std::sync::Mutex::default(),
         }
     }
@@ -296,11 +296,7 @@ fn run(
                 }
                 if let Some(state) = ErrorFrameInfo::from_frame(&frame).and_then(|e| e.state()) {
                     let state = BusState::from(state);
-                    shared.state.send_if_modified(|s| {
-                        let changed = *s != state;
-                        *s = state;
-                        changed
-                    });
+                    shared.state.set_if_changed(state);
                 }
                 frames.push(frame);
             }

@@ -1,0 +1,155 @@
+/**
+ * The one waker behind every wait: reader `recv`/`recvBatch`/iterators,
+ * `IsoTp.send`/`recv`, `watch.next`, `nextState` and a send waiting for
+ * transmit room.
+ *
+ * A wait arms a native source under a fresh token; the native thread that
+ * changes the source calls one JS function with that token (one thread hop),
+ * and the wait resolves. A timeout or an `AbortSignal` disarms the source, so
+ * an ended wait leaves nothing armed. Node is kept alive exactly while some
+ * wait is armed.
+ *
+ * @module
+ * @internal
+ */
+import { binding, type NativeWaker } from "./binding.js";
+import { native } from "./errors.js";
+
+/** A native object a wait can arm under a token (see `crates/canwire-node/src/waker.rs`). */
+export interface WakeSource {
+  /** Leaves a wake-up under `token`; false when the condition holds already (look again). */
+  arm(waker: NativeWaker, token: number): boolean;
+  /** Drops the wake-up under `token` if it has not run. */
+  disarm(token: number): void;
+}
+
+/** How long one wait may last: a timeout and a cancellation signal, both optional. */
+export interface WaitLimits {
+  /** Give up after this many milliseconds; omit to wait as long as it takes. */
+  timeoutMs?: number | undefined;
+  /** Give up when this signal aborts, rejecting with an `AbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Longest delay setTimeout takes (about 24.8 days); longer waits wake spuriously and re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TOKEN = 0xffff_ffff;
+
+/** Armed waits by token: the only references the native side leads to. */
+const armed = new Map<number, () => void>();
+let lastToken = 0;
+let theWaker: NativeWaker | undefined;
+
+function waker(): NativeWaker {
+  theWaker ??= native(() => new binding.NativeWaker(dispatch));
+  return theWaker;
+}
+
+/** Runs on the JS thread when a native source calls the waker with `token`. */
+function dispatch(token: number): void {
+  const wake = armed.get(token);
+  if (!wake) return; // disarmed (timeout, abort) while the call was on its way
+  forget(token);
+  wake();
+}
+
+function remember(token: number, wake: () => void): void {
+  armed.set(token, wake);
+  if (armed.size === 1) native(() => waker().keepAlive(true));
+}
+
+function forget(token: number): boolean {
+  if (!armed.delete(token)) return false;
+  if (armed.size === 0) native(() => waker().keepAlive(false));
+  return true;
+}
+
+function nextToken(): number {
+  lastToken = lastToken >= MAX_TOKEN ? 1 : lastToken + 1;
+  return lastToken;
+}
+
+/**
+ * The error an aborted wait rejects with: a `DOMException` named
+ * `"AbortError"` (what `fetch` and `events.once` reject with), whose `cause`
+ * is the signal's reason.
+ */
+export function abortError(signal: AbortSignal): DOMException {
+  return new DOMException("The operation was aborted", { name: "AbortError", cause: signal.reason });
+}
+
+/** Throws {@link abortError} if `signal` has aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/** Number of waits armed now (tests check that ended waits leave none). */
+export function armedWaits(): number {
+  return armed.size;
+}
+
+/**
+ * Waits once for `source`. Resolves true when the source calls (the caller
+ * looks again: a wake may be spurious), or at once when the condition holds
+ * already; false when `limits.timeoutMs` passes first; rejects with an
+ * `AbortError` when `limits.signal` aborts. Whatever ends the wait, nothing
+ * stays armed.
+ */
+export function wakeOf(source: WakeSource, limits: WaitLimits = {}): Promise<boolean> {
+  const { timeoutMs, signal } = limits;
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(false);
+  const token = nextToken();
+  if (!native(() => source.arm(waker(), token))) return Promise.resolve(true);
+  return new Promise<boolean>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const end = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const cancel = (): void => {
+      forget(token);
+      native(() => source.disarm(token));
+      end();
+    };
+    const onAbort = (): void => {
+      cancel();
+      reject(abortError(signal as AbortSignal));
+    };
+    remember(token, () => {
+      end();
+      resolve(true);
+    });
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      timer = setTimeout(
+        () => {
+          cancel();
+          // past setTimeout's range: report a spurious wake so the caller waits on
+          resolve(timeoutMs > MAX_TIMER_MS);
+        },
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it returns a value other than `undefined`, waiting on
+ * `source` in between; resolves `null` when `timeoutMs` passes first. The
+ * clock is read only when a wait has a timeout and must wait.
+ */
+export async function waitUntil<T>(source: WakeSource, limits: WaitLimits, attempt: () => T | undefined): Promise<T | null> {
+  throwIfAborted(limits.signal);
+  let deadline: number | undefined;
+  for (;;) {
+    const value = attempt();
+    if (value !== undefined) return value;
+    let timeoutMs = limits.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      deadline ??= performance.now() + timeoutMs;
+      timeoutMs = Math.max(0, deadline - performance.now());
+    }
+    if (!(await wakeOf(source, { timeoutMs, signal: limits.signal }))) return null;
+  }
+}
