@@ -8,6 +8,11 @@
 //! with its Linux implementation in `socketcan/linux/` and a stub that
 //! answers `ERR_UNSUPPORTED` elsewhere, and [`time`] picks the OS's thread
 //! timing calls; callers need no `cfg(target_os)`.
+//!
+//! Everything a user waits on (reader frames, watch events, an ISO-TP
+//! inbox, controller states, room in a transmit queue) wakes its waiters
+//! through one [`readiness::Readiness`]: a thread blocks on it, or an event
+//! loop arms a one-shot hook the producing thread runs itself.
 
 pub mod bus;
 pub mod cyclic;
