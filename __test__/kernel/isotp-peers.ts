@@ -51,8 +51,7 @@ export async function isotprecv(iface: string, args: string[]): Promise<IsoTpRec
   let buffered = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
     buffered += d;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
       const line = buffered.slice(0, nl).trim();
       buffered = buffered.slice(nl + 1);
       const waiter = waiters.shift();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canwire_bus::cyclic::{CyclicTask, SchedulerKind, TaskHooks};
+use canwire_bus::sync_util::lock;
 use canwire_bus::virtual_bus::VirtualConfig;
 use canwire_bus::{Bus, BusConfig, FrameQueue};
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
@@ -26,7 +27,7 @@ fn bus(channel: &str, fd: bool) -> Arc<Bus> {
             fd,
             ..VirtualConfig::default()
         }))
-        .unwrap(),
+        .expect("a virtual bus opens"),
     )
 }
 
@@ -226,7 +227,7 @@ struct Silent(std::sync::Mutex<Vec<canwire_bus::cyclic::ModifierReply>>);
 
 impl canwire_bus::cyclic::FrameModifier for Silent {
     fn request(&self, _frame: &Frame, _slot: u64, reply: canwire_bus::cyclic::ModifierReply) {
-        self.0.lock().unwrap().push(reply);
+        lock(&self.0).push(reply);
     }
 }
 
@@ -303,7 +304,7 @@ struct RecordingBackend(Arc<std::sync::Mutex<Vec<String>>>);
 
 impl RecordingBackend {
     fn log(&self, call: &str) {
-        self.0.lock().unwrap().push(call.into());
+        lock(&self.0).push(call.into());
     }
 }
 

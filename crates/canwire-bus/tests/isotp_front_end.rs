@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use canwire_bus::isotp::{Inbox, IsoTpBackend, IsoTpStack, ReceivedPayload, TransferStatus};
+use canwire_bus::sync_util::lock;
 use canwire_core::ErrorCode;
 use canwire_core::error::Result;
 use canwire_core::isotp::{IsoTpAddress, TargetAddressType, TransferId};
@@ -22,7 +23,7 @@ struct EchoBackend(Arc<EchoState>);
 
 impl EchoState {
     fn record(&self, call: &'static str) {
-        self.calls.lock().unwrap().push(call);
+        lock(&self.calls).push(call);
     }
 }
 

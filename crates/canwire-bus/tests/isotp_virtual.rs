@@ -17,14 +17,15 @@ fn bus(channel: &str) -> Arc<Bus> {
             fd: true,
             ..VirtualConfig::default()
         }))
-        .unwrap(),
+        .expect("a virtual bus opens"),
     )
 }
 
 fn stack(channel: &str, txid: u32, rxid: u32, params: IsoTpParams) -> IsoTpStack {
-    let address = IsoTpAddress::new(AddressConfig::normal(false, txid, rxid)).unwrap();
+    let address = IsoTpAddress::new(AddressConfig::normal(false, txid, rxid))
+        .expect("the tests' ids are valid 11-bit ids");
     IsoTpStack::start_userspace(bus(channel), address, params, IsoTpDriverOptions::default())
-        .unwrap()
+        .expect("a userspace stack starts on a virtual bus")
 }
 
 fn recv(stack: &IsoTpStack) -> Vec<u8> {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack};
+use canwire_bus::sync_util::lock;
 use canwire_bus::time::realtime_ns;
 use canwire_bus::watch::Watch;
 use canwire_bus::{Bus, Protocol, ReaderSet, Transport};
@@ -30,7 +31,7 @@ impl Transport for Wire {
                 ..*f
             })
             .collect();
-        if let Some(peer) = self.peer.lock().unwrap().as_ref() {
+        if let Some(peer) = lock(&self.peer).as_ref() {
             peer.deliver(&stamped);
         }
         Ok(frames.len())
@@ -45,7 +46,7 @@ impl Transport for Wire {
         None
     }
     fn close(&self) {
-        self.peer.lock().unwrap().take();
+        lock(&self.peer).take();
     }
 }
 // --- end of the stub transport ---
