@@ -4,6 +4,15 @@ import { pair, recvN } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once `ready()` holds; fails after `timeoutMs`. */
+async function until(ready: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
 describe("sendPeriodic modifier and onError on the native scheduler", () => {
   it("a modifier sets each next frame; a late answer repeats the previous content, counted", async () => {
     const { tx, rx } = await pair();
@@ -105,7 +114,10 @@ describe("sendPeriodic modifier and onError on the native scheduler", () => {
       },
     );
     const got = (await recvN(rx, 4)).map(formatFrame);
-    await sleep(50);
+    // onError is a second hop through the event loop after the error is
+    // counted; wait for the deliveries themselves, not for a fixed time (a
+    // starved process runs an expired timer before pending callbacks).
+    await until(() => !task.stats().running && errors.length >= 2 && errors.length === task.stats().modifierErrors);
     expect(got).toEqual(["040#01", "040#01", "040#01", "040#01"]);
     expect(errors.map((e) => e.code)).toEqual(["ERR_DATA_TOO_LONG", ...Array(errors.length - 1).fill("ERR_INVALID_ARGUMENT")]);
     expect(errors[1]?.message).toBe("the modifier threw: boom");
