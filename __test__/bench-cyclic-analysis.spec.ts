@@ -1,6 +1,6 @@
 // The arithmetic behind bench/cyclic-jitter's figures, on made-up instants.
 import { describe, expect, it } from "vitest";
-import { analyzeRow, assignSlots, byTask, fitTask, FULL_RING } from "../bench/cyclic-jitter/analysis.mjs";
+import { analyzeRow, assignSlots, byTask, FULL_RING, fitTask } from "../bench/cyclic-jitter/analysis.mjs";
 
 const P = 1_000_000;
 
@@ -33,12 +33,20 @@ describe("cyclic-jitter analysis", () => {
 
   it("fits the start as the median offset and the drift as the least-squares slope", () => {
     const slots = Float64Array.from({ length: 101 }, (_, k) => k);
-    const constant = fitTask(Array.from(slots, (k) => k * P + 700), slots, P);
+    const constant = fitTask(
+      Array.from(slots, (k) => k * P + 700),
+      slots,
+      P,
+    );
     expect(constant.startNs).toBe(700);
     expect(Array.from(constant.errorsNs).every((e) => e === 0)).toBe(true);
     expect(constant.driftPpm).toBeCloseTo(0, 6);
     // 100 ppm slow: each period is 1_000_100 ns.
-    const slow = fitTask(Array.from(slots, (k) => k * (P + 100)), slots, P);
+    const slow = fitTask(
+      Array.from(slots, (k) => k * (P + 100)),
+      slots,
+      P,
+    );
     expect(slow.driftPpm).toBeCloseTo(100, 6);
     expect(slow.startNs).toBe(5_000);
     expect(slow.errorsNs[0]).toBe(-5_000);

@@ -47,7 +47,10 @@ describe("filters", () => {
   });
 
   it("an empty list passes everything and the JS matcher agrees with the native one", async () => {
-    const filters = [{ id: 0x120, mask: 0x7f0 }, { id: 0x18daf110, mask: 0x1fffffff, extended: true }];
+    const filters = [
+      { id: 0x120, mask: 0x7f0 },
+      { id: 0x18daf110, mask: 0x1fffffff, extended: true },
+    ];
     const { got } = await passing(filters, frames);
     const expected = frames.filter((f) => filtersMatch(filters, f.id, f.extended ?? false));
     expect(got).toHaveLength(expected.length);
@@ -68,7 +71,12 @@ describe("delivery", () => {
     const batchReader = rx.reader({ capacity: 100_000 });
     const n = 100_000;
     for (let start = 0; start < n; start += 1000) {
-      await tx.sendBatch(Array.from({ length: 1000 }, (_, i) => new Message({ id: (start + i) % 0x800, data: [(start + i) & 0xff, ((start + i) >> 8) & 0xff, (start + i) >> 16] })));
+      await tx.sendBatch(
+        Array.from(
+          { length: 1000 },
+          (_, i) => new Message({ id: (start + i) % 0x800, data: [(start + i) & 0xff, ((start + i) >> 8) & 0xff, (start + i) >> 16] }),
+        ),
+      );
     }
     let seen = 0;
     for await (const m of rx) {
@@ -164,21 +172,21 @@ describe("delivery", () => {
   });
 });
 
-  it("concurrent waits on one reader: a timed-out wait leaves the others armed, one frame wakes them all", async () => {
-    const { tx, rx } = await pair();
-    const short = rx.recvBatch({ timeoutMs: 20 });
-    const long1 = rx.recvBatch({ timeoutMs: 300 });
-    const long2 = rx.recvBatch({ timeoutMs: 300 });
-    expect(await short).toBeNull();
-    await tx.send({ id: 0x123, data: [1, 2] });
-    const [a, b] = await Promise.all([long1, long2]);
-    // one batch holds the frame; the other wait woke, found nothing and timed out
-    expect([a, b].filter(Boolean)).toHaveLength(1);
-    const m = (a ?? b)!.message(0);
-    expect([m.id, Array.from(m.data)]).toEqual([0x123, [1, 2]]);
-    await tx.close();
-    await rx.close();
-  });
+it("concurrent waits on one reader: a timed-out wait leaves the others armed, one frame wakes them all", async () => {
+  const { tx, rx } = await pair();
+  const short = rx.recvBatch({ timeoutMs: 20 });
+  const long1 = rx.recvBatch({ timeoutMs: 300 });
+  const long2 = rx.recvBatch({ timeoutMs: 300 });
+  expect(await short).toBeNull();
+  await tx.send({ id: 0x123, data: [1, 2] });
+  const [a, b] = await Promise.all([long1, long2]);
+  // one batch holds the frame; the other wait woke, found nothing and timed out
+  expect([a, b].filter(Boolean)).toHaveLength(1);
+  const m = (a ?? b)!.message(0);
+  expect([m.id, Array.from(m.data)]).toEqual([0x123, [1, 2]]);
+  await tx.close();
+  await rx.close();
+});
 
 describe("lifetimes", () => {
   it("close is idempotent, keeps queued frames readable, then ends reads with ERR_CLOSED", async () => {

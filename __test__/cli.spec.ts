@@ -1,15 +1,23 @@
 import { describe, expect, it, vi } from "vitest";
-import { Bus, formatFrame } from "../src/index.js";
 import { dump } from "../src/cli/dump.js";
 import { gen } from "../src/cli/gen.js";
 import { send } from "../src/cli/send.js";
+import { Bus, formatFrame } from "../src/index.js";
 import { fixturesDir, recvN, runCli, uniqueChannel } from "./helpers.js";
 
 describe("canwire send", () => {
   it("sends every frame syntax exactly", async () => {
     const channel = uniqueChannel();
     await using rx = await Bus.open({ channel, fd: true });
-    const frames = ["123#DEADBEEF", "1F334455#11", "123#R", "123#R3", "123##1DEADBEEF", "7FF##3" + "AB".repeat(64), "001#1122334455667788_C"];
+    const frames = [
+      "123#DEADBEEF",
+      "1F334455#11",
+      "123#R",
+      "123#R3",
+      "123##1DEADBEEF",
+      `7FF##3${"AB".repeat(64)}`,
+      "001#1122334455667788_C",
+    ];
     expect(await send(["-c", channel, ...frames])).toBe(0);
     const got = await recvN(rx, frames.length);
     expect(got.map(formatFrame)).toEqual(frames);
@@ -110,7 +118,15 @@ describe("the canwire command", () => {
   });
 
   it("exits 2 on usage errors with the usage text", async () => {
-    for (const args of [[], ["bogus"], ["send"], ["send", "--nope", "123#00"], ["dump", "--filter", "xyz"], ["gen", "-g", "-5"], ["dump", "-i", "pcan"]]) {
+    for (const args of [
+      [],
+      ["bogus"],
+      ["send"],
+      ["send", "--nope", "123#00"],
+      ["dump", "--filter", "xyz"],
+      ["gen", "-g", "-5"],
+      ["dump", "-i", "pcan"],
+    ]) {
       const { code, stderr, stdout } = await runCli(args);
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(stderr + stdout).toMatch(/usage: canwire/);
@@ -203,7 +219,7 @@ describe.skipIf(fixtures === "")("canwire dump FILE and canwire convert", () => 
     expect([c.code, c.stderr.trim()]).toEqual([0, "20 frames converted, 11 records skipped, 0 lines unreadable"]);
     const a = await runCli(["dump", `${fixtures}logfile.asc`]);
     const b = await runCli(["dump", out, "-n", "5"]);
-    expect(b.stdout).toBe(a.stdout.split("\n").slice(0, 5).join("\n") + "\n");
+    expect(b.stdout).toBe(`${a.stdout.split("\n").slice(0, 5).join("\n")}\n`);
     const u = await runCli(["convert", `${fixtures}logfile.asc`]);
     expect(u.code).toBe(2);
     const missing = await runCli(["dump", "/nonexistent/x.blf"]);
@@ -215,8 +231,13 @@ describe("canwire dump FILE filters", () => {
   it("applies --filter and -n like live dump, error frames passing id filters", async () => {
     const path = `${process.env.TMPDIR ?? "/tmp"}/canwire-dumpfilter-${process.pid}.log`;
     const { writeFileSync } = await import("node:fs");
-    writeFileSync(path, ["(1.000000) can0 123#01", "(2.000000) can0 223#02", "(3.000000) can0 20000004#0000000000000000", "(4.000000) can0 124#03", "(5.000000) can0 125#04"].join("\n") + "\n");
+    writeFileSync(
+      path,
+      `${["(1.000000) can0 123#01", "(2.000000) can0 223#02", "(3.000000) can0 20000004#0000000000000000", "(4.000000) can0 124#03", "(5.000000) can0 125#04"].join("\n")}\n`,
+    );
     const r = await runCli(["dump", path, "--filter", "120:7F0", "-n", "3"]);
-    expect(r.stdout).toBe("(0000000001.000000) can0 123#01\n(0000000003.000000) can0 20000004#0000000000000000\n(0000000004.000000) can0 124#03\n");
+    expect(r.stdout).toBe(
+      "(0000000001.000000) can0 123#01\n(0000000003.000000) can0 20000004#0000000000000000\n(0000000004.000000) can0 124#03\n",
+    );
   });
 });

@@ -132,7 +132,9 @@ describe("sendPeriodic modifier and onError on the native scheduler", () => {
     expect(() => tx.sendPeriodic({ id: 1 }, { periodMs: 10, onError: 5 as never })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: "onError must be a function" }),
     );
-    expect(() => tx.sendPeriodic({ id: 1 }, { periodMs: 10, modifier: {} as never })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(() => tx.sendPeriodic({ id: 1 }, { periodMs: 10, modifier: {} as never })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+    );
     await tx.close();
     await rx.close();
   });

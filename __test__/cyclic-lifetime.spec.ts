@@ -84,7 +84,9 @@ describe("sendPeriodic and modifyData refuse bad input with a typed error", () =
       message: "modifyData's messages must be an array, got null",
     });
     expect(refusal(() => task.modifyData([null as never])).message).toBe("modifyData's message 0 must be an object, got null");
-    expect(refusal(s({ id: 1 }, { periodMs: 10, count: 2 ** 53 })).message).toBe("count must be an integer 1..=9007199254740991, got 9007199254740992");
+    expect(refusal(s({ id: 1 }, { periodMs: 10, count: 2 ** 53 })).message).toBe(
+      "count must be an integer 1..=9007199254740991, got 9007199254740992",
+    );
     expect(refusal(s({ id: 1 }, { periodMs: 10, scheduler: 5 })).message).toBe("options.scheduler must be a string, got number");
     await bus.close();
     expect(refusal(s({ id: 1 }, { periodMs: 10 }))).toEqual({

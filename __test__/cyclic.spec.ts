@@ -89,7 +89,9 @@ describe("sendPeriodic on the native scheduler", () => {
     expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 0 })).toThrow(/periodMs must be a number of milliseconds > 0/);
     expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 1, count: 2, durationMs: 5 })).toThrow(/not both/);
     expect(() => bus.sendPeriodic([], { periodMs: 1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
-    expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 1, scheduler: "kernel" })).toThrow(expect.objectContaining({ code: "ERR_UNSUPPORTED" }));
+    expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 1, scheduler: "kernel" })).toThrow(
+      expect.objectContaining({ code: "ERR_UNSUPPORTED" }),
+    );
     expect(() => bus.sendPeriodic({ id: 1 }, { periodMs: 1, scheduler: "bcm" as "kernel" })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining('"native" or "kernel"') }),
     );

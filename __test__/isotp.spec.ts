@@ -54,7 +54,9 @@ describe("IsoTp over the virtual bus", () => {
     const { tester, ecu, close } = await pairOfStacks();
     await tester.send([0x3e, 0x00], { targetAddressType: "functional" });
     expect(Array.from((await ecu.recv({ timeoutMs: 1000 }))!)).toEqual([0x3e, 0x00]);
-    await expect(tester.send(new Uint8Array(20), { targetAddressType: "functional" })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    await expect(tester.send(new Uint8Array(20), { targetAddressType: "functional" })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+    });
     await close();
   });
 
@@ -73,8 +75,14 @@ describe("IsoTp over the virtual bus", () => {
   it("supports extended addressing with target address bytes on the wire", async () => {
     const channel = uniqueChannel("tp");
     const sniffer = await Bus.open({ channel });
-    const b = await IsoTp.open({ channel, address: { mode: "Extended_11bits", txid: 0x601, rxid: 0x600, targetAddress: 0x55, sourceAddress: 0x66 } });
-    const c = await IsoTp.open({ channel, address: { mode: "Extended_11bits", txid: 0x600, rxid: 0x601, targetAddress: 0x66, sourceAddress: 0x55 } });
+    const b = await IsoTp.open({
+      channel,
+      address: { mode: "Extended_11bits", txid: 0x601, rxid: 0x600, targetAddress: 0x55, sourceAddress: 0x66 },
+    });
+    const c = await IsoTp.open({
+      channel,
+      address: { mode: "Extended_11bits", txid: 0x600, rxid: 0x601, targetAddress: 0x66, sourceAddress: 0x55 },
+    });
     await c.send([1, 2, 3], { blocking: true });
     expect(Array.from((await b.recv({ timeoutMs: 1000 }))!)).toEqual([1, 2, 3]);
     expect(formatFrame((await sniffer.recv({ timeoutMs: 1000 }))!)).toBe("600#6603010203");
@@ -86,7 +94,11 @@ describe("IsoTp over the virtual bus", () => {
 
 describe("IsoTp failures", () => {
   it("a blocking send without a receiver fails with ERR_ISOTP_N_BS_TIMEOUT", async () => {
-    const tp = await IsoTp.open({ channel: uniqueChannel("tp"), address: { txid: 0x123, rxid: 0x124 }, params: { rxFlowcontrolTimeout: 50 } });
+    const tp = await IsoTp.open({
+      channel: uniqueChannel("tp"),
+      address: { txid: 0x123, rxid: 0x124 },
+      params: { rxFlowcontrolTimeout: 50 },
+    });
     const error = await tp.send(new Uint8Array(50), { blocking: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IsoTpError);
     expect((error as IsoTpError).code).toBe("ERR_ISOTP_N_BS_TIMEOUT");
@@ -133,7 +145,9 @@ describe("IsoTp failures", () => {
     await expect(IsoTp.open({ address, stack: "kernel", interface: "virtual", channel: "x" })).rejects.toThrow(/runs on SocketCAN only/);
     await using bus = await Bus.open({ channel: uniqueChannel("tp") });
     await expect(IsoTp.open({ address, stack: "kernel", bus, channel: "vcan0" })).rejects.toThrow(/opens its own can-isotp socket/);
-    await expect(IsoTp.open({ address, channel: uniqueChannel("tp"), kernel: { frameTxtimeNs: 0 } })).rejects.toThrow(/kernel options need stack: 'kernel'/);
+    await expect(IsoTp.open({ address, channel: uniqueChannel("tp"), kernel: { frameTxtimeNs: 0 } })).rejects.toThrow(
+      /kernel options need stack: 'kernel'/,
+    );
     await expect(IsoTp.open({ address, stack: "kernel", channel: "vcan0", kernel: { frame_txtime: 0 } as never })).rejects.toThrow(
       /unknown kernel ISO-TP option 'frame_txtime'/,
     );

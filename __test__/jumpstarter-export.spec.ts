@@ -37,10 +37,18 @@ export:
   });
 
   it("numbers as channels, IsoTpSocket as the kernel stack, and clear errors", async () => {
-    const bus = (await openExport({ export: { c: { type: "jumpstarter_driver_can.Can", config: { channel: 0, interface: "virtual" } } } }, "c")) as Bus;
+    const bus = (await openExport(
+      { export: { c: { type: "jumpstarter_driver_can.Can", config: { channel: 0, interface: "virtual" } } } },
+      "c",
+    )) as Bus;
     expect(bus.channel).toBe("0");
     await bus.close();
-    await expect(openExport("export:\n  s:\n    type: jumpstarter_driver_can.IsoTpSocket\n    config: {channel: vcan0, address: {rxid: 1, txid: 2}}\n", "s")).rejects.toMatchObject({
+    await expect(
+      openExport(
+        "export:\n  s:\n    type: jumpstarter_driver_can.IsoTpSocket\n    config: {channel: vcan0, address: {rxid: 1, txid: 2}}\n",
+        "s",
+      ),
+    ).rejects.toMatchObject({
       code: "ERR_UNSUPPORTED",
     });
     await expect(openExport("export: {}", "x")).rejects.toThrow(/no export named 'x'/);

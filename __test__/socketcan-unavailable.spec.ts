@@ -12,7 +12,10 @@ describe.skipIf(!noSocketCan)("socketcan where the kernel has none", () => {
     const error = await Bus.open({ interface: "socketcan", channel: "vcan0" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedError);
     expect(error).toMatchObject({ code: "ERR_UNSUPPORTED" });
-    const expected = process.platform === "linux" ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_RAW, CAN_RAW\) failed with EAFNOSUPPORT/ : /only on Linux/;
+    const expected =
+      process.platform === "linux"
+        ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_RAW, CAN_RAW\) failed with EAFNOSUPPORT/
+        : /only on Linux/;
     expect((error as Error).message).toMatch(expected);
   });
 
@@ -20,7 +23,9 @@ describe.skipIf(!noSocketCan)("socketcan where the kernel has none", () => {
     const error = await IsoTp.open({ address: { txid: 1, rxid: 2 }, stack: "kernel", channel: "vcan0" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedError);
     const expected =
-      process.platform === "linux" ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_DGRAM, CAN_ISOTP\) failed with EAFNOSUPPORT/ : /only on Linux/;
+      process.platform === "linux"
+        ? /this kernel has no SocketCAN: socket\(AF_CAN, SOCK_DGRAM, CAN_ISOTP\) failed with EAFNOSUPPORT/
+        : /only on Linux/;
     expect((error as Error).message).toMatch(expected);
     const cli = await runCli(["isotp", "send", "--stack", "kernel", "-c", "vcan0", "--txid", "7E0", "--rxid", "7E8", "01"]);
     expect(cli.code).toBe(1);

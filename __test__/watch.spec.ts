@@ -3,7 +3,8 @@ import { Bus, type WatchEvent } from "../src/index.js";
 import { pair, uniqueChannel } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const summary = (e: WatchEvent | null) => (e ? { type: e.type, id: e.message?.id, data: e.message ? [...e.message.data] : undefined } : null);
+const summary = (e: WatchEvent | null) =>
+  e ? { type: e.type, id: e.message?.id, data: e.message ? [...e.message.data] : undefined } : null;
 
 describe("bus.watch on the virtual bus", () => {
   it("a cyclic sender that stops gives one timeout event, timeoutMs after its last frame", async () => {
@@ -37,7 +38,10 @@ describe("bus.watch on the virtual bus", () => {
     const changed = await watch.next({ timeoutMs: 1000 });
     expect(summary(changed)).toEqual({ type: "changed", id: 0x200, data: [0x11, 0x80, 0x66] });
     expect(changed!.timestampNs).toBe(changed!.message!.timestampNs);
-    await tx.sendBatch([{ id: 0x201, data: [9] }, { id: 0x200, extended: true, data: [9] }]); // other ids
+    await tx.sendBatch([
+      { id: 0x201, data: [9] },
+      { id: 0x200, extended: true, data: [9] },
+    ]); // other ids
     await sleep(30);
     expect(await watch.next({ timeoutMs: 0 })).toBeNull();
     task.stop();

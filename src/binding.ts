@@ -12,4 +12,15 @@ const require = createRequire(import.meta.url);
 /** The native addon. */
 export const binding: typeof Binding = require("../native/index.cjs");
 
-export type { NativeBus, NativeCyclicTask, NativeIsoTp, NativeLogReader, NativeLogWriter, NativePlayback, NativeReader, NativeStateWatch, NativeWaker, NativeWatch } from "../native/index.cjs";
+export type {
+  NativeBus,
+  NativeCyclicTask,
+  NativeIsoTp,
+  NativeLogReader,
+  NativeLogWriter,
+  NativePlayback,
+  NativeReader,
+  NativeStateWatch,
+  NativeWaker,
+  NativeWatch,
+} from "../native/index.cjs";

@@ -4,11 +4,19 @@
  * @module
  */
 import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import {
+  CyclicTask,
+  nativeModifier,
+  nativeOnError,
+  type PeriodicOptions,
+  periodicMessages,
+  periodicOptions,
+  periodicTiming,
+} from "./cyclic.js";
 import { canError, invalid, native } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
+import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
-import { type Message, type MessageInit } from "./message.js";
-import { CyclicTask, nativeModifier, nativeOnError, type PeriodicOptions, periodicMessages, periodicOptions, periodicTiming } from "./cyclic.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
@@ -328,10 +336,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    *
    * @returns the number of frames sent.
    */
-  async sendBatch(
-    messages: ReadonlyArray<Message | MessageInit> | FrameBatch | Uint8Array,
-    options?: SendOptions,
-  ): Promise<number> {
+  async sendBatch(messages: ReadonlyArray<Message | MessageInit> | FrameBatch | Uint8Array, options?: SendOptions): Promise<number> {
     options = checkOptions<SendOptions>(options, "options", SEND_OPTION_KINDS);
     checkTimeout(options.timeoutMs);
     let records: Uint8Array;
@@ -455,7 +460,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     checkType(id, "id", "number");
     options = checkOptions<WatchOptions>(options, "options", WATCH_OPTION_KINDS);
     const mask = options.changeMask;
-    if (mask !== undefined && !(mask instanceof Uint8Array) && !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) {
+    if (
+      mask !== undefined &&
+      !(mask instanceof Uint8Array) &&
+      !(Array.isArray(mask) && mask.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+    ) {
       throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
     }
     const queueSize = options.queueSize;

@@ -6,8 +6,8 @@
  */
 import type { binding, NativeCyclicTask } from "./binding.js";
 import { CanError, canError, fromNative, invalid, native } from "./errors.js";
+import type { Message, MessageInit } from "./message.js";
 import { checkObject, checkShape, checkType, type Shape } from "./options.js";
-import { type Message, type MessageInit } from "./message.js";
 import { FrameBatch } from "./record.js";
 
 /**
@@ -121,11 +121,7 @@ export interface CyclicTaskStats {
  * The messages of `sendPeriodic` or `modifyData` as a list: one message
  * object or an array of them (`many`: an array only).
  */
-export function periodicMessages(
-  what: string,
-  messages: unknown,
-  many: boolean,
-): ReadonlyArray<Message | MessageInit> {
+export function periodicMessages(what: string, messages: unknown, many: boolean): ReadonlyArray<Message | MessageInit> {
   if (many) checkType(messages, `${what}'s messages`, "array");
   const list = Array.isArray(messages) ? (messages as unknown[]) : [messages];
   if (list.length === 0) throw invalid("ERR_INVALID_ARGUMENT", `${what} needs at least one message`);
@@ -191,7 +187,10 @@ export function nativeModifier(
       }
       return encode([out]);
     } catch (error) {
-      const e = error instanceof CanError ? error : canError("ERR_INVALID_ARGUMENT", `the modifier threw: ${String((error as Error)?.message ?? error)}`);
+      const e =
+        error instanceof CanError
+          ? error
+          : canError("ERR_INVALID_ARGUMENT", `the modifier threw: ${String((error as Error)?.message ?? error)}`);
       throw new Error(`${e.code}: ${e.message}`);
     }
   };
@@ -243,7 +242,10 @@ export class CyclicTask implements AsyncDisposable {
 
   /** The messages, in round-robin order. */
   get messages(): Message[] {
-    return new FrameBatch(native(() => this.#native.frames()), () => undefined).messages();
+    return new FrameBatch(
+      native(() => this.#native.frames()),
+      () => undefined,
+    ).messages();
   }
 
   /** Frames sent so far. */

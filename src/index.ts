@@ -12,34 +12,60 @@
  *
  * @module canwire
  */
-export { Bus, type BusOptions, type BusState, type CanInterface, type BusStats, type CanProtocol, type InterfaceName, type SendOptions } from "./bus.js";
-export { CyclicTask, type CyclicModifier, type CyclicScheduler, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
-export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";
-export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-export { Message, type MessageInit } from "./message.js";
-export { type ErrorFrameInfo, type ControllerProblems, type ProtocolViolation } from "./error-frame.js";
-export { FrameBatch, Flag, RECORD_SIZE, encodeMessages } from "./record.js";
-export { type CanFilter, filtersMatch } from "./filters.js";
-export { parseFrame, formatFrame, formatLogLines } from "./frame-text.js";
-export { IsoTp, type IsoTpOptions, type IsoTpSendOptions, type IsoTpRecvOptions, type IsoTpProtocolError, type IsoTpStats } from "./isotp.js";
-export { type IsoTpAddress, type IsoTpAddressConfig, type IsoTpAddressingMode, type IsoTpParams, type KernelIsoTpOptions } from "./isotp-config.js";
-export { openExport, openExports, type ExportEntry, type ExportedObject } from "./jumpstarter-export.js";
-export { LogReader, LogWriter, MAX_READ_BATCH, convertLog, type LogDamage, type LogFormat, type LogReadStats, type LogTruncation, type LogWriterOptions } from "./logfile.js";
-export { Logger, MAX_QUEUE_SIZE, rotatedName, type LoggerOptions, type LoggerStats } from "./logger.js";
-export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
-export { FD_LENGTHS, fdLengthToDlc, fdDlcToLength } from "./dlc.js";
 export {
+  Bus,
+  type BusOptions,
+  type BusState,
+  type BusStats,
+  type CanInterface,
+  type CanProtocol,
+  type InterfaceName,
+  type SendOptions,
+} from "./bus.js";
+export { type CyclicModifier, type CyclicScheduler, CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
+export { FD_LENGTHS, fdDlcToLength, fdLengthToDlc } from "./dlc.js";
+export type { ControllerProblems, ErrorFrameInfo, ProtocolViolation } from "./error-frame.js";
+export {
+  BusClosedError,
   CanError,
   type CanErrorCode,
-  INVALID_INPUT_CODES,
-  InvalidArgumentError,
-  BusClosedError,
-  CanTimeoutError,
-  UnsupportedError,
   CanOsError,
-  TxBufferFullError,
+  CanTimeoutError,
+  INVALID_INPUT_CODES,
   InternalError,
+  InvalidArgumentError,
+  ISOTP_ERROR_CODES,
   IsoTpError,
   type IsoTpErrorCode,
-  ISOTP_ERROR_CODES,
+  TxBufferFullError,
+  UnsupportedError,
 } from "./errors.js";
+export { type CanFilter, filtersMatch } from "./filters.js";
+export { formatFrame, formatLogLines, parseFrame } from "./frame-text.js";
+export {
+  IsoTp,
+  type IsoTpOptions,
+  type IsoTpProtocolError,
+  type IsoTpRecvOptions,
+  type IsoTpSendOptions,
+  type IsoTpStats,
+} from "./isotp.js";
+export type { IsoTpAddress, IsoTpAddressConfig, IsoTpAddressingMode, IsoTpParams, KernelIsoTpOptions } from "./isotp-config.js";
+export { type ExportEntry, type ExportedObject, openExport, openExports } from "./jumpstarter-export.js";
+export {
+  convertLog,
+  type LogDamage,
+  type LogFormat,
+  LogReader,
+  type LogReadStats,
+  type LogTruncation,
+  LogWriter,
+  type LogWriterOptions,
+  MAX_READ_BATCH,
+} from "./logfile.js";
+export { Logger, type LoggerOptions, type LoggerStats, MAX_QUEUE_SIZE, rotatedName } from "./logger.js";
+export { Message, type MessageInit } from "./message.js";
+export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
+export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
+export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";
+export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";

@@ -6,7 +6,7 @@
  */
 import { binding, type NativeIsoTp } from "./binding.js";
 import { Bus, type InterfaceName } from "./bus.js";
-import { type CanErrorCode, CanTimeoutError, type IsoTpErrorCode, IsoTpError, canError, invalid, native } from "./errors.js";
+import { type CanErrorCode, CanTimeoutError, canError, type IsoTpError, type IsoTpErrorCode, invalid, native } from "./errors.js";
 import {
   checkOpenOptions,
   type IsoTpAddress,
@@ -16,8 +16,8 @@ import {
   normalizeKernelOptions,
   normalizeParams,
 } from "./isotp-config.js";
-import { throwIfAborted, waitUntil } from "./waker.js";
 import { checkTimeout } from "./reader.js";
+import { throwIfAborted, waitUntil } from "./waker.js";
 
 /** Options of {@link IsoTp.open}. */
 export interface IsoTpOptions {
@@ -117,10 +117,14 @@ function toBytes(data: ArrayLike<number>): Uint8Array {
   if (!data || typeof data.length !== "number") throw invalid("ERR_INVALID_ARGUMENT", "data must be a Uint8Array or an array of bytes");
   // lengths are checked before anything is allocated for them
   if (!Number.isInteger(data.length) || data.length < 0 || data.length > MAX_PAYLOAD) {
-    throw invalid("ERR_INVALID_ARGUMENT", `data.length must be an integer 0..${MAX_PAYLOAD} (an ISO-TP payload), got ${String(data.length)}`);
+    throw invalid(
+      "ERR_INVALID_ARGUMENT",
+      `data.length must be an integer 0..${MAX_PAYLOAD} (an ISO-TP payload), got ${String(data.length)}`,
+    );
   }
   const last = data.length - 1;
-  if (last >= 0 && !isByte(data[last])) throw invalid("ERR_INVALID_ARGUMENT", `data[${last}] is ${String(data[last])}: bytes are integers 0..255`);
+  if (last >= 0 && !isByte(data[last]))
+    throw invalid("ERR_INVALID_ARGUMENT", `data[${last}] is ${String(data[last])}: bytes are integers 0..255`);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
@@ -192,9 +196,17 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
   }
 
-  static #openKernel(options: IsoTpOptions, address: ReturnType<typeof normalizeAddress>, params: IsoTpParams, rxQueueSize: number | undefined): IsoTp {
+  static #openKernel(
+    options: IsoTpOptions,
+    address: ReturnType<typeof normalizeAddress>,
+    params: IsoTpParams,
+    rxQueueSize: number | undefined,
+  ): IsoTp {
     if (options.bus) {
-      throw invalid("ERR_INVALID_ARGUMENT", "stack 'kernel' opens its own can-isotp socket: give interface 'socketcan' and a channel instead of bus");
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        "stack 'kernel' opens its own can-isotp socket: give interface 'socketcan' and a channel instead of bus",
+      );
     }
     const iface = options.interface ?? "socketcan";
     if (iface !== "socketcan") {

@@ -5,9 +5,9 @@
  */
 import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native } from "./errors.js";
-import { type Message } from "./message.js";
-import { FrameBatch } from "./record.js";
+import type { Message } from "./message.js";
 import { checkOptions, type Shape } from "./options.js";
+import { FrameBatch } from "./record.js";
 import { throwIfAborted, waitUntil } from "./waker.js";
 
 /** Options of a receive call. */

@@ -5,7 +5,7 @@
  */
 import type { NativeWatch } from "./binding.js";
 import { native } from "./errors.js";
-import { type Message } from "./message.js";
+import type { Message } from "./message.js";
 import { checkTimeout, type IterateOptions, type ReaderStats, type RecvOptions } from "./reader.js";
 import { FrameBatch } from "./record.js";
 import { waitUntil } from "./waker.js";
@@ -75,7 +75,12 @@ export class CanWatch implements AsyncIterable<WatchEvent>, AsyncDisposable {
   readonly id: number;
 
   /** @internal */
-  constructor(nativeWatch: NativeWatch, id: number, channelName: (index: number) => string | undefined, onClose: (watch: CanWatch) => void) {
+  constructor(
+    nativeWatch: NativeWatch,
+    id: number,
+    channelName: (index: number) => string | undefined,
+    onClose: (watch: CanWatch) => void,
+  ) {
     this.#native = nativeWatch;
     this.id = id;
     this.#channelName = channelName;

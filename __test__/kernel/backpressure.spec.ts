@@ -66,7 +66,9 @@ describe.skipIf(!hasAfCan || skipWithoutTc)("socketcan: a full transmit queue wa
     const error = await tx.sendBatch(frames(2000), { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TxBufferFullError);
     expect(error).toMatchObject({ code: "ERR_TX_BUFFER_FULL", errno: "ENOBUFS" });
-    expect((error as Error).message).toMatch(/^the transmit queue of 'vcan2' stayed full \(ENOBUFS\) for \d+ ms; \d+ frame\(s\) of this call were sent$/);
+    expect((error as Error).message).toMatch(
+      /^the transmit queue of 'vcan2' stayed full \(ENOBUFS\) for \d+ ms; \d+ frame\(s\) of this call were sent$/,
+    );
     const sent = sentIn(error);
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(2000);
@@ -86,7 +88,9 @@ describe.skipIf(!hasAfCan || skipWithoutTc)("socketcan: a full transmit queue wa
     const error = await pending;
     expect(performance.now() - start).toBeLessThan(5000);
     expect(error).toBeInstanceOf(TxBufferFullError);
-    expect((error as Error).message).toMatch(/^flushTxBuffer\(\) discarded the rest of this send: the transmit queue of 'vcan2' stayed full \(ENOBUFS\)/);
+    expect((error as Error).message).toMatch(
+      /^flushTxBuffer\(\) discarded the rest of this send: the transmit queue of 'vcan2' stayed full \(ENOBUFS\)/,
+    );
     const sent = sentIn(error);
     expect(await receiveIndexes(rx, 2000)).toEqual(Array.from({ length: sent }, (_, i) => i));
   });

@@ -2,7 +2,7 @@
  * Helpers of the kernel tier: whether SocketCAN (with vcan0) is here, and
  * can-utils (cansend, candump, cangen) as real peers.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Bus, type Message } from "../../src/index.js";

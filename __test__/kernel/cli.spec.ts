@@ -13,7 +13,7 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints",
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
     await socketBound(before);
-    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708", "321##1AABB", "12345678##3" + "11".repeat(12));
+    await cansend("vcan0", "123#DEADBEEF", "1F334455#R", "7FF#0102030405060708", "321##1AABB", `12345678##3${"11".repeat(12)}`);
     const expected = await reference.lines();
     expect(await exited).toBe(0);
     // same kernel timestamps, both cut to microseconds: identical lines
@@ -23,7 +23,7 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump prints what candump prints",
       "vcan0 1F334455#R",
       "vcan0 7FF#0102030405060708",
       "vcan0 321##5AABB",
-      "vcan0 12345678##7" + "11".repeat(12),
+      `vcan0 12345678##7${"11".repeat(12)}`,
     ]);
   }, 60_000);
 });
@@ -72,6 +72,11 @@ describe.skipIf(!hasAfCan)("socketcan: canwire dump on all interfaces", () => {
     await cansend("vcan1", "111#11");
     await cansend("vcan0", "222#22");
     expect(await exited).toBe(0);
-    expect(out.split("\n").filter(Boolean).map((l) => l.replace(/^\(\d+\.\d{6}\) /, ""))).toEqual(["vcan1 111#11", "vcan0 222#22"]);
+    expect(
+      out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(/^\(\d+\.\d{6}\) /, "")),
+    ).toEqual(["vcan1 111#11", "vcan0 222#22"]);
   }, 60_000);
 });

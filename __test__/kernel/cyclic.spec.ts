@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Bus, type CanError, type Message, formatFrame } from "../../src/index.js";
+import { Bus, type CanError, formatFrame, type Message } from "../../src/index.js";
 import { hasAfCan, listeningCandump, nothingWithin, recvN, until, withoutTime } from "./can-utils.js";
 
 /** The timestamp of a candump -L line, in ms. */
@@ -44,14 +44,28 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     ]);
     expect((await recvN(listener, 7)).map(formatFrame)).toHaveLength(7);
     expect(await nothingWithin(listener, 200)).toBeNull();
-    expect(task.stats()).toEqual({ sent: 7, missed: 0, late: 0, latenessMs: 0, maxLatenessMs: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
+    expect(task.stats()).toEqual({
+      sent: 7,
+      missed: 0,
+      late: 0,
+      latenessMs: 0,
+      maxLatenessMs: 0,
+      sendErrors: 0,
+      lastError: null,
+      running: false,
+      lateModifier: 0,
+      modifierErrors: 0,
+    });
   });
 
   it("multi-rate: initialCount frames at initialPeriodMs, then periodMs, up to count", async () => {
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
     const dump = await listeningCandump("vcan0");
     await using listener = await Bus.open({ interface: "socketcan", channel: "vcan0" }); // after candump's marker frames
-    const task = bus.sendPeriodic({ id: 0x200, data: [0x20] }, { periodMs: 150, initialPeriodMs: 20, initialCount: 3, count: 6, scheduler: "kernel" });
+    const task = bus.sendPeriodic(
+      { id: 0x200, data: [0x20] },
+      { periodMs: 150, initialPeriodMs: 20, initialCount: 3, count: 6, scheduler: "kernel" },
+    );
     await until(() => !task.running);
     const lines = await dump.stop();
     expect(lines.map(withoutTime)).toEqual(Array(6).fill("vcan0 200#20"));
@@ -207,7 +221,18 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
     );
     const task = bus.sendPeriodic({ id: 1 }, { periodMs: 10, autostart: false, scheduler: "kernel" });
     expect(() => task.modifyData([{ id: 1 }, { id: 2 }])).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
-    expect(task.stats()).toEqual({ sent: 0, missed: 0, late: 0, latenessMs: 0, maxLatenessMs: 0, sendErrors: 0, lastError: null, running: false, lateModifier: 0, modifierErrors: 0 });
+    expect(task.stats()).toEqual({
+      sent: 0,
+      missed: 0,
+      late: 0,
+      latenessMs: 0,
+      maxLatenessMs: 0,
+      sendErrors: 0,
+      lastError: null,
+      running: false,
+      lateModifier: 0,
+      modifierErrors: 0,
+    });
   });
 
   it("onError reports the interface going down on both schedulers; no modifier on the kernel's", async () => {
@@ -239,7 +264,13 @@ describe.skipIf(!hasAfCan)("socketcan: counted tasks on the native scheduler", (
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0" });
     const dump = await listeningCandump("vcan0");
     // 1 ms in the TCG guest: the scheduler comes back whole periods late often.
-    const task = bus.sendPeriodic([{ id: 0x321, data: [1] }, { id: 0x322, data: [2] }], { periodMs: 1, count: 301 });
+    const task = bus.sendPeriodic(
+      [
+        { id: 0x321, data: [1] },
+        { id: 0x322, data: [2] },
+      ],
+      { periodMs: 1, count: 301 },
+    );
     await until(() => !task.running, 30_000);
     const lines = (await dump.stop()).map(withoutTime);
     expect(lines).toHaveLength(301);

@@ -74,7 +74,9 @@ describe.skipIf(!hasAfCan)("socketcan: a real CAN controller (slcan on a pty)", 
   // it stays down (bringing it up needs a serial adapter answering on the tty)
   it("listInterfaces shows its bit rate, restart delay, FD mode and state; a bus starts in that state", async () => {
     const run = promisify(execFile);
-    const child = spawn("/usr/bin/python3", [fileURLToPath(new URL("./slcan.py", import.meta.url))], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn("/usr/bin/python3", [fileURLToPath(new URL("./slcan.py", import.meta.url))], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     try {
       const name = await new Promise<string>((resolve, reject) => {
         child.stdout.setEncoding("utf8").once("data", (d: string) => resolve(d.trim()));
@@ -86,7 +88,15 @@ describe.skipIf(!hasAfCan)("socketcan: a real CAN controller (slcan on a pty)", 
       const info = Bus.listInterfaces().find((i) => i.name === name);
       console.log(JSON.stringify(info));
       // a controller that is down is "stopped", which canwire reports as "unknown"
-      expect(info).toMatchObject({ up: false, mtu: 16, fd: false, bitrate: 500000, restartMs: 0, fdMode: false, controllerState: "unknown" });
+      expect(info).toMatchObject({
+        up: false,
+        mtu: 16,
+        fd: false,
+        bitrate: 500000,
+        restartMs: 0,
+        fdMode: false,
+        controllerState: "unknown",
+      });
       expect(info!.dataBitrate).toBeUndefined();
       expect(info!.samplePoint).toBeUndefined(); // slcan's fixed bit rates name no sample point
       await using bus = await Bus.open({ interface: "socketcan", channel: name });

@@ -16,7 +16,13 @@ const CASES: Array<{ name: string; filters: CanFilter[]; join?: boolean }> = [
   { name: "extended only", filters: [{ id: 0x123, mask: 0x1fffffff, extended: true }] },
   { name: "standard only", filters: [{ id: 0x123, mask: 0x7ff, extended: false }] },
   { name: "inverted", filters: [{ id: 0x123, mask: 0x7ff, inverted: true }] },
-  { name: "two, any", filters: [{ id: 0x124, mask: 0x7ff }, { id: 0x12345678, mask: 0x1fffffff, extended: true }] },
+  {
+    name: "two, any",
+    filters: [
+      { id: 0x124, mask: 0x7ff },
+      { id: 0x12345678, mask: 0x1fffffff, extended: true },
+    ],
+  },
   {
     name: "joined",
     filters: [
@@ -25,7 +31,14 @@ const CASES: Array<{ name: string; filters: CanFilter[]; join?: boolean }> = [
     ],
     join: true,
   },
-  { name: "joined with inverted", filters: [{ id: 0x100, mask: 0x700 }, { id: 0x124, mask: 0x7ff, inverted: true }], join: true },
+  {
+    name: "joined with inverted",
+    filters: [
+      { id: 0x100, mask: 0x700 },
+      { id: 0x124, mask: 0x7ff, inverted: true },
+    ],
+    join: true,
+  },
 ];
 
 describe.skipIf(!hasAfCan)("socketcan: kernel filters match the software filters", () => {

@@ -81,7 +81,12 @@ describe.skipIf(!hasAfCan)("ISO-TP: the frames of our kernel-socket stack, as ca
   const ten = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
 
   it("classic: padding bytes and flow control content both ways", async () => {
-    await using user = await IsoTp.open({ interface: "socketcan", channel, address: ADDRESS, params: { txPadding: 0x55, blocksize: 0, blockingSend: true } });
+    await using user = await IsoTp.open({
+      interface: "socketcan",
+      channel,
+      address: ADDRESS,
+      params: { txPadding: 0x55, blocksize: 0, blockingSend: true },
+    });
     await using kernel = await IsoTp.open({
       stack: "kernel",
       channel,
@@ -124,14 +129,20 @@ describe.skipIf(!hasAfCan)("ISO-TP: canwire isotp --stack kernel", () => {
     const peer = await isotprecv(channel, [...PEER, "-p", "AA"]);
     try {
       const long = payload(100, 6);
-      const sent = await runCli(["isotp", "send", "--stack", "kernel", "-c", channel, "--txid", "6C0", "--rxid", "6C8", "-p", "AA", "22F190", hex(long)], 60_000);
+      const sent = await runCli(
+        ["isotp", "send", "--stack", "kernel", "-c", channel, "--txid", "6C0", "--rxid", "6C8", "-p", "AA", "22F190", hex(long)],
+        60_000,
+      );
       expect([sent.code, sent.stderr]).toEqual([0, ""]);
       expect(Array.from(await peer.next())).toEqual([0x22, 0xf1, 0x90]);
       expect(await peer.next()).toEqual(long);
     } finally {
       peer.stop();
     }
-    const receiving = runCli(["isotp", "recv", "--stack", "kernel", "-c", channel, "--txid", "6C0", "--rxid", "6C8", "-n", "1", "--timeout-ms", "30000"], 60_000);
+    const receiving = runCli(
+      ["isotp", "recv", "--stack", "kernel", "-c", channel, "--txid", "6C0", "--rxid", "6C8", "-n", "1", "--timeout-ms", "30000"],
+      60_000,
+    );
     await isoTpBound(channel, "6C8");
     const data = payload(50, 7);
     await isotpsend(channel, [...PEER, "-b"], data);

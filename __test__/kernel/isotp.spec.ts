@@ -110,21 +110,34 @@ describe.skipIf(!hasAfCan)("ISO-TP: userspace stack against the kernel's can-iso
     expect(Array.from(got!)).toEqual([0x3e, 0x00]);
     const [, back] = await Promise.all([kernel.send([0x7e, 0x00], { targetAddressType: "functional" }), user.recv({ timeoutMs: 5000 })]);
     expect(Array.from(back!)).toEqual([0x7e, 0x00]);
-    await expect(kernel.send(new Uint8Array(8), { targetAddressType: "functional" })).rejects.toThrow(/functional addressing allows single frames only/);
+    await expect(kernel.send(new Uint8Array(8), { targetAddressType: "functional" })).rejects.toThrow(
+      /functional addressing allows single frames only/,
+    );
   });
 
   it("overflow, frame too long and no receiver: the kernel's errno as ISO-TP codes", async () => {
     await using p = await pair({ userspace: { maxFrameSize: 100 }, kernel: { maxFrameSize: 50 } });
     // the userspace receiver answers the kernel's first frame with OVERFLOW: EMSGSIZE
-    await expect(p.kernel.send(payload(200))).rejects.toMatchObject({ code: "ERR_ISOTP_OVERFLOW_FC", message: expect.stringMatching(/EMSGSIZE/) });
+    await expect(p.kernel.send(payload(200))).rejects.toMatchObject({
+      code: "ERR_ISOTP_OVERFLOW_FC",
+      message: expect.stringMatching(/EMSGSIZE/),
+    });
     // the kernel takes 60 bytes (within its own limit) and drops them above maxFrameSize 50
     await p.user.send(payload(60));
     expect(await p.kernel.recv({ timeoutMs: 300 })).toBeNull();
     expect(p.kernel.takeErrors().map((e) => e.code)).toEqual(["ERR_ISOTP_OVERFLOW_FC", "ERR_ISOTP_FRAME_TOO_LONG"]);
     // 70000 bytes exceed the kernel's own limit: it answers OVERFLOW
     await expect(p.user.send(payload(70_000))).rejects.toMatchObject({ code: "ERR_ISOTP_OVERFLOW_FC" });
-    await using lonely = await IsoTp.open({ stack: "kernel", channel, address: { txid: 0x6f0, rxid: 0x6f8 }, params: { blockingSend: true } });
-    await expect(lonely.send(payload(20))).rejects.toMatchObject({ code: "ERR_ISOTP_N_BS_TIMEOUT", message: expect.stringMatching(/ECOMM/) });
+    await using lonely = await IsoTp.open({
+      stack: "kernel",
+      channel,
+      address: { txid: 0x6f0, rxid: 0x6f8 },
+      params: { blockingSend: true },
+    });
+    await expect(lonely.send(payload(20))).rejects.toMatchObject({
+      code: "ERR_ISOTP_N_BS_TIMEOUT",
+      message: expect.stringMatching(/ECOMM/),
+    });
     expect(lonely.stats()).toMatchObject({ txComplete: 0, txFailed: 1, errors: [{ code: "ERR_ISOTP_N_BS_TIMEOUT", count: 1 }] });
   });
 
@@ -135,7 +148,12 @@ describe.skipIf(!hasAfCan)("ISO-TP: userspace stack against the kernel's can-iso
     await expect(p.kernel.send([1])).rejects.toMatchObject({ code: "ERR_CLOSED" });
     p.kernel.start();
     expect(await transfer(p.kernel, p.user, payload(30))).toEqual(payload(30));
-    await using other = await IsoTp.open({ interface: "socketcan", channel, address: { txid: 0x6b0, rxid: 0x6b8 }, params: { blockingSend: true } });
+    await using other = await IsoTp.open({
+      interface: "socketcan",
+      channel,
+      address: { txid: 0x6b0, rxid: 0x6b8 },
+      params: { blockingSend: true },
+    });
     p.kernel.setAddress({ txid: 0x6b8, rxid: 0x6b0 });
     expect(await transfer(p.kernel, other, payload(30, 5))).toEqual(payload(30, 5));
     expect(() => p.kernel.setAddress({ txid: 0x6b8, rxid: 0x6b8 })).toThrow(/different transmit and receive ids/);
@@ -145,14 +163,24 @@ describe.skipIf(!hasAfCan)("ISO-TP: userspace stack against the kernel's can-iso
   });
 
   it("kernel-only options: receive padding checks (EBADMSG) and frame_txtime", async () => {
-    const kernelOptions: KernelIsoTpOptions = { rxPadding: 0x55, checkRxPaddingLength: true, checkRxPaddingData: true, frameTxtimeNs: 2_000_000 };
+    const kernelOptions: KernelIsoTpOptions = {
+      rxPadding: 0x55,
+      checkRxPaddingLength: true,
+      checkRxPaddingData: true,
+      frameTxtimeNs: 2_000_000,
+    };
     await using p = await pair({ userspace: { txPadding: 0x55 }, kernelOptions });
     expect(await transfer(p.user, p.kernel, payload(20))).toEqual(payload(20));
     // N_As of 2 ms after each frame: 200 bytes are FF + 28 CFs, 27 gaps of at least 2 ms
     const started = performance.now();
     expect(await transfer(p.kernel, p.user, payload(200))).toEqual(payload(200));
     expect(performance.now() - started).toBeGreaterThanOrEqual(54);
-    await using wrong = await IsoTp.open({ interface: "socketcan", channel, address: { txid: 0x6a0, rxid: 0x6a8 }, params: { txPadding: 0x11, blockingSend: true } });
+    await using wrong = await IsoTp.open({
+      interface: "socketcan",
+      channel,
+      address: { txid: 0x6a0, rxid: 0x6a8 },
+      params: { txPadding: 0x11, blockingSend: true },
+    });
     await wrong.send([1, 2, 3]);
     expect(await p.kernel.recv({ timeoutMs: 300 })).toBeNull();
     expect(p.kernel.takeErrors()).toEqual([{ code: "ERR_ISOTP_INVALID_FRAME", message: expect.stringMatching(/wrong padding.*EBADMSG/) }]);
@@ -161,16 +189,26 @@ describe.skipIf(!hasAfCan)("ISO-TP: userspace stack against the kernel's can-iso
   it("a Jumpstarter IsoTpSocket export opens the kernel stack", async () => {
     const yaml = `export:\n  tp:\n    type: jumpstarter_driver_can.IsoTpSocket\n    config: {channel: ${channel}, address: {txid: 1704, rxid: 1696}, params: {tx_padding: 170, blocking_send: true}}\n`;
     await using kernel = (await openExport(yaml, "tp")) as IsoTp;
-    await using user = await IsoTp.open({ interface: "socketcan", channel, address: { txid: 0x6a0, rxid: 0x6a8 }, params: { blockingSend: true } });
+    await using user = await IsoTp.open({
+      interface: "socketcan",
+      channel,
+      address: { txid: 0x6a0, rxid: 0x6a8 },
+      params: { blockingSend: true },
+    });
     expect(await transfer(kernel, user, payload(20, 9))).toEqual(payload(20, 9));
     expect(await transfer(user, kernel, payload(3, 9))).toEqual(payload(3, 9));
   });
 
   it("parameters the kernel cannot honour are refused with the reason", async () => {
     const open = (params: IsoTpParams) => IsoTp.open({ stack: "kernel", channel, address: { txid: 0x6f0, rxid: 0x6f8 }, params });
-    await expect(open({ rxFlowcontrolTimeout: 500 })).rejects.toMatchObject({ code: "ERR_UNSUPPORTED", message: expect.stringMatching(/fixed 1000 ms/) });
+    await expect(open({ rxFlowcontrolTimeout: 500 })).rejects.toMatchObject({
+      code: "ERR_UNSUPPORTED",
+      message: expect.stringMatching(/fixed 1000 ms/),
+    });
     await expect(open({ rateLimitEnable: true })).rejects.toThrow(/no rate limiter/);
     await expect(open({ txDataMinLength: 4 })).rejects.toMatchObject({ code: "ERR_UNSUPPORTED" });
-    await expect(IsoTp.open({ stack: "kernel", channel: "nosuch0", address: { txid: 1, rxid: 2 } })).rejects.toMatchObject({ code: "ERR_UNKNOWN_INTERFACE" });
+    await expect(IsoTp.open({ stack: "kernel", channel: "nosuch0", address: { txid: 1, rxid: 2 } })).rejects.toMatchObject({
+      code: "ERR_UNKNOWN_INTERFACE",
+    });
   });
 });

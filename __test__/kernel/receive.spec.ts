@@ -39,7 +39,7 @@ describe.skipIf(!hasAfCan)("socketcan: frames from cansend arrive exactly", () =
   it("FD frames carry BRS and ESI; a 72-byte read is FD", async () => {
     await using bus = await Bus.open({ interface: "socketcan", channel: "vcan0", fd: true });
     const hex64 = Buffer.alloc(64, 0xa5).toString("hex");
-    await cansend("vcan0", "123##0AA", "124##1BB", "125##2CC", "12345678##3" + hex64, "126##0112233445566778899AABBCC");
+    await cansend("vcan0", "123##0AA", "124##1BB", "125##2CC", `12345678##3${hex64}`, "126##0112233445566778899AABBCC");
     const got = await recvN(bus, 5);
     expect(got.map((m) => [m.id, m.extended, m.fd, m.bitrateSwitch, m.errorStateIndicator, m.dlc, m.dlcCode])).toEqual([
       [0x123, false, true, false, false, 1, 1],

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Bus, type WatchEvent } from "../../src/index.js";
 import { cansend, hasAfCan } from "./can-utils.js";
 
-const summary = (e: WatchEvent | null) => (e ? { type: e.type, id: e.message?.id, data: e.message ? [...e.message.data] : undefined } : null);
+const summary = (e: WatchEvent | null) =>
+  e ? { type: e.type, id: e.message?.id, data: e.message ? [...e.message.data] : undefined } : null;
 
 describe.skipIf(!hasAfCan)("socketcan: bus.watch on the kernel's broadcast manager (RX_SETUP)", () => {
   it("changes under the mask, driven by cansend; nothing outside the mask or for other ids", async () => {
@@ -69,7 +70,7 @@ describe.skipIf(!hasAfCan)("socketcan: bus.watch on the kernel's broadcast manag
   it("FD frames of an extended id with checkDlc; watches close with their bus", async () => {
     const bus = await Bus.open({ interface: "socketcan", channel: "vcan0", fd: true });
     const watch = bus.watch(0x1abcdef, { extended: true, fd: true, changeMask: [0xff], checkDlc: true });
-    await cansend("vcan0", "01ABCDEF##1" + "00".repeat(12), "01ABCDEF#00", "01ABCDEF##1" + "00".repeat(16));
+    await cansend("vcan0", `01ABCDEF##1${"00".repeat(12)}`, "01ABCDEF#00", `01ABCDEF##1${"00".repeat(16)}`);
     const a = await watch.next({ timeoutMs: 2000 });
     const b = await watch.next({ timeoutMs: 2000 });
     expect([a!.message!.data.length, b!.message!.data.length]).toEqual([12, 16]);
