@@ -83,7 +83,8 @@ fn backend_for(
     }
 }
 
-#[cfg(target_os = "linux")]
+/// The kernel's broadcast manager as the backend; `ERR_UNSUPPORTED` where the
+/// bus has no SocketCAN (the platform layer's stub answers off Linux).
 fn kernel_backend(
     bus: &Arc<Bus>,
     frames: Vec<Frame>,
@@ -93,19 +94,6 @@ fn kernel_backend(
     let task =
         crate::socketcan::bcm::tx::BcmTask::add(bus.bcm_tx()?, frames, timing, hooks.on_error)?;
     Ok(Box::new(task))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn kernel_backend(
-    _bus: &Arc<Bus>,
-    _frames: Vec<Frame>,
-    _timing: CyclicTiming,
-    _hooks: TaskHooks,
-) -> Result<Box<dyn CyclicBackend>> {
-    Err(CanwireError::new(
-        ErrorCode::Unsupported,
-        "the kernel scheduler (BCM) exists only with SocketCAN on Linux",
-    ))
 }
 
 impl CyclicTask {
