@@ -295,9 +295,23 @@ export class Message {
   }
 }
 
+/**
+ * Headers the native rules accepted, by id: the verdict of `Frame::validate`
+ * depends only on (id, flags, length, DLC code), so a stream of messages with
+ * the same few headers crosses to Rust once per header, not once per message.
+ * Bounded: cleared when full.
+ */
+const acceptedHeaders = new Map<number, number>();
+const MAX_ACCEPTED_HEADERS = 4096;
+
 /** Checks the frame by the native frame rules (`Frame::validate`), the one validator. */
 function checkFrame(id: number, flags: number, length: number, dlcCode: number): void {
+  // flags < 2^8, length <= 64 and dlcCode <= 255 are checked before this point
+  const header = (flags << 16) | (length << 8) | dlcCode;
+  if (acceptedHeaders.get(id) === header) return;
   native(() => binding.checkFrame(id, flags, length, dlcCode));
+  if (acceptedHeaders.size >= MAX_ACCEPTED_HEADERS) acceptedHeaders.clear();
+  acceptedHeaders.set(id, header);
 }
 
 /** The record flag bits (see `record.ts`'s `Flag`). */

@@ -64,8 +64,12 @@ export function wrongType(name: string, kinds: Kinds, value: unknown): InvalidAr
 
 /** Throws unless `value` has one of `kinds`. */
 export function checkType(value: unknown, name: string, kinds: Kinds): void {
-  const list: readonly Kind[] = typeof kinds === "string" ? [kinds] : kinds;
-  if (!list.some((k) => is(value, k))) throw wrongType(name, kinds, value);
+  if (!hasKind(value, kinds)) throw wrongType(name, kinds, value);
+}
+
+/** True when `value` has one of `kinds` (no allocation on the one-kind path: messages are checked per frame). */
+function hasKind(value: unknown, kinds: Kinds): boolean {
+  return typeof kinds === "string" ? is(value, kinds) : kinds.some((k) => is(value, k));
 }
 
 /** Throws unless `value` is absent (`undefined`) or has one of `kinds`. */
@@ -85,9 +89,10 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
  * messages (`options.fd`).
  */
 export function checkShape<T>(object: Record<string, unknown>, name: string, shape: Shape): T {
-  for (const key of Object.keys(shape)) {
+  for (const key in shape) {
     const kinds = shape[key];
-    if (kinds !== undefined) checkOptional(object[key], `${name}.${key}`, kinds);
+    const value = object[key];
+    if (kinds !== undefined && value !== undefined && !hasKind(value, kinds)) throw wrongType(`${name}.${key}`, kinds, value);
   }
   return object as T;
 }
