@@ -46,38 +46,17 @@ impl<T> IntoNapi<T> for Result<T, CanwireError> {
 
 /// The JSON object that carries `error` across napi.
 pub fn envelope(error: &CanwireError) -> String {
-    let mut out = format!(
-        "{{\"canwire\":{ENVELOPE_VERSION},\"code\":{},\"message\":{}",
-        json_string(error.code.as_str()),
-        json_string(&error.message)
-    );
+    let mut object = serde_json::Map::new();
+    object.insert("canwire".into(), ENVELOPE_VERSION.into());
+    object.insert("code".into(), error.code.as_str().into());
+    object.insert("message".into(), error.message.as_str().into());
     if let Some(errno) = error.errno {
-        out.push_str(&format!(",\"errno\":{}", json_string(errno)));
+        object.insert("errno".into(), errno.into());
     }
     if let Some(sent) = error.sent {
-        out.push_str(&format!(",\"sent\":{sent}"));
+        object.insert("sent".into(), sent.into());
     }
-    out.push('}');
-    out
-}
-
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::Value::Object(object).to_string()
 }
 
 /// The error codes Rust can produce, grouped as the facade groups them.
@@ -119,14 +98,18 @@ mod tests {
         let error = CanwireError::new(ErrorCode::TxBufferFull, "full \"q\"\n\\ \u{1}")
             .with_errno(Some("ENOBUFS"))
             .with_sent(3);
+        let json =
+            |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("valid JSON");
         assert_eq!(
-            envelope(&error),
-            r#"{"canwire":1,"code":"ERR_TX_BUFFER_FULL","message":"full \"q\"\n\\ \u0001","errno":"ENOBUFS","sent":3}"#
+            json(&envelope(&error)),
+            json(
+                r#"{"canwire":1,"code":"ERR_TX_BUFFER_FULL","message":"full \"q\"\n\\ \u0001","errno":"ENOBUFS","sent":3}"#
+            )
         );
         let plain = CanwireError::new(ErrorCode::Timeout, "µs");
         assert_eq!(
-            envelope(&plain),
-            r#"{"canwire":1,"code":"ERR_TIMEOUT","message":"µs"}"#
+            json(&envelope(&plain)),
+            json(r#"{"canwire":1,"code":"ERR_TIMEOUT","message":"µs"}"#)
         );
     }
 }
