@@ -71,8 +71,7 @@ const MESSAGE_KINDS: Shape = {
 const MAX_TIMESTAMP_S = Number((1n << 64n) - 1n) / 1e9;
 
 /** A flag given as a boolean, 0 or 1, as the boolean; anything else is a wrong type. */
-function flag(init: MessageInit, key: keyof MessageInit, name: string, fallback: boolean): boolean {
-  const value: unknown = init[key];
+function flag(value: unknown, key: string, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (value === true || value === 1) return true;
   if (value === false || value === 0) return false;
@@ -179,13 +178,13 @@ export class Message {
     }
     const name = Message.#name;
     checkShape<MessageInit>(checkObject(init, name), name, MESSAGE_KINDS);
-    const extended = flag(init, "extended", name, false);
-    const remote = flag(init, "remote", name, false);
-    const error = flag(init, "error", name, false);
-    const fd = flag(init, "fd", name, false);
-    const brs = flag(init, "bitrateSwitch", name, false);
-    const esi = flag(init, "errorStateIndicator", name, false);
-    const fdf = flag(init, "fdf", name, false);
+    const extended = flag(init.extended, "extended", name, false);
+    const remote = flag(init.remote, "remote", name, false);
+    const error = flag(init.error, "error", name, false);
+    const fd = flag(init.fd, "fd", name, false);
+    const brs = flag(init.bitrateSwitch, "bitrateSwitch", name, false);
+    const esi = flag(init.errorStateIndicator, "errorStateIndicator", name, false);
+    const fdf = flag(init.fdf, "fdf", name, false);
     const id = init.id;
     // coercion into the record's fields; the frame rules are checked natively below
     if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
@@ -227,7 +226,7 @@ export class Message {
     this.data = toBytes(init.data, length);
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
-    this.isRx = flag(init, "isRx", name, true);
+    this.isRx = flag(init.isRx, "isRx", name, true);
   }
 
   #errorInfo: ErrorFrameInfo | undefined;
@@ -367,21 +366,27 @@ function checkCode(given: number | undefined, fallback: number, [lo, hi]: [numbe
 }
 
 function toTimestampNs(init: MessageInit): bigint {
-  if (init.timestampNs !== undefined) {
-    if (typeof init.timestampNs !== "bigint" || init.timestampNs < 0n || init.timestampNs >= 1n << 64n) {
-      throw invalid("ERR_INVALID_TIMESTAMP", `timestampNs must be a bigint in 0..2^64-1, got ${String(init.timestampNs)}`);
+  const given = init.timestampNs;
+  if (given !== undefined) {
+    if (typeof given !== "bigint" || given < 0n || given >= TWO_POW_64) {
+      throw invalid("ERR_INVALID_TIMESTAMP", `timestampNs must be a bigint in 0..2^64-1, got ${String(given)}`);
     }
-    return init.timestampNs;
+    return given;
   }
   const ts = init.timestamp ?? 0;
-  const outOfRange = () =>
-    invalid(
-      "ERR_INVALID_TIMESTAMP",
-      `timestamp must be a finite number of seconds >= 0 whose nanoseconds fit 64 bits (< ${MAX_TIMESTAMP_S}), got ${String(ts)}`,
-    );
-  if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0 || ts > MAX_TIMESTAMP_S) throw outOfRange();
+  if (ts === 0) return 0n;
+  if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0 || ts > MAX_TIMESTAMP_S) throw timestampOutOfRange(ts);
   const whole = Math.floor(ts);
   const ns = BigInt(whole) * 1_000_000_000n + BigInt(Math.round((ts - whole) * 1e9));
-  if (ns >= 1n << 64n) throw outOfRange();
+  if (ns >= TWO_POW_64) throw timestampOutOfRange(ts);
   return ns;
+}
+
+const TWO_POW_64 = 1n << 64n;
+
+function timestampOutOfRange(ts: unknown) {
+  return invalid(
+    "ERR_INVALID_TIMESTAMP",
+    `timestamp must be a finite number of seconds >= 0 whose nanoseconds fit 64 bits (< ${MAX_TIMESTAMP_S}), got ${String(ts)}`,
+  );
 }

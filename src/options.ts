@@ -89,12 +89,27 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
  * messages (`options.fd`).
  */
 export function checkShape<T>(object: Record<string, unknown>, name: string, shape: Shape): T {
-  for (const key in shape) {
-    const kinds = shape[key];
+  const entries = entriesOf(shape);
+  for (let i = 0; i < entries.length; i++) {
+    const [key, kinds] = entries[i] as ShapeEntry;
     const value = object[key];
-    if (kinds !== undefined && value !== undefined && !hasKind(value, kinds)) throw wrongType(`${name}.${key}`, kinds, value);
+    if (value !== undefined && !hasKind(value, kinds)) throw wrongType(`${name}.${key}`, kinds, value);
   }
   return object as T;
+}
+
+type ShapeEntry = readonly [string, Kinds];
+
+/** Each shape's entries, listed once (messages are checked per frame). */
+const shapeEntries = new WeakMap<Shape, readonly ShapeEntry[]>();
+
+function entriesOf(shape: Shape): readonly ShapeEntry[] {
+  let entries = shapeEntries.get(shape);
+  if (entries === undefined) {
+    entries = Object.entries(shape).filter((entry): entry is [string, Kinds] => entry[1] !== undefined);
+    shapeEntries.set(shape, entries);
+  }
+  return entries;
 }
 
 /**
