@@ -306,8 +306,10 @@ pub struct NativeLogWriterOptions {
     pub channel_names: Option<Vec<String>>,
     /// "canwire" (default, lossless) or "python-can".
     pub csv_flavor: Option<String>,
-    pub gzip_level: Option<u32>,
-    pub compression_level: Option<u32>,
+    /// An integer 0..=9 (a JS number, checked here: no silent truncation).
+    pub gzip_level: Option<f64>,
+    /// An integer 0..=9.
+    pub compression_level: Option<f64>,
     /// Add to an existing file (BLF, uncompressed .log) instead of truncating it.
     pub append: Option<bool>,
 }
@@ -351,23 +353,16 @@ impl NativeLogWriter {
             Some("python-can") => opts.csv_flavor = CsvFlavor::Python,
             Some(other) => {
                 return Err(invalid_argument(format!(
-                    "csvFlavor '{other}' is not 'canwire' or 'python-can'"
+                    "options.csvFlavor must be 'canwire' or 'python-can', got '{other}'"
                 )));
             }
         }
-        for (name, level) in [
-            ("gzipLevel", options.gzip_level),
-            ("compressionLevel", options.compression_level),
-        ] {
-            if level.is_some_and(|l| l > 9) {
-                return Err(invalid_argument(format!("{name} is 0..9")));
-            }
-        }
         if let Some(level) = options.gzip_level {
-            opts.gzip_level = level;
+            opts.gzip_level = integer("options.gzipLevel", level, 0..=9).into_napi()?;
         }
         if let Some(level) = options.compression_level {
-            opts.blf.compression_level = level;
+            opts.blf.compression_level =
+                integer("options.compressionLevel", level, 0..=9).into_napi()?;
         }
         let writer = if options.append.unwrap_or(false) {
             append_writer(&path, &opts).into_napi()?
