@@ -445,3 +445,41 @@ describe("Message rules are the native Frame::validate (one validator)", () => {
     );
   });
 });
+
+describe("hostile shapes found by trying the API as a user", () => {
+  it("a signal that is not an AbortSignal is refused before anything is armed", async () => {
+    await using bus = await Bus.open({ channel: uniqueChannel() });
+    const notASignal = {} as AbortSignal;
+    await expectFailure(
+      () => bus.recv({ signal: notASignal, timeoutMs: 10 }),
+      "ERR_INVALID_ARGUMENT",
+      "options.signal must be an AbortSignal, got object",
+    );
+    await expectFailure(
+      () => bus.recvBatch({ signal: notASignal, timeoutMs: 10 }),
+      "ERR_INVALID_ARGUMENT",
+      "options.signal must be an AbortSignal, got object",
+    );
+    // the bus still works: nothing armed was left behind to fire later
+    await bus.send({ id: 0x7ff, data: [1] });
+    expect(await bus.recv({ timeoutMs: 0 })).toBeNull();
+  });
+
+  it("holes of a sparse array are named like any missing message", async () => {
+    await using bus = await Bus.open({ channel: uniqueChannel() });
+    // biome-ignore lint/suspicious/noSparseArray: the hostile input under test
+    const sparse = [, { id: 1 }] as unknown as MessageInitList;
+    await expectFailure(() => bus.sendBatch(sparse), "ERR_INVALID_ARGUMENT", "messages[0] must be an object, got undefined");
+    await expectFailure(() => encodeMessages(sparse), "ERR_INVALID_ARGUMENT", "messages[0] must be an object, got undefined");
+  });
+
+  it("a FrameBatch holds whole records", async () => {
+    await expectFailure(
+      () => new FrameBatch(new Uint8Array(RECORD_SIZE + 5), () => undefined),
+      "ERR_INVALID_ARGUMENT",
+      `a FrameBatch holds whole ${RECORD_SIZE}-byte records, got ${RECORD_SIZE + 5} bytes`,
+    );
+  });
+});
+
+type MessageInitList = Parameters<typeof encodeMessages>[0];

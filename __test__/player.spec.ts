@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Bus, CanError, formatFrame, Player } from "../src/index.js";
+import { armedWaits } from "../src/waker.js";
 import { recvN, uniqueChannel } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "canwire-play-"));
@@ -34,6 +35,22 @@ describe("Player", () => {
     expect(gapsMs[0]).toBeGreaterThan(25);
     expect(gapsMs[2]).toBeGreaterThan(45);
     expect(elapsedMs).toBeGreaterThanOrEqual(80);
+  });
+
+  it("a queue of one frame waits for room through the waker and keeps every frame in order", async () => {
+    const lines = Array.from(
+      { length: 50 },
+      (_, i) => `(1.${String(i).padStart(6, "0")}) can0 ${(0x100 + i).toString(16)}#${i.toString(16).padStart(2, "0")}`,
+    );
+    const path = logFile("room.log", lines);
+    const channel = uniqueChannel("play");
+    await using bus = await Bus.open({ channel });
+    await using rx = await Bus.open({ channel });
+    const stats = await Player.start(bus, path, { queueSize: 1, gapMs: 0.05 }).finished;
+    expect(stats).toEqual({ sent: 50, sendErrors: 0, passes: 1 });
+    const got = await recvN(rx, 50);
+    expect(got.map(formatFrame)).toEqual(lines.map((l) => l.split(" ")[2]?.toUpperCase()));
+    expect(armedWaits()).toBe(0);
   });
 
   it("cuts long pauses to skipMs, loops, and ignores timestamps on request", async () => {

@@ -352,7 +352,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
   #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
-    const list = messages.map(toMessage);
+    const list = Array.from(messages, toMessage); // visits holes of a sparse array too
     const encoded = encodeMessages(list);
     if (this.#sendsByChannel) {
       const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);

@@ -6,11 +6,12 @@
  */
 import { binding, type NativePlayback } from "./binding.js";
 import { Bus } from "./bus.js";
-import { invalid, native, nativeAsync } from "./errors.js";
+import { invalid, native } from "./errors.js";
 import { LogReader } from "./logfile.js";
 import { checkBus, MAX_QUEUE_SIZE } from "./logger.js";
 import { checkOptions, checkType, type Shape } from "./options.js";
 import type { FrameBatch } from "./record.js";
+import { type WakeSource, waitUntil } from "./waker.js";
 
 /** Options of {@link Player.start}. */
 export interface PlayerOptions {
@@ -65,6 +66,16 @@ export class Player implements AsyncDisposable {
   #reader: LogReader | undefined;
   /** Resolves with the counters once the replay ends (or is stopped). */
   readonly finished: Promise<PlayerStats>;
+  /** Wakes a push waiting for room in the native queue (through the one waker). */
+  readonly #room: WakeSource = {
+    arm: (waker, token) => this.#native.armRoom(waker, token),
+    disarm: (token) => this.#native.disarm(token),
+  };
+  /** Wakes the wait for the replay's end. */
+  readonly #finished: WakeSource = {
+    arm: (waker, token) => this.#native.armFinished(waker, token),
+    disarm: (token) => this.#native.disarm(token),
+  };
 
   private constructor(bus: Bus, path: string, options: PlayerOptions) {
     const gapMs = options.gapMs ?? 0.1;
@@ -105,7 +116,7 @@ export class Player implements AsyncDisposable {
       const records = batch.slice(done).buffer;
       const accepted = native(() => this.#native.push(records, offsets.subarray(done)));
       done += accepted;
-      if (done < batch.length) await nativeAsync(() => this.#native.room());
+      if (done < batch.length) await waitUntil(this.#room, {}, () => (this.#native.hasRoom ? true : undefined));
     }
   }
 
@@ -135,7 +146,7 @@ export class Player implements AsyncDisposable {
         this.#reader = undefined;
       }
       native(() => this.#native.endInput());
-      await nativeAsync(() => this.#native.finished());
+      await waitUntil(this.#finished, {}, () => (this.#native.finished ? true : undefined));
     } catch (error) {
       // A push racing stop() finds the replay closed; that is the stop, not a failure.
       if (!this.#stopped) throw error;

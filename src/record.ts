@@ -13,7 +13,7 @@
 
 import { invalid } from "./errors.js";
 import { Message, type MessageInit } from "./message.js";
-import { checkType } from "./options.js";
+import { checkType, describe } from "./options.js";
 
 /** Bytes per record. */
 export const RECORD_SIZE = 88;
@@ -64,7 +64,7 @@ export function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m
 /** Packs messages (or what {@link Message} is built from) into one record batch. */
 export function encodeMessages(messages: ReadonlyArray<Message | MessageInit>): Buffer {
   checkType(messages, "messages", "array");
-  const list = messages.map(toMessage);
+  const list = Array.from(messages, toMessage); // visits holes of a sparse array too
   const out = Buffer.alloc(list.length * RECORD_SIZE);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < list.length; i++) {
@@ -102,8 +102,14 @@ export class FrameBatch {
 
   /** @internal */
   constructor(buffer: Uint8Array, channelName: (index: number) => string | undefined) {
+    if (!(buffer instanceof Uint8Array) || buffer.byteLength % RECORD_SIZE !== 0) {
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        `a FrameBatch holds whole ${RECORD_SIZE}-byte records, got ${buffer instanceof Uint8Array ? `${buffer.byteLength} bytes` : describe(buffer)}`,
+      );
+    }
     this.buffer = buffer;
-    this.length = Math.floor(buffer.byteLength / RECORD_SIZE);
+    this.length = buffer.byteLength / RECORD_SIZE;
     this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     this.#channelName = channelName;
   }

@@ -13,7 +13,8 @@
  * @internal
  */
 import { binding, type NativeWaker } from "./binding.js";
-import { native } from "./errors.js";
+import { InvalidArgumentError, native } from "./errors.js";
+import { describe } from "./options.js";
 
 /** A native object a wait can arm under a token (see `crates/canwire-node/src/waker.rs`). */
 export interface WakeSource {
@@ -80,7 +81,15 @@ export function abortError(signal: AbortSignal): DOMException {
 
 /** Throws {@link abortError} if `signal` has aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
+  checkSignal(signal);
   if (signal?.aborted) throw abortError(signal);
+}
+
+/** Throws unless `signal` is absent or an `AbortSignal` (anything else would fail only once a wait is armed). */
+function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError("ERR_INVALID_ARGUMENT", `options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
 }
 
 /** Number of waits armed now (tests check that ended waits leave none). */
@@ -97,7 +106,11 @@ export function armedWaits(): number {
  */
 export function wakeOf(source: WakeSource, limits: WaitLimits = {}): Promise<boolean> {
   const { timeoutMs, signal } = limits;
-  if (signal?.aborted) return Promise.reject(abortError(signal));
+  try {
+    throwIfAborted(signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(false);
   const token = nextToken();
   if (!native(() => source.arm(waker(), token))) return Promise.resolve(true);

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::{CanwireError, ErrorCode, Frame};
-use tokio::sync::Notify;
 
 use crate::bus::Bus;
+use crate::readiness::{Readiness, ReadyHook};
 use crate::sync_util;
 use crate::time::{MonotonicClock, SPIN_NS, minimize_timer_slack};
 
@@ -32,8 +32,8 @@ struct Shared {
     queue: Mutex<Queue>,
     capacity: usize,
     changed: Condvar,
-    room: Notify,
-    finished: Notify,
+    /// Notified when the queue gains room and when the replay ends.
+    ready: Readiness,
     bus: Arc<Bus>,
     sent: AtomicU64,
     send_errors: AtomicU64,
@@ -59,8 +59,7 @@ impl Playback {
             queue: Mutex::default(),
             capacity: capacity.max(1),
             changed: Condvar::new(),
-            room: Notify::new(),
-            finished: Notify::new(),
+            ready: Readiness::new(),
             bus,
             sent: AtomicU64::new(0),
             send_errors: AtomicU64::new(0),
@@ -110,20 +109,16 @@ impl Playback {
         Ok(take)
     }
 
-    /// Waits until the queue has room (or the replay stopped).
-    pub async fn room(&self) {
-        loop {
-            let notified = self.shared.room.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let q = self.shared.lock();
-                if q.stopped || q.frames.len() < self.shared.capacity {
-                    return;
-                }
-            }
-            notified.await;
-        }
+    /// True when the queue has room for a frame, or the replay stopped (a push then says so).
+    pub fn has_room(&self) -> bool {
+        let q = self.shared.lock();
+        q.stopped || q.frames.len() < self.shared.capacity
+    }
+
+    /// Leaves `hook` (under `key`) to run when the queue gains room or the
+    /// replay ends; false (nothing armed) when [`Playback::has_room`] holds already.
+    pub fn notify_when_room(&self, key: u64, hook: ReadyHook) -> bool {
+        self.shared.ready.arm(key, hook, || self.has_room())
     }
 
     /// Marks the end of the input: the replay finishes once the queue is sent.
@@ -132,17 +127,20 @@ impl Playback {
         self.shared.changed.notify_all();
     }
 
-    /// Waits until every queued frame was sent (after [`Playback::end_input`]) or the replay stopped.
-    pub async fn finished(&self) {
-        loop {
-            let notified = self.shared.finished.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.shared.done.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
+    /// True once every queued frame was sent (after [`Playback::end_input`]) or the replay stopped.
+    pub fn is_finished(&self) -> bool {
+        self.shared.done.load(Ordering::Acquire)
+    }
+
+    /// Leaves `hook` (under `key`) to run when the replay ends; false (nothing
+    /// armed) when [`Playback::is_finished`] holds already.
+    pub fn notify_when_finished(&self, key: u64, hook: ReadyHook) -> bool {
+        self.shared.ready.arm(key, hook, || self.is_finished())
+    }
+
+    /// Drops a hook armed under `key` by either `notify_when_*`, if it has not run.
+    pub fn disarm(&self, key: u64) {
+        self.shared.ready.disarm(key);
     }
 
     /// Frames sent so far.
@@ -162,6 +160,7 @@ impl Playback {
         queue.frames.clear();
         drop(queue);
         self.shared.changed.notify_all();
+        self.shared.ready.notify();
         let thread = sync_util::lock(&self.thread).take();
         if let Some(thread) = thread {
             let _ = thread.join();
@@ -217,7 +216,7 @@ fn run(shared: &Shared) {
         }
         queue.frames.pop_front();
         drop(queue);
-        shared.room.notify_waiters();
+        shared.ready.notify();
         match shared.bus.send(std::slice::from_ref(&frame)) {
             Ok(_) => shared.sent.fetch_add(1, Ordering::Relaxed),
             Err(_) => shared.send_errors.fetch_add(1, Ordering::Relaxed),
@@ -225,6 +224,5 @@ fn run(shared: &Shared) {
     }
     shared.lock().stopped = true;
     shared.done.store(true, Ordering::Release);
-    shared.room.notify_waiters();
-    shared.finished.notify_waiters();
+    shared.ready.notify();
 }

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::bus::NativeBus;
 use crate::convert::{integer, js_number};
 use crate::error::{IntoNapi, invalid_argument};
+use crate::waker::{NativeWaker, key};
 
 /// The largest queue of a replay, in frames.
 const MAX_QUEUE_SIZE: u32 = 1 << 24;
@@ -84,26 +85,44 @@ impl NativePlayback {
         self.playback.push(&timed).map(|n| n as u32).into_napi()
     }
 
-    /// Resolves once the queue has room (or the replay stopped).
+    /// True when the queue has room (or the replay stopped).
+    #[napi(getter, catch_unwind)]
+    pub fn has_room(&self) -> bool {
+        self.playback.has_room()
+    }
+
+    /// Arms `waker` to call with `token` when the queue gains room or the
+    /// replay ends; false (nothing armed) when it has room already.
     #[napi(catch_unwind)]
-    pub async fn room(&self) -> napi::Result<()> {
-        let playback = self.playback.clone();
-        playback.room().await;
-        Ok(())
+    pub fn arm_room(&self, waker: &NativeWaker, token: u32) -> bool {
+        self.playback
+            .notify_when_room(key(token), waker.hook(token))
+    }
+
+    /// Arms `waker` to call with `token` when the replay ends; false (nothing
+    /// armed) when it has ended already.
+    #[napi(catch_unwind)]
+    pub fn arm_finished(&self, waker: &NativeWaker, token: u32) -> bool {
+        self.playback
+            .notify_when_finished(key(token), waker.hook(token))
+    }
+
+    /// Drops the call armed under `token`, if it has not run.
+    #[napi(catch_unwind)]
+    pub fn disarm(&self, token: u32) {
+        self.playback.disarm(key(token));
+    }
+
+    /// True once everything queued was sent, or the replay stopped.
+    #[napi(getter, catch_unwind)]
+    pub fn finished(&self) -> bool {
+        self.playback.is_finished()
     }
 
     /// Marks the end of the input.
     #[napi(catch_unwind)]
     pub fn end_input(&self) {
         self.playback.end_input();
-    }
-
-    /// Resolves once everything queued was sent, or the replay stopped.
-    #[napi(catch_unwind)]
-    pub async fn finished(&self) -> napi::Result<()> {
-        let playback = self.playback.clone();
-        playback.finished().await;
-        Ok(())
     }
 
     /// Counters.
