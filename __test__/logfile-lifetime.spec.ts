@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,6 +30,26 @@ function openFds(): number {
 /** Expects `n` open descriptors where the OS can list them. */
 function expectOpenFds(n: number): void {
   if (fdDir !== undefined) expect(openFds()).toBe(n);
+}
+
+/** The descriptors open on files whose path starts with `prefix` (-1 where the OS cannot tell: no /proc). */
+function fdsOn(prefix: string): number {
+  if (!existsSync("/proc/self/fd")) return -1;
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(prefix)) n++;
+    } catch {
+      // closed between listing and reading the link
+    }
+  }
+  return n;
+}
+
+/** Expects `n` descriptors open on files starting with `prefix`, where /proc tells. */
+function expectFdsOn(prefix: string, n: number): void {
+  const got = fdsOn(prefix);
+  if (got >= 0) expect(got).toBe(n);
 }
 
 /** Frames 1 and 2, a flush, frame 3: two containers; then the last "LOBJ" overwritten. */
@@ -135,6 +155,37 @@ describe("LogReader lifetime (12.13, 11.6)", () => {
     await w.close();
     // BLF keeps the start in ms: 1700000000123000000 is not a double (spacing 256 there)
     expect(LogReader.open(path).startTimeNs).toBe(1_700_000_000_123_000_000n);
+  });
+});
+
+describe("LogWriter lifetime", () => {
+  it("close() releases the file of every format: 50 closed writers each hold no descriptor", async () => {
+    for (const ext of ["blf", "asc", "log", "trc", "csv", "asc.gz", "log.gz", "trc.gz", "csv.gz"]) {
+      const prefix = join(dir, `closed-${ext}-`);
+      for (let i = 0; i < 50; i++) {
+        const w = LogWriter.create(`${prefix}${i}.${ext}`);
+        expectFdsOn(prefix, 1);
+        await w.write(frame(i));
+        await w.close();
+        expectFdsOn(prefix, 0);
+      }
+    }
+  });
+
+  it("after close() writes and flushes reject with ERR_CLOSED, close() stays idempotent", async () => {
+    for (const ext of ["blf", "asc", "log.gz"]) {
+      const path = join(dir, `after-close.${ext}`);
+      const w = LogWriter.create(path);
+      await w.write(frame(1));
+      await w.close();
+      expectFdsOn(path, 0);
+      await w.close();
+      expect(await codeOf(() => w.write(frame(2)))).toBe("ERR_CLOSED");
+      expect(await codeOf(() => w.flush())).toBe("ERR_CLOSED");
+      const ids: number[] = [];
+      for await (const m of LogReader.open(path)) ids.push(m.id);
+      expect(ids).toEqual([0x101]);
+    }
   });
 });
 

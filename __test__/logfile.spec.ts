@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Bus, convertLog, formatFrame, LogReader, LogWriter, Message, type MessageInit } from "../src/index.js";
+import { Bus, CanError, convertLog, formatFrame, LogReader, LogWriter, Message, type MessageInit } from "../src/index.js";
 import { fixturesDir, uniqueChannel } from "./helpers.js";
 
 const fixtures = fixturesDir() ?? "";
@@ -160,6 +160,72 @@ describe("bad input", () => {
     expect(() => LogWriter.create(join(dir, "x.csv"), { compressionLevel: 12 })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
     );
+  });
+});
+
+/** What `work` throws or rejects with: its class, code and message. */
+async function failure(work: () => unknown): Promise<[boolean, string, string]> {
+  try {
+    await work();
+  } catch (error) {
+    return [error instanceof CanError, (error as CanError).code, (error as Error).message];
+  }
+  throw new Error("no error");
+}
+
+describe("wrong types name the argument and the type expected", () => {
+  const path = join(dir, "types.log");
+  const bad = (message: string): [boolean, string, string] => [true, "ERR_INVALID_ARGUMENT", message];
+
+  it("LogWriter.create", async () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => LogWriter.create(undefined as unknown as string), "path must be a string, got undefined"],
+      [() => LogWriter.create(5 as unknown as string), "path must be a string, got number"],
+      [() => LogWriter.create(path, null as unknown as object), "options must be an object, got null"],
+      [() => LogWriter.create(path, [] as unknown as object), "options must be an object, got array"],
+      [
+        () => LogWriter.create(path, { compressionLevel: "9" as unknown as number }),
+        "options.compressionLevel must be a number, got string",
+      ],
+      [() => LogWriter.create(path, { gzipLevel: true as unknown as number }), "options.gzipLevel must be a number, got boolean"],
+      [() => LogWriter.create(path, { channels: "can0" as unknown as string[] }), "options.channels must be an array, got string"],
+      [() => LogWriter.create(path, { channels: ["a", 1 as unknown as string] }), "options.channels[1] must be a string, got number"],
+      [() => LogWriter.create(path, { csvFlavor: 1 as unknown as "canwire" }), "options.csvFlavor must be a string, got number"],
+      [() => LogWriter.create(path, { append: "yes" as unknown as boolean }), "options.append must be a boolean, got string"],
+      [
+        () => LogWriter.create(path, { flushIntervalMs: "20" as unknown as number }),
+        "options.flushIntervalMs must be a number, got string",
+      ],
+      [() => LogWriter.create(path, { flushIntervalMs: Infinity }), "options.flushIntervalMs must be a number 0..2147483647, got Infinity"],
+      [() => LogWriter.create(path, { compressionLevel: 1.5 }), "options.compressionLevel must be an integer 0..=9, got 1.5"],
+      [() => LogWriter.create(path, { gzipLevel: -1 }), "options.gzipLevel must be an integer 0..=9, got -1"],
+      [
+        () => LogWriter.create(path, { csvFlavor: "excel" as unknown as "canwire" }),
+        "options.csvFlavor must be 'canwire' or 'python-can', got 'excel'",
+      ],
+    ];
+    for (const [work, message] of cases) expect(await failure(work)).toEqual(bad(message));
+  });
+
+  it("LogReader.open, readBatch and convertLog", async () => {
+    const w = LogWriter.create(path);
+    await w.write({ id: 1 });
+    await w.close();
+    await using reader = LogReader.open(path);
+    const out = join(dir, "types.asc");
+    const cases: Array<[() => unknown, string]> = [
+      [() => LogReader.open(undefined as unknown as string), "path must be a string, got undefined"],
+      [() => reader.readBatch("5" as unknown as number), "max must be a number, got string"],
+      [() => convertLog(5 as unknown as string, out), "input must be a string, got number"],
+      [() => convertLog(path, null as unknown as string), "output must be a string, got null"],
+      [() => convertLog(path, out, null as unknown as object), "options must be an object, got null"],
+      [() => convertLog(path, out, { onProgress: 1 as unknown as () => void }), "options.onProgress must be a function, got number"],
+      [
+        () => convertLog(path, out, { compressionLevel: "9" as unknown as number }),
+        "options.compressionLevel must be a number, got string",
+      ],
+    ];
+    for (const [work, message] of cases) expect(await failure(work)).toEqual(bad(message));
   });
 });
 

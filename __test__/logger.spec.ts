@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { log } from "../src/cli/log.js";
-import { Bus, Logger, LogReader, rotatedName } from "../src/index.js";
+import { Bus, CanError, Logger, LogReader, rotatedName } from "../src/index.js";
 import { uniqueChannel } from "./helpers.js";
 
 async function countFrames(path: string): Promise<number[]> {
@@ -49,6 +49,64 @@ describe("Logger", () => {
 
   it("names rotated files after python-can's scheme", () => {
     expect(rotatedName("/x/drive.asc.gz", 7, new Date("2026-11-21T12:34:56Z"))).toBe("/x/drive_20261121T123456_#007.asc.gz");
+  });
+});
+
+describe("rotatedName arguments", () => {
+  it("a wrong type is ERR_INVALID_ARGUMENT naming the argument", () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => rotatedName(5 as unknown as string, 0), "path must be a string, got number"],
+      [() => rotatedName("a.log", "1" as unknown as number), "n must be an integer >= 0, got string"],
+      [() => rotatedName("a.log", -1), "n must be an integer >= 0, got -1"],
+      [() => rotatedName("a.log", 0, "now" as unknown as Date), "now must be a valid Date, got string"],
+      [() => rotatedName("a.log", 0, new Date(Number.NaN)), "now must be a valid Date, got Invalid Date"],
+    ];
+    for (const [work, message] of cases) {
+      expect(work).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message }));
+    }
+  });
+});
+
+describe("Logger.start arguments", () => {
+  it("a wrong type is ERR_INVALID_ARGUMENT naming the argument, and leaves no reader on the bus", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canwire-logger-"));
+    await using bus = await Bus.open({ channel: uniqueChannel("lg") });
+    const readers = bus.stats().readers.length;
+    const path = join(dir, "x.log");
+    const cases: Array<[() => unknown, string]> = [
+      [() => Logger.start(bus, 5 as unknown as string), "path must be a string, got number"],
+      [() => Logger.start({} as Bus, path), "bus must be a Bus (from Bus.open), got object"],
+      [() => Logger.start(undefined as unknown as Bus, path), "bus must be a Bus (from Bus.open), got undefined"],
+      [() => Logger.start(bus, path, null as unknown as object), "options must be an object, got null"],
+      [() => Logger.start(bus, path, { queueSize: "8" as unknown as number }), "options.queueSize must be a number, got string"],
+      [() => Logger.start(bus, path, { queueSize: 0 }), "options.queueSize must be an integer 1..16777216, got 0"],
+      [
+        () => Logger.start(bus, path, { rotateSizeBytes: "1e6" as unknown as number }),
+        "options.rotateSizeBytes must be a number, got string",
+      ],
+      [() => Logger.start(bus, path, { rotateIntervalMs: -5 }), "options.rotateIntervalMs must be a number > 0, got -5"],
+      [
+        () => Logger.start(bus, path, { compressionLevel: "9" as unknown as number }),
+        "options.compressionLevel must be a number, got string",
+      ],
+      [() => Logger.start(bus, path, { channels: [null as unknown as string] }), "options.channels[0] must be a string, got null"],
+      [
+        () => Logger.start(bus, path, { flushIntervalMs: false as unknown as number }),
+        "options.flushIntervalMs must be a number, got boolean",
+      ],
+    ];
+    for (const [work, message] of cases) {
+      let error: unknown;
+      try {
+        work();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CanError);
+      expect([(error as CanError).code, (error as CanError).message]).toEqual(["ERR_INVALID_ARGUMENT", message]);
+    }
+    expect(bus.stats().readers.length).toBe(readers);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

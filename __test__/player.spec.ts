@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Bus, formatFrame, Player } from "../src/index.js";
+import { Bus, CanError, formatFrame, Player } from "../src/index.js";
 import { armedWaits } from "../src/waker.js";
 import { recvN, uniqueChannel } from "./helpers.js";
 
@@ -81,5 +81,36 @@ describe("Player", () => {
     expect(stats.sent).toBeLessThan(50);
     expect(() => Player.start(classic, join(dir, "missing.blf"))).toThrow(expect.objectContaining({ code: "ERR_OS" }));
     expect(() => Player.start(classic, slow, { loop: 0 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+  });
+});
+
+describe("Player.start arguments", () => {
+  it("a wrong type is ERR_INVALID_ARGUMENT naming the argument or option", async () => {
+    const path = logFile("types.log", ["(100.000000) can0 100#01"]);
+    await using bus = await Bus.open({ channel: uniqueChannel("play") });
+    const cases: Array<[() => unknown, string]> = [
+      [() => Player.start(bus, 5 as unknown as string), "path must be a string, got number"],
+      [() => Player.start(null as unknown as Bus, path), "bus must be a Bus (from Bus.open), got null"],
+      [() => Player.start(bus, path, 1 as unknown as object), "options must be an object, got number"],
+      [() => Player.start(bus, path, { gapMs: "1" as unknown as number }), "options.gapMs must be a number, got string"],
+      [() => Player.start(bus, path, { skipMs: null as unknown as number }), "options.skipMs must be a number, got null"],
+      [() => Player.start(bus, path, { queueSize: 10n as unknown as number }), "options.queueSize must be a number, got bigint"],
+      [
+        () => Player.start(bus, path, { ignoreTimestamps: 1 as unknown as boolean }),
+        "options.ignoreTimestamps must be a boolean, got number",
+      ],
+      [() => Player.start(bus, path, { loop: "2" as unknown as number }), "options.loop must be a number or a boolean, got string"],
+      [() => Player.start(bus, path, { loop: false as unknown as true }), "options.loop must be a positive integer or true, got false"],
+    ];
+    for (const [work, message] of cases) {
+      let error: unknown;
+      try {
+        work();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CanError);
+      expect([(error as CanError).code, (error as CanError).message]).toEqual(["ERR_INVALID_ARGUMENT", message]);
+    }
   });
 });

@@ -8,7 +8,7 @@
 import { binding, type NativeLogReader, type NativeLogWriter } from "./binding.js";
 import { invalid, native, nativeAsync } from "./errors.js";
 import type { Message, MessageInit } from "./message.js";
-import { checkType, describe } from "./options.js";
+import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
 /** The formats, by their usual extension. */
@@ -184,9 +184,39 @@ export interface LogWriterOptions {
   append?: boolean;
   /**
    * Flush at least this often (BLF: close the open container), so a killed
-   * process loses at most this much. Default 1000; 0 turns it off.
+   * process loses at most this much, 0..2^31-1 (Node's longest timer).
+   * Default 1000; 0 turns it off.
    */
   flushIntervalMs?: number;
+}
+
+/**
+ * The JS type of each {@link LogWriterOptions} key.
+ *
+ * @internal
+ */
+export const LOG_WRITER_OPTION_KINDS: Shape = {
+  channels: "array",
+  csvFlavor: "string",
+  gzipLevel: "number",
+  compressionLevel: "number",
+  append: "boolean",
+  flushIntervalMs: "number",
+};
+
+/** The longest {@link LogWriterOptions.flushIntervalMs}: Node's longest timer (about 24.8 days). */
+const MAX_FLUSH_INTERVAL_MS = 2 ** 31 - 1;
+
+/**
+ * Checks the types of `options` against `shape` (which holds the
+ * {@link LogWriterOptions} keys) and of each channel name.
+ *
+ * @internal
+ */
+export function checkWriterOptions<T extends LogWriterOptions>(options: unknown, shape: Shape): T {
+  const checked = checkOptions<T>(options, "options", shape);
+  checked.channels?.forEach((name, i) => checkType(name, `options.channels[${i}]`, "string"));
+  return checked;
 }
 
 /**
@@ -219,12 +249,23 @@ export class LogWriter implements AsyncDisposable {
     }
   }
 
-  /** Creates (truncates) a file; the format comes from the extension. */
-  static create(path: string, options: LogWriterOptions = {}): LogWriter {
+  /**
+   * Creates (truncates) a file; the format comes from the extension.
+   *
+   * @throws {@link CanError} `ERR_INVALID_ARGUMENT` for a path that is not a
+   *   string or an option of the wrong type or out of range, `ERR_UNSUPPORTED`
+   *   for an unknown extension, `ERR_OS` when the file cannot be created.
+   */
+  static create(path: string, options?: LogWriterOptions): LogWriter {
+    checkType(path, "path", "string");
+    options = checkWriterOptions<LogWriterOptions>(options, LOG_WRITER_OPTION_KINDS);
     const channels = options.channels ?? [];
     const flushIntervalMs = options.flushIntervalMs ?? 1000;
-    if (typeof flushIntervalMs !== "number" || !(flushIntervalMs >= 0)) {
-      throw invalid("ERR_INVALID_ARGUMENT", `flushIntervalMs must be a number >= 0, got ${String(flushIntervalMs)}`);
+    if (!(flushIntervalMs >= 0 && flushIntervalMs <= MAX_FLUSH_INTERVAL_MS)) {
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        `options.flushIntervalMs must be a number 0..${MAX_FLUSH_INTERVAL_MS}, got ${String(flushIntervalMs)}`,
+      );
     }
     const nativeOptions: Parameters<typeof binding.NativeLogWriter.create>[1] = { channelNames: channels };
     if (options.csvFlavor !== undefined) nativeOptions.csvFlavor = options.csvFlavor;
@@ -307,6 +348,9 @@ export class LogWriter implements AsyncDisposable {
   }
 }
 
+/** The JS type of each {@link convertLog} option. */
+const CONVERT_OPTION_KINDS: Shape = { ...LOG_WRITER_OPTION_KINDS, onProgress: "function" };
+
 /**
  * Converts a log file into another format (chosen by extension), with
  * constant memory. `onProgress` gets the frames converted so far.
@@ -318,8 +362,11 @@ export class LogWriter implements AsyncDisposable {
 export async function convertLog(
   input: string,
   output: string,
-  options: LogWriterOptions & { onProgress?: (frames: number) => void } = {},
+  options?: LogWriterOptions & { onProgress?: (frames: number) => void },
 ): Promise<LogReadStats> {
+  checkType(input, "input", "string");
+  checkType(output, "output", "string");
+  options = checkWriterOptions<LogWriterOptions & { onProgress?: (frames: number) => void }>(options, CONVERT_OPTION_KINDS);
   const reader = LogReader.open(input);
   let writer: LogWriter;
   try {

@@ -6,9 +6,10 @@
  */
 import { stat } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import type { Bus } from "./bus.js";
+import { Bus } from "./bus.js";
 import { invalid } from "./errors.js";
-import { LogWriter, type LogWriterOptions } from "./logfile.js";
+import { checkWriterOptions, LOG_WRITER_OPTION_KINDS, LogWriter, type LogWriterOptions } from "./logfile.js";
+import { checkType, describe, type Shape } from "./options.js";
 import type { BusReader } from "./reader.js";
 
 /** Options of {@link Logger.start}. */
@@ -31,15 +32,38 @@ export interface LoggerStats {
   dropped: number;
 }
 
+/** The JS type of each {@link LoggerOptions} key. */
+const LOGGER_OPTION_KINDS: Shape = {
+  ...LOG_WRITER_OPTION_KINDS,
+  rotateSizeBytes: "number",
+  rotateIntervalMs: "number",
+  queueSize: "number",
+};
+
 /** The largest {@link LoggerOptions.queueSize} (and {@link PlayerOptions.queueSize}): 16 Mi frames. */
 export const MAX_QUEUE_SIZE = 1 << 24;
 
 /** With rotation, file `n` is `<stem>_<yyyymmddThhmmss>_#<nnn><ext>` next to `path`. */
 export function rotatedName(path: string, n: number, now = new Date()): string {
+  checkType(path, "path", "string");
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw invalid("ERR_INVALID_ARGUMENT", `n must be an integer >= 0, got ${typeof n === "number" ? String(n) : describe(n)}`);
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    throw invalid("ERR_INVALID_ARGUMENT", `now must be a valid Date, got ${now instanceof Date ? "Invalid Date" : describe(now)}`);
+  }
   const ext = path.endsWith(".gz") ? `${extname(path.slice(0, -3))}.gz` : extname(path);
   const stem = basename(path, ext);
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
   return join(dirname(path), `${stem}_${stamp}_#${String(n).padStart(3, "0")}${ext}`);
+}
+
+/**
+ * Throws unless `bus` is a {@link Bus}.
+ *
+ * @internal
+ */
+export function checkBus(bus: unknown): void {
+  if (!(bus instanceof Bus)) throw invalid("ERR_INVALID_ARGUMENT", `bus must be a Bus (from Bus.open), got ${describe(bus)}`);
 }
 
 /**
@@ -68,13 +92,13 @@ export class Logger implements AsyncDisposable {
   private constructor(bus: Bus, path: string, options: LoggerOptions) {
     for (const key of ["rotateSizeBytes", "rotateIntervalMs"] as const) {
       const v = options[key];
-      if (v !== undefined && (typeof v !== "number" || !(v > 0))) {
-        throw invalid("ERR_INVALID_ARGUMENT", `${key} must be a number > 0, got ${String(v)}`);
+      if (v !== undefined && !(v > 0)) {
+        throw invalid("ERR_INVALID_ARGUMENT", `options.${key} must be a number > 0, got ${String(v)}`);
       }
     }
     const queueSize = options.queueSize ?? 1 << 20;
-    if (typeof queueSize !== "number" || !Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
-      throw invalid("ERR_INVALID_ARGUMENT", `queueSize must be an integer 1..${MAX_QUEUE_SIZE}, got ${String(queueSize)}`);
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
+      throw invalid("ERR_INVALID_ARGUMENT", `options.queueSize must be an integer 1..${MAX_QUEUE_SIZE}, got ${String(queueSize)}`);
     }
     this.#options = options;
     this.#path = path;
@@ -90,9 +114,17 @@ export class Logger implements AsyncDisposable {
     this.#done = this.#run();
   }
 
-  /** Starts logging `bus` to `path` (format by extension). */
-  static start(bus: Bus, path: string, options: LoggerOptions = {}): Logger {
-    return new Logger(bus, path, options);
+  /**
+   * Starts logging `bus` to `path` (format by extension).
+   *
+   * @throws {@link CanError} `ERR_INVALID_ARGUMENT` for a `bus` that is not a
+   *   {@link Bus}, a `path` that is not a string or an option of the wrong
+   *   type or out of range; the errors of {@link LogWriter.create}.
+   */
+  static start(bus: Bus, path: string, options?: LoggerOptions): Logger {
+    checkBus(bus);
+    checkType(path, "path", "string");
+    return new Logger(bus, path, checkWriterOptions<LoggerOptions>(options, LOGGER_OPTION_KINDS));
   }
 
   #open(): LogWriter {

@@ -8,8 +8,8 @@ import { binding, type NativePlayback } from "./binding.js";
 import { Bus } from "./bus.js";
 import { invalid, native } from "./errors.js";
 import { LogReader } from "./logfile.js";
-import { MAX_QUEUE_SIZE } from "./logger.js";
-import { checkType } from "./options.js";
+import { checkBus, MAX_QUEUE_SIZE } from "./logger.js";
+import { checkOptions, checkType, type Shape } from "./options.js";
 import type { FrameBatch } from "./record.js";
 import { type WakeSource, waitUntil } from "./waker.js";
 
@@ -26,6 +26,15 @@ export interface PlayerOptions {
   /** Frames queued ahead of time on the native side, an integer 1..{@link MAX_QUEUE_SIZE}. Default 65 536. */
   queueSize?: number;
 }
+
+/** The JS type of each {@link PlayerOptions} key. */
+const PLAYER_OPTION_KINDS: Shape = {
+  gapMs: "number",
+  skipMs: "number",
+  ignoreTimestamps: "boolean",
+  loop: ["number", "boolean"],
+  queueSize: "number",
+};
 
 /** The largest `gapMs` and `skipMs`: one day. */
 export const MAX_PLAYER_MS = 86_400_000;
@@ -72,12 +81,9 @@ export class Player implements AsyncDisposable {
     const gapMs = options.gapMs ?? 0.1;
     const skipMs = options.skipMs ?? 60_000;
     const queueSize = options.queueSize ?? 65_536;
-    checkType(gapMs, "gapMs", "number");
-    checkType(skipMs, "skipMs", "number");
-    checkType(queueSize, "queueSize", "number");
     const loop = options.loop ?? 1;
     if (loop !== true && (typeof loop !== "number" || !Number.isSafeInteger(loop) || loop < 1)) {
-      throw invalid("ERR_INVALID_ARGUMENT", `loop must be a positive integer or true, got ${String(loop)}`);
+      throw invalid("ERR_INVALID_ARGUMENT", `options.loop must be a positive integer or true, got ${String(loop)}`);
     }
     // The values are checked natively before the file is opened; a missing or
     // unknown file fails now with a typed error, and the first pass reads it.
@@ -91,9 +97,17 @@ export class Player implements AsyncDisposable {
     this.finished = this.#run(path, gapMs * 1e6, skipMs * 1e6, options.ignoreTimestamps ?? false, loop);
   }
 
-  /** Starts replaying `path` onto `bus`. */
-  static start(bus: Bus, path: string, options: PlayerOptions = {}): Player {
-    return new Player(bus, path, options);
+  /**
+   * Starts replaying `path` onto `bus`.
+   *
+   * @throws {@link CanError} `ERR_INVALID_ARGUMENT` for a `bus` that is not a
+   *   {@link Bus}, a `path` that is not a string or an option of the wrong
+   *   type or out of range; the errors of {@link LogReader.open}.
+   */
+  static start(bus: Bus, path: string, options?: PlayerOptions): Player {
+    checkBus(bus);
+    checkType(path, "path", "string");
+    return new Player(bus, path, checkOptions<PlayerOptions>(options, "options", PLAYER_OPTION_KINDS));
   }
 
   async #push(batch: FrameBatch, offsets: Float64Array): Promise<void> {

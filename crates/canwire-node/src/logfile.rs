@@ -306,16 +306,36 @@ pub struct NativeLogWriterOptions {
     pub channel_names: Option<Vec<String>>,
     /// "canwire" (default, lossless) or "python-can".
     pub csv_flavor: Option<String>,
-    pub gzip_level: Option<u32>,
-    pub compression_level: Option<u32>,
+    /// An integer 0..=9 (a JS number, checked here: no silent truncation).
+    pub gzip_level: Option<f64>,
+    /// An integer 0..=9.
+    pub compression_level: Option<f64>,
     /// Add to an existing file (BLF, uncompressed .log) instead of truncating it.
     pub append: Option<bool>,
+}
+
+/// A writer's file: `None` once finished. A text writer keeps its sink (and
+/// so the file) until it is dropped, so finishing drops it here rather than
+/// leaving the descriptor to the JS object's garbage collection.
+type WriterSlot = Arc<Mutex<Option<Box<dyn FrameWriter + Send>>>>;
+
+/// Runs `work` on the open writer off the JS thread; `ERR_CLOSED` once finished.
+async fn with_writer(
+    writer: &WriterSlot,
+    work: impl FnOnce(&mut dyn FrameWriter) -> Result<(), CanwireError> + Send + 'static,
+) -> napi::Result<()> {
+    let writer = writer.clone();
+    blocking(move || match lock(&writer).as_deref_mut() {
+        Some(w) => work(w),
+        None => Err(CanwireError::closed("the log writer")),
+    })
+    .await
 }
 
 /// A log file being written.
 #[napi]
 pub struct NativeLogWriter {
-    writer: Arc<Mutex<Box<dyn FrameWriter + Send>>>,
+    writer: WriterSlot,
     format: LogFormat,
 }
 
@@ -333,23 +353,16 @@ impl NativeLogWriter {
             Some("python-can") => opts.csv_flavor = CsvFlavor::Python,
             Some(other) => {
                 return Err(invalid_argument(format!(
-                    "csvFlavor '{other}' is not 'canwire' or 'python-can'"
+                    "options.csvFlavor must be 'canwire' or 'python-can', got '{other}'"
                 )));
             }
         }
-        for (name, level) in [
-            ("gzipLevel", options.gzip_level),
-            ("compressionLevel", options.compression_level),
-        ] {
-            if level.is_some_and(|l| l > 9) {
-                return Err(invalid_argument(format!("{name} is 0..9")));
-            }
-        }
         if let Some(level) = options.gzip_level {
-            opts.gzip_level = level;
+            opts.gzip_level = integer("options.gzipLevel", level, 0..=9).into_napi()?;
         }
         if let Some(level) = options.compression_level {
-            opts.blf.compression_level = level;
+            opts.blf.compression_level =
+                integer("options.compressionLevel", level, 0..=9).into_napi()?;
         }
         let writer = if options.append.unwrap_or(false) {
             append_writer(&path, &opts).into_napi()?
@@ -358,7 +371,7 @@ impl NativeLogWriter {
         };
         let format = writer.format();
         Ok(NativeLogWriter {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Mutex::new(Some(writer))),
             format,
         })
     }
@@ -372,28 +385,34 @@ impl NativeLogWriter {
     /// Names a channel index for the frames written from now on (candump .log).
     #[napi(catch_unwind)]
     pub fn name_channel(&self, index: u32, name: String) {
-        lock(&self.writer).name_channel(index, &name);
+        if let Some(w) = lock(&self.writer).as_deref_mut() {
+            w.name_channel(index, &name);
+        }
     }
 
     /// Validates and writes a record batch.
     #[napi(catch_unwind)]
     pub async fn write_batch(&self, records: Uint8Array) -> napi::Result<()> {
         let frames = decode_batch(&records).into_napi()?;
-        let writer = self.writer.clone();
-        blocking(move || lock(&writer).write_frames(&frames)).await
+        with_writer(&self.writer, move |w| w.write_frames(&frames)).await
     }
 
-    /// Pushes buffered data to the file.
+    /// Pushes buffered data to the file; `ERR_CLOSED` after `finish`.
     #[napi(catch_unwind)]
     pub async fn flush(&self) -> napi::Result<()> {
-        let writer = self.writer.clone();
-        blocking(move || lock(&writer).flush()).await
+        with_writer(&self.writer, |w| w.flush()).await
     }
 
-    /// Writes the trailer and closes the file. Idempotent.
+    /// Writes the trailer and closes the file (its descriptor too, even when
+    /// the trailer fails). Idempotent.
     #[napi(catch_unwind)]
     pub async fn finish(&self) -> napi::Result<()> {
         let writer = self.writer.clone();
-        blocking(move || lock(&writer).finish()).await
+        blocking(move || {
+            let taken = lock(&writer).take();
+            // Dropping `w` at the end of this closure closes the file.
+            taken.map_or(Ok(()), |mut w| w.finish())
+        })
+        .await
     }
 }
