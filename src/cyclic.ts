@@ -78,9 +78,12 @@ export interface PeriodicOptions {
    * modified for its own next turn. It costs a round trip to the JS event
    * loop per send and never holds the schedule: if it has not answered when
    * the message is due again, the previous content goes and
-   * `stats().lateModifier` counts it (it is asked again only once it
-   * answered). An invalid answer or an exception is reported to `onError`
-   * and counted in `stats().modifierErrors`; the content then stays.
+   * `stats().lateModifier` counts it. A task has one question open at a
+   * time: sends while it is open ask nothing, and only a send after the
+   * answer came and the event loop went round once asks again (about that
+   * latest message), so a slow modifier costs late turns, never the event
+   * loop's timers and I/O. An invalid answer or an exception is reported to
+   * `onError` and counted in `stats().modifierErrors`; the content then stays.
    */
   modifier?: CyclicModifier;
 }

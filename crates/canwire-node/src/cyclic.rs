@@ -1,16 +1,19 @@
 //! Cyclic tasks exported to JS.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use canwire_bus::cyclic::{
-    CyclicTask, ErrorSink, FrameModifier, ModifierReply, SchedulerKind, TaskHooks,
+    CyclicTask, ErrorSink, FrameModifier, ModifierReply, ModifierTurn, SchedulerKind, TaskHooks,
 };
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode, Frame};
-use napi::Status;
-use napi::bindgen_prelude::{Buffer, FnArgs, Uint8Array};
+use napi::bindgen_prelude::JsObjectValue;
+use napi::bindgen_prelude::{Buffer, FnArgs, Function, Uint8Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status, Unknown};
 use napi_derive::napi;
 
 use crate::bus::NativeBus;
@@ -68,16 +71,17 @@ fn error_sink(callback: ErrorCallback) -> ErrorSink {
 struct JsModifier(ModifierCallback);
 
 impl FrameModifier for JsModifier {
-    fn request(&self, frame: &Frame, slot: u64, reply: ModifierReply) {
+    fn request(&self, frame: &Frame, slot: u64, mut reply: ModifierReply) {
         let mut record = Vec::new();
         encode_batch(std::slice::from_ref(frame), &mut record);
         let args = FnArgs::from((Buffer::from(record), slot as f64));
-        let mut reply = Some(reply);
+        let turn = reply.take_turn();
+        let mut pending = Some((reply, turn));
         let status = self.0.call_with_return_value(
             args,
             ThreadsafeFunctionCallMode::NonBlocking,
-            move |answer: napi::Result<Option<Uint8Array>>, _env| {
-                let Some(reply) = reply.take() else {
+            move |answer: napi::Result<Option<Uint8Array>>, env| {
+                let Some((reply, turn)) = pending.take() else {
                     return Ok(());
                 };
                 match answer {
@@ -91,12 +95,40 @@ impl FrameModifier for JsModifier {
                     },
                     Err(e) => reply.fail(thrown(&e.reason)),
                 }
+                end_turn_after_dispatch(&env, turn);
                 Ok(())
             },
         );
         // Any other status: the JS side is going away and will not answer; the
-        // content stays (the reply, moved into the callback, drops unanswered).
+        // content stays (the reply and turn, moved into the callback, drop
+        // unanswered and let the task ask again).
         let _ = status;
+    }
+}
+
+/// Ends a modifier turn from the event loop's next check phase
+/// (`setImmediate`), not now. This runs inside Node's threadsafe-function
+/// dispatch, which keeps calling the modifier (up to ~1000 times) while a
+/// call is queued during the previous one; a task asking again right after
+/// the answer could queue its next question in time, again and again, and
+/// timers would never run. Asking only after the dispatch returned to the
+/// event loop gives timers and I/O their turn between two questions.
+fn end_turn_after_dispatch(env: &Env, turn: ModifierTurn) {
+    let held = Rc::new(RefCell::new(Some(turn)));
+    let in_immediate = held.clone();
+    let scheduled = (|| -> napi::Result<()> {
+        let set_immediate: Function<Function<(), ()>, Unknown> =
+            env.get_global()?.get_named_property("setImmediate")?;
+        let end = env.create_function_from_closure("endModifierTurn", move |_| {
+            in_immediate.borrow_mut().take();
+            Ok(())
+        })?;
+        set_immediate.call(end)?;
+        Ok(())
+    })();
+    if scheduled.is_err() {
+        // No later turn to wait for (the environment is going away): end it now.
+        held.borrow_mut().take();
     }
 }
 

@@ -3,10 +3,12 @@
 //! Both are called from the scheduler without waiting: the error sink gets
 //! each failure as it happens; the modifier is asked, right after a frame
 //! went, for that round-robin position's next content and answers later
-//! through a [`ModifierReply`]. A position whose answer has not come when it
-//! is due again goes out with its previous content (counted as late) and is
-//! not asked again until the answer comes, so at most one question per
-//! position is ever outstanding and a slow modifier never delays a frame.
+//! through a [`ModifierReply`]. A task has at most one question open at a
+//! time: sends while it is open ask nothing, and the next send after the
+//! answer came (and its [`ModifierTurn`] ended) asks about that latest frame.
+//! A position whose answer has not come when it is due again goes out with
+//! its previous content (counted as late), so a slow modifier never delays a
+//! frame, and the questions never pile up in the modifier's queue.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -35,14 +37,18 @@ pub struct TaskHooks {
 
 #[derive(Default, Clone, Copy)]
 struct Position {
-    asked: bool,
+    /// Sent since its last answer while the modifier was in use: its next
+    /// turn without an answer is late.
+    owed: bool,
     answer: Option<Frame>,
 }
 
-/// Per-position questions and answers of a task's modifier, and its counters.
+/// Per-position answers of a task's modifier, its one open question, and its counters.
 #[derive(Default)]
 pub struct ModifierState {
     positions: Vec<Position>,
+    /// A question is open, or its [`ModifierTurn`] has not ended yet.
+    asking: bool,
     /// Turns that went out with their previous content because the answer was late.
     pub late: u64,
     /// Answers that were invalid, or the modifier failed.
@@ -74,14 +80,14 @@ impl ModifierLink {
     }
 
     /// Before sending `position`: its answered content, if one came; counts a
-    /// late turn when the question is still open.
+    /// late turn when the position still waits for one.
     pub fn take_answer(&self, position: usize) -> Option<Frame> {
         let mut state = lock(&self.state);
         let p = state.positions.get_mut(position)?;
         match p.answer.take() {
             Some(frame) => Some(frame),
             None => {
-                if p.asked {
+                if p.owed {
                     state.late += 1;
                 }
                 None
@@ -90,7 +96,8 @@ impl ModifierLink {
     }
 
     /// After `frame` went at `position` as send `slot`: asks for its next
-    /// content unless a question is open. Call without holding scheduler locks.
+    /// content unless the task's question is open (the position then waits
+    /// for a later turn). Call without holding scheduler locks.
     pub fn ask(
         &self,
         position: usize,
@@ -101,19 +108,23 @@ impl ModifierLink {
     ) {
         {
             let mut state = lock(&self.state);
+            let open = state.asking;
             let Some(p) = state.positions.get_mut(position) else {
                 return;
             };
-            if p.asked {
+            p.owed = true;
+            if open {
                 return;
             }
-            p.asked = true;
+            state.asking = true;
         }
         let reply = ModifierReply {
             state: self.state.clone(),
             position,
             bus: bus.clone(),
             on_error,
+            turn: ModifierTurn(Some(self.state.clone())),
+            settled: false,
         };
         self.modifier.request(frame, slot, reply);
     }
@@ -125,51 +136,81 @@ impl ModifierLink {
     }
 }
 
+/// The task's turn to ask its modifier: while it lives, the task asks
+/// nothing more. A [`ModifierReply`] ends it when answered (or dropped)
+/// unless [`ModifierReply::take_turn`] took it out to end it later.
+#[derive(Default)]
+pub struct ModifierTurn(Option<Arc<Mutex<ModifierState>>>);
+
+impl Drop for ModifierTurn {
+    fn drop(&mut self) {
+        if let Some(state) = self.0.take() {
+            lock(&state).asking = false;
+        }
+    }
+}
+
 /// The way back for one modifier question. Dropped unanswered, it leaves
-/// the content as it is and lets the position be asked again.
+/// the content as it is and lets the task ask again.
 pub struct ModifierReply {
     state: Arc<Mutex<ModifierState>>,
     position: usize,
     bus: Arc<Bus>,
     on_error: Option<ErrorSink>,
+    turn: ModifierTurn,
+    settled: bool,
 }
 
 impl ModifierReply {
+    /// Takes the task's turn out of this reply: the task then asks nothing
+    /// more, even once this reply is answered, until the returned turn is
+    /// dropped. For a modifier running on an event loop that must come
+    /// around between two questions.
+    pub fn take_turn(&mut self) -> ModifierTurn {
+        std::mem::take(&mut self.turn)
+    }
+
     /// The new content (`None`: keep the current one). It must be sendable on
     /// the task's bus; if not it is dropped and reported as an error.
-    pub fn answer(self, frame: Option<Frame>) {
+    pub fn answer(mut self, frame: Option<Frame>) {
         match frame.map(|f| self.bus.check_sendable(&[f]).map(|()| f)) {
             Some(Err(e)) => self.fail(e),
-            answer => {
-                let mut state = lock(&self.state);
-                if let Some(p) = state.positions.get_mut(self.position) {
-                    p.asked = false;
-                    p.answer = answer.and_then(Result::ok);
-                }
-            }
+            answer => self.settle(answer.and_then(Result::ok), None),
         }
     }
 
     /// The modifier failed: the content stays, the error is counted and reported.
-    pub fn fail(self, error: CanwireError) {
-        {
-            let mut state = lock(&self.state);
-            if let Some(p) = state.positions.get_mut(self.position) {
-                p.asked = false;
-            }
-            state.errors += 1;
-            state.last_error = Some(error.to_string());
-        }
+    pub fn fail(mut self, error: CanwireError) {
+        self.settle(None, Some(&error));
         if let Some(sink) = &self.on_error {
             sink(&error);
         }
+    }
+
+    /// Records the outcome for the position and ends the turn (unless taken).
+    fn settle(&mut self, answer: Option<Frame>, error: Option<&CanwireError>) {
+        self.settled = true;
+        {
+            let mut state = lock(&self.state);
+            if let Some(p) = state.positions.get_mut(self.position) {
+                p.owed = false;
+                if answer.is_some() {
+                    p.answer = answer;
+                }
+            }
+            if let Some(error) = error {
+                state.errors += 1;
+                state.last_error = Some(error.to_string());
+            }
+        }
+        self.turn = ModifierTurn::default();
     }
 }
 
 impl Drop for ModifierReply {
     fn drop(&mut self) {
-        if let Some(p) = lock(&self.state).positions.get_mut(self.position) {
-            p.asked = false;
+        if !self.settled {
+            self.settle(None, None);
         }
     }
 }

@@ -16,6 +16,6 @@ pub mod spin_budget {
 pub mod wake_trace;
 
 pub use backend::CyclicBackend;
-pub use hooks::{ErrorSink, FrameModifier, ModifierReply, TaskHooks};
+pub use hooks::{ErrorSink, FrameModifier, ModifierReply, ModifierTurn, TaskHooks};
 pub use scheduler::CyclicScheduler;
 pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind};
