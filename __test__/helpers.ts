@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Bus, type BusOptions } from "../src/index.js";
+import { Bus, type BusOptions, CanError } from "../src/index.js";
 import { skipWithout } from "./prerequisites.js";
 
 let counter = 0;
@@ -53,4 +53,14 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: numb
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** The `[code, message]` of the CanError `work` throws (and anything else it throws, or nothing, fails the check). */
+export function codeAndMessageOf(work: () => unknown): [string, string] | unknown {
+  try {
+    work();
+  } catch (error) {
+    return error instanceof CanError ? [error.code, error.message] : error;
+  }
+  return "nothing thrown";
 }
