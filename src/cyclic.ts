@@ -5,7 +5,7 @@
  * @module
  */
 import type { binding, NativeCyclicTask } from "./binding.js";
-import { CanError, canError, fromNative, invalid, native } from "./errors.js";
+import { CanError, canError, fromNative, invalid, native, toEnvelope } from "./errors.js";
 import type { Message, MessageInit } from "./message.js";
 import { checkObject, checkShape, checkType, type Shape } from "./options.js";
 import { FrameBatch } from "./record.js";
@@ -173,7 +173,7 @@ export function periodicTiming(o: PeriodicOptions): NativeCyclicTiming {
   return timing;
 }
 
-/** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as "ERR_CODE: message". */
+/** The native side of a {@link CyclicModifier}: records in, a record or null out; errors thrown as the binding's error envelope. */
 export function nativeModifier(
   modifier: CyclicModifier,
   encode: (messages: ReadonlyArray<Message | MessageInit>) => Uint8Array,
@@ -194,7 +194,7 @@ export function nativeModifier(
         error instanceof CanError
           ? error
           : canError("ERR_INVALID_ARGUMENT", `the modifier threw: ${String((error as Error)?.message ?? error)}`);
-      throw new Error(`${e.code}: ${e.message}`);
+      throw new Error(toEnvelope(e));
     }
   };
 }

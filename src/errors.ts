@@ -240,6 +240,11 @@ function decodeEnvelope(text: string): NativeErrorEnvelope | undefined {
   return e as unknown as NativeErrorEnvelope;
 }
 
+/** `error` as the binding's envelope, for errors JS hands back to Rust (a cyclic modifier's exception). */
+export function toEnvelope(error: CanError): string {
+  return JSON.stringify({ canwire: 1, code: error.code, message: error.message });
+}
+
 /**
  * Turns an error thrown by the native addon (or the envelope text a native
  * callback hands over) into a typed {@link CanError}.

@@ -9,7 +9,7 @@ use canwire_bus::cyclic::{
 };
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::record::{decode_batch, encode_batch};
-use canwire_core::{CanwireError, ErrorCode, Frame};
+use canwire_core::{CanwireError, Frame};
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{Buffer, FnArgs, Function, Uint8Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -132,12 +132,10 @@ fn end_turn_after_dispatch(env: &Env, turn: ModifierTurn) {
     }
 }
 
-/// A modifier's exception: its "ERR_CODE: message" when the facade gave one.
+/// A modifier's exception: the error its envelope names (the facade wraps
+/// every exception as one), else the raw reason.
 fn thrown(reason: &str) -> CanwireError {
-    let parsed = reason
-        .split_once(": ")
-        .and_then(|(code, message)| Some(CanwireError::new(ErrorCode::parse(code)?, message)));
-    parsed
+    crate::error::from_envelope(reason)
         .unwrap_or_else(|| CanwireError::invalid_argument(format!("the modifier threw: {reason}")))
 }
 

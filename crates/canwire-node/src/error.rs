@@ -59,6 +59,18 @@ pub fn envelope(error: &CanwireError) -> String {
     serde_json::Value::Object(object).to_string()
 }
 
+/// The error a JS callback threw as an envelope (the facade sends a
+/// `CanError` back the way this module sends one out); `None` when `reason`
+/// is not an envelope or names a code this binding does not know.
+pub fn from_envelope(reason: &str) -> Option<CanwireError> {
+    let value: serde_json::Value = serde_json::from_str(reason).ok()?;
+    if value.get("canwire")?.as_u64()? != u64::from(ENVELOPE_VERSION) {
+        return None;
+    }
+    let code = ErrorCode::parse(value.get("code")?.as_str()?)?;
+    Some(CanwireError::new(code, value.get("message")?.as_str()?))
+}
+
 /// The error codes Rust can produce, grouped as the facade groups them.
 #[napi(object)]
 pub struct NativeErrorCodes {
@@ -92,6 +104,19 @@ pub fn error_codes() -> NativeErrorCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_envelope_from_js_becomes_the_error_it_names() {
+        let error = CanwireError::new(ErrorCode::IdOutOfRange, "id 0x800 \"big\"");
+        let back = from_envelope(&envelope(&error)).expect("an envelope");
+        assert_eq!(
+            (back.code, back.message.as_str()),
+            (ErrorCode::IdOutOfRange, "id 0x800 \"big\"")
+        );
+        assert!(from_envelope("ERR_TIMEOUT: text").is_none());
+        assert!(from_envelope(r#"{"canwire":2,"code":"ERR_TIMEOUT","message":"m"}"#).is_none());
+        assert!(from_envelope(r#"{"canwire":1,"code":"ERR_NOPE","message":"m"}"#).is_none());
+    }
 
     #[test]
     fn the_envelope_carries_every_field_as_json() {
