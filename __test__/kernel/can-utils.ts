@@ -157,21 +157,30 @@ export async function until(done: () => boolean, timeoutMs = 10_000): Promise<vo
   }
 }
 
-/** CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now. */
-export function rawSockets(): number {
-  return readFileSync("/proc/net/can/rcvlist_all", "utf8")
-    .split("\n")
-    .filter((line) => / raw\s*$/.test(line)).length;
+/**
+ * The CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now, by
+ * their `userdata` column (the socket's hashed address). A set, not a count:
+ * a socket another test is still closing would otherwise hide a new one.
+ */
+export function rawSockets(): Set<string> {
+  const sockets = new Set<string>();
+  for (const line of readFileSync("/proc/net/can/rcvlist_all", "utf8").split("\n")) {
+    if (!/ raw\s*$/.test(line)) continue;
+    // device, can_id, can_mask, function, userdata, matches, ident
+    sockets.add(line.trim().split(/\s+/)[4] ?? line);
+  }
+  return sockets;
 }
 
 /**
- * Resolves once more CAN_RAW sockets exist than `before` (a child process,
- * e.g. `canwire dump`, has bound its socket), then lets it settle briefly.
- * Process start-up in the emulated guest can take seconds under load.
+ * Resolves once a CAN_RAW socket exists that was not in `before` (a child
+ * process, e.g. `canwire dump`, has bound its socket), then lets it settle
+ * briefly. Process start-up in the emulated guest can take seconds under load.
  */
-export async function socketBound(before: number, timeoutMs = 25_000): Promise<void> {
+export async function socketBound(before: ReadonlySet<string>, timeoutMs = 25_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (rawSockets() <= before) {
+  const bound = () => [...rawSockets()].some((socket) => !before.has(socket));
+  while (!bound()) {
     if (Date.now() > end) throw new Error(`no new CAN_RAW socket within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
