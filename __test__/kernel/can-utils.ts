@@ -159,15 +159,17 @@ export async function until(done: () => boolean, timeoutMs = 10_000): Promise<vo
 
 /**
  * The CAN_RAW sockets the kernel lists in /proc/net/can/rcvlist_all now, by
- * their `userdata` column (the socket's hashed address). A set, not a count:
- * a socket another test is still closing would otherwise hide a new one.
+ * device and `userdata` column (the socket's hashed address). A set, not a
+ * count: a socket another test is still closing would otherwise hide a new one.
  */
 export function rawSockets(): Set<string> {
   const sockets = new Set<string>();
   for (const line of readFileSync("/proc/net/can/rcvlist_all", "utf8").split("\n")) {
     if (!/ raw\s*$/.test(line)) continue;
-    // device, can_id, can_mask, function, userdata, matches, ident
-    sockets.add(line.trim().split(/\s+/)[4] ?? line);
+    // device, can_id, can_mask, function, userdata, matches, ident; a new
+    // socket may reuse a just-freed one's address, so the device is part of the key
+    const fields = line.trim().split(/\s+/);
+    sockets.add(`${fields[0]} ${fields[4]}`);
   }
   return sockets;
 }
