@@ -13,6 +13,7 @@ import {
   parseFrame,
   RECORD_SIZE,
 } from "../src/index.js";
+import { armedWaits } from "../src/waker.js";
 import { uniqueChannel } from "./helpers.js";
 
 const virtualChannelsInUse = () => binding.virtualChannels();
@@ -460,9 +461,8 @@ describe("hostile shapes found by trying the API as a user", () => {
       "ERR_INVALID_ARGUMENT",
       "options.signal must be an AbortSignal, got object",
     );
-    // the bus still works: nothing armed was left behind to fire later
-    await bus.send({ id: 0x7ff, data: [1] });
-    expect(await bus.recv({ timeoutMs: 0 })).toBeNull();
+    // nothing armed was left behind to fire later
+    expect(armedWaits()).toBe(0);
   });
 
   it("holes of a sparse array are named like any missing message", async () => {
