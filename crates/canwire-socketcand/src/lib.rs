@@ -10,3 +10,5 @@
 //!   socketcand server, with reconnection.
 
 pub mod protocol;
+pub mod runtime;
+pub mod server;
