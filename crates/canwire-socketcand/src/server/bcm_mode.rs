@@ -215,7 +215,7 @@ impl BcmMode {
             Err(_) => return ctx.malformed(),
         };
         if self.reader.is_none() {
-            match ViewReader::open(&ctx.bus, ctx.config.output_queue_frames, &ctx.counters) {
+            match ViewReader::open(&ctx.bus, ctx.config.output_queue_frames) {
                 Ok(reader) => self.reader = Some(reader),
                 Err(_) => return ctx.malformed(),
             }

@@ -22,8 +22,6 @@ pub struct ServerCounters {
     pub refused_commands: AtomicU64,
     /// Frames a client's send could not put on the bus.
     pub send_errors: AtomicU64,
-    /// Frames a slow client lost because its output queue was full.
-    pub dropped_frames: AtomicU64,
     /// Frames socketcand cannot represent to this client (remote frames;
     /// error frames without `error_frames`), not sent.
     pub skipped_frames: AtomicU64,
@@ -50,7 +48,7 @@ pub struct ServerStats {
     pub refused_commands: u64,
     /// See [`ServerCounters::send_errors`].
     pub send_errors: u64,
-    /// See [`ServerCounters::dropped_frames`].
+    /// Frames slow clients lost because their output queue was full.
     pub dropped_frames: u64,
     /// See [`ServerCounters::skipped_frames`].
     pub skipped_frames: u64,
@@ -62,8 +60,8 @@ impl ServerCounters {
         counter.fetch_add(1, Relaxed);
     }
 
-    /// A snapshot, with `clients` open now.
-    pub fn snapshot(&self, clients: u64) -> ServerStats {
+    /// A snapshot, with `clients` open now and `dropped_frames` lost.
+    pub fn snapshot(&self, clients: u64, dropped_frames: u64) -> ServerStats {
         ServerStats {
             clients,
             connections: self.connections.load(Relaxed),
@@ -74,7 +72,7 @@ impl ServerCounters {
             unknown: self.unknown.load(Relaxed),
             refused_commands: self.refused_commands.load(Relaxed),
             send_errors: self.send_errors.load(Relaxed),
-            dropped_frames: self.dropped_frames.load(Relaxed),
+            dropped_frames,
             skipped_frames: self.skipped_frames.load(Relaxed),
         }
     }

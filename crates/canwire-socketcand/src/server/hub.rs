@@ -33,6 +33,8 @@ pub struct HubCounters {
     pub rx_bytes: AtomicU64,
     /// Data bytes the server's clients sent.
     pub tx_bytes: AtomicU64,
+    /// Frames lost to full queues of views that have closed.
+    pub closed_views_dropped: AtomicU64,
 }
 
 struct View {
@@ -147,7 +149,22 @@ impl BusHub {
     }
 
     fn detach(&self, id: u64) {
-        canwire_bus::sync_util::write(&self.views).retain(|v| v.id != id);
+        let mut views = canwire_bus::sync_util::write(&self.views);
+        if let Some(pos) = views.iter().position(|v| v.id == id) {
+            let view = views.swap_remove(pos);
+            self.counters
+                .closed_views_dropped
+                .fetch_add(dropped(&view.readers), Relaxed);
+        }
+    }
+
+    /// Frames the views lost to full queues (slow clients), closed views included.
+    pub fn dropped_frames(&self) -> u64 {
+        let live: u64 = canwire_bus::sync_util::read(&self.views)
+            .iter()
+            .map(|v| dropped(&v.readers))
+            .sum();
+        live + self.counters.closed_views_dropped.load(Relaxed)
     }
 
     /// Stops the reading thread and detaches the hub from the bus (which stays open).
@@ -164,6 +181,12 @@ impl Drop for BusHub {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+fn dropped(readers: &ReaderSet) -> u64 {
+    let mut stats = canwire_bus::BusStats::default();
+    readers.fill_stats(&mut stats);
+    stats.rx_dropped_queue_full
 }
 
 /// The transport of a connection's view: sends go to the exported bus and

@@ -142,9 +142,10 @@ impl SocketcandServer {
 
     /// Counters.
     pub fn stats(&self) -> ServerStats {
-        self.shared
-            .counters
-            .snapshot(self.shared.clients.load(Relaxed))
+        self.shared.counters.snapshot(
+            self.shared.clients.load(Relaxed),
+            self.shared.hubs.values().map(|h| h.dropped_frames()).sum(),
+        )
     }
 
     /// Stops accepting, closes every connection (their cyclic jobs end with

@@ -30,7 +30,7 @@ impl RawMode {
     /// Starts receiving at once; frames are held for [`HOLD_AFTER_OK`].
     pub fn enter(ctx: &SessionContext, now: Instant) -> Result<Self> {
         Ok(Self {
-            reader: ViewReader::open(&ctx.bus, ctx.config.output_queue_frames, &ctx.counters)?,
+            reader: ViewReader::open(&ctx.bus, ctx.config.output_queue_frames)?,
             hold_until: Some(now + HOLD_AFTER_OK),
             batch: Vec::with_capacity(BATCH),
         })

@@ -217,3 +217,40 @@ impl Client {
 pub fn ts(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
 }
+
+/// An FD virtual bus on a fresh channel, and the channel's name.
+pub fn virtual_bus_fd(tag: &str) -> (Arc<Bus>, String) {
+    let channel = format!(
+        "socketcand-it-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    (virtual_bus_fd_on(&channel), channel)
+}
+
+/// An FD virtual bus on `channel` that keeps the sender's timestamps.
+pub fn virtual_bus_fd_on(channel: &str) -> Arc<Bus> {
+    Arc::new(
+        Bus::open(BusConfig::Virtual(VirtualConfig {
+            channel: channel.into(),
+            fd: true,
+            preserve_timestamps: true,
+            ..VirtualConfig::default()
+        }))
+        .unwrap(),
+    )
+}
+
+impl Client {
+    /// Connects to a TCP server.
+    pub fn connect(addr: std::net::SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        Client {
+            stream,
+            pending: Vec::new(),
+        }
+    }
+}
