@@ -3,6 +3,8 @@
 //! 4.6 from the project's venv (`target/py-peers`, `scripts/python-peers.sh`).
 //! A missing peer skips with a message, except under `CI=true`.
 
+#![allow(clippy::unwrap_used)] // helpers of the tests below: a failed setup is a failed test
+
 mod common;
 
 use std::io::{BufRead, BufReader};

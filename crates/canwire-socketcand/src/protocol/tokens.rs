@@ -75,7 +75,7 @@ pub fn parse_interval(sec: &str, usec: &str) -> Option<u64> {
 /// A hex string of whole bytes (`62F190`), at most `max` bytes.
 pub fn parse_hex_string(text: &str, max: usize) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 || bytes.len() / 2 > max {
+    if !bytes.len().is_multiple_of(2) || bytes.len() / 2 > max {
         return None;
     }
     bytes

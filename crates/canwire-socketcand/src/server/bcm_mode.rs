@@ -40,7 +40,7 @@ struct Job {
 
 /// One id's subscription, filter or multiplex filter.
 enum Subscription {
-    Plain(Watcher),
+    Plain(Box<Watcher>),
     Mux {
         mux_mask: [u8; 8],
         by_value: Vec<([u8; 8], Watcher)>,
@@ -155,7 +155,11 @@ impl BcmMode {
             }
             Command::Subscribe { interval_us, id } => {
                 self.subscribe(ctx, key(id), out, || {
-                    Ok(Subscription::Plain(watcher(id, interval_us, None)?))
+                    Ok(Subscription::Plain(Box::new(watcher(
+                        id,
+                        interval_us,
+                        None,
+                    )?)))
                 });
             }
             Command::Filter {
@@ -164,7 +168,11 @@ impl BcmMode {
                 mask,
             } => {
                 self.subscribe(ctx, key(id), out, || {
-                    Ok(Subscription::Plain(watcher(id, interval_us, Some(mask))?))
+                    Ok(Subscription::Plain(Box::new(watcher(
+                        id,
+                        interval_us,
+                        Some(mask),
+                    )?)))
                 });
             }
             Command::Muxfilter {
@@ -245,7 +253,7 @@ impl BcmMode {
             .values()
             .flat_map(|s| -> Box<dyn Iterator<Item = &Watcher>> {
                 match s {
-                    Subscription::Plain(w) => Box::new(std::iter::once(w)),
+                    Subscription::Plain(w) => Box::new(std::iter::once(&**w)),
                     Subscription::Mux { by_value, .. } => Box::new(by_value.iter().map(|(_, w)| w)),
                 }
             })

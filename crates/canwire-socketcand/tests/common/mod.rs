@@ -1,6 +1,6 @@
 //! A socketcand server on a fresh virtual channel, and a byte-level client.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // test helpers: a failed setup is a failed test
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
