@@ -20,6 +20,7 @@ export type {
   NativeLogWriter,
   NativePlayback,
   NativeReader,
+  NativeSocketcandServer,
   NativeStateWatch,
   NativeWaker,
   NativeWatch,

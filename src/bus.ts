@@ -19,6 +19,7 @@ import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
@@ -26,7 +27,7 @@ import { CanWatch, type WatchOptions } from "./watch.js";
 const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan";
+export type InterfaceName = "virtual" | "socketcan" | "socketcand";
 
 /** Options of {@link Bus.open}. */
 export interface BusOptions {
@@ -76,6 +77,12 @@ export interface BusOptions {
   joinFilters?: boolean;
   /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
   rxQueueSize?: number;
+  /** socketcand: the server's host name or address. Default `"127.0.0.1"`. */
+  host?: string;
+  /** socketcand: the server's port. Default 29536. */
+  port?: number;
+  /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
+  connectTimeoutMs?: number;
 }
 
 /** The JS type of each {@link BusOptions} key. */
@@ -93,6 +100,9 @@ const BUS_OPTION_KINDS: Shape = {
   filters: "array",
   joinFilters: "boolean",
   rxQueueSize: "number",
+  host: "string",
+  port: "number",
+  connectTimeoutMs: "number",
 };
 
 /** The JS type of each {@link WatchOptions} key. */
@@ -244,19 +254,22 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
+    const remote = iface === "socketcand" ? await openSocketcandNative(options, channel) : undefined;
     return native(() => {
-      const nativeBus = binding.NativeBus.open({
-        interface: iface,
-        channel,
-        fd: options.fd ?? false,
-        receiveOwnMessages: options.receiveOwnMessages ?? false,
-        preserveTimestamps: options.preserveTimestamps ?? false,
-        localLoopback: options.localLoopback ?? true,
-        errorMask: options.errorMask,
-        receiveBufferSize: options.receiveBufferSize,
-        hardwareTimestamps: options.hardwareTimestamps ?? false,
-        rxCoalesceUs: options.rxCoalesceUs,
-      });
+      const nativeBus =
+        remote ??
+        binding.NativeBus.open({
+          interface: iface,
+          channel,
+          fd: options.fd ?? false,
+          receiveOwnMessages: options.receiveOwnMessages ?? false,
+          preserveTimestamps: options.preserveTimestamps ?? false,
+          localLoopback: options.localLoopback ?? true,
+          errorMask: options.errorMask,
+          receiveBufferSize: options.receiveBufferSize,
+          hardwareTimestamps: options.hardwareTimestamps ?? false,
+          rxCoalesceUs: options.rxCoalesceUs,
+        });
       // a bad rxQueueSize or filter value (checked natively) leaves no bus open
       try {
         const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);

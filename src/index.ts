@@ -68,4 +68,12 @@ export { Message, type MessageInit } from "./message.js";
 export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";
+export {
+  type SocketcandAddress,
+  type SocketcandBuses,
+  SocketcandServer,
+  type SocketcandServerOptions,
+  type SocketcandServerStats,
+  serveSocketcand,
+} from "./socketcand.js";
 export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";
