@@ -28,9 +28,9 @@ function run(command, args, options = {}) {
   return result.status === 0 ? result.stdout : undefined;
 }
 
-/** The base Python (`PYTHON`, else the first of python3 and python that runs) and its version line. */
+/** The base Python (`PYTHON` if set, else the first of python3 and python that runs) and its version line. */
 function basePython() {
-  for (const candidate of [process.env.PYTHON, "python3", "python"].filter(Boolean)) {
+  for (const candidate of process.env.PYTHON ? [process.env.PYTHON] : ["python3", "python"]) {
     const version = run(candidate, ["-c", "import sys; print(sys.version)"]);
     if (version !== undefined) return { command: candidate, version: version.trim() };
   }
@@ -38,7 +38,6 @@ function basePython() {
 }
 
 function fail(message, detail = "") {
-  rmSync(venv, { recursive: true, force: true });
   if (detail) process.stderr.write(`${detail.trimEnd().split("\n").slice(-15).join("\n")}\n`);
   if (optional) {
     console.warn(`warning: python peers not installed (${message}); the Jumpstarter/socketcand peer specs skip, or fail under CI=true`);
@@ -49,7 +48,7 @@ function fail(message, detail = "") {
 }
 
 const python = basePython();
-if (!python) fail("no python3 on PATH (set PYTHON to a Python >= 3.11)");
+if (!python) fail(process.env.PYTHON ? `PYTHON=${process.env.PYTHON} does not run` : "no python3 on PATH (set PYTHON to a Python >= 3.11)");
 const hash = createHash("sha256").update(readFileSync(requirements)).update(python.version).digest("hex");
 
 if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === hash && run(venvPython, ["-c", ""]) !== undefined) {
@@ -60,12 +59,16 @@ if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === hash && run(venv
 rmSync(venv, { recursive: true, force: true });
 const created = spawnSync(python.command, ["-m", "venv", venv], { encoding: "utf8" });
 if (created.status !== 0) {
+  rmSync(venv, { recursive: true, force: true });
   fail(`\`${python.command} -m venv\` failed (Debian: apt-get install python3-venv)`, `${created.stdout ?? ""}${created.stderr ?? ""}`);
 }
 const pip = spawnSync(venvPython, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements], {
   encoding: "utf8",
   maxBuffer: 64 << 20,
 });
-if (pip.status !== 0) fail("pip could not install scripts/python-peers.txt (no network?)", `${pip.stdout ?? ""}${pip.stderr ?? ""}`);
+if (pip.status !== 0) {
+  rmSync(venv, { recursive: true, force: true });
+  fail("pip could not install scripts/python-peers.txt (no network?)", `${pip.stdout ?? ""}${pip.stderr ?? ""}`);
+}
 writeFileSync(stamp, `${hash}\n`);
 console.log(`python peers: installed target/py-peers from scripts/python-peers.txt in ${Math.round((Date.now() - started) / 1000)} s`);
