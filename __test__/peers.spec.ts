@@ -113,8 +113,32 @@ function portAccepts(port: number): Promise<boolean> {
   });
 }
 
+/** Prints the installed versions of the peers and python-can's socketcand backend (the peer of the socketcand specs). */
+const installedPeers = `
+import json, can, importlib.metadata as md
+from can.interfaces.socketcand import SocketCanDaemonBus
+names = ["jumpstarter", "jumpstarter-driver-can", "jumpstarter-driver-composite", "jumpstarter-cli", "python-can", "can-isotp"]
+print("RESULT", json.dumps({"versions": {n: md.version(n) for n in names}, "socketcand": can.interfaces.BACKENDS["socketcand"]}))
+`;
+
 describe.skipIf(skipWithoutPythonPeers())("the real Jumpstarter 0.9 peers", () => {
   afterAll(stopAllPeers);
+
+  it("are the pinned versions, with python-can's socketcand interface", async () => {
+    const run = await runPythonClient(installedPeers);
+    expect(run.code, run.stderr).toBe(0);
+    expect(printedResult(run.stdout)).toEqual({
+      versions: {
+        jumpstarter: "0.9.0",
+        "jumpstarter-driver-can": "0.9.0",
+        "jumpstarter-driver-composite": "0.9.0",
+        "jumpstarter-cli": "0.9.0",
+        "python-can": "4.6.1",
+        "can-isotp": "2.0.7",
+      },
+      socketcand: ["can.interfaces.socketcand", "SocketCanDaemonBus"],
+    });
+  });
 
   describe("jmp run on 127.0.0.1 (plaintext) with a passphrase", () => {
     const passphrase = "canwire-peers";

@@ -22,6 +22,8 @@ export interface PythonExporterOptions {
   passphrase?: string;
   /** Server TLS with this certificate and key (PEM paths, e.g. from `selfSignedCert`). TCP only. */
   tls?: { cert: string; key: string };
+  /** Added to the exporter's environment, e.g. `CAN_CONFIG` for a python-can interface such as socketcand. */
+  env?: Record<string, string>;
   /** How long to wait for the exporter to answer; default 30 s. */
   startTimeoutMs?: number;
 }
@@ -70,7 +72,7 @@ async function startTcpExporter(options: PythonExporterOptions, port: number): P
   const args = ["run", "--exporter-config", file.path, "--tls-grpc-listener", `127.0.0.1:${port}`];
   args.push(...(options.tls ? ["--tls-cert", options.tls.cert, "--tls-key", options.tls.key] : ["--tls-grpc-insecure"]));
   if (options.passphrase !== undefined) args.push("--passphrase", options.passphrase);
-  const peer = startPeerProcess(pythonPeers().jmp, args, { env: peerEnvironment(), cwd: file.dir });
+  const peer = startPeerProcess(pythonPeers().jmp, args, { env: peerEnvironment(options.env), cwd: file.dir });
   const stop = async () => {
     await peer.stop();
     file.remove();
@@ -99,7 +101,7 @@ async function startUnixExporter(options: PythonExporterOptions): Promise<Python
   const file = writeExporterConfig(options.config);
   const { jmp, python } = pythonPeers();
   const peer = startPeerProcess(jmp, ["shell", "--exporter-config", file.path, "--", python, "-c", holder], {
-    env: peerEnvironment(),
+    env: peerEnvironment(options.env),
     cwd: file.dir,
     keepStdinOpen: true,
   });
