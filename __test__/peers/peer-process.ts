@@ -7,7 +7,7 @@
  * the run.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 
 const keptOutput = 64 * 1024;
 
@@ -212,10 +212,28 @@ export function processIsAlive(pid: number): boolean {
   }
 }
 
-process.once("exit", () => {
+const foldersToRemove = new Set<string>();
+
+/** Removes `dir` when the test worker goes away, unless `keep(dir)` is called first (a peer's scratch folder). */
+export function removeAtExit(dir: string): { keep(): void } {
+  foldersToRemove.add(dir);
+  return { keep: () => foldersToRemove.delete(dir) };
+}
+
+/** Kills every peer still running and removes their folders, at once and synchronously (the process is going away). */
+function killAllNow(): void {
+  for (const dir of foldersToRemove) rmSync(dir, { recursive: true, force: true });
   for (const peer of running) {
     const pid = peer.child.pid;
     peer.rememberDescendants();
     if (pid) signalAll(pid, [pid, ...peer.descendants()], "SIGKILL");
   }
+}
+
+process.once("exit", killAllNow);
+// Vitest ends a test worker with SIGTERM, which skips "exit" handlers: kill the
+// peers, then let the signal end the worker as it would have.
+process.once("SIGTERM", () => {
+  killAllNow();
+  process.kill(process.pid, "SIGTERM");
 });

@@ -47,7 +47,7 @@ export async function runInJmpShell(
   const file = writeExporterConfig(config);
   try {
     return await runPeerCommand(pythonPeers().jmp, ["shell", "--exporter-config", file.path, "--", cmd, ...args], {
-      env: peerEnvironment(env),
+      env: peerEnvironment({ ...file.tempEnv, ...env }),
       cwd: file.dir,
       timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
     });

@@ -72,7 +72,7 @@ async function startTcpExporter(options: PythonExporterOptions, port: number): P
   const args = ["run", "--exporter-config", file.path, "--tls-grpc-listener", `127.0.0.1:${port}`];
   args.push(...(options.tls ? ["--tls-cert", options.tls.cert, "--tls-key", options.tls.key] : ["--tls-grpc-insecure"]));
   if (options.passphrase !== undefined) args.push("--passphrase", options.passphrase);
-  const peer = startPeerProcess(pythonPeers().jmp, args, { env: peerEnvironment(options.env), cwd: file.dir });
+  const peer = startPeerProcess(pythonPeers().jmp, args, { env: peerEnvironment({ ...file.tempEnv, ...options.env }), cwd: file.dir });
   const stop = async () => {
     await peer.stop();
     file.remove();
@@ -101,7 +101,7 @@ async function startUnixExporter(options: PythonExporterOptions): Promise<Python
   const file = writeExporterConfig(options.config);
   const { jmp, python } = pythonPeers();
   const peer = startPeerProcess(jmp, ["shell", "--exporter-config", file.path, "--", python, "-c", holder], {
-    env: peerEnvironment(options.env),
+    env: peerEnvironment({ ...file.tempEnv, ...options.env }),
     cwd: file.dir,
     keepStdinOpen: true,
   });
