@@ -140,6 +140,17 @@ describe.skipIf(skipWithoutPythonPeers())("the real Jumpstarter 0.9 peers", () =
     });
   });
 
+  it("kills a client that outlives its timeout, and says so with its output", async () => {
+    const hang = 'import os, time\nprint("RESULT", os.getpid(), flush=True)\ntime.sleep(60)\n';
+    const error = await runPythonClient(hang, {}, { timeoutMs: 1500 }).then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error?.message).toMatch(/client\.py did not finish within 1500 ms and was killed\nstdout: RESULT \d+\n/);
+    const pid = Number(/RESULT (\d+)/.exec(error?.message ?? "")?.[1]);
+    expect(processIsAlive(pid)).toBe(false);
+  });
+
   describe("jmp run on 127.0.0.1 (plaintext) with a passphrase", () => {
     const passphrase = "canwire-peers";
     let exporter: PythonExporter;

@@ -91,7 +91,7 @@ export function startPeerProcess(
     },
     stop(graceMs = 3000) {
       peer.rememberDescendants();
-      stopping ??= stopTree(child, [...descendants], graceMs, exited).finally(() => running.delete(peer));
+      stopping ??= stopTree(child, [...descendants], graceMs, exited, done).finally(() => running.delete(peer));
       return stopping;
     },
   };
@@ -130,15 +130,21 @@ export async function stopAllPeers(): Promise<void> {
   await Promise.all([...running].map((peer) => peer.stop()));
 }
 
-async function stopTree(child: ChildProcess, descendants: number[], graceMs: number, exited: Promise<number | null>): Promise<void> {
+async function stopTree(child: ChildProcess, descendants: number[], graceMs: number, exited: Promise<number | null>, done: boolean) {
   if (!child.pid) return;
-  const tree = [child.pid, ...descendants];
+  // A child that has exited was reaped and its pid may be reused: then signal only its group and the descendants noted.
+  const tree = done ? descendants : [child.pid, ...descendants];
+  const remaining = () => tree.filter(processIsAlive);
   signalAll(child.pid, tree, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && tree.some(processIsAlive)) await new Promise((resolve) => setTimeout(resolve, 25));
-  if (tree.some(processIsAlive)) signalAll(child.pid, tree, "SIGKILL");
+  await waitUntil(() => remaining().length === 0, graceMs);
+  if (remaining().length > 0) signalAll(child.pid, remaining(), "SIGKILL");
   await exited;
-  while (tree.some(processIsAlive)) await new Promise((resolve) => setTimeout(resolve, 25));
+  await waitUntil(() => remaining().length === 0, 2000);
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 function signalAll(groupLeader: number, pids: readonly number[], signal: NodeJS.Signals): void {
