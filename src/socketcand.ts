@@ -110,7 +110,10 @@ export interface SocketcandServerStats {
   skippedFrames: number;
 }
 
-/** A running socketcand server; close it with {@link SocketcandServer.close} or `await using`. */
+/**
+ * A running socketcand server; close it with {@link SocketcandServer.close}
+ * or `await using`. Like a `net.Server`, it keeps Node running until closed.
+ */
 export class SocketcandServer {
   /** Where the server listens. */
   readonly address: SocketcandAddress;
@@ -118,6 +121,7 @@ export class SocketcandServer {
   readonly warnings: readonly string[];
   readonly #native: NativeSocketcandServer;
   readonly #owned: Bus[];
+  readonly #keepAlive = setInterval(() => {}, 2 ** 30);
   #closed = false;
 
   /** @internal */
@@ -138,6 +142,7 @@ export class SocketcandServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#keepAlive);
     native(() => this.#native.close());
     await Promise.all(this.#owned.map((bus) => bus.close()));
   }

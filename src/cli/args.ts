@@ -7,6 +7,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { BusOptions, InterfaceName } from "../bus.js";
 import type { CanFilter } from "../filters.js";
+import { socketcandBusOptions } from "./serve-socketcand.js";
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = {
@@ -29,9 +30,10 @@ export const busOptionSpec = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text for the bus options. */
-export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or socketcan
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan or socketcand
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
-                          (vcan0; socketcan dump without -c reads all interfaces)
+                          (vcan0; socketcan dump without -c reads all interfaces);
+                          socketcand: BUS@HOST[:PORT] (vcan0@192.168.1.5:29536)
       --fd                open the bus for CAN FD
   -h, --help              show this help`;
 
@@ -59,8 +61,9 @@ export const LOGGER_COALESCE_US = 1000;
 /** Bus options from parsed values. */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
   const iface = values.interface ?? "virtual";
+  if (iface === "socketcand") return socketcandBusOptions(values.channel, values.fd ?? false);
   if (iface !== "virtual" && iface !== "socketcan") {
-    throw new UsageError(`unknown interface '${iface}': use virtual or socketcan`);
+    throw new UsageError(`unknown interface '${iface}': use virtual, socketcan or socketcand`);
   }
   const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
   if (values.channel !== undefined) options.channel = values.channel;
