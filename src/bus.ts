@@ -19,7 +19,7 @@ import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
-import { openSocketcandNative } from "./socketcand.js";
+import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
@@ -621,6 +621,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   /** Closes the bus at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Listens for socketcand beacons; see {@link detectSocketcand}. */
+  static detectSocketcand(options?: { timeoutMs?: number }): Promise<AdvertisedSocketcandBus[]> {
+    return detectSocketcand(options);
   }
 
   /** @internal The native bus, for stacks built on top of it (ISO-TP). */

@@ -69,6 +69,8 @@ export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./p
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";
 export {
+  type AdvertisedSocketcandBus,
+  detectSocketcand,
   type SocketcandAddress,
   type SocketcandBuses,
   SocketcandServer,

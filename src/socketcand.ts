@@ -60,6 +60,12 @@ export interface SocketcandServerOptions {
   idleTimeoutMs?: number;
   /** Cyclic jobs plus subscriptions per client. Default 256. */
   maxJobs?: number;
+  /**
+   * Broadcast socketcand's discovery beacon (UDP 42000, every 3 s) advertising
+   * the bound address and the bus names. Default false. Needs a specific IPv4
+   * address (not 0.0.0.0); on loopback it goes to 127.255.255.255.
+   */
+  beacon?: boolean;
 }
 
 const SERVER_OPTION_KINDS: Shape = {
@@ -75,6 +81,7 @@ const SERVER_OPTION_KINDS: Shape = {
   handshakeTimeoutMs: "number",
   idleTimeoutMs: "number",
   maxJobs: "number",
+  beacon: "boolean",
 };
 
 /** Where a server listens: `host` and `port` for TCP, `path` for a Unix socket. */
@@ -195,6 +202,7 @@ export async function serveSocketcand(buses: SocketcandBuses, options?: Socketca
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
         idleTimeoutMs: opts.idleTimeoutMs,
         maxJobs: opts.maxJobs,
+        beacon: opts.beacon,
       }),
     );
     const server = new SocketcandServer(nativeServer, owned);
@@ -204,4 +212,27 @@ export async function serveSocketcand(buses: SocketcandBuses, options?: Socketca
     await Promise.all(owned.map((bus) => bus.close()));
     throw error;
   }
+}
+
+/** A bus a socketcand beacon advertised: `Bus.open({ interface: "socketcand", ...it })` opens it. */
+export interface AdvertisedSocketcandBus {
+  interface: "socketcand";
+  host: string;
+  port: number;
+  channel: string;
+  /** The server's host name, as its beacon gives it. */
+  serverName: string;
+}
+
+/**
+ * Listens for socketcand discovery beacons (UDP port 42000) for `timeoutMs`
+ * (default 3100, a little over socketcand's 3 s interval) and resolves every
+ * bus they advertise, as python-can's `detect_available_configs("socketcand")`.
+ *
+ * @throws {@link CanOsError} when UDP port 42000 cannot be bound.
+ */
+export async function detectSocketcand(options: { timeoutMs?: number } = {}): Promise<AdvertisedSocketcandBus[]> {
+  const opts = checkOptions<{ timeoutMs?: number }>(options, "options", { timeoutMs: "number" });
+  const found = await nativeAsync(() => binding.detectSocketcand(opts.timeoutMs ?? 3100));
+  return found.map((b) => ({ interface: "socketcand", host: b.host, port: b.port, channel: b.channel, serverName: b.serverName }));
 }

@@ -11,7 +11,7 @@ import { integer, parse, UsageError } from "./args.js";
 
 export const serveSocketcandUsage = `usage: canwire serve-socketcand [--listen HOST:PORT | --unix PATH] [-i IFACE -c CHANNEL]...
                                 [--read-only] [--allow ADDRESS[/PREFIX]]... [--max-clients N]
-                                [--error-frames] [--fd] [--idle-timeout-ms MS]
+                                [--error-frames] [--fd] [--idle-timeout-ms MS] [--beacon]
 
 Serves buses over the socketcand protocol (python-can's interface="socketcand",
 SavvyCAN, Kayak, socketcandcl) until interrupted. Each -c names a bus clients
@@ -30,6 +30,8 @@ channel vcan0 as "vcan0".
       --error-frames      deliver error frames in raw mode (socketcand -e)
       --fd                CAN FD in raw mode (fdframe/sendfd of socketcand's FD branch)
       --idle-timeout-ms MS  close clients silent this long (default: never)
+      --beacon            broadcast the discovery beacon (UDP 42000, every 3 s)
+                          advertising the --listen address (not 0.0.0.0)
   -h, --help              show this help`;
 
 /** `HOST:PORT`, `[V6]:PORT` or `HOST` (port 29536). */
@@ -65,6 +67,7 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
     "error-frames": { type: "boolean", default: false },
     fd: { type: "boolean", default: false },
     "idle-timeout-ms": { type: "string" },
+    beacon: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   } as const;
   const { values } = parse(argv, spec, false);
@@ -94,6 +97,7 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
     readOnly: values["read-only"],
     errorFrames: values["error-frames"],
     fd: values.fd,
+    beacon: values.beacon,
   };
   if (values.unix !== undefined) options.unixPath = values.unix;
   if (values.listen !== undefined) Object.assign(options, parseHostPort(values.listen, "--listen"));

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use canwire_core::{CanwireError, ErrorCode};
 use canwire_socketcand::client::{ClientConfig, open_bus};
-use canwire_socketcand::server::{AddressRange, Listen, LocalAddress, ServerConfig, SocketcandServer};
+use canwire_socketcand::server::{
+    AddressRange, Listen, LocalAddress, ServerConfig, SocketcandServer,
+};
 use napi_derive::napi;
 
 use crate::bus::NativeBus;
@@ -33,13 +35,17 @@ fn millis(name: &str, value: Option<f64>, max: u32) -> napi::Result<Option<Durat
 }
 
 fn client_config(options: NativeSocketcandOptions) -> napi::Result<ClientConfig> {
-    let port = optional_integer("port", Some(options.port), 1..=u32::from(u16::MAX)).into_napi()?.unwrap_or(29536) as u16;
+    let port = optional_integer("port", Some(options.port), 1..=u32::from(u16::MAX))
+        .into_napi()?
+        .unwrap_or(29536) as u16;
     let mut config = ClientConfig::new(&options.host, port, &options.channel);
     config.fd = options.fd.unwrap_or(false);
     if let Some(t) = millis("connectTimeoutMs", options.connect_timeout_ms, 600_000)? {
         config.connect_timeout = t;
     }
-    if let Some(n) = optional_integer("txQueueSize", options.tx_queue_size, 1u32..=1_048_576).into_napi()? {
+    if let Some(n) =
+        optional_integer("txQueueSize", options.tx_queue_size, 1u32..=1_048_576).into_napi()?
+    {
         config.tx_queue_frames = n as usize;
     }
     Ok(config)
@@ -52,7 +58,12 @@ pub async fn open_socketcand(options: NativeSocketcandOptions) -> napi::Result<N
     let config = client_config(options)?;
     let bus = tokio::task::spawn_blocking(move || open_bus(config))
         .await
-        .map_err(|e| to_napi(CanwireError::new(ErrorCode::Internal, format!("the socketcand connect worker failed: {e}"))))?
+        .map_err(|e| {
+            to_napi(CanwireError::new(
+                ErrorCode::Internal,
+                format!("the socketcand connect worker failed: {e}"),
+            ))
+        })?
         .into_napi()?;
     Ok(NativeBus::from_shared(Arc::new(bus)))
 }
@@ -72,6 +83,7 @@ pub struct NativeSocketcandServerOptions {
     pub handshake_timeout_ms: Option<f64>,
     pub idle_timeout_ms: Option<f64>,
     pub max_jobs: Option<f64>,
+    pub beacon: Option<bool>,
 }
 
 fn server_config(o: NativeSocketcandServerOptions) -> napi::Result<ServerConfig> {
@@ -85,7 +97,9 @@ fn server_config(o: NativeSocketcandServerOptions) -> napi::Result<ServerConfig>
                 "host must be an IPv4 or IPv6 address to listen on (e.g. 127.0.0.1), got '{host}'"
             )))
         })?;
-        let port = optional_integer("port", o.port, 0..=u32::from(u16::MAX)).into_napi()?.unwrap_or(29536) as u16;
+        let port = optional_integer("port", o.port, 0..=u32::from(u16::MAX))
+            .into_napi()?
+            .unwrap_or(29536) as u16;
         config.listen = Listen::Tcp(SocketAddr::new(ip, port));
     }
     config.allowed_clients = o
@@ -101,7 +115,9 @@ fn server_config(o: NativeSocketcandServerOptions) -> napi::Result<ServerConfig>
     config.read_only = o.read_only.unwrap_or(false);
     config.error_frames = o.error_frames.unwrap_or(false);
     config.fd = o.fd.unwrap_or(false);
-    if let Some(n) = optional_integer("outputQueueSize", o.output_queue_size, 1u32..=1_048_576).into_napi()? {
+    if let Some(n) =
+        optional_integer("outputQueueSize", o.output_queue_size, 1u32..=1_048_576).into_napi()?
+    {
         config.output_queue_frames = n as usize;
     }
     if let Some(t) = millis("handshakeTimeoutMs", o.handshake_timeout_ms, 3_600_000)? {
@@ -111,7 +127,42 @@ fn server_config(o: NativeSocketcandServerOptions) -> napi::Result<ServerConfig>
     if let Some(n) = optional_integer("maxJobs", o.max_jobs, 1u32..=65_536).into_napi()? {
         config.max_jobs = n as usize;
     }
+    config.beacon = o.beacon.unwrap_or(false);
     Ok(config)
+}
+
+/// A bus a socketcand beacon advertised.
+#[napi(object)]
+pub struct NativeAdvertisedBus {
+    pub host: String,
+    pub port: u32,
+    pub channel: String,
+    pub server_name: String,
+}
+
+/// Listens for socketcand beacons (UDP 42000) for `timeoutMs`, on a worker thread.
+#[napi]
+pub async fn detect_socketcand(timeout_ms: f64) -> napi::Result<Vec<NativeAdvertisedBus>> {
+    let timeout =
+        millis("timeoutMs", Some(timeout_ms), 600_000)?.unwrap_or(Duration::from_millis(3100));
+    let found = tokio::task::spawn_blocking(move || canwire_socketcand::beacon::detect(timeout))
+        .await
+        .map_err(|e| {
+            to_napi(CanwireError::new(
+                ErrorCode::Internal,
+                format!("the beacon listener failed: {e}"),
+            ))
+        })?
+        .into_napi()?;
+    Ok(found
+        .into_iter()
+        .map(|b| NativeAdvertisedBus {
+            host: b.host,
+            port: u32::from(b.port),
+            channel: b.channel,
+            server_name: b.server_name,
+        })
+        .collect())
 }
 
 /// Where a server listens.
@@ -160,9 +211,13 @@ impl NativeSocketcandExports {
 
     /// Binds and starts serving the buses added.
     #[napi(catch_unwind)]
-    pub fn start(&mut self, options: NativeSocketcandServerOptions) -> napi::Result<NativeSocketcandServer> {
+    pub fn start(
+        &mut self,
+        options: NativeSocketcandServerOptions,
+    ) -> napi::Result<NativeSocketcandServer> {
         let config = server_config(options)?;
-        let server = SocketcandServer::start(config, std::mem::take(&mut self.buses)).into_napi()?;
+        let server =
+            SocketcandServer::start(config, std::mem::take(&mut self.buses)).into_napi()?;
         Ok(NativeSocketcandServer { server })
     }
 }

@@ -9,6 +9,7 @@
 //! - [`client`]: a [`canwire_bus::Transport`] speaking raw mode to any
 //!   socketcand server, with reconnection.
 
+pub mod beacon;
 pub mod client;
 pub mod protocol;
 pub mod runtime;

@@ -121,13 +121,39 @@ impl SocketcandServer {
             }
             Listen::Unix(path) => unix::bind(path, shared.clone())?,
         };
-        Ok(Self {
+        let server = Self {
             shared,
             address,
             warnings,
             stop,
             accept: Mutex::new(Some(accept)),
-        })
+        };
+        // on failure the server is dropped, which closes it
+        server.start_beacon()?;
+        Ok(server)
+    }
+
+    /// Broadcasts the beacon, when configured, advertising the bound address only.
+    fn start_beacon(&self) -> Result<()> {
+        let shared = &self.shared;
+        let address = &self.address;
+        if shared.config.beacon {
+            let LocalAddress::Tcp(bound) = &address else {
+                return Err(CanwireError::invalid_argument(
+                    "the beacon advertises a TCP address; it cannot advertise a Unix socket",
+                ));
+            };
+            let destination = crate::beacon::beacon_destination(*bound)?;
+            let mut names: Vec<String> = shared.hubs.keys().cloned().collect();
+            names.sort();
+            let text = crate::beacon::beacon_text(&crate::beacon::host_name(), *bound, &names);
+            crate::runtime::handle().spawn(crate::beacon::broadcast(
+                text,
+                destination,
+                shared.shutdown.clone(),
+            ));
+        }
+        Ok(())
     }
 
     /// Where the server listens.
