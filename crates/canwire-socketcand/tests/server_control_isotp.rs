@@ -32,8 +32,8 @@ fn isotp_sendpdu_and_pdu() {
     let mut c = rig.bcm_client();
     c.send("< isotpmode >");
     c.expect("< ok >");
-    // before isotpconf: ignored silently
-    c.send("< sendpdu 0102 >");
+    // before isotpconf: everything but mode switches, echo and isotpconf is ignored silently
+    c.send("< sendpdu 0102 >< nosuch >< send 123 0 >< isotpconf 7E0 >");
     c.expect_silence(Duration::from_millis(100));
     c.send("< isotpconf 7E0 7E8 4 0 0 0 AA >");
     std::thread::sleep(Duration::from_millis(50));

@@ -91,6 +91,12 @@ impl IsoTpMode {
         true
     }
 
+    /// True once `isotpconf` started a stack (before, socketcand ignores
+    /// every command but mode switches, echo and isotpconf silently).
+    pub fn is_configured(&self) -> bool {
+        self.stack.is_some()
+    }
+
     /// The stack, to wait on its inbox.
     pub fn stack(&self) -> Option<&IsoTpStack> {
         self.stack.as_ref()

@@ -12,6 +12,7 @@
 //! | any mode | its own switch, a command of another mode | `< error unknown command >` |
 //! | any mode | `< echo >` | `< echo >` |
 //! | any mode | a known command with wrong fields | nothing (counted) |
+//! | ISO-TP before `isotpconf` | anything but a mode switch, echo, isotpconf | nothing |
 //! | read-only | `send`, `sendfd`, `add`, `update`, `sendpdu` | `< error read-only server >` |
 
 use std::sync::Arc;
@@ -186,7 +187,11 @@ impl Session {
                 let command = match parsed {
                     Ok(command) => command,
                     Err(malformed) => {
-                        if known_in(&malformed.command, opened.mode.mode(), self.config.fd) {
+                        let unconfigured_isotp =
+                            matches!(&opened.mode, ModeState::IsoTp(i) if !i.is_configured());
+                        if unconfigured_isotp
+                            || known_in(&malformed.command, opened.mode.mode(), self.config.fd)
+                        {
                             ServerCounters::bump(&self.counters.malformed);
                         } else {
                             self.unknown(out);
@@ -284,7 +289,9 @@ impl Session {
                 let handled = match &mut opened.mode {
                     ModeState::Bcm(bcm) => bcm.handle(ctx, command, now, out),
                     ModeState::Control(control) => control.handle(command, now),
-                    ModeState::IsoTp(isotp) => isotp.handle(ctx, command, out),
+                    ModeState::IsoTp(isotp) => {
+                        isotp.handle(ctx, command, out) || !isotp.is_configured()
+                    }
                     ModeState::Raw(_) => false,
                 };
                 if !handled {
