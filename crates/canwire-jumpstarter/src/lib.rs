@@ -4,4 +4,5 @@
 
 pub mod can_message;
 pub mod proto;
+pub mod server;
 pub mod value;
