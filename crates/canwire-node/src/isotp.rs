@@ -279,6 +279,13 @@ pub struct NativeIsoTp {
     driver: Arc<IsoTpStack>,
 }
 
+impl NativeIsoTp {
+    /// The shared stack, for an exporter serving it.
+    pub fn shared(&self) -> Arc<IsoTpStack> {
+        self.driver.clone()
+    }
+}
+
 #[napi]
 impl NativeIsoTp {
     /// Starts a stack on `bus`.

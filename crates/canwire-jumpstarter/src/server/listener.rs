@@ -12,6 +12,8 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::{Stream, StreamExt as _};
 
 use super::options::Listen;
+#[cfg(unix)]
+use super::uds_authority::AuthorityFix;
 
 /// A bound listening socket.
 pub enum BoundListener {
@@ -114,18 +116,19 @@ pub fn tcp_incoming(
     })
 }
 
-/// Accepted Unix connections, each announced as `unix:PATH`.
+/// Accepted Unix connections, each announced as `unix:PATH`, with the
+/// `:authority` fix gRPC C-core clients need (see [`super::uds_authority`]).
 #[cfg(unix)]
 pub fn unix_incoming(
     listener: tokio::net::UnixListener,
     path: &Path,
     announce: impl Fn(&str) + Send + 'static,
-) -> impl Stream<Item = std::io::Result<tokio::net::UnixStream>> {
+) -> impl Stream<Item = std::io::Result<AuthorityFix<tokio::net::UnixStream>>> {
     let name = format!("unix:{}", path.display());
     tokio_stream::wrappers::UnixListenerStream::new(listener).map(move |accepted| {
         if accepted.is_ok() {
             announce(&name);
         }
-        accepted
+        accepted.map(AuthorityFix::new)
     })
 }

@@ -18,6 +18,7 @@
 //! | [`log_book`] | `LogStream` records |
 //! | [`passphrase`] | the constant-time passphrase check on every RPC |
 //! | [`listener`], [`options`], [`exporter_server`] | sockets, options and limits, the running server |
+//! | [`uds_authority`] | the `:authority` fix Python clients need on Unix sockets |
 //!
 //! Every wait (a `_recv_internal` with a timeout, an ISO-TP `recv`, a send
 //! waiting for room) is a readiness hook completing a future
@@ -62,6 +63,7 @@ pub mod ready_wait;
 pub mod report;
 pub mod session;
 pub mod shared_receiver;
+pub mod uds_authority;
 
 pub use export::{Export, ExportDriver};
 pub use exporter_server::{ExporterHandle, ExporterServer};
