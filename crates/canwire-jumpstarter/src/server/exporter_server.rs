@@ -118,7 +118,10 @@ impl ExporterServer {
                     format!("cannot start the exporter runtime: {e}"),
                 )
             })?;
-        let bound = runtime.block_on(BoundListener::bind(&options.listen))?;
+        let bound = {
+            let _context = runtime.enter();
+            BoundListener::bind(&options.listen)?
+        };
         let address = bound.local_address();
         let socket_path = bound.socket_path();
         let exporter_uuid = uuid::Uuid::new_v4().hyphenated().to_string();

@@ -29,11 +29,15 @@ fn os_error(what: String, e: std::io::Error) -> CanwireError {
 }
 
 impl BoundListener {
-    /// Binds `listen` (on the current tokio runtime).
-    pub async fn bind(listen: &Listen) -> Result<Self> {
+    /// Binds `listen`; call inside the serving runtime's context
+    /// (`Runtime::enter`), which the listener is registered with.
+    pub fn bind(listen: &Listen) -> Result<Self> {
         match listen {
-            Listen::Tcp(addr) => TcpListener::bind(addr)
-                .await
+            Listen::Tcp(addr) => std::net::TcpListener::bind(addr)
+                .and_then(|l| {
+                    l.set_nonblocking(true)?;
+                    TcpListener::from_std(l)
+                })
                 .map(BoundListener::Tcp)
                 .map_err(|e| os_error(format!("cannot listen on {addr}"), e)),
             Listen::Unix(path) => bind_unix(path),
@@ -84,7 +88,11 @@ fn bind_unix(path: &Path) -> Result<BoundListener> {
             )
         })?;
     }
-    let listener = tokio::net::UnixListener::bind(path)
+    let listener = std::os::unix::net::UnixListener::bind(path)
+        .and_then(|l| {
+            l.set_nonblocking(true)?;
+            tokio::net::UnixListener::from_std(l)
+        })
         .map_err(|e| os_error(format!("cannot listen on {}", path.display()), e))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| os_error(format!("cannot make {} private", path.display()), e))?;
