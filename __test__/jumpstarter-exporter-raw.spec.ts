@@ -261,6 +261,7 @@ print("RESULT", json.dumps({"before": before, "after": status(), "ended": ended.
     const r = await raw(
       `
 stream = stub.StreamingDriverCall(jumpstarter_pb2.StreamingDriverCallRequest(uuid=uuids["can"], method="canwire_recv_stream"), timeout=10)
+stream.initial_metadata()  # the server answered: the stream's queue is attached
 sent = call("peer", "canwire_send_batch", records(record(0x10, b"\\x01"), record(0x1abcdef0, b"\\x02\\x03", ext=True), record(0x7ff, b"")), None)
 got = []
 while len(got) < 3:

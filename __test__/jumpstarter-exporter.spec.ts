@@ -69,6 +69,61 @@ function tcpEnv(exporter: Exporter, extra: Record<string, string> = {}): Record<
 
 const skip = skipWithoutPythonPeers();
 
+describe("serveExporter refuses bad options and configurations", () => {
+  async function refusal(config: unknown, options?: unknown): Promise<[string, string] | string> {
+    try {
+      const exporter = await serveExporter(config as object, options as object);
+      await exporter.close();
+      return "served";
+    } catch (error) {
+      return [(error as { code: string }).code, (error as Error).message];
+    }
+  }
+  const config = { export: { can: { type: "Can", config: { channel: "jx-bad", interface: "virtual" } } } };
+
+  it("names what was wrong and what is allowed", async () => {
+    const folder = scratchFolder();
+    try {
+      const missing = join(folder.dir, "missing.pem");
+      expect(await refusal(config, { listen: "somewhere" })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "listen must be HOST:PORT with an IP address (127.0.0.1:4000, [::1]:4000, 0.0.0.0:4000), got 'somewhere'",
+      ]);
+      expect(await refusal(config, { listen: "127.0.0.1:0", unix: join(folder.dir, "s") })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "listen and unix exclude each other: serve on one address",
+      ]);
+      expect(await refusal(config, { tlsCert: Buffer.from("x") })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "tlsCert and tlsKey go together: give both (PEM) or neither",
+      ]);
+      expect(await refusal(config, { tlsCert: missing, tlsKey: missing })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        expect.stringMatching(/^cannot read tlsCert '.*missing\.pem': ENOENT/),
+      ]);
+      expect(await refusal(config, { tlsCert: Buffer.from("not pem"), tlsKey: Buffer.from("nor this") })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        expect.stringMatching(/^the TLS certificate or key is not usable PEM: /),
+      ]);
+      expect(await refusal(config, { readOnly: "yes" })).toEqual(["ERR_INVALID_ARGUMENT", expect.stringContaining("readOnly")]);
+      expect(await refusal({ export: {} })).toEqual(["ERR_INVALID_ARGUMENT", "an exporter needs at least one export"]);
+      expect(await refusal({ export: { can: { type: "Lin" } } })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "export 'can' has type 'Lin': canwire opens Can, IsoTpPython and IsoTpSocket",
+      ]);
+      const socket = join(folder.dir, "busy.sock");
+      const first = await serveExporter(config, { unix: socket });
+      try {
+        expect(await refusal(config, { unix: socket })).toEqual(["ERR_INVALID_ARGUMENT", `${socket} is in use by another server`]);
+      } finally {
+        await first.close();
+      }
+    } finally {
+      folder.remove();
+    }
+  });
+});
+
 describe.skipIf(skip)("canwire's exporter driven by the real Jumpstarter 0.9 clients", () => {
   let exported: Bus;
   let local: Bus;

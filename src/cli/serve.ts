@@ -18,6 +18,7 @@ IsoTpSocket) as jumpstarter.v1.ExporterService, so Python CanClient and
 IsoTpClient drive them:
   jmp shell --tls-grpc 127.0.0.1:PORT --tls-grpc-insecure -- python3 test.py
 Prints "listening on ADDRESS", then one line per client; runs until SIGINT/SIGTERM.
+An address other than loopback without TLS or passphrase prints a warning on stderr.
 
       --config FILE        the ExporterConfig (YAML)
       --listen HOST:PORT   TCP address (default 127.0.0.1, a free port); another
@@ -75,7 +76,6 @@ export async function serve(argv: string[]): Promise<number> {
       onClient: (address) => void writeOut(`client connected from ${address}\n`),
     });
     try {
-      for (const warning of exporter.warnings) console.error(`canwire serve: warning: ${warning}`);
       await writeOut(`listening on ${exporter.address}\n`);
       await stopped;
     } finally {

@@ -222,3 +222,33 @@ async fn close_ends_a_blocking_receive_and_removes_the_private_socket() {
     assert!(!path.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn close_detaches_the_shared_queue_and_gives_the_stack_back_running() {
+    use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack};
+    use canwire_core::isotp::{AddressConfig, IsoTpAddress, IsoTpParams};
+    let exported = bus("server-detach");
+    let stack = Arc::new(
+        IsoTpStack::start_userspace(
+            bus("server-detach-tp"),
+            IsoTpAddress::new(AddressConfig::normal(false, 0x7e0, 0x7e8)).unwrap(),
+            IsoTpParams::default(),
+            IsoTpDriverOptions::default(),
+        )
+        .unwrap(),
+    );
+    let readers_before = exported.stats().readers.len();
+    let server = ExporterServer::start(
+        vec![
+            Export::new("can", ExportDriver::Can(exported.clone())),
+            Export::new("isotp", ExportDriver::IsoTp(stack.clone())),
+        ],
+        ServerOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(exported.stats().readers.len(), readers_before + 1);
+    assert!(!stack.is_running(), "an exported stack waits for start()");
+    server.close();
+    assert_eq!(exported.stats().readers.len(), readers_before);
+    assert!(stack.is_running(), "running again, as its owner had it");
+}

@@ -40,6 +40,14 @@ fn bus_error(error: canwire_core::CanwireError) -> Status {
     }
 }
 
+impl Drop for CanExport {
+    /// Detaches the shared queue, so a bus that outlives the server does not
+    /// keep filling it.
+    fn drop(&mut self) {
+        self.bus.remove_reader(self.receiver.queue());
+    }
+}
+
 impl CanExport {
     /// Serves `bus`, attaching its shared receive queue now.
     pub fn new(bus: Arc<Bus>, context: Arc<ServeContext>) -> Result<Self, Status> {

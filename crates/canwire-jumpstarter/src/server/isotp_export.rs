@@ -28,7 +28,20 @@ const WAIT_SLICE: Duration = Duration::from_secs(1);
 pub struct IsoTpExport {
     stack: Arc<IsoTpStack>,
     started: AtomicBool,
+    /// Whether the stack ran before it was exported, to restore on drop.
+    was_running: bool,
     context: Arc<ServeContext>,
+}
+
+impl Drop for IsoTpExport {
+    /// Leaves the stack running or paused as its owner had it.
+    fn drop(&mut self) {
+        if self.was_running {
+            let _ = self.stack.resume();
+        } else {
+            self.stack.pause();
+        }
+    }
 }
 
 fn null_result(result: canwire_core::error::Result<()>) -> Result<Value, Status> {
@@ -38,10 +51,12 @@ fn null_result(result: canwire_core::error::Result<()>) -> Result<Value, Status>
 impl IsoTpExport {
     /// Serves `stack`, stopping it until a client calls `start()`.
     pub fn new(stack: Arc<IsoTpStack>, context: Arc<ServeContext>) -> Self {
+        let was_running = stack.is_running();
         stack.pause();
         Self {
             stack,
             started: AtomicBool::new(false),
+            was_running,
             context,
         }
     }
