@@ -17,6 +17,7 @@ pub mod debug_counts;
 pub mod error;
 pub mod frames;
 pub mod isotp;
+pub mod jumpstarter_client;
 pub mod logfile;
 pub mod playback;
 pub mod reader;
