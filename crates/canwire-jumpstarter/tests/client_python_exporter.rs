@@ -239,3 +239,62 @@ fn a_wrong_passphrase_is_unauthenticated_and_a_killed_exporter_fails_the_readers
         failure.message
     );
 }
+
+#[test]
+fn periodic_tasks_run_on_the_exporter_with_exact_counts() {
+    use canwire_bus::cyclic::{CyclicTask, SchedulerKind, TaskHooks};
+    use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
+    let Some(jmp) = venv_jmp() else { return };
+    let exporter = Exporter::start(&jmp, None);
+    let can = open(exporter.options("can"));
+    let peer = open(exporter.options("peer"));
+    let rx = peer.add_reader(100).unwrap();
+    let frame = Frame::classic(0x321, false, &[0xca, 0xfe]);
+    let mut timing = CyclicTiming::every(50_000_000);
+    timing.limit = CyclicLimit::Count(5);
+    let task = CyclicTask::create(
+        can.clone(),
+        vec![frame],
+        timing,
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    )
+    .unwrap();
+    assert!(task.stats().unwrap().running);
+    let got = read(&rx, 6, Duration::from_millis(1500));
+    assert_eq!(got.len(), 5, "got {got:?}");
+    assert!(got.iter().all(|g| same_frame(g, &frame)));
+    let gaps: Vec<u64> = got
+        .windows(2)
+        .map(|w| w[1].timestamp_ns - w[0].timestamp_ns)
+        .collect();
+    assert!(
+        gaps.iter().all(|&g| (30_000_000..80_000_000).contains(&g)),
+        "gaps {gaps:?}"
+    );
+    assert!(!task.stats().unwrap().running);
+    let e = task.modify(vec![frame]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    // restarted: five more
+    task.start().unwrap();
+    assert_eq!(read(&rx, 6, Duration::from_millis(1500)).len(), 5);
+    // an endless task stops on stop()
+    let endless = CyclicTask::create(
+        can.clone(),
+        vec![frame],
+        CyclicTiming::every(20_000_000),
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    endless.stop().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut out = Vec::new();
+    rx.pop_into(1000, &mut out);
+    assert!(out.len() >= 5, "{}", out.len());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(rx.len(), 0, "nothing after stop");
+}

@@ -21,6 +21,7 @@ use canwire_core::{CanwireError, FilterSet, Frame};
 use prost_types::Value;
 use tokio::task::JoinHandle;
 
+use super::cyclic::RemoteCyclicTask;
 use super::outbound::{CAPACITY, Outbound};
 use super::report::{CAN_CLIENT, FoundDriver, find_driver};
 use super::runtime::{run_blocking, runtime};
@@ -254,6 +255,25 @@ impl Transport for JumpstarterTransport {
             }
         });
         Ok(())
+    }
+
+    /// Periodic tasks run on the exporter (see [`super::cyclic`]).
+    fn cyclic_backend(
+        &self,
+        frames: &[Frame],
+        timing: &canwire_core::cyclic::CyclicTiming,
+        hooks: &canwire_bus::cyclic::TaskHooks,
+    ) -> Option<Result<Box<dyn canwire_bus::cyclic::CyclicBackend>>> {
+        Some(
+            RemoteCyclicTask::create(
+                &self.link.session,
+                &self.link.driver.uuid,
+                frames,
+                timing,
+                hooks,
+            )
+            .map(|task| Box::new(task) as Box<dyn canwire_bus::cyclic::CyclicBackend>),
+        )
     }
 
     fn kernel_drops(&self) -> u64 {
