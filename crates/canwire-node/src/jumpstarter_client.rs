@@ -3,7 +3,9 @@
 //! (`AsyncTask`): the event loop never waits for the network.
 
 use canwire_bus::Bus;
+use canwire_bus::isotp::IsoTpStack;
 use canwire_jumpstarter::client::can_transport::{CanOpenOptions, JumpstarterTransport};
+use canwire_jumpstarter::client::isotp::{IsoTpOpenOptions, RemoteIsoTp};
 use canwire_jumpstarter::client::target::ConnectOptions;
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -11,6 +13,7 @@ use napi_derive::napi;
 
 use crate::bus::NativeBus;
 use crate::error::IntoNapi;
+use crate::isotp::NativeIsoTp;
 
 /// Where the exporter is; unset fields come from the environment `jmp shell` sets.
 #[napi(object)]
@@ -76,4 +79,43 @@ pub fn open_jumpstarter_bus(
             fd,
         }),
     })
+}
+
+/// Opens an ISO-TP driver (`IsoTpPython`, `IsoTpSocket`) off the JS thread.
+pub struct OpenJumpstarterIsoTp {
+    options: Option<IsoTpOpenOptions>,
+}
+
+impl Task for OpenJumpstarterIsoTp {
+    type Output = IsoTpStack;
+    type JsValue = NativeIsoTp;
+
+    fn compute(&mut self) -> napi::Result<IsoTpStack> {
+        let options = self.options.take().unwrap_or_default();
+        let opened = std::panic::catch_unwind(|| RemoteIsoTp::open(options))
+            .map_err(|_| crate::error::to_napi(panicked("opening a Jumpstarter ISO-TP driver")))?;
+        let (inbox, backend) = opened.into_napi()?;
+        Ok(IsoTpStack::with_backend(inbox, Box::new(backend)))
+    }
+
+    fn resolve(&mut self, _env: Env, stack: IsoTpStack) -> napi::Result<NativeIsoTp> {
+        Ok(NativeIsoTp::from_stack(stack))
+    }
+}
+
+/// Opens the ISO-TP driver `channel` of a Jumpstarter exporter and starts it.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeIsoTp>")]
+pub fn open_jumpstarter_iso_tp(
+    channel: String,
+    rx_queue_payloads: Option<f64>,
+    connect: NativeJumpstarterConnect,
+) -> napi::Result<AsyncTask<OpenJumpstarterIsoTp>> {
+    let rx_queue_payloads = crate::isotp::rx_queue_size(rx_queue_payloads)?;
+    Ok(AsyncTask::new(OpenJumpstarterIsoTp {
+        options: Some(IsoTpOpenOptions {
+            connect: connect.into(),
+            path: channel,
+            rx_queue_payloads,
+        }),
+    }))
 }

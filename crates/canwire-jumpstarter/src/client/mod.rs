@@ -29,6 +29,7 @@ pub mod can_receive;
 pub mod can_send;
 pub mod can_transport;
 pub mod cyclic;
+pub mod isotp;
 pub mod outbound;
 pub mod report;
 pub mod runtime;
