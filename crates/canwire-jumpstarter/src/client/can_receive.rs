@@ -57,7 +57,8 @@ pub fn frame_of_poll(result: &Value) -> Result<Option<Frame>> {
 }
 
 async fn poll(link: &CanLink) -> Result<()> {
-    loop {
+    // a closing bus lets the call in flight end (see `JumpstarterTransport::close`)
+    while !link.closed.load(Ordering::Acquire) {
         let result = link
             .call("_recv_internal", vec![value::number(POLL_S)], POLL_DEADLINE)
             .await?;
@@ -67,6 +68,7 @@ async fn poll(link: &CanLink) -> Result<()> {
             Err(e) => link.count_receive_error(&e),
         }
     }
+    Ok(())
 }
 
 /// The frames and the cumulative drop count of one stream response.

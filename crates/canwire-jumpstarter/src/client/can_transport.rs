@@ -32,6 +32,9 @@ use crate::value;
 /// How long a property call (`state`, `protocol`, `channel_info`) may take.
 pub(crate) const PROPERTY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long closing waits for the receive poll in flight.
+const CLOSE_WAIT: Duration = Duration::from_millis(1000);
+
 /// How to open a remote `Can` driver.
 #[derive(Debug, Clone, Default)]
 pub struct CanOpenOptions {
@@ -295,12 +298,28 @@ impl Transport for JumpstarterTransport {
             return;
         }
         self.link.outbound.close();
-        for task in std::mem::take(
+        let tasks = std::mem::take(
             &mut *self
                 .tasks
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
-        ) {
+        );
+        let tasks = if self.link.driver.streaming {
+            tasks
+        } else {
+            // Let the `_recv_internal` in flight end rather than cancel it: the
+            // Python exporter keeps serving a cancelled call, and `jmp shell`
+            // aborts when it tears the exporter down under one.
+            let waited = run_blocking(async move {
+                let mut tasks = tasks;
+                if let Some(receive) = tasks.first_mut() {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, receive).await;
+                }
+                tasks
+            });
+            waited.unwrap_or_default()
+        };
+        for task in tasks {
             task.abort();
         }
     }

@@ -43,6 +43,8 @@ use crate::value;
 pub const POLL_S: f64 = 0.2;
 /// How long a call other than a blocking `recv` may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing waits for the receive poll in flight.
+const CLOSE_WAIT: Duration = Duration::from_millis(1000);
 /// Payloads queued for sending before `send` refuses more.
 pub const SEND_QUEUE: usize = 64;
 /// How often a transfer in progress is asked about.
@@ -216,7 +218,8 @@ async fn receive(link: Arc<IsoTpLink>) {
             Some(Duration::from_secs(15)),
         )
     };
-    loop {
+    // a closing stack lets the call in flight end (see `RemoteIsoTp::close`)
+    while !link.closed.load(Ordering::Acquire) {
         match link.call("recv", args.clone(), deadline).await {
             Ok(result) => match payload_of(&result) {
                 Ok(Some(data)) => link.inbox.push_payload(ReceivedPayload {
@@ -444,12 +447,24 @@ impl IsoTpBackend for RemoteIsoTp {
         if self.link.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        for task in std::mem::take(
+        let mut tasks = std::mem::take(
             &mut *self
                 .tasks
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
-        ) {
+        );
+        if !self.link.socket_driver {
+            // let the `recv` poll in flight end: `jmp shell` aborts when it
+            // tears its exporter down under a call still being served
+            let waited = run_blocking(async move {
+                if let Some(receive) = tasks.first_mut() {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, receive).await;
+                }
+                tasks
+            });
+            tasks = waited.unwrap_or_default();
+        }
+        for task in tasks {
             task.abort();
         }
         if self.link.running.load(Ordering::Acquire) && self.link.inbox.failure().is_none() {
