@@ -18,6 +18,7 @@ pub mod error;
 pub mod exporter;
 pub mod frames;
 pub mod isotp;
+pub mod jumpstarter_client;
 pub mod logfile;
 pub mod playback;
 pub mod reader;
