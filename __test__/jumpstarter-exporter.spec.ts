@@ -69,6 +69,49 @@ function tcpEnv(exporter: Exporter, extra: Record<string, string> = {}): Record<
 
 const skip = skipWithoutPythonPeers();
 
+describe("canwire's own Jumpstarter client against canwire's exporter (the streaming extension)", () => {
+  it("receives every frame in order through canwire_recv_stream, and sends both ways", async () => {
+    const exported = await Bus.open({ interface: "virtual", channel: "jx-self" });
+    const local = await Bus.open({ interface: "virtual", channel: "jx-self" });
+    const served = await serveExporter({ export: { can: exported } }, { passphrase: "p" });
+    try {
+      const refused = await Bus.open({ interface: "jumpstarter", host: served.address, insecure: true, passphrase: "q" }).catch((e) => e);
+      expect(refused.code).toBe("ERR_UNAUTHENTICATED");
+      const remote = await Bus.open({ interface: "jumpstarter", channel: "can", host: served.address, insecure: true, passphrase: "p" });
+      try {
+        const frames = 20_000;
+        for (let i = 0; i < frames; i += 1000) {
+          await local.sendBatch(
+            Array.from({ length: 1000 }, (_, k) => ({ id: 0x100 + ((i + k) % 0x700), data: [(i + k) & 0xff, (i + k) >> 8] })),
+          );
+        }
+        let order = 0;
+        for (; order < frames; order++) {
+          const m = await remote.recv({ timeoutMs: 5000 });
+          if (!m || m.id !== 0x100 + (order % 0x700) || m.data[0] !== (order & 0xff) || m.data[1] !== order >> 8) break;
+        }
+        expect(order).toBe(frames);
+        expect(remote.stats().readers[0]?.overflow).toBe(0);
+        await remote.sendBatch([
+          { id: 0x7e0, data: [2, 0x10, 3] },
+          { id: 0x1abcdef0, extended: true, data: [] },
+        ]);
+        const seen = [await local.recv({ timeoutMs: 2000 }), await local.recv({ timeoutMs: 2000 })];
+        expect(seen.map((m) => [m?.id, m?.extended, hex(m?.data ?? new Uint8Array())])).toEqual([
+          [0x7e0, false, "021003"],
+          [0x1abcdef0, true, ""],
+        ]);
+      } finally {
+        await remote.close();
+      }
+    } finally {
+      await served.close();
+      await local.close();
+      await exported.close();
+    }
+  });
+});
+
 describe("serveExporter refuses bad options and configurations", () => {
   async function refusal(config: unknown, options?: unknown): Promise<[string, string] | string> {
     try {
