@@ -396,15 +396,18 @@ with env() as c:
   });
 
   it("set_address takes both shapes IsoTpClient sends (Address, AsymmetricAddress)", async () => {
-    isoPeer.setAddress({ mode: "NormalFixed_29bits", targetAddress: 0xf1, sourceAddress: 0x10 });
-    const peerSide = (async () => {
-      const first = await isoPeer.recv({ timeoutMs: 20_000 });
-      await isoPeer.send(Uint8Array.of(0x62, 0xf1, 0x90));
-      isoPeer.setAddress({ txid: 0x7e8, rxid: 0x7e0 });
-      const second = await isoPeer.recv({ timeoutMs: 20_000 });
-      await isoPeer.send(Uint8Array.of(0x7e, 0x00));
-      return [hex(first ?? new Uint8Array()), hex(second ?? new Uint8Array())];
-    })();
+    // One canwire peer per address, so neither side changes address mid-exchange.
+    const fixedPeer = await IsoTp.open({
+      interface: "virtual",
+      channel: "jx-tp",
+      address: { mode: "NormalFixed_29bits", targetAddress: 0xf1, sourceAddress: 0x10 },
+    });
+    const answer = (peer: IsoTp, reply: number[]) =>
+      peer.recv({ timeoutMs: 20_000 }).then(async (payload) => {
+        await peer.send(Uint8Array.from(reply));
+        return hex(payload ?? new Uint8Array());
+      });
+    const peerSide = Promise.all([answer(fixedPeer, [0x62, 0xf1, 0x90]), answer(isoPeer, [0x7e, 0x00])]);
     const result = await python(
       `
 import isotp
@@ -414,7 +417,6 @@ with env() as c:
     tp.set_address(isotp.Address(isotp.AddressingMode.NormalFixed_29bits, target_address=0x10, source_address=0xF1))
     tp.send(b"\\x22\\xf1\\x90")
     first = tp.recv(True, 10.0)
-    time.sleep(0.3)  # the canwire side switches back to 0x7E8/0x7E0 meanwhile
     tp.set_address(isotp.AsymmetricAddress(
         tx_addr=isotp.Address(isotp.AddressingMode.Normal_11bits, txid=0x7E0, tx_only=True),
         rx_addr=isotp.Address(isotp.AddressingMode.Normal_11bits, rxid=0x7E8, rx_only=True)))
@@ -427,6 +429,7 @@ with env() as c:
     );
     expect(result).toEqual(["62f190", "7e00"]);
     expect(await peerSide).toEqual(["22f190", "3e00"]);
+    await fixedPeer.close();
   });
 
   it("runs a Python script under the unmodified jmp shell --tls-grpc", async () => {
