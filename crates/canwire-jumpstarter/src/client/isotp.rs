@@ -5,9 +5,9 @@
 //! | canwire | exporter call |
 //! |---|---|
 //! | open / `resume` | `start()` ("already started" by an earlier client is accepted) |
-//! | `send` | `send([{data}, target_address_type, null])`, then `transmitting()` polled until the transfer ends |
+//! | `send` | `send([{data}, target_address_type, null])`; for a blocking send, `transmitting()` polled until the transfer ends |
 //! | received payloads | `recv([true, 0.2])` polled into the inbox (see below) |
-//! | `transmitting` | known locally: a payload queued or not yet reported done |
+//! | `transmitting` | true while payloads wait here, else `transmitting()` |
 //! | `set_address`, `stop_sending`, `stop_receiving` | the same names |
 //! | `pause` / close | `stop()` |
 //!
@@ -47,8 +47,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_WAIT: Duration = Duration::from_millis(1000);
 /// Payloads queued for sending before `send` refuses more.
 pub const SEND_QUEUE: usize = 64;
-/// How often a transfer in progress is asked about.
-const TRANSMIT_POLL: Duration = Duration::from_millis(2);
+/// How often a tracked transfer in progress is asked about.
+const TRANSMIT_POLL: Duration = Duration::from_millis(5);
 /// Longest a transfer may take before it fails with `ERR_TIMEOUT`.
 const TRANSFER_LIMIT: Duration = Duration::from_secs(120);
 
@@ -67,6 +67,8 @@ struct Queued {
     id: TransferId,
     data: Vec<u8>,
     target: Option<TargetAddressType>,
+    /// Someone waits for the transfer's end: ask the exporter until it ends.
+    track: bool,
 }
 
 struct IsoTpLink {
@@ -273,7 +275,10 @@ async fn transfer(link: &IsoTpLink, item: &Queued) -> Result<()> {
         Some(CALL_TIMEOUT),
     )
     .await?;
-    if link.socket_driver {
+    // An untracked payload is handed over: the exporter's stack sends its
+    // queue in order, and asking it meanwhile only competes with that stack
+    // for the exporter's interpreter.
+    if link.socket_driver || !item.track {
         return Ok(());
     }
     let started = tokio::time::Instant::now();
@@ -390,14 +395,28 @@ impl IsoTpBackend for RemoteIsoTp {
             id,
             data: payload,
             target,
+            track,
         });
         drop(queue);
         self.link.work.notify_one();
         Ok(id)
     }
 
+    /// True while payloads wait here or a tracked one is under way; else
+    /// the exporter is asked (a round trip), since untracked payloads are
+    /// left to it once handed over.
     fn transmitting(&self) -> bool {
-        self.link.in_flight.load(Ordering::Acquire) || !self.link.queue().is_empty()
+        if self.link.in_flight.load(Ordering::Acquire) || !self.link.queue().is_empty() {
+            return true;
+        }
+        if self.link.socket_driver {
+            return false;
+        }
+        matches!(
+            self.blocking("transmitting", vec![])
+                .and_then(|v| value::as_bool(&v, "transmitting result")),
+            Ok(true)
+        )
     }
 
     /// Drops the payloads not yet handed over (their transfers fail with
