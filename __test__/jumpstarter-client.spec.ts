@@ -309,12 +309,14 @@ describe.skipIf(skipWithoutPythonPeers())("canwire's client: passphrase, a lost 
       ]);
       expect((await rejection(Bus.open({ ...options, passphrase: "wrong" })))[0]).toBe("ERR_UNAUTHENTICATED");
       const bus = await Bus.open({ ...options, passphrase: "s3cret" });
-      const pending = bus.recv();
-      const iterated = (async () => {
-        for await (const _ of bus.reader()) {
-          /* nothing arrives */
-        }
-      })();
+      const pending = rejection(bus.recv());
+      const iterated = rejection(
+        (async () => {
+          for await (const _ of bus.reader()) {
+            /* nothing arrives */
+          }
+        })(),
+      );
       const killedAt = Date.now();
       for (const pid of exporter.pids()) {
         try {
@@ -323,11 +325,11 @@ describe.skipIf(skipWithoutPythonPeers())("canwire's client: passphrase, a lost 
           // already gone
         }
       }
-      const [code, message] = await rejection(pending);
+      const [code, message] = await pending;
       expect(Date.now() - killedAt).toBeLessThan(15_000);
       expect(code).toBe("ERR_UNREACHABLE");
       expect(message).toContain(exporter.host);
-      expect((await rejection(iterated))[0]).toBe("ERR_UNREACHABLE");
+      expect((await iterated)[0]).toBe("ERR_UNREACHABLE");
       expect((await rejection(bus.recv()))[0]).toBe("ERR_UNREACHABLE");
       expect((await rejection(bus.send({ id: 1, data: [] })))[0]).toBe("ERR_UNREACHABLE");
       await bus.close();

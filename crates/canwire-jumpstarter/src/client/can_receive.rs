@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::record::{RECORD_SIZE, decode};
-use canwire_core::{CanwireError, ErrorCode, Frame};
+use canwire_core::{CanwireError, Frame};
 use prost_types::Value;
 
 use super::can_transport::CanLink;
@@ -137,13 +137,10 @@ async fn receive_stream(link: &CanLink, mut responses: Responses) -> Result<()> 
                 }
             }
             Ok(None) => {
-                return Err(CanwireError::new(
-                    ErrorCode::Remote,
-                    format!(
-                        "the exporter at {} ended the receive stream of '{}'",
-                        link.session.address(),
-                        link.driver.path
-                    ),
+                // no status: the exporter stopped serving (a closing bus ends it with one)
+                return Err(unreachable(
+                    link.session.address(),
+                    &format!("it ended the receive stream of '{}'", link.driver.path),
                 ));
             }
             Err(status) => {
