@@ -180,6 +180,11 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#blockingSend = blockingSend;
   }
 
+  /** @internal The native stack behind `isotp`, for an exporter serving it. */
+  static nativeOf(isotp: IsoTp): NativeIsoTp {
+    return isotp.#native;
+  }
+
   /**
    * Opens a stack and starts it.
    *

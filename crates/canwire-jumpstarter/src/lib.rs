@@ -5,4 +5,5 @@
 pub mod can_message;
 pub mod client;
 pub mod proto;
+pub mod server;
 pub mod value;

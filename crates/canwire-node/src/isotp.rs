@@ -280,6 +280,11 @@ pub struct NativeIsoTp {
 }
 
 impl NativeIsoTp {
+    /// The shared stack, for an exporter serving it.
+    pub fn shared(&self) -> Arc<IsoTpStack> {
+        self.driver.clone()
+    }
+
     /// Wraps a stack opened elsewhere (a remote one opened off the JS thread).
     pub(crate) fn from_stack(stack: IsoTpStack) -> NativeIsoTp {
         NativeIsoTp {

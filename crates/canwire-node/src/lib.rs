@@ -15,6 +15,7 @@ pub mod convert;
 pub mod cyclic;
 pub mod debug_counts;
 pub mod error;
+pub mod exporter;
 pub mod frames;
 pub mod isotp;
 pub mod jumpstarter_client;
