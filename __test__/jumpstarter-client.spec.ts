@@ -365,6 +365,19 @@ with env() as c:
       );
       expect(run.code, run.stderr).toBe(0);
       expect(printedResult(run.stdout)).toEqual([0x42, "0402"]);
+      // a driver exception (UNKNOWN) is ERR_REMOTE with the exporter's text: a Python client
+      // shuts the bus down, which ends this bus's polls and fails its readers
+      const pending = rejection(bus.recv());
+      const shutdown = await runPythonClient(
+        `from jumpstarter.common.utils import env
+with env() as c:
+    c.can.shutdown()
+    print("RESULT", 1)
+`,
+        exporter.env,
+      );
+      expect(shutdown.code, shutdown.stderr).toBe(0);
+      expect(await pending).toEqual(["ERR_REMOTE", "Cannot operate on a closed bus"]);
     } finally {
       await exporter.stop();
       folder.remove();
