@@ -238,6 +238,16 @@ fn a_wrong_passphrase_is_unauthenticated_and_a_killed_exporter_fails_the_readers
         "{}",
         failure.message
     );
+    let asked = Instant::now();
+    assert_eq!(bus.state(), canwire_bus::BusState::Unknown);
+    assert!(
+        asked.elapsed() < Duration::from_millis(100),
+        "a lost bus answers at once"
+    );
+    assert_eq!(
+        bus.send(&[Frame::classic(1, false, &[])]).unwrap_err().code,
+        ErrorCode::Unreachable
+    );
 }
 
 #[test]

@@ -184,7 +184,12 @@ impl JumpstarterTransport {
         &self.link.driver
     }
 
+    /// A call made on this thread; at once the connection loss instead, if
+    /// there was one (no caller waits for a dead exporter).
     fn blocking_call(&self, method: &'static str, args: Vec<Value>) -> Result<Value> {
+        if let Some(lost) = self.link.outbound.lost() {
+            return Err(lost);
+        }
         let link = self.link.clone();
         run_blocking(async move { link.call(method, args, PROPERTY_TIMEOUT).await })?
     }
