@@ -65,6 +65,7 @@ export {
 } from "./logfile.js";
 export { Logger, type LoggerOptions, type LoggerStats, MAX_QUEUE_SIZE, rotatedName } from "./logger.js";
 export { Message, type MessageInit } from "./message.js";
+export type { MessageEqualsOptions } from "./message-text.js";
 export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";
