@@ -22,9 +22,9 @@ export class UsageError extends Error {}
 
 /** Options every bus-using command takes. */
 export const busOptionSpec = {
-  interface: { type: "string", short: "i", default: "virtual" },
+  interface: { type: "string", short: "i" },
   channel: { type: "string", short: "c" },
-  fd: { type: "boolean", default: false },
+  fd: { type: "boolean" },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -33,6 +33,8 @@ export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or soc
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
                           (vcan0; socketcan dump without -c reads all interfaces)
       --fd                open the bus for CAN FD
+                          without -i, -c or --fd, python-can's configuration gives
+                          them: CAN_INTERFACE, CAN_CHANNEL, CAN_CONFIG, ~/can.conf
   -h, --help              show this help`;
 
 /** Parses argv against a spec, turning parse failures into UsageErrors. */
@@ -56,14 +58,22 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
  */
 export const LOGGER_COALESCE_US = 1000;
 
-/** Bus options from parsed values. */
+/** The interface names `-i` takes (a configured interface goes to `Bus.open` as it is). */
+const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter"];
+
+/**
+ * Bus options from parsed values: only those given, so that `Bus.open` takes
+ * the others from python-can's configuration.
+ */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
-  const iface = values.interface ?? "virtual";
-  if (iface !== "virtual" && iface !== "socketcan") {
-    throw new UsageError(`unknown interface '${iface}': use virtual or socketcan`);
+  const options: BusOptions = {};
+  const iface = values.interface;
+  if (iface !== undefined && !CLI_INTERFACES.includes(iface)) {
+    throw new UsageError(`unknown interface '${iface}': use ${CLI_INTERFACES.join(", ")}`);
   }
-  const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
+  if (iface !== undefined) options.interface = iface as InterfaceName;
   if (values.channel !== undefined) options.channel = values.channel;
+  if (values.fd) options.fd = true;
   return options;
 }
 
