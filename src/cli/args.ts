@@ -29,9 +29,11 @@ export const busOptionSpec = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text for the bus options. */
-export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or socketcan
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan or jumpstarter
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
-                          (vcan0; socketcan dump without -c reads all interfaces)
+                          (vcan0; socketcan dump without -c reads all interfaces),
+                          or a Jumpstarter exporter's Can driver (default can; the
+                          exporter is JUMPSTARTER_HOST, as jmp shell sets it)
       --fd                open the bus for CAN FD
                           without -i, -c or --fd, python-can's configuration gives
                           them: CAN_INTERFACE, CAN_CHANNEL, CAN_CONFIG, ~/can.conf
