@@ -73,13 +73,17 @@ for spec, payload in data:
 const tmuxAvailable = spawnSync("tmux", ["-V"]).status === 0;
 const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
-/** A replay: 0x100 three times 100 ms apart (its last byte changing), four other ids, then 6 s later two more 0x100. */
+/**
+ * A replay: 0x100 three times 100 ms apart (its last byte changing), four
+ * other ids (0x7FF is filtered out) and an error frame, then 6 s later two more 0x100.
+ */
 const replayLog = [
   "(1000.000000) vcan0 100#0102030405060708",
   "(1000.050000) vcan0 7FF#DEAD",
   "(1000.100000) vcan0 100#0102030405060709",
   "(1000.120000) vcan0 200#E8030A",
   "(1000.150000) vcan0 18DAF110#1122",
+  "(1000.180000) vcan0 20000004#0000080000000000",
   "(1000.200000) vcan0 100#01020304050607FF",
   `(1000.250000) vcan0 123##1${Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(2, "0")).join("")}`,
   "(1006.000000) vcan0 100#0102030405060700",
@@ -112,12 +116,38 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
   }
 
   /** The texts drawn cyan on blue in a line captured with colours. */
-  const HIGHLIGHT = "\x1b[36m\x1b[44m";
-  const highlighted = (line: string) =>
-    line
-      .split(HIGHLIGHT)
-      .slice(1)
-      .map((part) => part.split("\x1b")[0]);
+  /**
+   * The words of a line captured with colours (`capture-pane -e`) drawn in
+   * the foreground/background colours `fg`/`bg` (SGR numbers; 39/49 default).
+   */
+  function inColour(line: string, fg: number, bg: number): string[] {
+    let current = { fg: 39, bg: 49 };
+    let word = "";
+    const words: string[] = [];
+    const end = () => {
+      if (word !== "") words.push(word);
+      word = "";
+    };
+    for (let i = 0; i < line.length; i++) {
+      const sgr = line.startsWith("\x1b[", i) ? /^\[([0-9;]*)m/u.exec(line.slice(i + 1)) : null;
+      if (sgr) {
+        for (const code of (sgr[1] || "0").split(";").map(Number)) {
+          if (code === 0) current = { fg: 39, bg: 49 };
+          else if ((code >= 30 && code <= 37) || code === 39) current = { ...current, fg: code };
+          else if ((code >= 40 && code <= 47) || code === 49) current = { ...current, bg: code };
+        }
+        i += sgr[0].length; // the ESC and the sequence
+        continue;
+      }
+      const ch = line[i] as string;
+      if (ch !== " " && current.fg === fg && current.bg === bg) word += ch;
+      else end();
+    }
+    end();
+    return words;
+  }
+  const highlighted = (line: string) => inColour(line, 36, 44);
+  const red = (line: string) => inColour(line, 31, 49);
 
   it("shows one row per id sorted by id, with count, time, dt, data, changed bytes and decoded fields; space, h, c and q work", async () => {
     const log = join(scratch, "replay.log");
@@ -126,7 +156,7 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
       process.execPath,
       cli,
       "view",
-      "-i virtual -c view-spec",
+      "-i virtual -c view-spec -f 100:700 -f 200:7FF -f 18DAF110:1FFFFFFF",
       `--replay ${log}`,
       "-d '200:<HB' -d '100:<HHHH:1:10.0'",
       "; echo EXIT=$?; sleep 60",
@@ -134,33 +164,38 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
     tmux("new-session", "-d", "-s", "view", "-x", "120", "-y", "20", command);
 
     const first = await waitFor("the first phase", (text) => text.includes("frames: 7"));
-    expect(first.split("\n").slice(0, 6)).toEqual([
+    expect(first.split("\n").slice(0, 7)).toEqual([
       "Count   Time           dt          ID          DLC  Data (changed)           Parsed values",
+      "1       0.180000       0.000000    0x004       8    00 00 08 00 00 00 00 00",
       "3       0.200000       0.100000    0x100       8    01 02 03 04 05 06 07 FF  513 102.700000",
       "1       0.250000       0.000000    0x123       64   00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15...",
       "1       0.120000       0.000000    0x200       3    E8 03 0A                 1000 10",
-      "1       0.050000       0.000000    0x7FF       2    DE AD",
       "1       0.150000       0.000000    0x18DAF110  2    11 22",
+      "", // no row for 0x7FF: the filters keep it out
     ]);
+    expect(first).not.toContain("0x7FF");
     expect(lines()[19]).toBe(
       " canwire view  virtual view-spec   frames: 7   ids: 5   dropped: 0   space pause  c clear  h highlight  q quit",
     );
     const coloured = screen(true).split("\n");
     expect(highlighted(coloured[0]!)).toEqual(["(changed)"]);
-    expect(highlighted(coloured[1]!)).toEqual(["FF"]); // 09 -> FF; the other bytes stayed
-    expect(coloured.slice(2, 6).flatMap(highlighted)).toEqual([]);
+    // the error frame's row is red, every field of it, and no other row
+    expect(red(coloured[1]!)).toEqual(["1", "0.180000", "0.000000", "0x004", "8", "00", "00", "08", "00", "00", "00", "00", "00"]);
+    expect(coloured.slice(2, 6).flatMap(red)).toEqual([]);
+    expect(highlighted(coloured[2]!)).toEqual(["FF"]); // 09 -> FF; the other bytes stayed
+    expect(coloured.slice(3, 6).flatMap(highlighted)).toEqual([]);
 
     // paused: the table stands still while the frames of the second phase are counted
     tmux("send-keys", "-t", "view", "Space");
     await waitFor("PAUSED", (text) => text.includes("PAUSED"), 3000);
     const paused = await waitFor("the second phase counted", (text) => text.includes("frames: 9"));
-    expect(paused.split("\n")[1]).toBe("3       0.200000       0.100000    0x100       8    01 02 03 04 05 06 07 FF  513 102.700000");
+    expect(paused.split("\n")[2]).toBe("3       0.200000       0.100000    0x100       8    01 02 03 04 05 06 07 FF  513 102.700000");
 
     tmux("send-keys", "-t", "view", "Space");
-    const resumed = await waitFor("the second phase shown", (text) => text.split("\n")[1]!.startsWith("5 "));
-    expect(resumed.split("\n")[1]).toBe("5       6.100000       0.100000    0x100       8    01 02 03 04 05 06 07 01  513 102.700000");
+    const resumed = await waitFor("the second phase shown", (text) => text.split("\n")[2]!.startsWith("5 "));
+    expect(resumed.split("\n")[2]).toBe("5       6.100000       0.100000    0x100       8    01 02 03 04 05 06 07 01  513 102.700000");
     expect(resumed).not.toContain("PAUSED");
-    expect(highlighted(screen(true).split("\n")[1]!)).toEqual(["01"]);
+    expect(highlighted(screen(true).split("\n")[2]!)).toEqual(["01"]);
 
     tmux("send-keys", "-t", "view", "h");
     await waitFor("highlighting off", (text) => !text.includes("(changed)"), 3000);
