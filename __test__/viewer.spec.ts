@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeFields, parseDecoder } from "../src/cli/view-decode.js";
+import { MAX_VIEW_ROWS, ViewTable } from "../src/cli/view-table.js";
+import { Message } from "../src/index.js";
+import { runCli } from "./helpers.js";
 import { skipWithoutPythonPeers } from "./peers/index.js";
 import { skipWithout } from "./prerequisites.js";
 import { runPythonCan } from "./python-can.js";
@@ -67,6 +70,33 @@ for spec, payload in data:
     ["100:<Bs:1:2", "'100:<Bs:1:2': value 2 ('s') is bytes and cannot be scaled"],
   ])("refuses -d %s", (spec, message) => {
     expect(parseDecoder(spec)).toBe(message);
+  });
+});
+
+describe("the view's table", () => {
+  it("keeps at most MAX_VIEW_ROWS ids and counts the frames of the ids past them; a clear starts over", () => {
+    const table = new ViewTable();
+    for (let id = 0; id < MAX_VIEW_ROWS + 2; id++) table.add(new Message({ id, extended: true }));
+    table.add(new Message({ id: 0, extended: true })); // a known id still counts in its row
+    expect([table.rows().length, table.untracked, table.rows()[0]?.count]).toEqual([MAX_VIEW_ROWS, 2, 2]);
+    table.clear();
+    table.add(new Message({ id: 0x7ff }));
+    expect([table.rows().length, table.untracked]).toEqual([1, 0]);
+  });
+});
+
+describe("canwire view outside a terminal", () => {
+  it("refuses to run without a TTY, and refuses a bad -d first, both as usage errors (exit 2)", async () => {
+    const noTty = await runCli(["view", "-c", "x"]);
+    expect([noTty.code, noTty.stderr.split("\n")[0]]).toEqual([
+      2,
+      "canwire view: canwire view draws on a terminal: run it with stdin and stdout on a TTY (use canwire dump for a pipe)",
+    ]);
+    const badDecode = await runCli(["view", "-d", "100:<Bk"]);
+    expect([badDecode.code, badDecode.stderr.split("\n")[0]]).toEqual([
+      2,
+      "canwire view: -d '100:<Bk': 'k' is not a struct format character in standard mode",
+    ]);
   });
 });
 

@@ -9,7 +9,7 @@
  * @internal
  */
 import { decodeFields, type FieldDecoder, float6 } from "./view-decode.js";
-import type { ViewRow, ViewTable } from "./view-table.js";
+import { MAX_VIEW_ROWS, type ViewRow, type ViewTable } from "./view-table.js";
 
 /** A cell style, as an SGR parameter string ("" is plain). */
 const PLAIN = "";
@@ -125,6 +125,7 @@ function statusLine(table: ViewTable, state: ScreenState): Line {
     `frames: ${state.frames}`,
     `ids: ${table.rows().length}`,
     `dropped: ${state.dropped}`,
+    ...(table.untracked > 0 ? [`frames of ids past ${MAX_VIEW_ROWS}: ${table.untracked}`] : []),
     ...(state.paused ? ["PAUSED"] : []),
     "space pause  c clear  h highlight  q quit",
   ];

@@ -24,8 +24,13 @@ export interface ViewRow {
   changed: boolean[];
 }
 
+/** The most ids the table keeps; frames of further ids are counted in {@link ViewTable.untracked}. */
+export const MAX_VIEW_ROWS = 65_536;
+
 /** The rows of the view. */
 export class ViewTable {
+  /** Frames of new ids that arrived while the table held {@link MAX_VIEW_ROWS} ids (reset by a clear). */
+  untracked = 0;
   readonly #rows = new Map<number, ViewRow>();
   #sorted: ViewRow[] | undefined;
   #firstNs: bigint | undefined;
@@ -35,6 +40,10 @@ export class ViewTable {
     const key = m.id + (m.extended ? 2 ** 32 : 0);
     const row = this.#rows.get(key);
     if (row === undefined) {
+      if (this.#rows.size >= MAX_VIEW_ROWS) {
+        this.untracked++;
+        return;
+      }
       this.#rows.set(key, { key, count: 1, last: m, periodS: 0, changed: Array.from(m.data, () => false) });
       this.#sorted = undefined;
       return;
@@ -49,6 +58,7 @@ export class ViewTable {
   /** Forgets every row and the start time, as python-can's `c`. */
   clear(): void {
     this.#rows.clear();
+    this.untracked = 0;
     this.#sorted = undefined;
     this.#firstNs = undefined;
   }
@@ -58,6 +68,7 @@ export class ViewTable {
     const copy = new ViewTable();
     for (const [key, row] of this.#rows) copy.#rows.set(key, { ...row });
     copy.#firstNs = this.#firstNs;
+    copy.untracked = this.untracked;
     return copy;
   }
 
