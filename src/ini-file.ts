@@ -58,11 +58,6 @@ export class IniFiles {
     return ini;
   }
 
-  /** Whether `name` is a section (`DEFAULT` is not one, as in configparser). */
-  hasSection(name: string): boolean {
-    return this.#sections.has(name);
-  }
-
   /**
    * The options of `section` with `[DEFAULT]`'s under them, interpolated: name
    * → value and where it was set. `undefined` when there is no such section.

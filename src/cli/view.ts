@@ -38,7 +38,7 @@ c clear, h highlight changed bytes on/off, up/down scroll, q or ESC quit.
       --replay FILE       replay a log file (.blf .asc .log .trc .csv) onto the
                           viewed virtual channel with its timing and timestamps,
                           as canwire play would (virtual interface only)
-      --refresh-ms MS     redraw at most every MS milliseconds (default 100)
+      --refresh-ms MS     redraw at most every MS milliseconds, 10..10000 (default 100)
 ${busOptionHelp}`;
 
 /** Runs `canwire view`. */
@@ -57,7 +57,8 @@ export async function view(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const decoders = readDecoders(values.decode ?? []);
-  const refreshMs = Math.max(10, integer("--refresh-ms", values["refresh-ms"], 100));
+  const refreshMs = integer("--refresh-ms", values["refresh-ms"], 100);
+  if (refreshMs < 10 || refreshMs > 10_000) throw new UsageError(`--refresh-ms is 10..10000, got ${refreshMs}`);
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     throw new UsageError("canwire view draws on a terminal: run it with stdin and stdout on a TTY (use canwire dump for a pipe)");
   }
