@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { terminalKeys } from "../src/cli/view.js";
 import { decodeFields, parseDecoder } from "../src/cli/view-decode.js";
 import { MAX_VIEW_ROWS, ViewTable } from "../src/cli/view-table.js";
 import { Message } from "../src/index.js";
@@ -82,6 +83,13 @@ describe("the view's table", () => {
     table.clear();
     table.add(new Message({ id: 0x7ff }));
     expect([table.rows().length, table.untracked]).toEqual([1, 0]);
+  });
+});
+
+describe("the view's keys", () => {
+  it("splits terminal input into keys: arrow sequences whole, a lone ESC, characters", () => {
+    expect(terminalKeys("\x1b[B\x1b[B\x1bOAq \x1b")).toEqual(["\x1b[B", "\x1b[B", "\x1bOA", "q", " ", "\x1b"]);
+    expect(terminalKeys("\x1b[1;5Ac")).toEqual(["\x1b[1;5A", "c"]);
   });
 });
 
@@ -230,6 +238,23 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
     tmux("send-keys", "-t", "view", "h");
     await waitFor("highlighting off", (text) => !text.includes("(changed)"), 3000);
     expect(screen(true).split("\n").flatMap(highlighted)).toEqual([]);
+
+    // a terminal of 6 lines shows 4 rows; the arrows scroll, down no further than the last row
+    tmux("resize-window", "-t", "view", "-y", "6");
+    tmux("send-keys", "-t", "view", "Down", "Down", "Down");
+    const scrolled = await waitFor("the rows scrolled by one", (text) => text.split("\n")[1]!.includes("0x100"), 3000);
+    expect(scrolled.split("\n").map((line) => line.slice(0, 50).trimEnd())).toEqual([
+      "Count   Time           dt          ID          DLC",
+      "5       6.100000       0.100000    0x100       8",
+      "1       0.250000       0.000000    0x123       64",
+      "1       0.120000       0.000000    0x200       3",
+      "1       0.150000       0.000000    0x18DAF110  2",
+      " canwire view  virtual view-spec   frames: 9   ids",
+      "",
+    ]);
+    tmux("send-keys", "-t", "view", "Up");
+    await waitFor("the first row again", (text) => text.split("\n")[1]!.includes("0x004"), 3000);
+    tmux("resize-window", "-t", "view", "-y", "20");
 
     tmux("send-keys", "-t", "view", "c");
     const cleared = await waitFor("a cleared table", (text) => text.includes("ids: 0"), 3000);

@@ -175,24 +175,22 @@ class LiveView {
   }
 
   #key(text: string): void {
-    // arrow keys arrive as escape sequences; a lone ESC quits
-    if (text === "\x1b[A" || text === "\x1bOA") this.#scroll = Math.max(0, this.#scroll - 1);
-    else if (text === "\x1b[B" || text === "\x1bOB") {
-      const shown = this.#frozen ?? this.#table;
-      const last = Math.max(0, shown.rows().length - visibleRows(process.stdout.rows ?? 24));
-      this.#scroll = Math.min(last, this.#scroll + 1);
-    } else {
-      for (const key of text) {
-        if (key === "q" || key === "\x1b" || key === "\x03") {
-          this.#stop();
-          return;
-        }
-        if (key === " ") this.#frozen = this.#frozen === undefined ? this.#table.snapshot() : undefined;
-        else if (key === "c") {
-          this.#table.clear();
-          if (this.#frozen !== undefined) this.#frozen = this.#table.snapshot();
-          this.#scroll = 0;
-        } else if (key === "h") this.#highlight = !this.#highlight;
+    for (const key of terminalKeys(text)) {
+      if (key === "q" || key === "\x1b" || key === "\x03") {
+        this.#stop();
+        return;
+      }
+      if (key === " ") this.#frozen = this.#frozen === undefined ? this.#table.snapshot() : undefined;
+      else if (key === "c") {
+        this.#table.clear();
+        if (this.#frozen !== undefined) this.#frozen = this.#table.snapshot();
+        this.#scroll = 0;
+      } else if (key === "h") this.#highlight = !this.#highlight;
+      else if (key === "\x1b[A" || key === "\x1bOA") this.#scroll = Math.max(0, this.#scroll - 1);
+      else if (key === "\x1b[B" || key === "\x1bOB") {
+        const shown = this.#frozen ?? this.#table;
+        const last = Math.max(0, shown.rows().length - visibleRows(process.stdout.rows ?? 24));
+        this.#scroll = Math.min(last, this.#scroll + 1);
       }
     }
     this.#markDirty();
@@ -215,4 +213,27 @@ class LiveView {
     };
     process.stdout.write(drawScreen(this.#frozen ?? this.#table, state));
   }
+}
+
+/**
+ * The keys in a chunk of terminal input: escape sequences (`ESC [ ... final`,
+ * `ESC O x`: arrow keys) whole, a lone ESC, and single characters.
+ */
+export function terminalKeys(text: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    if (text[i] === "\x1b" && text[i + 1] === "[") {
+      let end = i + 2;
+      while (end < text.length && !/[@-~]/u.test(text[end] as string)) end++;
+      keys.push(text.slice(i, end + 1));
+      i = end + 1;
+    } else if (text[i] === "\x1b" && text[i + 1] === "O" && i + 2 < text.length) {
+      keys.push(text.slice(i, i + 3));
+      i += 3;
+    } else {
+      keys.push(text[i] as string);
+      i++;
+    }
+  }
+  return keys;
 }
