@@ -13,9 +13,9 @@ afterEach(() => {
   server = undefined;
 });
 
-/** Starts `canwire serve-socketcand ARGS` and resolves its "serving … on HOST:PORT" line. */
+/** Starts `canwire serve --socketcand ARGS` and resolves its "serving … on HOST:PORT" line. */
 function serve(args: string[]): Promise<{ line: string; port: number; stderr: () => string }> {
-  const child = spawn(process.execPath, [cli, "serve-socketcand", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [cli, "serve", "--socketcand", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   server = child;
   let stderr = "";
   return new Promise((resolve, reject) => {
@@ -24,11 +24,11 @@ function serve(args: string[]): Promise<{ line: string; port: number; stderr: ()
       const match = /serving (.*) on 127\.0\.0\.1:(\d+)/.exec(stderr);
       if (match) resolve({ line: match[0], port: Number(match[2]), stderr: () => stderr });
     });
-    child.once("exit", (code) => reject(new Error(`serve-socketcand exited with ${code}: ${stderr}`)));
+    child.once("exit", (code) => reject(new Error(`serve --socketcand exited with ${code}: ${stderr}`)));
   });
 }
 
-describe("canwire serve-socketcand", () => {
+describe("canwire serve --socketcand", () => {
   it("serves the named buses; clients see each other; SIGINT ends it with a summary", async () => {
     const channel = uniqueChannel("cli").slice(0, 15);
     const { line, port, stderr } = await serve(["--listen", "127.0.0.1:0", "-c", channel]);
@@ -67,8 +67,8 @@ describe("canwire serve-socketcand", () => {
   });
 
   it("usage errors", async () => {
-    expect((await runCli(["serve-socketcand", "--listen", "x:y"])).code).toBe(2);
-    expect((await runCli(["serve-socketcand", "-i", "virtual", "-i", "virtual", "-c", "a"])).stderr).toContain(
+    expect((await runCli(["serve", "--socketcand", "--listen", "x:y"])).code).toBe(2);
+    expect((await runCli(["serve", "--socketcand", "-i", "virtual", "-i", "virtual", "-c", "a"])).stderr).toContain(
       "give one -i, or one -i per -c",
     );
     expect((await runCli(["dump", "-i", "socketcand", "-c", "vcan0"])).stderr).toContain("-i socketcand needs -c CHANNEL@HOST[:PORT]");

@@ -4,6 +4,7 @@
  * @module
  */
 import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
   CyclicTask,
   nativeModifier,
@@ -13,7 +14,7 @@ import {
   periodicOptions,
   periodicTiming,
 } from "./cyclic.js";
-import { canError, invalid, native } from "./errors.js";
+import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
@@ -23,17 +24,37 @@ import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } 
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
+/** Opens a Jumpstarter exporter's `Can` driver off the event loop. */
+function openJumpstarterBus(channel: string, options: BusOptions): Promise<NativeBus> {
+  return nativeAsync(() =>
+    binding.openJumpstarterBus(channel, options.fd ?? false, {
+      host: options.host,
+      passphrase: options.passphrase,
+      insecure: options.insecure,
+      tlsCa: options.tlsCa,
+    }),
+  );
+}
+
 /** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
 const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan" | "socketcand";
+export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter";
 
-/** Options of {@link Bus.open}. */
-export interface BusOptions {
+/**
+ * Options of {@link Bus.open}. Those not given come from python-can's
+ * configuration when it sets them: `CAN_INTERFACE`, `CAN_CHANNEL`,
+ * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
+ */
+export interface BusOptions extends ConfigSelection {
   /** Backend. Default `"virtual"`, the in-process bus. */
   interface?: InterfaceName;
-  /** Channel: a virtual channel name (default `"channel-0"`) or an interface such as `vcan0`. */
+  /**
+   * Channel: a virtual channel name (default `"channel-0"`), an interface
+   * such as `vcan0`, or a Jumpstarter exporter's `Can` driver by name or
+   * path (`"can"`, `"rig/can"`; default `"can"`).
+   */
   channel?: string;
   /** Open for CAN FD. Default false: FD frames are refused on send and not delivered. */
   fd?: boolean;
@@ -77,8 +98,24 @@ export interface BusOptions {
   joinFilters?: boolean;
   /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
   rxQueueSize?: number;
-  /** socketcand: the server's host name or address. Default `"127.0.0.1"`. */
+  /**
+   * Jumpstarter: the exporter, a Unix socket path or `host:port` (TLS unless
+   * `insecure`). Default: `JUMPSTARTER_HOST`, as `jmp shell` sets it.
+   * socketcand: the server's host name or address. Default `"127.0.0.1"`.
+   */
   host?: string;
+  /** Jumpstarter: the exporter's passphrase. Default: `JMP_GRPC_PASSPHRASE`. */
+  passphrase?: string;
+  /**
+   * Jumpstarter: plaintext to a `host:port` instead of TLS. Default: true when
+   * `JMP_GRPC_INSECURE=1` (or `JUMPSTARTER_GRPC_INSECURE=1`).
+   */
+  insecure?: boolean;
+  /**
+   * Jumpstarter: PEM text of certificates to trust besides the system roots
+   * (default: the file `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` names, if any).
+   */
+  tlsCa?: string;
   /** socketcand: the server's port. Default 29536. */
   port?: number;
   /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
@@ -101,6 +138,9 @@ const BUS_OPTION_KINDS: Shape = {
   joinFilters: "boolean",
   rxQueueSize: "number",
   host: "string",
+  passphrase: "string",
+  insecure: "boolean",
+  tlsCa: "string",
   port: "number",
   connectTimeoutMs: "number",
 };
@@ -243,33 +283,40 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /**
    * Opens a bus. Frames are received from this moment on into the bus's own
-   * bounded queue, read with {@link Bus.recv} or `for await`.
+   * bounded queue, read with {@link Bus.recv} or `for await`. Options not
+   * given are taken from python-can's configuration where it sets them
+   * (environment, `can.conf`), unless `ignoreConfig`.
    *
    * @throws {@link UnsupportedError} for an unknown interface or one this platform lacks;
-   *   {@link InvalidArgumentError} for bad options.
+   *   {@link InvalidArgumentError} for bad options, or a bad configuration value (naming its source).
    */
   static async open(options?: BusOptions): Promise<Bus> {
-    options = checkOptions<BusOptions>(options, "options", BUS_OPTION_KINDS);
+    options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
-    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
+    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
-    const remote = iface === "socketcand" ? await openSocketcandNative(options, channel) : undefined;
+    if (iface === "jumpstarter") {
+      const nativeBus = await openJumpstarterBus(channel, options);
+      return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
+    }
+    if (iface === "socketcand") {
+      const nativeBus = await openSocketcandNative(options, channel);
+      return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
+    }
     return native(() => {
-      const nativeBus =
-        remote ??
-        binding.NativeBus.open({
-          interface: iface,
-          channel,
-          fd: options.fd ?? false,
-          receiveOwnMessages: options.receiveOwnMessages ?? false,
-          preserveTimestamps: options.preserveTimestamps ?? false,
-          localLoopback: options.localLoopback ?? true,
-          errorMask: options.errorMask,
-          receiveBufferSize: options.receiveBufferSize,
-          hardwareTimestamps: options.hardwareTimestamps ?? false,
-          rxCoalesceUs: options.rxCoalesceUs,
-        });
+      const nativeBus = binding.NativeBus.open({
+        interface: iface,
+        channel,
+        fd: options.fd ?? false,
+        receiveOwnMessages: options.receiveOwnMessages ?? false,
+        preserveTimestamps: options.preserveTimestamps ?? false,
+        localLoopback: options.localLoopback ?? true,
+        errorMask: options.errorMask,
+        receiveBufferSize: options.receiveBufferSize,
+        hardwareTimestamps: options.hardwareTimestamps ?? false,
+        rxCoalesceUs: options.rxCoalesceUs,
+      });
       // a bad rxQueueSize or filter value (checked natively) leaves no bus open
       try {
         const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
@@ -280,6 +327,25 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         throw error;
       }
     });
+  }
+
+  /** A bus around a native bus opened elsewhere; closes it if the options are refused. */
+  static #wrap(
+    nativeBus: NativeBus,
+    iface: InterfaceName,
+    channel: string,
+    rxQueueSize: number,
+    filters: ReturnType<typeof normalizeFilters>,
+    join: boolean,
+  ): Bus {
+    try {
+      const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
+      if (filters.length > 0) bus.setFilters(filters, { join });
+      return bus;
+    } catch (error) {
+      nativeBus.close();
+      throw error;
+    }
   }
 
   readonly #channelName = (index: number): string | undefined => {

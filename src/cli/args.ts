@@ -7,7 +7,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { BusOptions, InterfaceName } from "../bus.js";
 import type { CanFilter } from "../filters.js";
-import { socketcandBusOptions } from "./serve-socketcand.js";
+import { socketcandChannel } from "./serve-socketcand.js";
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = {
@@ -23,18 +23,22 @@ export class UsageError extends Error {}
 
 /** Options every bus-using command takes. */
 export const busOptionSpec = {
-  interface: { type: "string", short: "i", default: "virtual" },
+  interface: { type: "string", short: "i" },
   channel: { type: "string", short: "c" },
-  fd: { type: "boolean", default: false },
+  fd: { type: "boolean" },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text for the bus options. */
-export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan or socketcand
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan, socketcand or jumpstarter
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
-                          (vcan0; socketcan dump without -c reads all interfaces);
-                          socketcand: BUS@HOST[:PORT] (vcan0@192.168.1.5:29536)
+                          (vcan0; socketcan dump without -c reads all interfaces),
+                          or a Jumpstarter exporter's Can driver (default can; the
+                          exporter is JUMPSTARTER_HOST, as jmp shell sets it),
+                          or socketcand's BUS@HOST[:PORT] (vcan0@192.168.1.5:29536)
       --fd                open the bus for CAN FD
+                          without -i, -c or --fd, python-can's configuration gives
+                          them: CAN_INTERFACE, CAN_CHANNEL, CAN_CONFIG, ~/can.conf
   -h, --help              show this help`;
 
 /** Parses argv against a spec, turning parse failures into UsageErrors. */
@@ -58,15 +62,23 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
  */
 export const LOGGER_COALESCE_US = 1000;
 
-/** Bus options from parsed values. */
+/** The interface names `-i` takes (a configured interface goes to `Bus.open` as it is). */
+const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter"];
+
+/**
+ * Bus options from parsed values: only those given, so that `Bus.open` takes
+ * the others from python-can's configuration.
+ */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
-  const iface = values.interface ?? "virtual";
-  if (iface === "socketcand") return socketcandBusOptions(values.channel, values.fd ?? false);
-  if (iface !== "virtual" && iface !== "socketcan") {
-    throw new UsageError(`unknown interface '${iface}': use virtual, socketcan or socketcand`);
+  const options: BusOptions = {};
+  const iface = values.interface;
+  if (iface !== undefined && !CLI_INTERFACES.includes(iface)) {
+    throw new UsageError(`unknown interface '${iface}': use ${CLI_INTERFACES.join(", ")}`);
   }
-  const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
+  if (iface !== undefined) options.interface = iface as InterfaceName;
   if (values.channel !== undefined) options.channel = values.channel;
+  if (iface === "socketcand" && values.channel !== undefined) Object.assign(options, socketcandChannel(values.channel));
+  if (values.fd) options.fd = true;
   return options;
 }
 

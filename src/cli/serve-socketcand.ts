@@ -1,7 +1,7 @@
 /**
- * `canwire serve-socketcand`: serves buses over the socketcand protocol
- * until SIGINT/SIGTERM; and the `-i socketcand -c CHANNEL@HOST[:PORT]`
- * channel syntax every bus-using command accepts.
+ * `canwire serve --socketcand`: serves buses over the socketcand protocol
+ * until SIGINT/SIGTERM; and the `-i socketcand -c BUS@HOST[:PORT]` channel
+ * syntax every bus-using command accepts.
  *
  * @module
  */
@@ -9,9 +9,9 @@ import type { BusOptions, InterfaceName } from "../bus.js";
 import { type SocketcandServerOptions, serveSocketcand } from "../socketcand.js";
 import { integer, parse, UsageError } from "./args.js";
 
-export const serveSocketcandUsage = `usage: canwire serve-socketcand [--listen HOST:PORT | --unix PATH] [-i IFACE -c CHANNEL]...
-                                [--read-only] [--allow ADDRESS[/PREFIX]]... [--max-clients N]
-                                [--error-frames] [--fd] [--idle-timeout-ms MS] [--beacon]
+export const serveSocketcandUsage = `usage: canwire serve --socketcand [--listen HOST:PORT | --unix PATH] [-i IFACE -c CHANNEL]...
+                                  [--read-only] [--allow ADDRESS[/PREFIX]]... [--max-clients N]
+                                  [--error-frames] [--fd] [--idle-timeout-ms MS] [--beacon]
 
 Serves buses over the socketcand protocol (python-can's interface="socketcand",
 SavvyCAN, Kayak, socketcandcl) until interrupted. Each -c names a bus clients
@@ -44,17 +44,15 @@ export function parseHostPort(text: string, what: string): { host: string; port:
   return { host, port };
 }
 
-/** `-i socketcand -c CHANNEL@HOST[:PORT]`: the bus options of a socketcand bus. */
-export function socketcandBusOptions(channel: string | undefined, fd: boolean): BusOptions {
-  const at = channel?.lastIndexOf("@") ?? -1;
-  if (channel === undefined || at <= 0) {
-    throw new UsageError("-i socketcand needs -c CHANNEL@HOST[:PORT], e.g. -c vcan0@192.168.1.5:29536");
-  }
-  const { host, port } = parseHostPort(channel.slice(at + 1), "-c");
-  return { interface: "socketcand", channel: channel.slice(0, at), host, port, fd };
+/** `-i socketcand -c BUS@HOST[:PORT]`: the bus name and where its server is (`BUS` alone: only the name). */
+export function socketcandChannel(text: string): Pick<BusOptions, "channel" | "host" | "port"> {
+  const at = text.lastIndexOf("@");
+  if (at < 0) return { channel: text };
+  if (at === 0) throw new UsageError(`-c ${text}: a socketcand channel is BUS@HOST[:PORT], e.g. vcan0@192.168.1.5:29536`);
+  return { channel: text.slice(0, at), ...parseHostPort(text.slice(at + 1), "-c") };
 }
 
-/** Runs `canwire serve-socketcand`. */
+/** Runs `canwire serve --socketcand` (its argv without `--socketcand`). */
 export async function serveSocketcandCommand(argv: string[]): Promise<number> {
   const spec = {
     interface: { type: "string", short: "i", multiple: true },
@@ -88,7 +86,9 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
       throw new UsageError(`unknown interface '${iface}': use virtual, socketcan or socketcand`);
     }
     const options: BusOptions =
-      iface === "socketcand" ? socketcandBusOptions(channel, values.fd) : { interface: iface as InterfaceName, channel, fd: values.fd };
+      iface === "socketcand"
+        ? { interface: "socketcand", ...socketcandChannel(channel), fd: values.fd }
+        : { interface: iface as InterfaceName, channel, fd: values.fd };
     const name = options.channel ?? channel;
     if (name in buses) throw new UsageError(`bus '${name}' is given twice`);
     buses[name] = options;
@@ -107,9 +107,9 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
   // the warning goes to stderr below, not as a process warning
   process.removeAllListeners("warning");
   const server = await serveSocketcand(buses, options);
-  for (const warning of server.warnings) console.error(`canwire serve-socketcand: warning: ${warning}`);
+  for (const warning of server.warnings) console.error(`canwire serve --socketcand: warning: ${warning}`);
   const where = server.address.path ?? `${server.address.host}:${server.address.port}`;
-  console.error(`canwire serve-socketcand: serving ${Object.keys(buses).join(", ")} on ${where}`);
+  console.error(`canwire serve --socketcand: serving ${Object.keys(buses).join(", ")} on ${where}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -117,7 +117,7 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
   const stats = server.stats();
   await server.close();
   console.error(
-    `canwire serve-socketcand: ${stats.connections} connection(s), ${stats.droppedFrames} frame(s) dropped for slow clients, ${stats.refused} refused`,
+    `canwire serve --socketcand: ${stats.connections} connection(s), ${stats.droppedFrames} frame(s) dropped for slow clients, ${stats.refused} refused`,
   );
   return 0;
 }

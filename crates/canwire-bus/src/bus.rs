@@ -239,6 +239,17 @@ impl Bus {
         self.transport.socketcan()
     }
 
+    /// The backend's own cyclic task for these frames, if it runs them itself
+    /// (see [`Transport::cyclic_backend`]).
+    pub(crate) fn transport_cyclic_backend(
+        &self,
+        frames: &[Frame],
+        timing: &canwire_core::cyclic::CyclicTiming,
+        hooks: &crate::cyclic::TaskHooks,
+    ) -> Option<Result<Box<dyn crate::cyclic::CyclicBackend>>> {
+        self.transport.cyclic_backend(frames, timing, hooks)
+    }
+
     /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
     pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
         self.check_open()?;

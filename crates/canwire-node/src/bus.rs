@@ -185,7 +185,9 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
         })),
         other => Err(crate::error::to_napi(CanwireError::new(
             ErrorCode::UnknownInterface,
-            format!("unknown interface '{other}': available are 'virtual' and 'socketcan' (Linux)"),
+            format!(
+                "unknown interface '{other}': available are 'virtual', 'socketcan' (Linux) and 'jumpstarter'"
+            ),
         ))),
     }
 }
@@ -200,6 +202,12 @@ impl NativeBus {
     /// The shared bus, for stacks built on it.
     pub fn shared(&self) -> Arc<Bus> {
         self.bus.clone()
+    }
+
+    /// Wraps a bus opened elsewhere (a remote bus opened off the JS thread).
+    pub(crate) fn from_bus(bus: Bus) -> NativeBus {
+        LIVE_BUSES.fetch_add(1, Ordering::Relaxed);
+        NativeBus { bus: Arc::new(bus) }
     }
 }
 

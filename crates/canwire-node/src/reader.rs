@@ -45,16 +45,21 @@ impl Drop for NativeReader {
 
 #[napi]
 impl NativeReader {
-    /// Takes up to `max` queued frames as a record batch; `null` if none is queued.
+    /// Takes up to `max` queued frames as a record batch; `null` if none is
+    /// queued. Once a failed reader is drained (a remote bus lost its
+    /// connection), throws the failure instead.
     #[napi(catch_unwind)]
-    pub fn try_read(&mut self, max: u32) -> Option<Buffer> {
+    pub fn try_read(&mut self, max: u32) -> napi::Result<Option<Buffer>> {
         self.scratch.clear();
         if self.queue.pop_into(max.max(1) as usize, &mut self.scratch) == 0 {
-            return None;
+            return match self.queue.failure() {
+                Some(error) => Err(crate::error::to_napi(error)),
+                None => Ok(None),
+            };
         }
         let mut out = Vec::new();
         encode_batch(&self.scratch, &mut out);
-        Some(out.into())
+        Ok(Some(out.into()))
     }
 
     /// Arranges one call of `waker` with `token` for when frames arrive or
