@@ -71,6 +71,7 @@ describe("canwire serve --socketcand", () => {
     expect((await runCli(["serve", "--socketcand", "-i", "virtual", "-i", "virtual", "-c", "a"])).stderr).toContain(
       "give one -i, or one -i per -c",
     );
-    expect((await runCli(["dump", "-i", "socketcand", "-c", "vcan0"])).stderr).toContain("-i socketcand needs -c CHANNEL@HOST[:PORT]");
+    expect((await runCli(["dump", "-i", "socketcand", "-c", "@127.0.0.1"])).stderr).toContain("a socketcand channel is BUS@HOST[:PORT]");
+    expect((await runCli(["dump", "-i", "socketcand", "-c", "vcan0@127.0.0.1:99999"])).stderr).toContain("port must be 0..65535");
   });
 });
