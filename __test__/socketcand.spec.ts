@@ -64,6 +64,34 @@ describe("socketcand: canwire's client against canwire's server", () => {
     await peer.close();
   });
 
+  it('scheduler: "server" runs periodic tasks as the server\'s BCM jobs', async () => {
+    const { exported, peer, server, port } = await served();
+    await using bus = await Bus.open({ interface: "socketcand", channel: "vcan0", port, scheduler: "server" });
+    const task = bus.sendPeriodic({ id: 0x77, data: [1] }, { periodMs: 20 });
+    const got = await recvN(peer, 4);
+    expect(got.map((m) => [m.id, [...m.data]])).toEqual([
+      [0x77, [1]],
+      [0x77, [1]],
+      [0x77, [1]],
+      [0x77, [1]],
+    ]);
+    task.modifyData([{ id: 0x77, data: [2] }]);
+    await sleep(60);
+    while (await peer.recv({ timeoutMs: 0 })) {}
+    expect([...((await peer.recv({ timeoutMs: 500 }))?.data ?? [])]).toEqual([2]);
+    task.stop();
+    await sleep(60);
+    while (await peer.recv({ timeoutMs: 0 })) {}
+    expect(await peer.recv({ timeoutMs: 100 })).toBeNull();
+    expect(() => bus.sendPeriodic([{ id: 1 }, { id: 2 }], { periodMs: 20 })).toThrow(expect.objectContaining({ code: "ERR_UNSUPPORTED" }));
+    await expect(Bus.open({ interface: "socketcand", channel: "vcan0", port, scheduler: "kernel" as never })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+    });
+    await server.close();
+    await exported.close();
+    await peer.close();
+  });
+
   it("errors: no server, a bus the server does not export, a bad option", async () => {
     const { exported, peer, server, port } = await served();
     await expect(Bus.open({ interface: "socketcand", channel: "can7", port })).rejects.toMatchObject({ code: "ERR_UNKNOWN_INTERFACE" });

@@ -120,6 +120,13 @@ export interface BusOptions extends ConfigSelection {
   port?: number;
   /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * socketcand: where `sendPeriodic` tasks run. `"native"` (default): canwire's
+   * scheduler, each frame a `send`. `"server"`: the server's BCM jobs
+   * (`add`/`update`/`delete` on a second connection), paced by the server's
+   * clock; one frame per task, forever, at a whole-µs period.
+   */
+  scheduler?: "native" | "server";
 }
 
 /** The JS type of each {@link BusOptions} key. */
@@ -143,6 +150,7 @@ const BUS_OPTION_KINDS: Shape = {
   tlsCa: "string",
   port: "number",
   connectTimeoutMs: "number",
+  scheduler: "string",
 };
 
 /** The JS type of each {@link WatchOptions} key. */

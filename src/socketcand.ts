@@ -23,6 +23,9 @@ export async function openSocketcandNative(options: BusOptions, channel: string)
   if (channel === "") {
     throw invalid("ERR_INVALID_ARGUMENT", 'a socketcand bus needs a channel: the bus name on the server, e.g. "vcan0"');
   }
+  if (options.scheduler !== undefined && options.scheduler !== "native" && options.scheduler !== "server") {
+    throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "server", got '${options.scheduler}'`);
+  }
   return nativeAsync(() =>
     binding.openSocketcand({
       host: options.host ?? "127.0.0.1",
@@ -30,6 +33,7 @@ export async function openSocketcandNative(options: BusOptions, channel: string)
       channel,
       fd: options.fd ?? false,
       connectTimeoutMs: options.connectTimeoutMs,
+      serverCyclic: options.scheduler === "server",
     }),
   );
 }

@@ -26,6 +26,7 @@ pub struct NativeSocketcandOptions {
     pub fd: Option<bool>,
     pub connect_timeout_ms: Option<f64>,
     pub tx_queue_size: Option<f64>,
+    pub server_cyclic: Option<bool>,
 }
 
 fn millis(name: &str, value: Option<f64>, max: u32) -> napi::Result<Option<Duration>> {
@@ -40,6 +41,7 @@ fn client_config(options: NativeSocketcandOptions) -> napi::Result<ClientConfig>
         .unwrap_or(29536) as u16;
     let mut config = ClientConfig::new(&options.host, port, &options.channel);
     config.fd = options.fd.unwrap_or(false);
+    config.server_cyclic = options.server_cyclic.unwrap_or(false);
     if let Some(t) = millis("connectTimeoutMs", options.connect_timeout_ms, 600_000)? {
         config.connect_timeout = t;
     }

@@ -223,3 +223,59 @@ fn reads_quirky_elements_leniently() {
         "< send 01ABCDEF 1 F1 >< send 012 0 >"
     );
 }
+
+#[test]
+fn periodic_tasks_on_the_server() {
+    use canwire_bus::cyclic::{CyclicTask, SchedulerKind, TaskHooks};
+    use canwire_core::cyclic::CyclicTiming;
+    let rig = Rig::default();
+    let config = ClientConfig {
+        server_cyclic: true,
+        ..client_config(&rig)
+    };
+    let bus = std::sync::Arc::new(open_bus(config).unwrap());
+    let task = CyclicTask::create(
+        bus.clone(),
+        vec![Frame::classic(0x123, false, &[0xAA])],
+        CyclicTiming::every(50_000_000),
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    )
+    .unwrap();
+    // the first frame at once (a send), then the server's job every 50 ms
+    let frames = rig.peer_frames(Duration::from_millis(275));
+    assert!((5..=7).contains(&frames.len()), "{} frames", frames.len());
+    assert!(frames.iter().all(|f| f.id == 0x123 && f.data() == [0xAA]));
+    task.modify(vec![Frame::classic(0x123, false, &[0xBB])])
+        .unwrap();
+    let frames = rig.peer_frames(Duration::from_millis(160));
+    assert_eq!(frames.last().unwrap().data(), [0xBB]);
+    task.stop().unwrap();
+    rig.peer_frames(Duration::from_millis(60));
+    assert!(
+        rig.peer_frames(Duration::from_millis(150)).is_empty(),
+        "the server deleted the job"
+    );
+    // what socketcand's BCM cannot run is refused
+    let two = CyclicTask::create(
+        bus.clone(),
+        vec![
+            Frame::classic(0x1, false, &[]),
+            Frame::classic(0x2, false, &[]),
+        ],
+        CyclicTiming::every(50_000_000),
+        true,
+        SchedulerKind::Native,
+        TaskHooks::default(),
+    );
+    assert_eq!(two.err().unwrap().code, ErrorCode::Unsupported);
+    task.start().unwrap();
+    assert!(!rig.peer_frames(Duration::from_millis(120)).is_empty());
+    drop(task);
+    rig.peer_frames(Duration::from_millis(60));
+    assert!(
+        rig.peer_frames(Duration::from_millis(150)).is_empty(),
+        "removing the task deletes the job"
+    );
+}

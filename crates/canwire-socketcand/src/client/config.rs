@@ -23,6 +23,9 @@ pub struct ClientConfig {
     /// Frames waiting to be written; a send finding it full waits for room
     /// (`Bus::send_or_wait`) or fails with `ERR_TX_BUFFER_FULL`.
     pub tx_queue_frames: usize,
+    /// Run the bus's periodic tasks on the server (BCM `add`/`update`/`delete`
+    /// on a second connection) instead of canwire's native scheduler.
+    pub server_cyclic: bool,
 }
 
 impl ClientConfig {
@@ -36,6 +39,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             backoff: Backoff::default(),
             tx_queue_frames: 4096,
+            server_cyclic: false,
         }
     }
 }

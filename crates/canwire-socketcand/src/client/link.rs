@@ -71,8 +71,11 @@ async fn expect_ok(
     }
 }
 
-/// Connects and runs the handshake up to raw mode.
-async fn connect(shared: &ClientShared) -> Result<(TcpStream, ElementReader)> {
+/// Connects and runs the handshake up to raw mode (`raw`) or BCM mode (the mode after open).
+pub(crate) async fn connect_mode(
+    shared: &ClientShared,
+    raw: bool,
+) -> Result<(TcpStream, ElementReader)> {
     let attempt = async {
         let mut stream = TcpStream::connect((shared.config.host.as_str(), shared.config.port))
             .await
@@ -88,10 +91,13 @@ async fn connect(shared: &ClientShared) -> Result<(TcpStream, ElementReader)> {
                 ));
             }
         }
-        for command in [
-            format!("< open {} >", shared.config.channel),
-            "< rawmode >".to_string(),
-        ] {
+        let open = format!("< open {} >", shared.config.channel);
+        let commands = if raw {
+            vec![open, "< rawmode >".to_string()]
+        } else {
+            vec![open]
+        };
+        for command in commands {
             stream
                 .write_all(command.as_bytes())
                 .await
@@ -176,7 +182,7 @@ pub async fn run(shared: Arc<ClientShared>, first: std::sync::mpsc::Sender<Resul
     let mut down_since: Option<(Instant, String)> = None;
     loop {
         let connected = tokio::select! {
-            c = connect(&shared) => c,
+            c = connect_mode(&shared, true) => c,
             _ = shutdown.changed() => return,
         };
         match connected {

@@ -7,6 +7,7 @@
 //! - [`transport`]: the transport (bounded send queue, state, gap counters).
 //! - [`link`]: the connection task (handshake, frames both ways, reconnection).
 //! - [`backoff`]: the reconnection delays.
+//! - [`server_cyclic`]: periodic tasks run by the server (`scheduler: "server"`, BCM mode).
 //!
 //! The server's elements are read leniently (any whitespace, glued
 //! elements, ids in either convention, data as one hex string or byte by
@@ -15,6 +16,7 @@
 pub mod backoff;
 pub mod config;
 pub mod link;
+pub mod server_cyclic;
 pub mod transport;
 
 pub use backoff::Backoff;

@@ -96,6 +96,13 @@ impl ClientShared {
         ));
     }
 
+    pub(crate) fn server_tasks_lost(&self, reason: &str) {
+        self.record_error(format!(
+            "lost the connection that runs the server-side cyclic tasks on socketcand at {} ({reason}); those tasks have ended",
+            self.endpoint()
+        ));
+    }
+
     pub(crate) fn count_tx_lost(&self, n: usize) {
         self.tx_lost.fetch_add(n as u64, Relaxed);
     }
@@ -109,6 +116,7 @@ impl ClientShared {
 /// A bus on a socketcand server.
 pub struct SocketcandTransport {
     shared: Arc<ClientShared>,
+    bcm: Option<Arc<super::server_cyclic::BcmLink>>,
 }
 
 impl SocketcandTransport {
@@ -143,9 +151,27 @@ impl SocketcandTransport {
         });
         let (first_tx, first_rx) = std::sync::mpsc::channel();
         crate::runtime::handle().spawn(link::run(shared.clone(), first_tx));
-        let transport = Self { shared };
+        let mut transport = Self { shared, bcm: None };
         match first_rx.recv_timeout(timeout + Duration::from_secs(1)) {
-            Ok(Ok(())) => Ok(transport),
+            Ok(Ok(())) => {
+                if transport.shared.config.server_cyclic {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let shared = transport.shared.clone();
+                    crate::runtime::handle().spawn(async move {
+                        let _ = tx.send(super::server_cyclic::BcmLink::open(shared).await);
+                    });
+                    let link =
+                        rx.recv_timeout(timeout + Duration::from_secs(1))
+                            .map_err(|_| {
+                                CanwireError::new(
+                                    ErrorCode::Unreachable,
+                                    "socketcand: no BCM handshake in time",
+                                )
+                            })??;
+                    transport.bcm = Some(link);
+                }
+                Ok(transport)
+            }
             Ok(Err(e)) => Err(e),
             Err(_) => Err(CanwireError::new(
                 ErrorCode::Unreachable,
@@ -216,6 +242,36 @@ impl Transport for SocketcandTransport {
                 )
             })?;
         Ok(tx.frames.len() < limit || tx.closed || !tx.connected)
+    }
+
+    fn cyclic_backend(
+        &self,
+        frames: &[Frame],
+        timing: &canwire_core::cyclic::CyclicTiming,
+        _hooks: &canwire_bus::cyclic::TaskHooks,
+    ) -> Option<Result<Box<dyn canwire_bus::cyclic::CyclicBackend>>> {
+        let link = self.bcm.clone()?;
+        let period_us = match super::server_cyclic::server_period_us(frames, timing) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let shared = self.shared.clone();
+        let send_now = Box::new(move |frame: &Frame| {
+            let mut tx = lock(&shared.tx);
+            if !tx.connected || tx.frames.len() >= shared.config.tx_queue_frames {
+                return Err(CanwireError::new(
+                    ErrorCode::Unreachable,
+                    "socketcand: the first frame of the task could not be queued",
+                ));
+            }
+            tx.frames.push_back(*frame);
+            drop(tx);
+            shared.wake_link.notify_one();
+            Ok(())
+        });
+        Some(Ok(Box::new(super::server_cyclic::ServerCyclicTask::new(
+            link, frames[0], period_us, send_now,
+        ))))
     }
 
     fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
