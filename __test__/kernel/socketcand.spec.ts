@@ -58,7 +58,7 @@ describe.skipIf(!hasAfCan)("socketcand: canwire serve --socketcand -i socketcan 
     await bus.send({ id: 0x321, data: [0xaa, 0xbb] });
     await bus.send({ id: 0x1abcdef, extended: true, data: [] });
     expect((await dump.lines()).map((l) => l.replace(/^\(\d+\.\d{6}\) /, ""))).toEqual(["vcan0 321#AABB", "vcan0 01ABCDEF#"]);
-  }, 30_000);
+  }, 90_000); // python starts slowly in the emulated guest
 
   it.skipIf(!existsSync("/usr/bin/python3"))(
     "Debian's python-can 4.1 receives a cansend frame through the server",
@@ -67,7 +67,7 @@ describe.skipIf(!hasAfCan)("socketcand: canwire serve --socketcand -i socketcan 
         "import can",
         `bus = can.Bus(interface='socketcand', channel='vcan0', host='127.0.0.1', port=${port})`,
         "print('ready', flush=True)",
-        "m = bus.recv(10)",
+        "m = bus.recv(30)",
         "print(hex(m.arbitration_id), m.data.hex(), flush=True)",
         "bus.shutdown()",
       ].join("\n");
@@ -86,6 +86,6 @@ describe.skipIf(!hasAfCan)("socketcand: canwire serve --socketcand -i socketcan 
       expect(await exited).toBe(0);
       expect(out.trim().split("\n").at(-1)).toBe("0x456 0011");
     },
-    30_000,
+    90_000, // python starts slowly in the emulated guest
   );
 });

@@ -10,6 +10,11 @@
 //! bounded queues with overflow counters, so a slow client loses frames,
 //! counted, and never stalls the bus or the other clients.
 //!
+//! Every frame the exported bus receives goes to every view (SocketCAN
+//! marks frames of other local sockets, cansend's included, as transmitted,
+//! so that flag cannot tell a view's own frames apart). Export a bus opened
+//! without `receive_own_messages`: with it, a client's sends come back to it.
+//!
 //! Because a view is a whole [`Bus`], everything canwire runs on a bus runs
 //! on it unchanged: cyclic tasks (BCM `add`), ISO-TP stacks, readers; and
 //! their frames reach the other clients as a client's `send` does.
@@ -84,9 +89,6 @@ impl BusHub {
                     batch.clear();
                     reader.pop_into(256, &mut batch);
                     let Some(hub) = weak.upgrade() else { return };
-                    // Frames this bus sent itself (a bus opened with
-                    // receive_own_messages) already reached the views at send.
-                    batch.retain(|f| !f.flags.has(FrameFlags::TX));
                     let bytes: u64 = batch.iter().map(|f| u64::from(f.len)).sum();
                     hub.counters.rx_bytes.fetch_add(bytes, Relaxed);
                     hub.deliver(0, &batch);
