@@ -175,6 +175,10 @@ describe("serveExporter refuses bad options and configurations", () => {
         "ERR_INVALID_ARGUMENT",
         expect.stringMatching(/^the TLS certificate or key is not usable PEM: /),
       ]);
+      expect(await refusal(config, { passphrase: "" })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "passphrase must not be empty: give one, or leave it out to serve without",
+      ]);
       expect(await refusal(config, { readOnly: "yes" })).toEqual(["ERR_INVALID_ARGUMENT", expect.stringContaining("readOnly")]);
       expect(await refusal({ export: {} })).toEqual(["ERR_INVALID_ARGUMENT", "an exporter needs at least one export"]);
       expect(await refusal({ export: { can: { type: "Lin" } } })).toEqual([
