@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { Bus } from "../src/index.js";
@@ -64,6 +67,46 @@ describe("canwire serve --socketcand", () => {
     }
     expect(result?.code).toBe(0);
     expect(result?.stdout).toMatch(new RegExp(`^\\(\\d+\\.\\d{6}\\) ${channel} 7E0#0102\\n$`));
+  });
+
+  it("serve --config FILE --socketcand: the config's Can entries over socketcand beside the Jumpstarter endpoint", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canwire-scd-"));
+    const config = join(dir, "exporter.yaml");
+    const channel = uniqueChannel("cli");
+    writeFileSync(
+      config,
+      `export:\n  can: {type: jumpstarter_driver_can.driver.Can, config: {channel: ${channel}, interface: virtual}}\n  rig2: {type: jumpstarter_driver_can.driver.Can, config: {channel: ${channel}, interface: virtual}}\n`,
+    );
+    const child = spawn(process.execPath, [cli, "serve", "--config", config, "--socketcand", "--socketcand-listen", "127.0.0.1:0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = child;
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        const match = /serving can, rig2 on 127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    // the two exports are two buses on one virtual channel: what one client sends the other receives
+    await using a = await Bus.open({ interface: "socketcand", channel: "can", port });
+    await using b = await Bus.open({ interface: "socketcand", channel: "rig2", port });
+    await sleep(30);
+    await a.send({ id: 0x5a5, data: [5] });
+    const m = (await recvN(b, 1))[0]!;
+    expect([m.id, [...m.data]]).toEqual([0x5a5, [5]]);
+    for (let i = 0; i < 50 && !stdout.includes("listening on 127.0.0.1:"); i++) await sleep(20);
+    expect(stdout).toMatch(/^listening on 127\.0\.0\.1:\d+\n/);
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("usage errors", async () => {

@@ -6,7 +6,8 @@
  * @module
  */
 import type { BusOptions, InterfaceName } from "../bus.js";
-import { type SocketcandServerOptions, serveSocketcand } from "../socketcand.js";
+import { Bus } from "../bus.js";
+import { type SocketcandServer, type SocketcandServerOptions, serveSocketcand } from "../socketcand.js";
 import { integer, parse, UsageError } from "./args.js";
 
 export const serveSocketcandUsage = `usage: canwire serve --socketcand [--listen HOST:PORT | --unix PATH] [-i IFACE -c CHANNEL]...
@@ -120,4 +121,23 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
     `canwire serve --socketcand: ${stats.connections} connection(s), ${stats.droppedFrames} frame(s) dropped for slow clients, ${stats.refused} refused`,
   );
   return 0;
+}
+
+/**
+ * `canwire serve --config FILE --socketcand`: serves the buses of a running
+ * exporter over socketcand too, by their export names, at `listen`
+ * (default 127.0.0.1:29536). ISO-TP entries are not buses and stay Jumpstarter-only.
+ */
+export async function serveSocketcandBeside(
+  exports: Readonly<Record<string, unknown>>,
+  listen: string | undefined,
+): Promise<SocketcandServer> {
+  const buses: Record<string, Bus> = {};
+  for (const [name, object] of Object.entries(exports)) if (object instanceof Bus) buses[name] = object;
+  if (Object.keys(buses).length === 0) throw new UsageError("--socketcand: the configuration exports no Can entry to serve");
+  // a warning goes out as a process warning (stderr)
+  const server = await serveSocketcand(buses, listen === undefined ? {} : parseHostPort(listen, "--socketcand-listen"));
+  const where = server.address.path ?? `${server.address.host}:${server.address.port}`;
+  console.error(`canwire serve --socketcand: serving ${Object.keys(buses).join(", ")} on ${where}`);
+  return server;
 }
