@@ -212,9 +212,7 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
       "", // no row for 0x7FF: the filters keep it out
     ]);
     expect(first).not.toContain("0x7FF");
-    expect(lines()[19]).toBe(
-      " canwire view  virtual view-spec   frames: 7   ids: 5   dropped: 0   space pause  c clear  h highlight  q quit",
-    );
+    expect(lines()[19]).toBe(" virtual view-spec  frames: 7  ids: 5  dropped: 0  space:pause c:clear h:highlight q:quit");
     const coloured = screen(true).split("\n");
     expect(highlighted(coloured[0]!)).toEqual(["(changed)"]);
     // the error frame's row is red, every field of it, and no other row
@@ -249,7 +247,7 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
       "1       0.250000       0.000000    0x123       64",
       "1       0.120000       0.000000    0x200       3",
       "1       0.150000       0.000000    0x18DAF110  2",
-      " canwire view  virtual view-spec   frames: 9   ids",
+      " virtual view-spec  frames: 9  ids: 5  dropped: 0",
       "",
     ]);
     tmux("send-keys", "-t", "view", "Up");
@@ -260,7 +258,7 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
     const cleared = await waitFor("a cleared table", (text) => text.includes("ids: 0"), 3000);
     expect(cleared.split("\n").filter((line) => line.trim() !== "")).toEqual([
       "Count   Time           dt          ID          DLC  Data                     Parsed values",
-      " canwire view  virtual view-spec   frames: 9   ids: 0   dropped: 0   space pause  c clear  h highlight  q quit",
+      " virtual view-spec  frames: 9  ids: 0  dropped: 0  replayed 10 frames  space:pause c:clear h:highlight q:quit",
     ]);
 
     tmux("send-keys", "-t", "view", "q");

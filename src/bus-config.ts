@@ -22,7 +22,7 @@ import { InvalidArgumentError, invalid } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import { checkType, type Kinds, type Shape } from "./options.js";
 
-/** The options that steer the configuration itself; {@link applyCanConfig} removes them. */
+/** The {@link Bus.open} options that steer how python-can's configuration is read (see {@link loadCanConfig}). */
 export interface ConfigSelection {
   /** python-can's `config_context`: read this file section and the `_<context>` environment variables first. */
   configContext?: string;

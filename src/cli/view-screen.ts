@@ -33,6 +33,8 @@ export interface ScreenState {
   frames: number;
   /** Frames the bus could not deliver (queue full, kernel drops). */
   dropped: number;
+  /** A note for the status line (how a replay ended). */
+  note?: string | undefined;
 }
 
 /** One terminal line being laid out: characters and their styles. */
@@ -121,16 +123,17 @@ function rowLine(row: ViewRow, table: ViewTable, state: ScreenState): Line {
 function statusLine(table: ViewTable, state: ScreenState): Line {
   const line = new Line(state.width);
   const parts = [
-    `canwire view  ${state.bus}`,
+    state.bus,
     `frames: ${state.frames}`,
     `ids: ${table.rows().length}`,
     `dropped: ${state.dropped}`,
     ...(table.untracked > 0 ? [`frames of ids past ${MAX_VIEW_ROWS}: ${table.untracked}`] : []),
     ...(state.paused ? ["PAUSED"] : []),
-    "space pause  c clear  h highlight  q quit",
+    ...(state.note !== undefined ? [state.note] : []),
+    "space:pause c:clear h:highlight q:quit",
   ];
   // the last column of the last line is left empty: writing it would scroll some terminals
-  line.put(0, ` ${parts.join("   ")} `.padEnd(state.width - 1).slice(0, state.width - 1), STATUS);
+  line.put(0, ` ${parts.join("  ")} `.padEnd(state.width - 1).slice(0, state.width - 1), STATUS);
   return line;
 }
 

@@ -79,9 +79,14 @@ export async function view(argv: string[]): Promise<number> {
     }
   }
   try {
-    await new LiveView(bus, decoders, refreshMs).run();
+    const view = new LiveView(bus, decoders, refreshMs);
+    player?.finished.then(
+      (stats) => view.note(`replayed ${stats.sent} frames${stats.sendErrors > 0 ? `, ${stats.sendErrors} refused` : ""}`),
+      (error: unknown) => view.note(`replay failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    await view.run();
   } finally {
-    await player?.stop();
+    await player?.stop().catch(() => undefined); // its failure is on the screen already
     await playerBus?.close();
   }
   return 0;
@@ -116,6 +121,7 @@ class LiveView {
   #dirty = true;
   #quit = false;
   #wakeQuit: (() => void) | undefined;
+  #note: string | undefined;
 
   constructor(
     readonly bus: Bus,
@@ -164,6 +170,12 @@ class LiveView {
     }
   }
 
+  /** Shows `text` in the status line from now on. */
+  note(text: string): void {
+    this.#note = text;
+    this.#markDirty();
+  }
+
   #stop(): void {
     this.#quit = true;
     this.#wakeQuit?.();
@@ -210,6 +222,7 @@ class LiveView {
       bus: `${this.bus.interface} ${this.bus.channel}`,
       frames: this.#frames,
       dropped: stats.rxDroppedQueueFull + stats.rxDroppedKernel,
+      note: this.#note,
     };
     process.stdout.write(drawScreen(this.#frozen ?? this.#table, state));
   }
