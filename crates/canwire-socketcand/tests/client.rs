@@ -245,7 +245,7 @@ fn periodic_tasks_on_the_server() {
     .unwrap();
     // the first frame at once (a send), then the server's job every 50 ms
     let frames = rig.peer_frames(Duration::from_millis(275));
-    assert!((5..=7).contains(&frames.len()), "{} frames", frames.len());
+    assert!((4..=7).contains(&frames.len()), "{} frames", frames.len()); // 6 on time; a loaded machine may run a turn late
     assert!(frames.iter().all(|f| f.id == 0x123 && f.data() == [0xAA]));
     task.modify(vec![Frame::classic(0x123, false, &[0xBB])])
         .unwrap();
