@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
+use canwire_bus::watch::Watch;
 use canwire_core::filter::{CanFilter, FilterSet};
+use canwire_core::watch::{WatchConfig, WatchEventKind};
 use canwire_core::{ErrorCode, Frame};
 use canwire_socketcand::client::{ClientConfig, open_bus};
 use canwire_socketcand::server::LocalAddress;
@@ -177,4 +179,180 @@ fn the_exact_bytes_the_client_sends() {
             "< rawmode >"
         ]
     );
+}
+
+fn events(
+    queue: &canwire_bus::watch::queue::WatchQueue,
+    n: usize,
+    wait: Duration,
+) -> Vec<(WatchEventKind, u32, Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + wait;
+    while out.len() < n && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        for e in queue.pop(n - out.len()) {
+            let f = e.frame.unwrap();
+            out.push((e.kind, f.id, f.data().to_vec(), e.timestamp_ns));
+        }
+    }
+    out
+}
+
+#[test]
+fn watches_run_on_the_server() {
+    let rig = Rig::default();
+    let bus = std::sync::Arc::new(open_bus(server_filtering(&rig)).unwrap());
+    let changes = Watch::open(
+        &bus,
+        WatchConfig {
+            id: 0x123,
+            change_mask: Some(vec![0xFF]),
+            ..WatchConfig::default()
+        },
+        16,
+    )
+    .unwrap();
+    let every = Watch::open(
+        &bus,
+        WatchConfig {
+            id: 0x1ABC_DEF0,
+            extended: true,
+            ..WatchConfig::default()
+        },
+        16,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    for (i, (id, ext, data)) in [
+        (0x123, false, &[1u8][..]),
+        (0x123, false, &[1]),
+        (0x1ABC_DEF0, true, &[7]),
+        (0x124, false, &[5]),
+        (0x123, false, &[2]),
+        (0x123, false, &[2, 9]),
+        (0x1ABC_DEF0, true, &[7]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rig.peer_send(Frame::classic(id, ext, data), T + i as u64 * 1_000);
+    }
+    use WatchEventKind::{Changed, Received};
+    assert_eq!(
+        events(changes.queue(), 3, Duration::from_millis(500)),
+        [
+            (Changed, 0x123, vec![1], T),
+            (Changed, 0x123, vec![2], T + 4_000)
+        ]
+    );
+    assert_eq!(
+        events(every.queue(), 3, Duration::from_millis(500)),
+        [
+            (Received, 0x1ABC_DEF0, vec![7], T + 2_000),
+            (Received, 0x1ABC_DEF0, vec![7], T + 6_000)
+        ]
+    );
+    drop(changes);
+    // what socketcand's jobs cannot do is refused
+    let err = Watch::open(
+        &bus,
+        WatchConfig {
+            id: 0x1,
+            timeout_ns: Some(100_000_000),
+            ..WatchConfig::default()
+        },
+        4,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(err.code, ErrorCode::Unsupported);
+    assert!(err.message.contains("timeoutMs"), "{}", err.message);
+    assert_eq!(bus.stats().rx_errors, 0, "{:?}", bus.stats().last_rx_error);
+}
+
+#[test]
+fn a_throttled_server_watch_reports_the_latest_held_back_frame() {
+    let rig = Rig::default();
+    let bus = std::sync::Arc::new(open_bus(server_filtering(&rig)).unwrap());
+    let watch = Watch::open(
+        &bus,
+        WatchConfig {
+            id: 0x10,
+            throttle_ns: Some(300_000_000),
+            ..WatchConfig::default()
+        },
+        16,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    for i in 0..3u8 {
+        rig.peer_send(Frame::classic(0x10, false, &[i]), T + u64::from(i) * 1_000);
+    }
+    // the first at once; the second dropped; the third when 300 ms have passed
+    let got = events(watch.queue(), 3, Duration::from_millis(800));
+    assert_eq!(
+        got.iter().map(|e| e.2.clone()).collect::<Vec<_>>(),
+        [vec![0], vec![2]]
+    );
+    assert_eq!(got[1].3, T + 2_000);
+}
+
+#[test]
+fn the_exact_bytes_of_a_watch() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let read = |s: &mut std::net::TcpStream| {
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        // the bus's raw connection
+        let (mut raw, _) = listener.accept().unwrap();
+        raw.write_all(b"< hi >").unwrap();
+        assert_eq!(read(&mut raw), "< open vcan0 >");
+        raw.write_all(b"< ok >").unwrap();
+        assert_eq!(read(&mut raw), "< rawmode >");
+        raw.write_all(b"< ok >").unwrap();
+        // the watch's BCM connection
+        let (mut bcm, _) = listener.accept().unwrap();
+        bcm.write_all(b"< hi >").unwrap();
+        assert_eq!(read(&mut bcm), "< open vcan0 >");
+        bcm.write_all(b"< ok >").unwrap();
+        let job = read(&mut bcm);
+        bcm.write_all(b"< frame 123 1.000002 0A 0B  >").unwrap();
+        // closing the watch closes its connection
+        let mut rest = [0u8; 16];
+        let closed = bcm.read(&mut rest).unwrap() == 0;
+        (job, closed, raw)
+    });
+    let config = ClientConfig {
+        server_filtering: true,
+        ..ClientConfig::new("127.0.0.1", port, "vcan0")
+    };
+    let bus = std::sync::Arc::new(open_bus(config).unwrap());
+    let watch = Watch::open(
+        &bus,
+        WatchConfig {
+            id: 0x123,
+            change_mask: Some(vec![0xF0, 0xFF]),
+            throttle_ns: Some(20_000_000),
+            ..WatchConfig::default()
+        },
+        4,
+    )
+    .unwrap();
+    assert_eq!(
+        events(watch.queue(), 1, Duration::from_secs(2)),
+        [(
+            WatchEventKind::Changed,
+            0x123,
+            vec![0x0A, 0x0B],
+            1_000_002_000
+        )]
+    );
+    watch.close();
+    let (job, closed, _raw) = server.join().unwrap();
+    assert_eq!(job, "< filter 0 20000 123 2 F0 FF >");
+    assert!(closed);
 }

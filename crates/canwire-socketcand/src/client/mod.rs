@@ -9,6 +9,7 @@
 //! - [`backoff`]: the reconnection delays.
 //! - [`server_cyclic`]: periodic tasks run by the server (`scheduler: "server"`, BCM mode).
 //! - [`server_filters`]: exact-id filters as BCM subscriptions (`filtering: "server"`).
+//! - [`server_watch`]: watches as BCM `subscribe`/`filter` jobs (`filtering: "server"`).
 //!
 //! The server's elements are read leniently (any whitespace, glued
 //! elements, ids in either convention, data as one hex string or byte by
@@ -19,6 +20,7 @@ pub mod config;
 pub mod link;
 pub mod server_cyclic;
 pub mod server_filters;
+pub mod server_watch;
 pub mod transport;
 
 pub use backoff::Backoff;

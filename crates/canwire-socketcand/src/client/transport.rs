@@ -112,6 +112,13 @@ impl ClientShared {
         lock(&self.server_filters).clone()
     }
 
+    pub(crate) fn watch_lost(&self, id: u32, reason: &str) {
+        self.record_error(format!(
+            "lost the connection that runs the server-side watch of id 0x{id:X} on socketcand at {} ({reason}); the watch has ended",
+            self.endpoint()
+        ));
+    }
+
     pub(crate) fn count_tx_lost(&self, n: usize) {
         self.tx_lost.fetch_add(n as u64, Relaxed);
     }
@@ -282,6 +289,30 @@ impl Transport for SocketcandTransport {
         Some(Ok(Box::new(super::server_cyclic::ServerCyclicTask::new(
             link, frames[0], period_us, send_now,
         ))))
+    }
+
+    fn watch_backend(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: &Arc<canwire_bus::watch::queue::WatchQueue>,
+    ) -> Option<Result<Arc<dyn canwire_bus::watch::WatchBackend>>> {
+        if !self.shared.config.server_filtering {
+            return None;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (shared, config, queue) = (self.shared.clone(), config.clone(), queue.clone());
+        crate::runtime::handle().spawn(async move {
+            let _ = tx.send(super::server_watch::ServerWatch::open(shared, config, queue).await);
+        });
+        let timeout = self.shared.config.connect_timeout + Duration::from_secs(1);
+        Some(match rx.recv_timeout(timeout) {
+            Ok(Ok(watch)) => Ok(watch as Arc<dyn canwire_bus::watch::WatchBackend>),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(CanwireError::new(
+                ErrorCode::Unreachable,
+                "socketcand: no BCM handshake for the watch in time",
+            )),
+        })
     }
 
     fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
