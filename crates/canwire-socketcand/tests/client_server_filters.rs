@@ -174,7 +174,7 @@ fn the_exact_bytes_the_client_sends() {
     assert_eq!(
         server.join().unwrap(),
         [
-            "< bcmmode >< subscribe 0 0 123 >< subscribe 0 0 00000005 >",
+            "< bcmmode >< subscribe 0 0 3FFFFFFF >< subscribe 0 0 123 >< subscribe 0 0 00000005 >",
             "< unsubscribe 123 >",
             "< rawmode >"
         ]
@@ -191,7 +191,7 @@ fn events(
     while out.len() < n && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
         for e in queue.pop(n - out.len()) {
-            let f = e.frame.unwrap();
+            let f = e.frame.expect("a frame event");
             out.push((e.kind, f.id, f.data().to_vec(), e.timestamp_ns));
         }
     }
@@ -355,4 +355,28 @@ fn the_exact_bytes_of_a_watch() {
     let (job, closed, _raw) = server.join().unwrap();
     assert_eq!(job, "< filter 0 20000 123 2 F0 FF >");
     assert!(closed);
+}
+
+#[test]
+fn error_frames_pass_the_server_side_filters_with_their_data() {
+    let rig = Rig::default();
+    let bus = open_bus(server_filtering(&rig)).unwrap();
+    let rx = bus.add_reader(100).unwrap();
+    bus.set_filters(FilterSet::any_of(vec![exact(0x123, false)]))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut error = Frame::classic(0x00C, false, &[0, 0x10, 0x80, 0x19, 0, 0, 0x7F, 0x01]);
+    error.flags.set(canwire_core::FrameFlags::ERROR, true);
+    rig.peer_send(error, T);
+    rig.peer_send(Frame::classic(0x123, false, &[1]), T + 1_000);
+    let got = recv(&rx, 2, Duration::from_secs(2));
+    assert_eq!(
+        got.iter()
+            .map(|f| (f.id, f.is_error(), f.data().to_vec(), f.timestamp_ns))
+            .collect::<Vec<_>>(),
+        [
+            (0x00C, true, vec![0, 0x10, 0x80, 0x19, 0, 0, 0x7F, 0x01], T),
+            (0x123, false, vec![1], T + 1_000)
+        ]
+    );
 }

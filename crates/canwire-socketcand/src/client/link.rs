@@ -193,11 +193,10 @@ pub async fn run(shared: Arc<ClientShared>, first: std::sync::mpsc::Sender<Resul
     let mut attempt = 0u32;
     let mut down_since: Option<(Instant, String)> = None;
     loop {
-        // with server-side filters the connection starts in BCM mode, unsubscribed;
-        // the pump subscribes at its first turn
-        let raw = shared.server_filters().is_none();
+        // with server-side filters the connection starts in raw mode too; the
+        // pump's first turn switches it to BCM mode and subscribes
         let connected = tokio::select! {
-            c = connect_mode(&shared, raw) => c,
+            c = connect_mode(&shared, true) => c,
             _ = shutdown.changed() => return,
         };
         match connected {
@@ -211,8 +210,7 @@ pub async fn run(shared: Arc<ClientShared>, first: std::sync::mpsc::Sender<Resul
                 if let Some(first) = first.take() {
                     let _ = first.send(Ok(()));
                 }
-                let applied = (!raw).then(Vec::new);
-                let lost = pump(&shared, stream, elements, applied, &mut shutdown).await;
+                let lost = pump(&shared, stream, elements, None, &mut shutdown).await;
                 shared.set_connected(false);
                 let Some(reason) = lost else { return };
                 shared.gap_began(&reason);

@@ -3,7 +3,8 @@
 //!
 //! While such filters are set, the client's connection leaves raw mode for
 //! BCM mode (`< bcmmode >`, where `send` still works) and subscribes to each
-//! id; with no filters it returns to `< rawmode >` and receives everything.
+//! id and to every error frame (`< subscribe 0 0 3FFFFFFF >`: error frames
+//! pass every filter, as on other buses); with no filters it returns to `< rawmode >` and receives everything.
 //! BCM matches one id exactly, so only filters that pin one id (mask
 //! 0x7FF with `extended: false`, mask 0x1FFFFFFF otherwise, not inverted,
 //! not joined) can run there; others are refused with `ERR_UNSUPPORTED`.
@@ -75,6 +76,9 @@ pub fn subscriptions(filters: &FilterSet) -> Result<Option<Vec<IdKey>>> {
     Ok(Some(keys))
 }
 
+/// Every error frame: `CAN_ERR_FLAG` with all class bits (socketcand's BCM error id).
+pub const ERRORS_SUBSCRIPTION: &str = "< subscribe 0 0 3FFFFFFF >";
+
 /// `< subscribe SEC USEC ID >`: every frame of the id, at most one per `throttle_us` (0: all).
 pub fn subscribe_command(key: IdKey, throttle_us: u64) -> String {
     let mut text = format!(
@@ -119,6 +123,8 @@ pub fn transition(from: Option<&[IdKey]>, to: Option<&[IdKey]>) -> String {
         (Some(_), None) => text.push_str("< rawmode >"),
         (None, Some(to)) => {
             text.push_str("< bcmmode >");
+            // error frames pass every filter, as on other buses
+            text.push_str(ERRORS_SUBSCRIPTION);
             for k in to {
                 text.push_str(&subscribe_command(*k, 0));
             }
@@ -203,7 +209,7 @@ mod tests {
         let b = [(0x2, false), (0x3, false)];
         assert_eq!(
             transition(None, Some(&a)),
-            "< bcmmode >< subscribe 0 0 001 >< subscribe 0 0 002 >"
+            "< bcmmode >< subscribe 0 0 3FFFFFFF >< subscribe 0 0 001 >< subscribe 0 0 002 >"
         );
         assert_eq!(
             transition(Some(&a), Some(&b)),
