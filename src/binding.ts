@@ -18,6 +18,7 @@ export type {
   NativeIsoTp,
   NativeLogReader,
   NativeLogWriter,
+  NativePendingSend,
   NativePlayback,
   NativeReader,
   NativeStateWatch,
