@@ -55,6 +55,10 @@ export const OTHER_ERROR_CODES = [
   "ERR_INTERNAL",
   "ERR_TX_BUFFER_FULL",
   "ERR_NOT_CAN_INTERFACE",
+  "ERR_UNAUTHENTICATED",
+  "ERR_PERMISSION_DENIED",
+  "ERR_UNREACHABLE",
+  "ERR_REMOTE",
 ] as const;
 
 /** Every stable error code (a spec checks the list equals the native binding's). */

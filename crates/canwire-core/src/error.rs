@@ -48,11 +48,21 @@ pub enum ErrorCode {
     TxBufferFull,
     /// The named network interface exists but is not a CAN interface.
     NotCanInterface,
+    /// A remote server refused the credentials (a missing or wrong passphrase).
+    Unauthenticated,
+    /// A remote server refused the operation (for example a read-only export).
+    PermissionDenied,
+    /// A remote server could not be reached or the connection to it was lost;
+    /// the message names its address.
+    Unreachable,
+    /// A remote server's driver failed with an error of its own; the message
+    /// is the server's text.
+    Remote,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidArgument,
         ErrorCode::IdOutOfRange,
         ErrorCode::DataTooLong,
@@ -74,6 +84,10 @@ impl ErrorCode {
         ErrorCode::TruncatedFile,
         ErrorCode::TxBufferFull,
         ErrorCode::NotCanInterface,
+        ErrorCode::Unauthenticated,
+        ErrorCode::PermissionDenied,
+        ErrorCode::Unreachable,
+        ErrorCode::Remote,
     ];
 
     /// Whether the code reports bad input (a rule broken by an argument, text
@@ -126,6 +140,10 @@ impl ErrorCode {
             ErrorCode::TruncatedFile => "ERR_TRUNCATED_FILE",
             ErrorCode::TxBufferFull => "ERR_TX_BUFFER_FULL",
             ErrorCode::NotCanInterface => "ERR_NOT_CAN_INTERFACE",
+            ErrorCode::Unauthenticated => "ERR_UNAUTHENTICATED",
+            ErrorCode::PermissionDenied => "ERR_PERMISSION_DENIED",
+            ErrorCode::Unreachable => "ERR_UNREACHABLE",
+            ErrorCode::Remote => "ERR_REMOTE",
         }
     }
 }
