@@ -178,6 +178,7 @@ export class Message {
   /** @internal Builds a message from `input`, naming it `name` in errors. */
   static named(input: unknown, name: string): Message {
     if (input instanceof Message) return input;
+    if (name === Message.#name) return new Message(input as MessageInit);
     const previous = Message.#name;
     Message.#name = name;
     try {
