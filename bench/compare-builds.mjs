@@ -15,7 +15,10 @@
 // --schedulers native,reference`).
 //
 // Prints one table: per row and figure, the median of each build, the ratio
-// after / before and every single run (so the noise is visible).
+// after / before and every single run (so the noise is visible). Figures
+// against the same run's baseline (python-can's CPU per frame; the native
+// reference loop's p99) are listed too: they cancel part of the machine's
+// load, which the two builds may meet at different moments.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +43,10 @@ const BENCHES = {
       if (!result.pythonCan.error) {
         figures["pythonCan frames/s"] = result.pythonCan.framesPerSecond;
         figures["pythonCan cpu us/frame"] = result.pythonCan.cpuMicrosPerFrame;
+        // the same-run baseline, which neither build changes
+        for (const [row, f] of Object.entries(result.canwire)) {
+          figures[`${row} cpu / pythonCan cpu`] = f.cpuMicrosPerFrame / result.pythonCan.cpuMicrosPerFrame;
+        }
       }
       return figures;
     },
@@ -55,13 +62,18 @@ const BENCHES = {
           stdio: ["ignore", "ignore", "inherit"],
         });
         const figures = {};
-        for (const r of JSON.parse(readFileSync(file, "utf8")).rows) {
-          if (r.skipped) continue;
+        const rows = JSON.parse(readFileSync(file, "utf8")).rows.filter((r) => !r.skipped);
+        for (const r of rows) {
           const row = `${r.scheduler} ${r.periodMs}ms x${r.tasks} ${r.load}`;
           figures[`${row} p50 us`] = r.p50Us;
           figures[`${row} p99 us`] = r.p99Us;
           figures[`${row} max us`] = r.maxUs;
           figures[`${row} |drift| ppm`] = r.driftPpm === null ? null : Math.abs(r.driftPpm);
+          // the same-run baseline: the native reference loop of the same row, which neither build changes
+          const reference = rows.find(
+            (x) => x.scheduler === "native reference" && x.periodMs === r.periodMs && x.tasks === r.tasks && x.load === r.load,
+          );
+          if (reference && r !== reference && reference.p99Us > 0) figures[`${row} p99 / reference p99`] = r.p99Us / reference.p99Us;
         }
         return figures;
       } finally {
