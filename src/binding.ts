@@ -15,6 +15,7 @@ export const binding: typeof Binding = require("../native/index.cjs");
 export type {
   NativeBus,
   NativeCyclicTask,
+  NativeExporter,
   NativeIsoTp,
   NativeLogReader,
   NativeLogWriter,

@@ -13,7 +13,7 @@ import {
   periodicOptions,
   periodicTiming,
 } from "./cyclic.js";
-import { canError, invalid, native } from "./errors.js";
+import { canError, invalid, native, nativeAsync } from "./errors.js";
 import { type CanFilter, normalizeFilters } from "./filters.js";
 import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
@@ -22,17 +22,33 @@ import { encodeRecords, FrameBatch, RECORD_SIZE, toMessage, toMessages, writeRec
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
+/** Opens a Jumpstarter exporter's `Can` driver off the event loop. */
+function openJumpstarterBus(channel: string, options: BusOptions): Promise<NativeBus> {
+  return nativeAsync(() =>
+    binding.openJumpstarterBus(channel, options.fd ?? false, {
+      host: options.host,
+      passphrase: options.passphrase,
+      insecure: options.insecure,
+      tlsCa: options.tlsCa,
+    }),
+  );
+}
+
 /** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
 const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan";
+export type InterfaceName = "virtual" | "socketcan" | "jumpstarter";
 
 /** Options of {@link Bus.open}. */
 export interface BusOptions {
   /** Backend. Default `"virtual"`, the in-process bus. */
   interface?: InterfaceName;
-  /** Channel: a virtual channel name (default `"channel-0"`) or an interface such as `vcan0`. */
+  /**
+   * Channel: a virtual channel name (default `"channel-0"`), an interface
+   * such as `vcan0`, or a Jumpstarter exporter's `Can` driver by name or
+   * path (`"can"`, `"rig/can"`; default `"can"`).
+   */
   channel?: string;
   /** Open for CAN FD. Default false: FD frames are refused on send and not delivered. */
   fd?: boolean;
@@ -76,6 +92,23 @@ export interface BusOptions {
   joinFilters?: boolean;
   /** Bound of the bus's own receive queue in frames (used by `recv` and `for await`). Default 65536. */
   rxQueueSize?: number;
+  /**
+   * Jumpstarter: the exporter, a Unix socket path or `host:port` (TLS unless
+   * `insecure`). Default: `JUMPSTARTER_HOST`, as `jmp shell` sets it.
+   */
+  host?: string;
+  /** Jumpstarter: the exporter's passphrase. Default: `JMP_GRPC_PASSPHRASE`. */
+  passphrase?: string;
+  /**
+   * Jumpstarter: plaintext to a `host:port` instead of TLS. Default: true when
+   * `JMP_GRPC_INSECURE=1` (or `JUMPSTARTER_GRPC_INSECURE=1`).
+   */
+  insecure?: boolean;
+  /**
+   * Jumpstarter: PEM text of certificates to trust besides the system roots
+   * (default: the file `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` names, if any).
+   */
+  tlsCa?: string;
 }
 
 /** The JS type of each {@link BusOptions} key. */
@@ -93,6 +126,10 @@ const BUS_OPTION_KINDS: Shape = {
   filters: "array",
   joinFilters: "boolean",
   rxQueueSize: "number",
+  host: "string",
+  passphrase: "string",
+  insecure: "boolean",
+  tlsCa: "string",
 };
 
 /** The JS type of each {@link WatchOptions} key. */
@@ -241,9 +278,13 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   static async open(options?: BusOptions): Promise<Bus> {
     options = checkOptions<BusOptions>(options, "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
-    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : "");
+    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
+    if (iface === "jumpstarter") {
+      const nativeBus = await openJumpstarterBus(channel, options);
+      return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
+    }
     return native(() => {
       const nativeBus = binding.NativeBus.open({
         interface: iface,
@@ -267,6 +308,25 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         throw error;
       }
     });
+  }
+
+  /** A bus around a native bus opened elsewhere; closes it if the options are refused. */
+  static #wrap(
+    nativeBus: NativeBus,
+    iface: InterfaceName,
+    channel: string,
+    rxQueueSize: number,
+    filters: ReturnType<typeof normalizeFilters>,
+    join: boolean,
+  ): Bus {
+    try {
+      const bus = new Bus(nativeBus, { interface: iface, channel }, rxQueueSize);
+      if (filters.length > 0) bus.setFilters(filters, { join });
+      return bus;
+    } catch (error) {
+      nativeBus.close();
+      throw error;
+    }
   }
 
   readonly #channelName = (index: number): string | undefined => {

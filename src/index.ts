@@ -40,6 +40,7 @@ export {
   TxBufferFullError,
   UnsupportedError,
 } from "./errors.js";
+export { Exporter, type ServeExporterOptions, serveExporter } from "./exporter.js";
 export { type CanFilter, filtersMatch } from "./filters.js";
 export { formatFrame, formatLogLines, parseFrame } from "./frame-text.js";
 export {

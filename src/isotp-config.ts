@@ -237,6 +237,10 @@ const OPEN_KINDS: Shape = {
   stack: "string",
   kernel: "object",
   rxQueueSize: "number",
+  host: "string",
+  passphrase: "string",
+  insecure: "boolean",
+  tlsCa: "string",
 };
 
 /**

@@ -6,7 +6,16 @@
  */
 import { binding, type NativeIsoTp } from "./binding.js";
 import { Bus, type InterfaceName } from "./bus.js";
-import { type CanErrorCode, CanTimeoutError, canError, type IsoTpError, type IsoTpErrorCode, invalid, native } from "./errors.js";
+import {
+  type CanErrorCode,
+  CanTimeoutError,
+  canError,
+  type IsoTpError,
+  type IsoTpErrorCode,
+  invalid,
+  native,
+  nativeAsync,
+} from "./errors.js";
 import {
   checkOpenOptions,
   type IsoTpAddress,
@@ -27,8 +36,8 @@ export interface IsoTpOptions {
   interface?: InterfaceName;
   /** Channel of the bus to open. */
   channel?: string;
-  /** The ISO-TP address. */
-  address: IsoTpAddress;
+  /** The ISO-TP address (required, except on interface `"jumpstarter"`, whose exporter config holds it). */
+  address?: IsoTpAddress;
   /** Protocol parameters. */
   params?: IsoTpParams;
   /**
@@ -48,6 +57,14 @@ export interface IsoTpOptions {
   kernel?: KernelIsoTpOptions;
   /** Received payloads kept unread before new ones are counted as overflow. Default 1024. */
   rxQueueSize?: number;
+  /** Jumpstarter (`interface: "jumpstarter"`): the exporter, as {@link BusOptions.host}. */
+  host?: string;
+  /** Jumpstarter: the exporter's passphrase, as {@link BusOptions.passphrase}. */
+  passphrase?: string;
+  /** Jumpstarter: plaintext to `host:port`, as {@link BusOptions.insecure}. */
+  insecure?: boolean;
+  /** Jumpstarter: PEM roots to trust, as {@link BusOptions.tlsCa}. */
+  tlsCa?: string;
 }
 
 /** Options of {@link IsoTp.send}. */
@@ -163,6 +180,11 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#blockingSend = blockingSend;
   }
 
+  /** @internal The native stack behind `isotp`, for an exporter serving it. */
+  static nativeOf(isotp: IsoTp): NativeIsoTp {
+    return isotp.#native;
+  }
+
   /**
    * Opens a stack and starts it.
    *
@@ -172,6 +194,7 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   static async open(options: IsoTpOptions): Promise<IsoTp> {
     checkOpenOptions(options);
+    if (options.interface === "jumpstarter") return IsoTp.#openJumpstarter(options);
     const params = normalizeParams(options.params);
     const address = normalizeAddress(options.address);
     if (options.stack !== undefined && options.stack !== "userspace" && options.stack !== "kernel") {
@@ -194,6 +217,48 @@ export class IsoTp implements AsyncIterable<Uint8Array>, AsyncDisposable {
       await owned?.close();
       throw error;
     }
+  }
+
+  /**
+   * Opens an exporter's ISO-TP driver (`channel`, default `"isotp"`) and
+   * starts it. The exporter's config holds its address and parameters; an
+   * `address` given here is applied with `setAddress`, and of the parameters
+   * only `blockingSend` (a client-side choice) is taken.
+   */
+  static async #openJumpstarter(options: IsoTpOptions): Promise<IsoTp> {
+    if (options.bus || options.stack !== undefined || options.kernel !== undefined) {
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        "interface 'jumpstarter' runs the exporter's own ISO-TP driver: bus, stack and kernel do not apply",
+      );
+    }
+    const params = normalizeParams(options.params);
+    const exporterParams = Object.keys(params).filter((key) => key !== "blockingSend");
+    if (exporterParams.length > 0) {
+      throw invalid(
+        "ERR_INVALID_ARGUMENT",
+        `the exporter's config sets the ISO-TP parameters of interface 'jumpstarter'; only blockingSend applies here, got ${exporterParams.join(", ")}`,
+      );
+    }
+    const address = options.address === undefined ? undefined : normalizeAddress(options.address);
+    const nativeStack = await nativeAsync(() =>
+      binding.openJumpstarterIsoTp(options.channel ?? "isotp", options.rxQueueSize, {
+        host: options.host,
+        passphrase: options.passphrase,
+        insecure: options.insecure,
+        tlsCa: options.tlsCa,
+      }),
+    );
+    const stack = new IsoTp(nativeStack, undefined, params.blockingSend ?? false);
+    if (address) {
+      try {
+        native(() => nativeStack.setAddress(address));
+      } catch (error) {
+        await stack.close();
+        throw error;
+      }
+    }
+    return stack;
   }
 
   static #openKernel(

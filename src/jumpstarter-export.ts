@@ -48,7 +48,8 @@ function parseConfig(text: string): unknown {
   }
 }
 
-function entriesOf(source: string | object): Record<string, ExportEntry> {
+/** @internal The `export:` entries of an exporter configuration (YAML text or object), by name. */
+export function entriesOf(source: string | object): Record<string, ExportEntry> {
   if (typeof source !== "string" && (typeof source !== "object" || source === null)) {
     throw invalid("ERR_INVALID_ARGUMENT", `source must be YAML text or an object, got ${describe(source)}`);
   }

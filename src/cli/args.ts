@@ -29,9 +29,11 @@ export const busOptionSpec = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text for the bus options. */
-export const busOptionHelp = `  -i, --interface IFACE   virtual (default) or socketcan
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan or jumpstarter
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
-                          (vcan0; socketcan dump without -c reads all interfaces)
+                          (vcan0; socketcan dump without -c reads all interfaces),
+                          or a Jumpstarter exporter's Can driver (default can; the
+                          exporter is JUMPSTARTER_HOST, as jmp shell sets it)
       --fd                open the bus for CAN FD
   -h, --help              show this help`;
 
@@ -59,8 +61,8 @@ export const LOGGER_COALESCE_US = 1000;
 /** Bus options from parsed values. */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
   const iface = values.interface ?? "virtual";
-  if (iface !== "virtual" && iface !== "socketcan") {
-    throw new UsageError(`unknown interface '${iface}': use virtual or socketcan`);
+  if (iface !== "virtual" && iface !== "socketcan" && iface !== "jumpstarter") {
+    throw new UsageError(`unknown interface '${iface}': use virtual, socketcan or jumpstarter`);
   }
   const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
   if (values.channel !== undefined) options.channel = values.channel;

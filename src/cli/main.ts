@@ -15,6 +15,7 @@ import { isotp, isotpUsage } from "./isotp.js";
 import { log, logUsage } from "./log.js";
 import { play, playUsage } from "./play.js";
 import { send, sendUsage } from "./send.js";
+import { serve, serveUsage } from "./serve.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   send: { run: send, usage: sendUsage, summary: "send frames given in can-utils syntax" },
@@ -25,6 +26,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
   isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },
   demo: { run: demo, usage: demoUsage, summary: "run a job on the virtual bus and print rates and drops" },
+  serve: { run: serve, usage: serveUsage, summary: "serve an ExporterConfig's buses to Jumpstarter clients" },
 };
 
 const mainUsage = `usage: canwire COMMAND [OPTIONS]

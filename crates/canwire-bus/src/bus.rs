@@ -172,20 +172,39 @@ impl Bus {
         checked
     }
 
-    /// Sends validated frames in order: what the transmit queue takes now
-    /// goes at once. If it takes them all, returns `Ok(Ok(n))`; otherwise a
-    /// [`PendingSend`] holding the rest, which may wait for room up to
-    /// `timeout` (each wait counted in `tx_waits` by [`PendingSend::poll`]).
-    /// The frames were validated when `ValidFrames` was made; this checks
-    /// only what depends on the bus (FD on a classic bus), and nothing is
-    /// sent if that fails.
+    /// Sends frames in order: what the transmit queue takes now goes at once.
+    /// If it takes them all, returns `Ok(Ok(n))`; otherwise a [`PendingSend`]
+    /// holding the rest, which may wait for room up to `timeout` (each wait
+    /// counted in `tx_waits` by [`PendingSend::poll`]). Nothing is sent if any
+    /// frame is invalid.
     pub fn send_or_wait(
+        self: &Arc<Self>,
+        frames: &[Frame],
+        timeout: Duration,
+    ) -> Result<std::result::Result<usize, PendingSend>> {
+        self.check_open()?;
+        self.count_refusal(self.check_sendable(frames))?;
+        self.send_checked_or_wait(frames, timeout)
+    }
+
+    /// [`Bus::send_or_wait`] for frames validated when `ValidFrames` was
+    /// made (a record batch from JS): this checks only what depends on the
+    /// bus (FD on a classic bus), so a send is validated once.
+    pub fn send_valid_or_wait(
         self: &Arc<Self>,
         frames: &ValidFrames,
         timeout: Duration,
     ) -> Result<std::result::Result<usize, PendingSend>> {
         self.check_open()?;
         self.count_refusal(self.check_frames(frames, |_| Ok(())))?;
+        self.send_checked_or_wait(frames, timeout)
+    }
+
+    fn send_checked_or_wait(
+        self: &Arc<Self>,
+        frames: &[Frame],
+        timeout: Duration,
+    ) -> Result<std::result::Result<usize, PendingSend>> {
         let sent = self.send_checked(frames)?;
         if sent >= frames.len() {
             return Ok(Ok(sent));
@@ -263,6 +282,17 @@ impl Bus {
     /// on every other bus (and everywhere outside Linux).
     pub fn socketcan(&self) -> Option<&SocketCanTransport> {
         self.transport.socketcan()
+    }
+
+    /// The backend's own cyclic task for these frames, if it runs them itself
+    /// (see [`Transport::cyclic_backend`]).
+    pub(crate) fn transport_cyclic_backend(
+        &self,
+        frames: &[Frame],
+        timing: &canwire_core::cyclic::CyclicTiming,
+        hooks: &crate::cyclic::TaskHooks,
+    ) -> Option<Result<Box<dyn crate::cyclic::CyclicBackend>>> {
+        self.transport.cyclic_backend(frames, timing, hooks)
     }
 
     /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
@@ -433,7 +463,7 @@ mod tests {
             Frame::fd(2, false, &[2; 12], false),
         ])
         .unwrap();
-        let Err(refused) = bus.send_or_wait(&frames, Duration::ZERO) else {
+        let Err(refused) = bus.send_valid_or_wait(&frames, Duration::ZERO) else {
             panic!("an FD frame went out on a classic bus");
         };
         assert_eq!(refused.code, ErrorCode::FdNotEnabled);
@@ -443,7 +473,9 @@ mod tests {
         );
         let classic = ValidFrames::check(vec![Frame::classic(1, false, &[1]); 2]).unwrap();
         assert_eq!(
-            bus.send_or_wait(&classic, Duration::ZERO).unwrap().ok(),
+            bus.send_valid_or_wait(&classic, Duration::ZERO)
+                .unwrap()
+                .ok(),
             Some(2)
         );
         // frames built in Rust are validated by `send`
@@ -452,7 +484,7 @@ mod tests {
         let stats = bus.stats();
         assert_eq!((stats.tx_frames, stats.tx_errors), (2, 2));
         bus.close();
-        let Err(closed) = bus.send_or_wait(&classic, Duration::ZERO) else {
+        let Err(closed) = bus.send_valid_or_wait(&classic, Duration::ZERO) else {
             panic!("a closed bus sent");
         };
         assert_eq!(closed.code, ErrorCode::Closed);

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use canwire_core::Frame;
+use canwire_core::{CanwireError, Frame};
 
 use crate::readiness::Readiness;
 pub use crate::readiness::ReadyHook;
@@ -32,6 +32,8 @@ struct QueueState {
     /// An empty deque keeping its allocation, swapped in when a reader takes everything.
     spare: VecDeque<Frame>,
     closed: bool,
+    /// Why the source of frames failed: read once the queue is drained.
+    failure: Option<CanwireError>,
     delivered: u64,
     overflow: u64,
     poked: bool,
@@ -158,6 +160,19 @@ impl FrameQueue {
             OPEN_QUEUES.fetch_sub(1, Ordering::Relaxed);
             self.ready.notify();
         }
+    }
+
+    /// Closes the queue because its source failed: once the frames queued
+    /// before are read, every read gets `error` (see [`FrameQueue::failure`]).
+    /// The first failure is kept.
+    pub fn fail(&self, error: CanwireError) {
+        self.lock().failure.get_or_insert(error);
+        self.close();
+    }
+
+    /// The error the source failed with, if it did ([`FrameQueue::fail`]).
+    pub fn failure(&self) -> Option<CanwireError> {
+        self.lock().failure.clone()
     }
 
     /// Queues in this process that are neither closed nor dropped (for leak tests).
@@ -306,6 +321,26 @@ mod tests {
             "closed: nothing to wait for"
         );
         assert_eq!(q.armed(), 0);
+    }
+
+    #[test]
+    fn a_failed_queue_hands_out_its_frames_then_its_error() {
+        let q = FrameQueue::new(8);
+        q.push(&frames(2));
+        q.fail(CanwireError::new(
+            canwire_core::ErrorCode::Unreachable,
+            "lost",
+        ));
+        q.fail(CanwireError::new(canwire_core::ErrorCode::Remote, "later"));
+        assert!(q.is_closed());
+        let mut out = Vec::new();
+        assert_eq!(q.pop_into(10, &mut out), 2);
+        let e = q.failure().unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ERR_UNREACHABLE", "lost")
+        );
+        assert_eq!(FrameQueue::new(1).failure(), None);
     }
 
     #[test]

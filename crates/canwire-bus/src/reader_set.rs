@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
-use canwire_core::{FilterSet, Frame};
+use canwire_core::{CanwireError, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
 use crate::stats::BusStats;
@@ -19,6 +19,7 @@ pub struct ReaderSet {
     rx_filtered: AtomicU64,
     rx_dropped_fd_on_classic: AtomicU64,
     removed_overflow: AtomicU64,
+    failure: RwLock<Option<CanwireError>>,
 }
 
 impl ReaderSet {
@@ -32,6 +33,7 @@ impl ReaderSet {
             rx_filtered: AtomicU64::new(0),
             rx_dropped_fd_on_classic: AtomicU64::new(0),
             removed_overflow: AtomicU64::new(0),
+            failure: RwLock::default(),
         }
     }
 
@@ -43,6 +45,9 @@ impl ReaderSet {
     /// Adds a reader queue of `capacity` frames; it receives every frame delivered from now on.
     pub fn add_reader(&self, capacity: usize) -> Arc<FrameQueue> {
         let queue = Arc::new(FrameQueue::new(capacity));
+        if let Some(error) = sync_util::read(&self.failure).clone() {
+            queue.fail(error);
+        }
         sync_util::write(&self.readers).push(queue.clone());
         queue
     }
@@ -62,6 +67,17 @@ impl ReaderSet {
     pub fn close_all(&self) {
         for reader in sync_util::read(&self.readers).iter() {
             reader.close();
+        }
+    }
+
+    /// Ends every reader with `error` because the source of frames failed
+    /// (a remote bus lost its connection): frames already queued stay
+    /// readable, then each read, pending or later, gets `error`; readers
+    /// added afterwards get it at once. The first failure is kept.
+    pub fn fail_all(&self, error: CanwireError) {
+        let error = sync_util::write(&self.failure).get_or_insert(error).clone();
+        for reader in sync_util::read(&self.readers).iter() {
+            reader.fail(error.clone());
         }
     }
 
@@ -156,5 +172,22 @@ mod tests {
             "overflow of removed readers is kept"
         );
         assert!(b.is_closed());
+    }
+
+    #[test]
+    fn a_failure_ends_every_reader_and_every_later_one() {
+        let set = ReaderSet::new(false);
+        let a = set.add_reader(10);
+        set.deliver(&[Frame::classic(1, false, &[])]);
+        set.fail_all(CanwireError::new(
+            canwire_core::ErrorCode::Unreachable,
+            "gone",
+        ));
+        assert!(a.is_closed());
+        assert_eq!(a.len(), 1, "frames received before stay readable");
+        assert_eq!(a.failure().unwrap().message, "gone");
+        let later = set.add_reader(10);
+        assert!(later.is_closed());
+        assert_eq!(later.failure().unwrap().code.as_str(), "ERR_UNREACHABLE");
     }
 }

@@ -117,6 +117,17 @@ pub trait Transport: Send + Sync {
     fn socketcan(&self) -> Option<&crate::socketcan::SocketCanTransport> {
         None
     }
+    /// A cyclic task run by the backend itself (a remote bus's exporter runs
+    /// its own periodic tasks); `None` (the default) leaves the task to
+    /// canwire's native scheduler.
+    fn cyclic_backend(
+        &self,
+        _frames: &[Frame],
+        _timing: &canwire_core::cyclic::CyclicTiming,
+        _hooks: &crate::cyclic::TaskHooks,
+    ) -> Option<Result<Box<dyn crate::cyclic::CyclicBackend>>> {
+        None
+    }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0

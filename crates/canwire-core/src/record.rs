@@ -124,6 +124,24 @@ impl std::ops::Deref for ValidFrames {
     }
 }
 
+impl PartialEq<[Frame]> for ValidFrames {
+    fn eq(&self, other: &[Frame]) -> bool {
+        self.0 == other
+    }
+}
+
+impl<const N: usize> PartialEq<[Frame; N]> for ValidFrames {
+    fn eq(&self, other: &[Frame; N]) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<Vec<Frame>> for ValidFrames {
+    fn eq(&self, other: &Vec<Frame>) -> bool {
+        &self.0 == other
+    }
+}
+
 impl From<ValidFrames> for Vec<Frame> {
     fn from(frames: ValidFrames) -> Self {
         frames.0

@@ -3,5 +3,7 @@
 //! modules) a canwire exporter and a client transport.
 
 pub mod can_message;
+pub mod client;
 pub mod proto;
+pub mod server;
 pub mod value;

@@ -185,7 +185,9 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
         })),
         other => Err(crate::error::to_napi(CanwireError::new(
             ErrorCode::UnknownInterface,
-            format!("unknown interface '{other}': available are 'virtual' and 'socketcan' (Linux)"),
+            format!(
+                "unknown interface '{other}': available are 'virtual', 'socketcan' (Linux) and 'jumpstarter'"
+            ),
         ))),
     }
 }
@@ -194,6 +196,12 @@ impl NativeBus {
     /// The shared bus, for stacks built on it.
     pub fn shared(&self) -> Arc<Bus> {
         self.bus.clone()
+    }
+
+    /// Wraps a bus opened elsewhere (a remote bus opened off the JS thread).
+    pub(crate) fn from_bus(bus: Bus) -> NativeBus {
+        LIVE_BUSES.fetch_add(1, Ordering::Relaxed);
+        NativeBus { bus: Arc::new(bus) }
     }
 }
 
@@ -220,10 +228,12 @@ impl NativeBus {
         let frames = decode_batch(&records).into_napi()?;
         let timeout =
             Duration::from_secs_f64(timeout_ms.unwrap_or(0.0).clamp(0.0, 86_400_000.0) / 1000.0);
-        Ok(match self.bus.send_or_wait(&frames, timeout).into_napi()? {
-            Ok(sent) => Either::A(sent as u32),
-            Err(pending) => Either::B(NativePendingSend { pending }),
-        })
+        Ok(
+            match self.bus.send_valid_or_wait(&frames, timeout).into_napi()? {
+                Ok(sent) => Either::A(sent as u32),
+                Err(pending) => Either::B(NativePendingSend { pending }),
+            },
+        )
     }
 
     /// The channel index that sends a message to the channel `name`.

@@ -258,7 +258,7 @@ fn params_from(p: &NativeIsoTpParams) -> napi::Result<IsoTpParams> {
 }
 
 /// The payload queue bound (`rxQueueSize`): 1..=2^24 payloads, default 1024.
-fn rx_queue_size(value: Option<f64>) -> napi::Result<usize> {
+pub(crate) fn rx_queue_size(value: Option<f64>) -> napi::Result<usize> {
     let size = optional_integer("rxQueueSize", value, 1..=1u32 << 24).into_napi()?;
     Ok(size.map_or(1024, |n| n as usize))
 }
@@ -277,6 +277,20 @@ fn target_from(name: &str) -> napi::Result<TargetAddressType> {
 #[napi]
 pub struct NativeIsoTp {
     driver: Arc<IsoTpStack>,
+}
+
+impl NativeIsoTp {
+    /// The shared stack, for an exporter serving it.
+    pub fn shared(&self) -> Arc<IsoTpStack> {
+        self.driver.clone()
+    }
+
+    /// Wraps a stack opened elsewhere (a remote one opened off the JS thread).
+    pub(crate) fn from_stack(stack: IsoTpStack) -> NativeIsoTp {
+        NativeIsoTp {
+            driver: Arc::new(stack),
+        }
+    }
 }
 
 #[napi]
@@ -384,13 +398,20 @@ impl NativeIsoTp {
         self.driver.forget(TransferId(id as u64));
     }
 
-    /// Takes the oldest received payload, or `null`.
+    /// Takes the oldest received payload, or `null`; once a failed stack
+    /// (a remote one that lost its connection) is drained, throws the failure.
     #[napi(catch_unwind)]
-    pub fn try_recv(&self) -> Option<NativeIsoTpPayload> {
-        self.driver.try_recv().map(|p| NativeIsoTpPayload {
-            data: p.data.into(),
-            functional: p.target_address_type == TargetAddressType::Functional,
-        })
+    pub fn try_recv(&self) -> napi::Result<Option<NativeIsoTpPayload>> {
+        match self.driver.try_recv() {
+            Some(p) => Ok(Some(NativeIsoTpPayload {
+                data: p.data.into(),
+                functional: p.target_address_type == TargetAddressType::Functional,
+            })),
+            None => match self.driver.inbox().failure() {
+                Some(error) => Err(to_napi(error)),
+                None => Ok(None),
+            },
+        }
     }
 
     /// Arranges one call of `waker` with `token` for when a payload waits or

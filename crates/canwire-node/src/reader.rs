@@ -45,39 +45,45 @@ impl Drop for NativeReader {
 
 #[napi]
 impl NativeReader {
-    /// Takes up to `max` queued frames as a record batch; `null` if none is queued.
+    /// Takes up to `max` queued frames as a record batch; `null` if none is
+    /// queued. Once a failed reader is drained (a remote bus lost its
+    /// connection), throws the failure instead.
     #[napi(catch_unwind)]
-    pub fn try_read(&mut self, max: u32) -> Option<Buffer> {
+    pub fn try_read(&mut self, max: u32) -> napi::Result<Option<Buffer>> {
         self.scratch.clear();
         if self.queue.pop_into(max.max(1) as usize, &mut self.scratch) == 0 {
-            return None;
+            return match self.queue.failure() {
+                Some(error) => Err(crate::error::to_napi(error)),
+                None => Ok(None),
+            };
         }
         let mut out = Vec::new();
         encode_batch(&self.scratch, &mut out);
-        Some(out.into())
+        Ok(Some(out.into()))
     }
 
     /// One call per wait: takes up to `max` queued frames as a record batch;
     /// with none queued, arranges one call of `waker` with `token` for when
     /// frames arrive or the reader closes and returns true, or returns false
-    /// (nothing armed) when the reader is closed and drained. The receiving
-    /// thread calls the waker itself: one thread hop per wake.
+    /// (nothing armed) when the reader is closed and drained. A failed reader,
+    /// once drained, throws its failure as [`NativeReader::try_read`] does.
+    /// The receiving thread calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
     pub fn read_or_arm(
         &mut self,
         max: u32,
         waker: &NativeWaker,
         token: u32,
-    ) -> Either<Buffer, bool> {
+    ) -> napi::Result<Either<Buffer, bool>> {
         loop {
-            if let Some(batch) = self.try_read(max) {
-                return Either::A(batch);
+            if let Some(batch) = self.try_read(max)? {
+                return Ok(Either::A(batch));
             }
             if self.queue.is_closed() {
-                return Either::B(false);
+                return Ok(Either::B(false));
             }
             if self.queue.notify_once(key(token), waker.hook(token)) {
-                return Either::B(true);
+                return Ok(Either::B(true));
             }
             // frames arrived (or the reader closed) since the read: look again
         }

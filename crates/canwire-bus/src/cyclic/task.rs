@@ -63,6 +63,11 @@ fn backend_for(
     scheduler: SchedulerKind,
     hooks: TaskHooks,
 ) -> Result<Box<dyn CyclicBackend>> {
+    if scheduler == SchedulerKind::Native
+        && let Some(own) = bus.transport_cyclic_backend(&frames, &timing, &hooks)
+    {
+        return own;
+    }
     match scheduler {
         SchedulerKind::Native => Ok(Box::new(NativeTask::create(
             bus.clone(),
@@ -208,5 +213,91 @@ impl CyclicTask {
 impl Drop for CyclicTask {
     fn drop(&mut self) {
         self.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader_set::ReaderSet;
+    use crate::transport::{Protocol, Transport};
+    use std::sync::Mutex;
+
+    /// A backend that records what the front end asks of it.
+    struct Recorder(Arc<Mutex<Vec<&'static str>>>);
+
+    impl CyclicBackend for Recorder {
+        fn kind(&self) -> SchedulerKind {
+            SchedulerKind::Native
+        }
+        fn start(&self) -> Result<()> {
+            self.0.lock().unwrap().push("start");
+            Ok(())
+        }
+        fn stop(&self) -> Result<()> {
+            self.0.lock().unwrap().push("stop");
+            Ok(())
+        }
+        fn modify(&self, _frames: Vec<Frame>) -> Result<()> {
+            Ok(())
+        }
+        fn frames(&self) -> Result<Vec<Frame>> {
+            Ok(Vec::new())
+        }
+        fn stats(&self) -> Result<CyclicTaskStats> {
+            Ok(CyclicTaskStats::default())
+        }
+        fn remove(&self) {
+            self.0.lock().unwrap().push("remove");
+        }
+    }
+
+    /// A transport that runs its own periodic tasks.
+    struct SelfScheduling(Arc<Mutex<Vec<&'static str>>>);
+
+    impl Transport for SelfScheduling {
+        fn send(&self, frames: &[Frame]) -> Result<usize> {
+            Ok(frames.len())
+        }
+        fn protocol(&self) -> Protocol {
+            Protocol::Can20
+        }
+        fn channel_info(&self) -> String {
+            "self-scheduling".into()
+        }
+        fn channel_name(&self, _index: u32) -> Option<String> {
+            None
+        }
+        fn cyclic_backend(
+            &self,
+            frames: &[Frame],
+            _timing: &CyclicTiming,
+            _hooks: &TaskHooks,
+        ) -> Option<Result<Box<dyn CyclicBackend>>> {
+            assert_eq!(frames.len(), 1);
+            Some(Ok(Box::new(Recorder(self.0.clone()))))
+        }
+        fn close(&self) {}
+    }
+
+    #[test]
+    fn a_transport_that_schedules_its_own_tasks_gets_native_ones() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let bus = Arc::new(Bus::with_transport(
+            Arc::new(ReaderSet::new(false)),
+            Box::new(SelfScheduling(calls.clone())),
+        ));
+        let task = CyclicTask::create(
+            bus,
+            vec![Frame::classic(0x100, false, &[1])],
+            CyclicTiming::every(10_000_000),
+            true,
+            SchedulerKind::Native,
+            TaskHooks::default(),
+        )
+        .unwrap();
+        task.stop().unwrap();
+        drop(task);
+        assert_eq!(*calls.lock().unwrap(), ["start", "stop", "remove"]);
     }
 }

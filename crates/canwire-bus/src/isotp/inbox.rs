@@ -66,6 +66,8 @@ struct InboxState {
     stats: IsoTpStats,
     error_counts: HashMap<IsoTpErrorCode, u64>,
     closed: bool,
+    /// Why the backend failed (a remote stack lost its connection).
+    failure: Option<CanwireError>,
 }
 
 /// The thread-to-user mailbox.
@@ -199,6 +201,28 @@ impl Inbox {
         self.lock().closed
     }
 
+    /// Closes the inbox because the backend failed: tracked transfers still
+    /// pending fail with `error`, and once the payloads received before are
+    /// read, a receive gets `error` (see [`Inbox::failure`]). The first
+    /// failure is kept.
+    pub fn fail(&self, error: CanwireError) {
+        let mut state = self.lock();
+        for status in state.transfers.values_mut() {
+            if *status == TransferStatus::Pending {
+                *status = TransferStatus::OsFailed(error.clone());
+            }
+        }
+        state.failure.get_or_insert(error);
+        state.closed = true;
+        drop(state);
+        self.wake();
+    }
+
+    /// The error the backend failed with, if it did ([`Inbox::fail`]).
+    pub fn failure(&self) -> Option<CanwireError> {
+        self.lock().failure.clone()
+    }
+
     /// Leaves `hook` (under `key`, see [`Readiness::arm`]) to run once at the
     /// next change, and returns true; returns false (dropping `hook`) if
     /// `ready` already holds for the state or the inbox is closed.
@@ -235,5 +259,36 @@ impl Inbox {
             !state.payloads.is_empty() || state.closed
         });
         self.payloads_waiting() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canwire_core::ErrorCode;
+
+    #[test]
+    fn a_failed_inbox_fails_pending_transfers_and_keeps_what_was_received() {
+        let inbox = Inbox::new(4);
+        inbox.track(TransferId(1));
+        inbox.track(TransferId(2));
+        inbox.finish_transfer(TransferId(2), TransferStatus::Complete);
+        inbox.push_payload(ReceivedPayload {
+            data: vec![1, 2],
+            target_address_type: TargetAddressType::Physical,
+        });
+        let lost = CanwireError::new(ErrorCode::Unreachable, "gone");
+        inbox.fail(lost.clone());
+        assert!(inbox.is_closed());
+        assert_eq!(
+            inbox.take_status(TransferId(1)),
+            Some(TransferStatus::OsFailed(lost))
+        );
+        assert_eq!(
+            inbox.take_status(TransferId(2)),
+            Some(TransferStatus::Complete)
+        );
+        assert_eq!(inbox.pop_payload().map(|p| p.data), Some(vec![1, 2]));
+        assert_eq!(inbox.failure().map(|e| e.message), Some("gone".into()));
     }
 }
