@@ -6,7 +6,7 @@
  * other, so Python talks to Python through canwire), and exits 0 on SIGINT.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,7 +48,9 @@ async function startServe(args: string[]): Promise<Served> {
   child.stderr?.on("data", (d) => {
     err += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code, signal) => resolve(code ?? (signal as unknown as number))),
+  );
   const address = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     child.stdout?.on("data", (d) => {
@@ -86,6 +88,26 @@ with env() as c:
 `;
 
 const skip = skipWithoutPythonPeers();
+
+describe("canwire serve --unix", () => {
+  it("creates the socket 0600 and removes it on SIGINT, even when a second signal comes during close", async () => {
+    const folder = scratchFolder();
+    try {
+      const configPath = join(folder.dir, "exporter.yaml");
+      writeFileSync(configPath, config);
+      const socket = join(folder.dir, "rig.sock");
+      const served = await startServe(["--config", configPath, "--unix", socket]);
+      expect(served.address).toBe(socket);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      served.child.kill("SIGINT");
+      served.child.kill("SIGINT");
+      expect(await served.exited).toBe(0);
+      expect(existsSync(socket)).toBe(false);
+    } finally {
+      folder.remove();
+    }
+  });
+});
 
 describe.skipIf(skip)("canwire serve driven by jmp shell --tls-grpc and env()", () => {
   const folder = scratchFolder();

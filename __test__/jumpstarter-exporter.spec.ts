@@ -6,6 +6,7 @@
  * serves most tests; those that change the server (passphrase, TLS,
  * read-only, shutdown) start their own.
  */
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type Exporter, IsoTp, type Message, serveExporter } from "../src/index.js";
@@ -69,6 +70,75 @@ function tcpEnv(exporter: Exporter, extra: Record<string, string> = {}): Record<
 
 const skip = skipWithoutPythonPeers();
 
+describe("serveExporter's lifetime", () => {
+  it("asyncDispose stops serving and closes what it opened, not what it was given", async () => {
+    const given = await Bus.open({ interface: "virtual", channel: "jx-life" });
+    let opened: Bus | undefined;
+    let address = "";
+    {
+      await using exporter = await serveExporter({
+        export: { given, opened: { type: "jumpstarter_driver_can.driver.Can", config: { channel: "jx-life", interface: "virtual" } } },
+      });
+      opened = exporter.exports.opened as Bus;
+      address = exporter.address;
+      expect(exporter.exports.given).toBe(given);
+      expect(opened.closed).toBe(false);
+    }
+    expect(opened.closed).toBe(true);
+    expect(given.closed).toBe(false);
+    const [host, port] = address.split(":");
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), host, () => resolve("connected"));
+      socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    await given.close();
+  });
+});
+
+describe("canwire's own Jumpstarter client against canwire's exporter (the streaming extension)", () => {
+  it("receives every frame in order through canwire_recv_stream, and sends both ways", async () => {
+    const exported = await Bus.open({ interface: "virtual", channel: "jx-self" });
+    const local = await Bus.open({ interface: "virtual", channel: "jx-self" });
+    const served = await serveExporter({ export: { can: exported } }, { passphrase: "p" });
+    try {
+      const refused = await Bus.open({ interface: "jumpstarter", host: served.address, insecure: true, passphrase: "q" }).catch((e) => e);
+      expect(refused.code).toBe("ERR_UNAUTHENTICATED");
+      const remote = await Bus.open({ interface: "jumpstarter", channel: "can", host: served.address, insecure: true, passphrase: "p" });
+      try {
+        const frames = 20_000;
+        for (let i = 0; i < frames; i += 1000) {
+          await local.sendBatch(
+            Array.from({ length: 1000 }, (_, k) => ({ id: 0x100 + ((i + k) % 0x700), data: [(i + k) & 0xff, (i + k) >> 8] })),
+          );
+        }
+        let order = 0;
+        for (; order < frames; order++) {
+          const m = await remote.recv({ timeoutMs: 5000 });
+          if (!m || m.id !== 0x100 + (order % 0x700) || m.data[0] !== (order & 0xff) || m.data[1] !== order >> 8) break;
+        }
+        expect(order).toBe(frames);
+        expect(remote.stats().readers[0]?.overflow).toBe(0);
+        await remote.sendBatch([
+          { id: 0x7e0, data: [2, 0x10, 3] },
+          { id: 0x1abcdef0, extended: true, data: [] },
+        ]);
+        const seen = [await local.recv({ timeoutMs: 2000 }), await local.recv({ timeoutMs: 2000 })];
+        expect(seen.map((m) => [m?.id, m?.extended, hex(m?.data ?? new Uint8Array())])).toEqual([
+          [0x7e0, false, "021003"],
+          [0x1abcdef0, true, ""],
+        ]);
+      } finally {
+        await remote.close();
+      }
+    } finally {
+      await served.close();
+      await local.close();
+      await exported.close();
+    }
+  });
+});
+
 describe("serveExporter refuses bad options and configurations", () => {
   async function refusal(config: unknown, options?: unknown): Promise<[string, string] | string> {
     try {
@@ -104,6 +174,10 @@ describe("serveExporter refuses bad options and configurations", () => {
       expect(await refusal(config, { tlsCert: Buffer.from("not pem"), tlsKey: Buffer.from("nor this") })).toEqual([
         "ERR_INVALID_ARGUMENT",
         expect.stringMatching(/^the TLS certificate or key is not usable PEM: /),
+      ]);
+      expect(await refusal(config, { passphrase: "" })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "passphrase must not be empty: give one, or leave it out to serve without",
       ]);
       expect(await refusal(config, { readOnly: "yes" })).toEqual(["ERR_INVALID_ARGUMENT", expect.stringContaining("readOnly")]);
       expect(await refusal({ export: {} })).toEqual(["ERR_INVALID_ARGUMENT", "an exporter needs at least one export"]);
@@ -350,6 +424,43 @@ with env() as c:
       nothing: null,
     });
     expect(hex((await echoed) ?? new Uint8Array())).toBe(hex(request));
+  });
+
+  it("set_address takes both shapes IsoTpClient sends (Address, AsymmetricAddress)", async () => {
+    // One canwire peer per address, so neither side changes address mid-exchange.
+    const fixedPeer = await IsoTp.open({
+      interface: "virtual",
+      channel: "jx-tp",
+      address: { mode: "NormalFixed_29bits", targetAddress: 0xf1, sourceAddress: 0x10 },
+    });
+    const answer = (peer: IsoTp, reply: number[]) =>
+      peer.recv({ timeoutMs: 20_000 }).then(async (payload) => {
+        await peer.send(Uint8Array.from(reply));
+        return hex(payload ?? new Uint8Array());
+      });
+    const peerSide = Promise.all([answer(fixedPeer, [0x62, 0xf1, 0x90]), answer(isoPeer, [0x7e, 0x00])]);
+    const result = await python(
+      `
+import isotp
+with env() as c:
+    tp = c.isotp
+    tp.start()
+    tp.set_address(isotp.Address(isotp.AddressingMode.NormalFixed_29bits, target_address=0x10, source_address=0xF1))
+    tp.send(b"\\x22\\xf1\\x90")
+    first = tp.recv(True, 10.0)
+    tp.set_address(isotp.AsymmetricAddress(
+        tx_addr=isotp.Address(isotp.AddressingMode.Normal_11bits, txid=0x7E0, tx_only=True),
+        rx_addr=isotp.Address(isotp.AddressingMode.Normal_11bits, rxid=0x7E8, rx_only=True)))
+    tp.send(b"\\x3e\\x00")
+    second = tp.recv(True, 10.0)
+    tp.stop()
+    print("RESULT", json.dumps([first.hex(), second.hex()]))
+`,
+      tcpEnv(exporter),
+    );
+    expect(result).toEqual(["62f190", "7e00"]);
+    expect(await peerSide).toEqual(["22f190", "3e00"]);
+    await fixedPeer.close();
   });
 
   it("runs a Python script under the unmodified jmp shell --tls-grpc", async () => {

@@ -4,6 +4,7 @@
  * @module
  */
 import { binding, type NativeBus, type NativePendingSend, type NativeStateWatch } from "./binding.js";
+import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
   CyclicTask,
   nativeModifier,
@@ -40,8 +41,12 @@ const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget(
 /** The interfaces canwire can open. */
 export type InterfaceName = "virtual" | "socketcan" | "jumpstarter";
 
-/** Options of {@link Bus.open}. */
-export interface BusOptions {
+/**
+ * Options of {@link Bus.open}. Those not given come from python-can's
+ * configuration when it sets them: `CAN_INTERFACE`, `CAN_CHANNEL`,
+ * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
+ */
+export interface BusOptions extends ConfigSelection {
   /** Backend. Default `"virtual"`, the in-process bus. */
   interface?: InterfaceName;
   /**
@@ -270,13 +275,15 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /**
    * Opens a bus. Frames are received from this moment on into the bus's own
-   * bounded queue, read with {@link Bus.recv} or `for await`.
+   * bounded queue, read with {@link Bus.recv} or `for await`. Options not
+   * given are taken from python-can's configuration where it sets them
+   * (environment, `can.conf`), unless `ignoreConfig`.
    *
    * @throws {@link UnsupportedError} for an unknown interface or one this platform lacks;
-   *   {@link InvalidArgumentError} for bad options.
+   *   {@link InvalidArgumentError} for bad options, or a bad configuration value (naming its source).
    */
   static async open(options?: BusOptions): Promise<Bus> {
-    options = checkOptions<BusOptions>(options, "options", BUS_OPTION_KINDS);
+    options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
     const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;

@@ -22,6 +22,8 @@ export {
   type InterfaceName,
   type SendOptions,
 } from "./bus.js";
+export type { ConfigSelection } from "./bus-config.js";
+export { type CanConfigSources, type ConfigEntry, defaultConfigFiles, loadCanConfig } from "./config-files.js";
 export { type CyclicModifier, type CyclicScheduler, CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
 export { FD_LENGTHS, fdDlcToLength, fdLengthToDlc } from "./dlc.js";
 export type { ControllerProblems, ErrorFrameInfo, ProtocolViolation } from "./error-frame.js";
@@ -66,6 +68,7 @@ export {
 } from "./logfile.js";
 export { Logger, type LoggerOptions, type LoggerStats, MAX_QUEUE_SIZE, rotatedName } from "./logger.js";
 export { Message, type MessageInit } from "./message.js";
+export type { MessageEqualsOptions } from "./message-text.js";
 export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";

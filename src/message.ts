@@ -10,6 +10,7 @@ import { binding } from "./binding.js";
 import { fdLengthToDlc } from "./dlc.js";
 import { decodeErrorFrame, type ErrorFrameInfo } from "./error-frame.js";
 import { invalid, native } from "./errors.js";
+import { formatMessage, type MessageEqualsOptions, messagesEqual } from "./message-text.js";
 import { checkObject, checkShape, type Shape, wrongType } from "./options.js";
 
 /**
@@ -291,29 +292,6 @@ export class Message {
     return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
   }
 
-  /**
-   * Compares everything but the timestamp (python-can's `equals` without a time delta);
-   * pass `{ timestamp: true }` to compare it exactly too.
-   */
-  equals(other: Message, options: { timestamp?: boolean; channel?: boolean } = {}): boolean {
-    return (
-      this.id === other.id &&
-      this.extended === other.extended &&
-      this.remote === other.remote &&
-      this.error === other.error &&
-      this.fd === other.fd &&
-      this.bitrateSwitch === other.bitrateSwitch &&
-      this.errorStateIndicator === other.errorStateIndicator &&
-      this.dlc === other.dlc &&
-      this.dlcCode === other.dlcCode &&
-      this.isRx === other.isRx &&
-      (options.channel === false || this.channel === other.channel) &&
-      (!options.timestamp || this.timestampNs === other.timestampNs) &&
-      this.data.length === other.data.length &&
-      this.data.every((b, i) => b === other.data[i])
-    );
-  }
-
   /** A plain object with every field, for logging and JSON. */
   toJSON(): Record<string, unknown> {
     return {
@@ -333,6 +311,25 @@ export class Message {
       channel: this.channel,
       isRx: this.isRx,
     };
+  }
+
+  /**
+   * Whether `other` is the same message, as python-can's `Message.equals`:
+   * every field, the timestamps within 1 µs, the channels and directions
+   * too by default (see {@link MessageEqualsOptions}).
+   */
+  equals(other: Message, options?: MessageEqualsOptions): boolean {
+    return messagesEqual(this, other, options);
+  }
+
+  /** One line laid out as python-can's `str(Message)`: timestamp, id, flags, DL, data, channel. */
+  toString(): string {
+    return formatMessage(this);
+  }
+
+  /** `util.inspect` and `console.log` show {@link Message.toString}'s line. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatMessage(this);
   }
 }
 

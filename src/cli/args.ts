@@ -22,9 +22,9 @@ export class UsageError extends Error {}
 
 /** Options every bus-using command takes. */
 export const busOptionSpec = {
-  interface: { type: "string", short: "i", default: "virtual" },
+  interface: { type: "string", short: "i" },
   channel: { type: "string", short: "c" },
-  fd: { type: "boolean", default: false },
+  fd: { type: "boolean" },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -35,6 +35,8 @@ export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socke
                           or a Jumpstarter exporter's Can driver (default can; the
                           exporter is JUMPSTARTER_HOST, as jmp shell sets it)
       --fd                open the bus for CAN FD
+                          without -i, -c or --fd, python-can's configuration gives
+                          them: CAN_INTERFACE, CAN_CHANNEL, CAN_CONFIG, ~/can.conf
   -h, --help              show this help`;
 
 /** Parses argv against a spec, turning parse failures into UsageErrors. */
@@ -58,14 +60,22 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
  */
 export const LOGGER_COALESCE_US = 1000;
 
-/** Bus options from parsed values. */
+/** The interface names `-i` takes (a configured interface goes to `Bus.open` as it is). */
+const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter"];
+
+/**
+ * Bus options from parsed values: only those given, so that `Bus.open` takes
+ * the others from python-can's configuration.
+ */
 export function busOptions(values: { interface?: string; channel?: string; fd?: boolean }): BusOptions {
-  const iface = values.interface ?? "virtual";
-  if (iface !== "virtual" && iface !== "socketcan" && iface !== "jumpstarter") {
-    throw new UsageError(`unknown interface '${iface}': use virtual, socketcan or jumpstarter`);
+  const options: BusOptions = {};
+  const iface = values.interface;
+  if (iface !== undefined && !CLI_INTERFACES.includes(iface)) {
+    throw new UsageError(`unknown interface '${iface}': use ${CLI_INTERFACES.join(", ")}`);
   }
-  const options: BusOptions = { interface: iface as InterfaceName, fd: values.fd ?? false };
+  if (iface !== undefined) options.interface = iface as InterfaceName;
   if (values.channel !== undefined) options.channel = values.channel;
+  if (values.fd) options.fd = true;
   return options;
 }
 

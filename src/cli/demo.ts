@@ -117,8 +117,8 @@ async function cyclicHeartbeat(
 ): Promise<{ sent: number; received: number; inOrder: boolean; periodMs: number; meanGapMs: number; maxGapErrorMs: number }> {
   const COUNT = 50;
   const PERIOD_MS = 10;
-  await using ecu = await Bus.open({ channel });
-  await using tester = await Bus.open({ channel });
+  await using ecu = await Bus.open({ ignoreConfig: true, channel });
+  await using tester = await Bus.open({ ignoreConfig: true, channel });
   const beats = [new Message({ id: 0x7a0, data: [0xaa, 0] }), new Message({ id: 0x7a1, data: [0xbb, 1] })];
   const task = ecu.sendPeriodic(beats, { periodMs: PERIOD_MS, count: COUNT });
   const got: Message[] = [];
@@ -144,7 +144,7 @@ async function cyclicHeartbeat(
 
 /** A diagnostic-style exchange: 4095 bytes each way between two ISO-TP stacks. */
 async function isoTpExchange(channel: string): Promise<{ bytes: number; seconds: number; framesOnWire: number; ok: boolean }> {
-  await using sniffer = await Bus.open({ channel, rxQueueSize: 10_000 });
+  await using sniffer = await Bus.open({ ignoreConfig: true, channel, rxQueueSize: 10_000 });
   await using tester = await IsoTp.open({ channel, address: { txid: 0x7e0, rxid: 0x7e8 }, params: { blockingSend: true } });
   await using ecu = await IsoTp.open({
     channel,
@@ -175,8 +175,8 @@ export async function demo(argv: string[]): Promise<number> {
   }
   const total = integer("--frames", values.frames, 500_000);
   const channel = `demo-${process.pid}`;
-  await using ecu = await Bus.open({ channel });
-  await using logger = await Bus.open({ channel, rxQueueSize: 1 << 20 });
+  await using ecu = await Bus.open({ ignoreConfig: true, channel });
+  await using logger = await Bus.open({ ignoreConfig: true, channel, rxQueueSize: 1 << 20 });
   const batchReader = logger.reader({ capacity: 1 << 20 });
   const blfPath = join(tmpdir(), `${channel}.blf`);
   const slowReader = logger.reader({ capacity: 1024 });

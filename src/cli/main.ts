@@ -16,6 +16,7 @@ import { log, logUsage } from "./log.js";
 import { play, playUsage } from "./play.js";
 import { send, sendUsage } from "./send.js";
 import { serve, serveUsage } from "./serve.js";
+import { view, viewUsage } from "./view.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   send: { run: send, usage: sendUsage, summary: "send frames given in can-utils syntax" },
@@ -25,6 +26,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage
   convert: { run: convert, usage: convertUsage, summary: "convert a log file between BLF, ASC, candump .log, TRC and CSV" },
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
   isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },
+  view: { run: view, usage: viewUsage, summary: "a live table of the bus, one row per id (like can.viewer, cansniffer)" },
   demo: { run: demo, usage: demoUsage, summary: "run a job on the virtual bus and print rates and drops" },
   serve: { run: serve, usage: serveUsage, summary: "serve an ExporterConfig's buses to Jumpstarter clients" },
 };

@@ -44,7 +44,7 @@ export async function send(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("no FRAME given");
   const messages = positionals.map(parseFrame);
   const options = busOptions(values);
-  options.fd = options.fd || messages.some((m) => m.fd);
+  if (messages.some((m) => m.fd)) options.fd = true;
   await using bus = await Bus.open(options);
   if (values["period-ms"] === undefined) {
     if (values.count !== undefined || values["duration-ms"] !== undefined) {

@@ -63,27 +63,25 @@ export async function serve(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
   });
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // Never removed: a second signal during or after close must not kill the
+  // process before the socket file is removed and the exit code set (signal
+  // listeners do not keep Node alive).
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const exporter = await serveExporter(config, {
+    listen: values.listen,
+    unix: values.unix,
+    passphrase: values.passphrase,
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
+    readOnly: values["read-only"],
+    onClient: (address) => void writeOut(`client connected from ${address}\n`),
+  });
   try {
-    const exporter = await serveExporter(config, {
-      listen: values.listen,
-      unix: values.unix,
-      passphrase: values.passphrase,
-      tlsCert: values["tls-cert"],
-      tlsKey: values["tls-key"],
-      readOnly: values["read-only"],
-      onClient: (address) => void writeOut(`client connected from ${address}\n`),
-    });
-    try {
-      await writeOut(`listening on ${exporter.address}\n`);
-      await stopped;
-    } finally {
-      await exporter.close();
-    }
+    await writeOut(`listening on ${exporter.address}\n`);
+    await stopped;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    await exporter.close();
   }
   return 0;
 }

@@ -252,3 +252,148 @@ fn close_detaches_the_shared_queue_and_gives_the_stack_back_running() {
     assert_eq!(exported.stats().readers.len(), readers_before);
     assert!(stack.is_running(), "running again, as its owner had it");
 }
+
+fn message(id: f64) -> prost_types::Value {
+    canwire_jumpstarter::can_message::to_value(&Frame::classic(id as u32, false, &[1]), None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_tasks_and_receive_streams_are_bounded_per_server() {
+    use canwire_jumpstarter::server::Limits;
+    let server = ExporterServer::start(
+        vec![Export::new("can", ExportDriver::Can(bus("server-limits")))],
+        ServerOptions {
+            limits: Limits {
+                periodic_tasks: 2,
+                receive_streams: 1,
+                ..Limits::default()
+            },
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap();
+    let (mut client, uuid) = client(server.local_address()).await;
+    let periodic = |uuid: String| DriverCallRequest {
+        uuid,
+        method: "_send_periodic_internal".into(),
+        args: vec![
+            value::list(vec![message(0x100.into())]),
+            value::number(1.0),
+            value::null(),
+            value::boolean(false),
+        ],
+    };
+    let first = client.driver_call(periodic(uuid.clone())).await.unwrap();
+    client.driver_call(periodic(uuid.clone())).await.unwrap();
+    let refused = client
+        .driver_call(periodic(uuid.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert_eq!(
+        refused.message(),
+        "this exporter runs at most 2 periodic tasks; stop one with _stop_task first"
+    );
+    let stop = DriverCallRequest {
+        uuid: uuid.clone(),
+        method: "_stop_task".into(),
+        args: vec![first.into_inner().result.unwrap()],
+    };
+    client.driver_call(stop).await.unwrap();
+    client.driver_call(periodic(uuid.clone())).await.unwrap();
+
+    let stream = |uuid: String| StreamingDriverCallRequest {
+        uuid,
+        method: "canwire_recv_stream".into(),
+        args: vec![],
+    };
+    let open = client
+        .streaming_driver_call(stream(uuid.clone()))
+        .await
+        .unwrap();
+    let refused = client
+        .streaming_driver_call(stream(uuid.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert_eq!(
+        refused.message(),
+        "this exporter serves at most 1 receive streams at once"
+    );
+    drop(open);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match client.streaming_driver_call(stream(uuid.clone())).await {
+            Ok(_) => break,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("the slot of a cancelled stream came back: {e}"),
+        }
+    }
+    server.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_server_refuses_iso_tp_sends_and_still_receives() {
+    use canwire_bus::isotp::{IsoTpDriverOptions, IsoTpStack};
+    use canwire_core::isotp::{AddressConfig, IsoTpAddress, IsoTpParams};
+    // Two buses on one channel: a bus does not hear its own frames.
+    let stack = |tx, rx| {
+        Arc::new(
+            IsoTpStack::start_userspace(
+                bus("server-ro-tp"),
+                IsoTpAddress::new(AddressConfig::normal(false, tx, rx)).unwrap(),
+                IsoTpParams::default(),
+                IsoTpDriverOptions::default(),
+            )
+            .unwrap(),
+        )
+    };
+    let exported = stack(0x7e0, 0x7e8);
+    let tester = stack(0x7e8, 0x7e0);
+    let server = ExporterServer::start(
+        vec![Export::new("isotp", ExportDriver::IsoTp(exported))],
+        ServerOptions {
+            read_only: true,
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap();
+    let (mut client, uuid) = client(server.local_address()).await;
+    let call = |method: &str, args: Vec<prost_types::Value>| DriverCallRequest {
+        uuid: uuid.clone(),
+        method: method.into(),
+        args,
+    };
+    client.driver_call(call("start", vec![])).await.unwrap();
+    let refused = client
+        .driver_call(call(
+            "send",
+            vec![
+                value::object([("data", value::bytes(&[0x3e, 0x00]))]),
+                value::null(),
+                value::null(),
+            ],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    assert_eq!(
+        refused.message(),
+        "this exporter is read-only: send is refused (receiving works)"
+    );
+    tester.send(vec![0x22, 0xf1, 0x90], None, false).unwrap();
+    let got = client
+        .driver_call(call("recv", vec![value::boolean(true), value::number(5.0)]))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert_eq!(
+        got,
+        value::object([("data", value::bytes(&[0x22, 0xf1, 0x90]))])
+    );
+    server.close();
+}

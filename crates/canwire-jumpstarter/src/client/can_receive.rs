@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use canwire_core::error::Result;
 use canwire_core::record::{RECORD_SIZE, decode};
-use canwire_core::{CanwireError, ErrorCode, Frame};
+use canwire_core::{CanwireError, Frame};
 use prost_types::Value;
 
 use super::can_transport::CanLink;
@@ -33,11 +33,11 @@ const POLL_DEADLINE: Duration = Duration::from_secs(15);
 pub const STREAM_METHOD: &str = "canwire_recv_stream";
 
 /// Runs until the bus closes or receiving fails.
-pub(crate) async fn run(link: Arc<CanLink>) {
-    let ended = if link.driver.streaming {
-        stream(&link).await
-    } else {
-        poll(&link).await
+/// `stream` is the receive stream opened with the bus (streaming drivers).
+pub(crate) async fn run(link: Arc<CanLink>, stream: Option<Responses>) {
+    let ended = match stream {
+        Some(responses) => receive_stream(&link, responses).await,
+        None => poll(&link).await,
     };
     if let Err(error) = ended {
         link.fail(error);
@@ -101,11 +101,19 @@ pub fn batch_of_stream(result: &Value) -> Result<(Vec<Frame>, u64)> {
     Ok((frames, dropped))
 }
 
-async fn stream(link: &CanLink) -> Result<()> {
-    let mut responses = link
-        .session
-        .stream(&link.driver.uuid, STREAM_METHOD, vec![])
-        .await?;
+/// The responses of a `canwire_recv_stream` call.
+pub(crate) type Responses = tonic::Streaming<crate::proto::StreamingDriverCallResponse>;
+
+/// Starts the receive stream; the exporter sees frames from this call on,
+/// so the bus opens only once it is running.
+pub(crate) async fn open_stream(
+    session: &super::session::ExporterSession,
+    uuid: &str,
+) -> Result<Responses> {
+    session.stream(uuid, STREAM_METHOD, vec![]).await
+}
+
+async fn receive_stream(link: &CanLink, mut responses: Responses) -> Result<()> {
     loop {
         match responses.message().await {
             Ok(Some(response)) => {
@@ -129,13 +137,10 @@ async fn stream(link: &CanLink) -> Result<()> {
                 }
             }
             Ok(None) => {
-                return Err(CanwireError::new(
-                    ErrorCode::Remote,
-                    format!(
-                        "the exporter at {} ended the receive stream of '{}'",
-                        link.session.address(),
-                        link.driver.path
-                    ),
+                // no status: the exporter stopped serving (a closing bus ends it with one)
+                return Err(unreachable(
+                    link.session.address(),
+                    &format!("it ended the receive stream of '{}'", link.driver.path),
                 ));
             }
             Err(status) => {

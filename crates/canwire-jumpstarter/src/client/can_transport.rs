@@ -21,6 +21,7 @@ use canwire_core::{CanwireError, FilterSet, Frame};
 use prost_types::Value;
 use tokio::task::JoinHandle;
 
+use super::can_receive::{Responses, open_stream};
 use super::cyclic::RemoteCyclicTask;
 use super::outbound::{CAPACITY, Outbound};
 use super::report::{CAN_CLIENT, FoundDriver, find_driver};
@@ -101,7 +102,11 @@ pub struct JumpstarterTransport {
 }
 
 /// Connects, finds the driver and reads its properties.
-async fn connect(options: CanOpenOptions) -> Result<(ExporterSession, FoundDriver, String)> {
+/// What opening finds: the session, the driver, its description, and the
+/// receive stream of a streaming driver.
+type Connected = (ExporterSession, FoundDriver, String, Option<Responses>);
+
+async fn connect(options: CanOpenOptions) -> Result<Connected> {
     let target = resolve(
         &options.connect,
         |k: &str| std::env::var(k).ok(),
@@ -117,7 +122,12 @@ async fn connect(options: CanOpenOptions) -> Result<(ExporterSession, FoundDrive
         Ok(text) => text.to_owned(),
         Err(_) => String::new(),
     };
-    Ok((session, driver, info))
+    let stream = if driver.streaming {
+        Some(open_stream(&session, &driver.uuid).await?)
+    } else {
+        None
+    };
+    Ok((session, driver, info, stream))
 }
 
 impl JumpstarterTransport {
@@ -126,7 +136,7 @@ impl JumpstarterTransport {
     /// channel description, and starts receiving into a new [`ReaderSet`].
     pub fn open(options: CanOpenOptions) -> Result<(Arc<ReaderSet>, Self)> {
         let fd = options.fd;
-        let (session, driver, remote_info) = run_blocking(connect(options))??;
+        let (session, driver, remote_info, stream) = run_blocking(connect(options))??;
         let readers = Arc::new(ReaderSet::new(fd));
         let channel_info = format!(
             "Jumpstarter {} '{}' at {}{}: {remote_info}",
@@ -150,7 +160,7 @@ impl JumpstarterTransport {
         });
         let rt = runtime()?;
         let tasks = vec![
-            rt.spawn(super::can_receive::run(link.clone())),
+            rt.spawn(super::can_receive::run(link.clone(), stream)),
             rt.spawn(super::can_send::run(link.clone())),
         ];
         Ok((
@@ -174,7 +184,12 @@ impl JumpstarterTransport {
         &self.link.driver
     }
 
+    /// A call made on this thread; at once the connection loss instead, if
+    /// there was one (no caller waits for a dead exporter).
     fn blocking_call(&self, method: &'static str, args: Vec<Value>) -> Result<Value> {
+        if let Some(lost) = self.link.outbound.lost() {
+            return Err(lost);
+        }
         let link = self.link.clone();
         run_blocking(async move { link.call(method, args, PROPERTY_TIMEOUT).await })?
     }

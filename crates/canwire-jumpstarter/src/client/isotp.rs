@@ -5,9 +5,9 @@
 //! | canwire | exporter call |
 //! |---|---|
 //! | open / `resume` | `start()` ("already started" by an earlier client is accepted) |
-//! | `send` | `send([{data}, target_address_type, null])`, then `transmitting()` polled until the transfer ends |
+//! | `send` | `send([{data}, target_address_type, null])`; for a blocking send, `transmitting()` polled until the transfer ends |
 //! | received payloads | `recv([true, 0.2])` polled into the inbox (see below) |
-//! | `transmitting` | known locally: a payload queued or not yet reported done |
+//! | `transmitting` | true while payloads wait here, else `transmitting()` |
 //! | `set_address`, `stop_sending`, `stop_receiving` | the same names |
 //! | `pause` / close | `stop()` |
 //!
@@ -33,6 +33,7 @@ use prost_types::Value;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::isotp_values::{address_value, payload_of, send_args};
 use super::report::{FoundDriver, ISOTP_CLIENT, find_driver};
 use super::runtime::{run_blocking, runtime};
 use super::session::ExporterSession;
@@ -47,8 +48,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_WAIT: Duration = Duration::from_millis(1000);
 /// Payloads queued for sending before `send` refuses more.
 pub const SEND_QUEUE: usize = 64;
-/// How often a transfer in progress is asked about.
-const TRANSMIT_POLL: Duration = Duration::from_millis(2);
+/// How often a tracked transfer in progress is asked about.
+const TRANSMIT_POLL: Duration = Duration::from_millis(5);
 /// Longest a transfer may take before it fails with `ERR_TIMEOUT`.
 const TRANSFER_LIMIT: Duration = Duration::from_secs(120);
 
@@ -67,6 +68,8 @@ struct Queued {
     id: TransferId,
     data: Vec<u8>,
     target: Option<TargetAddressType>,
+    /// Someone waits for the transfer's end: ask the exporter until it ends.
+    track: bool,
 }
 
 struct IsoTpLink {
@@ -242,29 +245,6 @@ async fn receive(link: Arc<IsoTpLink>) {
     }
 }
 
-/// The payload of a `recv` result (`{data: base64|null}`), if any.
-pub fn payload_of(result: &Value) -> Result<Option<Vec<u8>>> {
-    let fields = value::as_object(result, "recv result")?;
-    let data = value::field(fields, "data", "recv result")?;
-    if value::is_null(data) {
-        return Ok(None);
-    }
-    value::as_bytes(data, "recv result.data").map(Some)
-}
-
-/// The arguments of the driver's `send`.
-pub fn send_args(data: &[u8], target: Option<TargetAddressType>) -> Vec<Value> {
-    vec![
-        value::object([("data", value::bytes(data))]),
-        match target {
-            None => value::null(),
-            Some(TargetAddressType::Physical) => value::number(0.0),
-            Some(TargetAddressType::Functional) => value::number(1.0),
-        },
-        value::null(),
-    ]
-}
-
 /// Hands one payload to the exporter and waits for its transfer to end.
 async fn transfer(link: &IsoTpLink, item: &Queued) -> Result<()> {
     link.call(
@@ -273,7 +253,10 @@ async fn transfer(link: &IsoTpLink, item: &Queued) -> Result<()> {
         Some(CALL_TIMEOUT),
     )
     .await?;
-    if link.socket_driver {
+    // An untracked payload is handed over: the exporter's stack sends its
+    // queue in order, and asking it meanwhile only competes with that stack
+    // for the exporter's interpreter.
+    if link.socket_driver || !item.track {
         return Ok(());
     }
     let started = tokio::time::Instant::now();
@@ -326,42 +309,6 @@ async fn transmit(link: Arc<IsoTpLink>) {
     }
 }
 
-/// The driver's `IsoTpAddress` for a normal-addressing canwire address;
-/// other modes are `ERR_UNSUPPORTED` (canwire keeps them resolved to CAN
-/// ids and prefixes, which the Python address cannot be rebuilt from).
-pub fn address_value(address: &IsoTpAddress) -> Result<Value> {
-    let (Some(tx), Some(rx)) = (address.tx(), address.rx()) else {
-        return Err(unsupported_address());
-    };
-    if tx.prefix.is_some()
-        || rx.prefix.is_some()
-        || tx.physical_id != tx.functional_id
-        || tx.extended != rx.extended
-    {
-        return Err(unsupported_address());
-    }
-    let mode = if tx.extended { 1.0 } else { 0.0 };
-    Ok(value::object([
-        ("addressing_mode", value::number(mode)),
-        ("txid", value::number(f64::from(tx.physical_id))),
-        ("rxid", value::number(f64::from(rx.physical_id))),
-        ("target_address", value::null()),
-        ("source_address", value::null()),
-        ("physical_id", value::null()),
-        ("functional_id", value::null()),
-        ("address_extension", value::null()),
-        ("rx_only", value::boolean(false)),
-        ("tx_only", value::boolean(false)),
-    ]))
-}
-
-fn unsupported_address() -> CanwireError {
-    CanwireError::new(
-        ErrorCode::Unsupported,
-        "setAddress on a Jumpstarter ISO-TP driver takes a normal address (txid and rxid, 11 or 29 bits, both directions)",
-    )
-}
-
 impl IsoTpBackend for RemoteIsoTp {
     fn send(
         &self,
@@ -390,14 +337,28 @@ impl IsoTpBackend for RemoteIsoTp {
             id,
             data: payload,
             target,
+            track,
         });
         drop(queue);
         self.link.work.notify_one();
         Ok(id)
     }
 
+    /// True while payloads wait here or a tracked one is under way; else
+    /// the exporter is asked (a round trip), since untracked payloads are
+    /// left to it once handed over.
     fn transmitting(&self) -> bool {
-        self.link.in_flight.load(Ordering::Acquire) || !self.link.queue().is_empty()
+        if self.link.in_flight.load(Ordering::Acquire) || !self.link.queue().is_empty() {
+            return true;
+        }
+        if self.link.socket_driver {
+            return false;
+        }
+        matches!(
+            self.blocking("transmitting", vec![])
+                .and_then(|v| value::as_bool(&v, "transmitting result")),
+            Ok(true)
+        )
     }
 
     /// Drops the payloads not yet handed over (their transfers fail with
@@ -480,52 +441,5 @@ impl IsoTpBackend for RemoteIsoTp {
 impl Drop for RemoteIsoTp {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use canwire_core::isotp::AddressConfig;
-
-    #[test]
-    fn a_send_is_the_payload_as_base64_the_target_type_and_no_timeout() {
-        let args = send_args(&[0x10, 0x20], Some(TargetAddressType::Functional));
-        let fields = value::as_object(&args[0], "a").unwrap();
-        assert_eq!(value::as_str(&fields["data"], "d").unwrap(), "ECA=");
-        assert_eq!(value::as_f64(&args[1], "t").unwrap(), 1.0);
-        assert!(value::is_null(&args[2]));
-        assert!(value::is_null(&send_args(&[], None)[1]));
-    }
-
-    #[test]
-    fn a_recv_result_is_a_payload_or_nothing() {
-        let got = value::object([("data", value::bytes(&[1, 2, 3]))]);
-        assert_eq!(payload_of(&got).unwrap(), Some(vec![1, 2, 3]));
-        assert_eq!(
-            payload_of(&value::object([("data", value::null())])).unwrap(),
-            None
-        );
-        assert_eq!(
-            payload_of(&value::null()).unwrap_err().message,
-            "recv result must be an object, got null"
-        );
-    }
-
-    #[test]
-    fn a_normal_address_becomes_the_drivers_ten_keys_and_others_are_refused() {
-        let address = IsoTpAddress::new(AddressConfig::normal(false, 0x7e0, 0x7e8)).unwrap();
-        let v = address_value(&address).unwrap();
-        let fields = value::as_object(&v, "a").unwrap();
-        assert_eq!(fields.len(), 10);
-        assert_eq!(value::as_f64(&fields["txid"], "t").unwrap(), 2016.0);
-        assert_eq!(value::as_f64(&fields["rxid"], "r").unwrap(), 2024.0);
-        assert_eq!(value::as_f64(&fields["addressing_mode"], "m").unwrap(), 0.0);
-        let extended =
-            IsoTpAddress::new(AddressConfig::extended(false, 0x7e0, 0x7e8, 0x55, 0xaa)).unwrap();
-        assert_eq!(
-            address_value(&extended).unwrap_err().code,
-            ErrorCode::Unsupported
-        );
     }
 }

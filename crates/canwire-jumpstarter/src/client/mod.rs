@@ -12,6 +12,9 @@
 //! | [`outbound`] | the bounded send queue between the JS thread and the network |
 //! | [`can_transport`] | a `Can` driver as a canwire `Transport` |
 //! | [`can_receive`], [`can_send`] | its receive and send tasks |
+//! | [`cyclic`] | periodic tasks the exporter runs (`_send_periodic_internal`) |
+//! | [`isotp`] | an ISO-TP driver as a canwire `IsoTpBackend` |
+//! | [`isotp_values`] | the values of its calls |
 //!
 //! A `Can` driver becomes a bus with `Bus::with_transport`:
 //!
@@ -30,6 +33,7 @@ pub mod can_send;
 pub mod can_transport;
 pub mod cyclic;
 pub mod isotp;
+pub mod isotp_values;
 pub mod outbound;
 pub mod report;
 pub mod runtime;

@@ -141,6 +141,11 @@ impl Outbound {
         self.work.notify_one();
     }
 
+    /// The connection loss, once [`Outbound::lose`] recorded one.
+    pub fn lost(&self) -> Option<CanwireError> {
+        self.lock().lost.clone()
+    }
+
     /// Discards queued frames; returns how many.
     pub fn flush(&self) -> usize {
         let n = std::mem::take(&mut self.lock().frames).len();

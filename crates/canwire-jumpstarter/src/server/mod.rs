@@ -15,6 +15,7 @@
 //! | [`can_streaming`] | the streaming extension: `canwire_recv_stream`, `canwire_send_batch` |
 //! | [`isotp_export`], [`isotp_address`] | the `IsoTpPython` driver's methods on a stack |
 //! | [`call_args`], [`call_status`] | argument readers; canwire error → gRPC status table |
+//! | [`context`], [`budget`] | what the drivers of a server share; bounded slots (tasks, streams) |
 //! | [`log_book`] | `LogStream` records |
 //! | [`passphrase`] | the constant-time passphrase check on every RPC |
 //! | [`listener`], [`options`], [`exporter_server`] | sockets, options and limits, the running server |
