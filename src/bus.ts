@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import { binding, type NativeBus, type NativePendingSend, type NativeStateWatch } from "./binding.js";
 import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
   CyclicTask,
@@ -19,7 +19,7 @@ import { type CanFilter, normalizeFilters } from "./filters.js";
 import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { encodeRecords, FrameBatch, RECORD_SIZE, toMessage, toMessages, writeRecord } from "./record.js";
 import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
@@ -375,7 +375,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
     if (this.#sendsByChannel) this.#recordView.setUint32(20, this.#channelIndexOf(m.channel), true);
-    await this.#sendRecords(this.#record, options);
+    const sent = this.#sendRecords(this.#record, options);
+    if (typeof sent !== "number") await sent;
   }
 
   /** True for a SocketCAN bus on all interfaces: each message names its interface. */
@@ -403,15 +404,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * the waker (never blocking the event loop) until it is sent, the timeout
    * passes or a flush discards it (`ERR_TX_BUFFER_FULL` with the count sent).
    */
-  async #sendRecords(records: Uint8Array, options: SendOptions): Promise<number> {
+  #sendRecords(records: Uint8Array, options: SendOptions): number | Promise<number> {
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
     const outcome = native(() => this.#native.send(records, timeoutMs));
-    if (typeof outcome === "number") return outcome;
+    // a number: all sent, without a promise of its own (one send per message must stay cheap)
+    return typeof outcome === "number" ? outcome : this.#sendRest(outcome, options);
+  }
+
+  /** Waits for room until the pending rest of a send is sent, the timeout passes or a flush discards it. */
+  async #sendRest(pending: NativePendingSend, options: SendOptions): Promise<number> {
     // the native poll decides about the timeout: the timer only wakes it (spuriously, not past the deadline)
-    const wait = { timeoutMs: outcome.remainingMs + 1, signal: options.signal };
+    const wait = { timeoutMs: pending.remainingMs + 1, signal: options.signal };
     for (;;) {
-      const sent = await waitUntil(outcome, wait, () => native(() => outcome.poll()) ?? undefined);
+      const sent = await waitUntil(pending, wait, () => native(() => pending.poll()) ?? undefined);
       if (sent !== null) return sent;
     }
   }
@@ -439,8 +445,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
   #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
-    const list = Array.from(messages, toMessage); // visits holes of a sparse array too
-    const encoded = encodeMessages(list);
+    const list = toMessages(messages);
+    const encoded = encodeRecords(list);
     if (this.#sendsByChannel) {
       const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));

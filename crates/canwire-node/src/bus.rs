@@ -234,10 +234,12 @@ impl NativeBus {
         let frames = decode_batch(&records).into_napi()?;
         let timeout =
             Duration::from_secs_f64(timeout_ms.unwrap_or(0.0).clamp(0.0, 86_400_000.0) / 1000.0);
-        Ok(match self.bus.send_or_wait(&frames, timeout).into_napi()? {
-            Ok(sent) => Either::A(sent as u32),
-            Err(pending) => Either::B(NativePendingSend { pending }),
-        })
+        Ok(
+            match self.bus.send_valid_or_wait(&frames, timeout).into_napi()? {
+                Ok(sent) => Either::A(sent as u32),
+                Err(pending) => Either::B(NativePendingSend { pending }),
+            },
+        )
     }
 
     /// The channel index that sends a message to the channel `name`.
