@@ -24,6 +24,7 @@ pub mod playback;
 pub mod reader_set;
 pub mod readiness;
 pub mod socketcan;
+pub mod sqlite_log;
 pub mod stats;
 pub mod sync_util;
 pub mod time;

@@ -27,6 +27,7 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::CandumpLog => "log",
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
+        LogFormat::Sqlite => "db",
     }
 }
 
