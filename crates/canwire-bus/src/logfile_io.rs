@@ -44,6 +44,22 @@ pub fn open_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader + Send>
     })
 }
 
+/// Opens an SQLite log (`.db`) and reads `table` instead of python-can's
+/// `messages`; any other extension is `ERR_INVALID_ARGUMENT`.
+pub fn open_sqlite_reader(
+    path: impl AsRef<Path>,
+    table: &str,
+) -> Result<Box<dyn FrameReader + Send>> {
+    let path = path.as_ref();
+    if detect_format(path)?.format != LogFormat::Sqlite {
+        return Err(CanwireError::invalid_argument(format!(
+            "a table name applies to SQLite logs (.db) only, not to '{}'",
+            path.display()
+        )));
+    }
+    Ok(Box::new(SqliteFrameReader::open(path, table)?))
+}
+
 /// Creates (truncates) a log file for writing, choosing the format by extension.
 pub fn create_writer(
     path: impl AsRef<Path>,
