@@ -238,13 +238,17 @@ def status():
 before = status()
 log = stub.LogStream(empty_pb2.Empty(), timeout=10)
 first = next(log)
+# its own subchannel pool: grpc-core would otherwise reuse this process's connection
+other = jumpstarter_pb2_grpc.ExporterServiceStub(grpc.insecure_channel(os.environ["EXPORTER"], options=[("grpc.use_local_subchannel_pool", 1)]))
+other.GetReport(empty_pb2.Empty())
+connected = next(log)
 call("can", "nosuch")
 error = next(log)
 log.cancel()
 ended = stub.EndSession(jumpstarter_pb2.EndSessionRequest())
 stub.Reset(jumpstarter_pb2.ResetRequest())
 print("RESULT", json.dumps({"before": before, "after": status(), "ended": ended.success,
-  "first": [first.severity, first.message, first.source], "error": [error.severity, error.message, error.source, error.uuid == uuids["can"]]}))
+  "first": [first.severity, first.message, first.source], "connected": [connected.severity, connected.message, connected.source], "error": [error.severity, error.message, error.source, error.uuid == uuids["can"]]}))
 `,
       exporter,
     );
@@ -253,6 +257,7 @@ print("RESULT", json.dumps({"before": before, "after": status(), "ended": ended.
       after: [4, "Ready for commands", 1, 2],
       ended: true,
       first: ["INFO", `Session server started on ${exporter.address}`, 4],
+      connected: ["INFO", expect.stringMatching(/^Client connected from 127\.0\.0\.1:\d+$/), 4],
       error: ["ERROR", "nosuch failed: NotFound method nosuch not found on driver", 1, true],
     });
   });

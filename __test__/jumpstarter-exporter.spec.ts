@@ -6,6 +6,7 @@
  * serves most tests; those that change the server (passphrase, TLS,
  * read-only, shutdown) start their own.
  */
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type Exporter, IsoTp, type Message, serveExporter } from "../src/index.js";
@@ -68,6 +69,32 @@ function tcpEnv(exporter: Exporter, extra: Record<string, string> = {}): Record<
 }
 
 const skip = skipWithoutPythonPeers();
+
+describe("serveExporter's lifetime", () => {
+  it("asyncDispose stops serving and closes what it opened, not what it was given", async () => {
+    const given = await Bus.open({ interface: "virtual", channel: "jx-life" });
+    let opened: Bus | undefined;
+    let address = "";
+    {
+      await using exporter = await serveExporter({
+        export: { given, opened: { type: "jumpstarter_driver_can.driver.Can", config: { channel: "jx-life", interface: "virtual" } } },
+      });
+      opened = exporter.exports.opened as Bus;
+      address = exporter.address;
+      expect(exporter.exports.given).toBe(given);
+      expect(opened.closed).toBe(false);
+    }
+    expect(opened.closed).toBe(true);
+    expect(given.closed).toBe(false);
+    const [host, port] = address.split(":");
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), host, () => resolve("connected"));
+      socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    await given.close();
+  });
+});
 
 describe("canwire's own Jumpstarter client against canwire's exporter (the streaming extension)", () => {
   it("receives every frame in order through canwire_recv_stream, and sends both ways", async () => {
@@ -147,6 +174,10 @@ describe("serveExporter refuses bad options and configurations", () => {
       expect(await refusal(config, { tlsCert: Buffer.from("not pem"), tlsKey: Buffer.from("nor this") })).toEqual([
         "ERR_INVALID_ARGUMENT",
         expect.stringMatching(/^the TLS certificate or key is not usable PEM: /),
+      ]);
+      expect(await refusal(config, { passphrase: "" })).toEqual([
+        "ERR_INVALID_ARGUMENT",
+        "passphrase must not be empty: give one, or leave it out to serve without",
       ]);
       expect(await refusal(config, { readOnly: "yes" })).toEqual(["ERR_INVALID_ARGUMENT", expect.stringContaining("readOnly")]);
       expect(await refusal({ export: {} })).toEqual(["ERR_INVALID_ARGUMENT", "an exporter needs at least one export"]);

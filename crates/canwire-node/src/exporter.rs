@@ -129,6 +129,15 @@ fn tls_from(options: &NativeExporterOptions) -> napi::Result<Option<TlsPem>> {
     }
 }
 
+fn passphrase_from(options: &NativeExporterOptions) -> napi::Result<Option<String>> {
+    match options.passphrase.as_deref() {
+        Some("") => Err(invalid_argument(
+            "passphrase must not be empty: give one, or leave it out to serve without",
+        )),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 type ClientCallback = ThreadsafeFunction<String, (), String, Status, false, false>;
 
 /// A running exporter. While it runs it keeps Node alive, as a listening
@@ -181,7 +190,7 @@ impl NativeExporter {
         let hook_target = on_client.clone();
         let server_options = ServerOptions {
             listen: listen_from(&options)?,
-            passphrase: options.passphrase.clone().filter(|p| !p.is_empty()),
+            passphrase: passphrase_from(&options)?,
             tls: tls_from(&options)?,
             read_only: options.read_only.unwrap_or(false),
             on_connect: Some(Arc::new(move |peer: &str| {

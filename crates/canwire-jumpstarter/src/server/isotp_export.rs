@@ -70,7 +70,11 @@ impl IsoTpExport {
                 if self.started.swap(true, Ordering::AcqRel) {
                     return Err(Status::unknown("Transport Layer is already started"));
                 }
-                null_result(self.stack.resume())
+                let resumed = null_result(self.stack.resume());
+                if resumed.is_err() {
+                    self.started.store(false, Ordering::Release);
+                }
+                resumed
             }
             "stop" => {
                 no_args(0)?;
