@@ -30,6 +30,7 @@ pub mod sync_util;
 pub mod time;
 pub mod transport;
 pub mod tx_room;
+pub mod udp_multicast;
 pub mod virtual_bus;
 pub mod watch;
 
