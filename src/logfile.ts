@@ -112,7 +112,8 @@ export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
    * Opens a file; the format comes from the extension.
    *
    * @throws {@link CanError} `ERR_OS` for a missing file, `ERR_INVALID_ARGUMENT`
-   *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header.
+   *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header, or
+   *   a `.db` file that is no SQLite database or lacks the table.
    */
   static open(path: string, options?: LogReaderOptions): LogReader {
     checkType(path, "path", "string");
