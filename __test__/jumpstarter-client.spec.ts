@@ -219,7 +219,15 @@ with env() as c:
   }, 40_000);
 
   it("sends a 4095-byte ISO-TP payload to a Python IsoTpClient and receives one back", async () => {
-    await using tp = await IsoTp.open({ interface: "jumpstarter", channel: "isotp", host: exporter.host, insecure: true });
+    // the address given is applied with the driver's set_address (the exporter's own, here)
+    await using tp = await IsoTp.open({
+      interface: "jumpstarter",
+      channel: "isotp",
+      host: exporter.host,
+      insecure: true,
+      address: { txid: 0x7e0, rxid: 0x7e8 },
+      params: { blockingSend: true },
+    });
     const toCanwire = Uint8Array.from({ length: 4095 }, (_, i) => (i * 7) & 0xff);
     const python = runPythonClient(
       `import json
@@ -241,12 +249,20 @@ with env() as c:
     expect(got && Buffer.from(got).equals(Buffer.from(toCanwire))).toBe(true);
     await tp.send(
       Uint8Array.from({ length: 4095 }, (_, i) => (i * 3 + 1) & 0xff),
-      { blocking: true, sendTimeoutMs: 20_000 },
+      { sendTimeoutMs: 20_000 },
     );
+    expect(tp.transmitting()).toBe(false);
     const run = await python;
     expect(run.code, run.stderr).toBe(0);
     expect(printedResult(run.stdout)).toEqual({ length: 4095, ok: true });
     expect(tp.stats()).toMatchObject({ rxPayloads: 1, txComplete: 1, txFailed: 0 });
+    const [code, message] = await rejection(
+      IsoTp.open({ interface: "jumpstarter", channel: "isotp", host: exporter.host, insecure: true, params: { stmin: 5 } }),
+    );
+    expect(code).toBe("ERR_INVALID_ARGUMENT");
+    expect(message).toBe(
+      "the exporter's config sets the ISO-TP parameters of interface 'jumpstarter'; only blockingSend applies here, got stmin",
+    );
   }, 40_000);
 
   it("maps a missing driver, a driver of another kind and the exporter's statuses to codes", async () => {
