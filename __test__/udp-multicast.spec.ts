@@ -7,6 +7,9 @@
  * created inside the namespace (it vanishes with it).
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { pythonPeers, skipWithoutPythonPeers } from "./peers/index.js";
@@ -190,4 +193,48 @@ describe.skipIf(skip)("udp_multicast against python-can 4.6 in a network namespa
       expect(r.info).toContain(`udp_multicast group ${group} port 43113 hop limit 1`);
     });
   }
+
+  it("canwire log -i udp_multicast -o x.db records what python-can sends, as python-can's SqliteReader reads it", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "canwire-udp-log-")), "bus.db");
+    const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+    const sender = `
+import can, time
+bus = can.Bus(interface="udp_multicast", channel="${V4}")
+for i in range(3):
+    bus.send(can.Message(arbitration_id=0x700 + i, is_extended_id=False, data=[i, 0xAA]))
+bus.send(can.Message(arbitration_id=0x1F00, is_extended_id=True, is_fd=True, data=bytes(range(16))))
+bus.shutdown()`;
+    const run = spawnSync(
+      "unshare",
+      [
+        "-n",
+        "sh",
+        "-c",
+        `${setup[V4]} && "$0" "$1" log -i udp_multicast -c ${V4} --duration-ms 4000 -o "$2" & ` +
+          // the log file exists once the bus has joined the group (bounded wait)
+          `for i in $(seq 200); do [ -e "$2" ] && break; sleep 0.05; done; "$3" -c "$4"; wait`,
+        process.execPath,
+        cli,
+        path,
+        pythonPeers().python,
+        sender,
+      ],
+      { encoding: "utf8", timeout: 40_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const rows = spawnSync(
+      pythonPeers().python,
+      [
+        "-c",
+        `import can, json\nprint(json.dumps([[m.arbitration_id, m.is_extended_id, m.dlc, list(m.data)] for m in can.SqliteReader("${path}")]))`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(rows.stdout)).toEqual([
+      [0x700, false, 2, [0, 0xaa]],
+      [0x701, false, 2, [1, 0xaa]],
+      [0x702, false, 2, [2, 0xaa]],
+      [0x1f00, true, 16, Array.from({ length: 16 }, (_, i) => i)],
+    ]);
+  });
 });
