@@ -21,6 +21,7 @@ export type {
   NativeLogWriter,
   NativePlayback,
   NativeReader,
+  NativeSocketcandServer,
   NativeStateWatch,
   NativeWaker,
   NativeWatch,

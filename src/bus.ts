@@ -20,6 +20,7 @@ import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
 
@@ -42,7 +43,7 @@ const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget(
 const UDP_MULTICAST_GROUP = "ff15:7079:7468:6f6e:6465:6d6f:6d63:6173";
 
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan" | "jumpstarter" | "udp_multicast";
+export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter" | "udp_multicast";
 
 /**
  * Options of {@link Bus.open}. Those not given come from python-can's
@@ -104,8 +105,6 @@ export interface BusOptions extends ConfigSelection {
    * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
    */
   rxCoalesceUs?: number;
-  /** udp_multicast: the UDP port, 1..65535. Default 43113 (python-can's). */
-  port?: number;
   /** udp_multicast: the IPv6 hop limit or IPv4 TTL, 1..255. Default 1: the datagrams stay on the host's link. */
   hopLimit?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
@@ -117,6 +116,7 @@ export interface BusOptions extends ConfigSelection {
   /**
    * Jumpstarter: the exporter, a Unix socket path or `host:port` (TLS unless
    * `insecure`). Default: `JUMPSTARTER_HOST`, as `jmp shell` sets it.
+   * socketcand: the server's host name or address. Default `"127.0.0.1"`.
    */
   host?: string;
   /** Jumpstarter: the exporter's passphrase. Default: `JMP_GRPC_PASSPHRASE`. */
@@ -131,6 +131,20 @@ export interface BusOptions extends ConfigSelection {
    * (default: the file `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` names, if any).
    */
   tlsCa?: string;
+  /**
+   * socketcand: the server's port. Default 29536.
+   * udp_multicast: the UDP port, 1..65535. Default 43113 (python-can's).
+   */
+  port?: number;
+  /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /**
+   * socketcand: where `sendPeriodic` tasks run. `"native"` (default): canwire's
+   * scheduler, each frame a `send`. `"server"`: the server's BCM jobs
+   * (`add`/`update`/`delete` on a second connection), paced by the server's
+   * clock; one frame per task, forever, at a whole-µs period.
+   */
+  scheduler?: "native" | "server";
 }
 
 /** The JS type of each {@link BusOptions} key. */
@@ -145,7 +159,6 @@ const BUS_OPTION_KINDS: Shape = {
   receiveBufferSize: "number",
   hardwareTimestamps: "boolean",
   rxCoalesceUs: "number",
-  port: "number",
   hopLimit: "number",
   filters: "array",
   joinFilters: "boolean",
@@ -154,6 +167,9 @@ const BUS_OPTION_KINDS: Shape = {
   passphrase: "string",
   insecure: "boolean",
   tlsCa: "string",
+  port: "number",
+  connectTimeoutMs: "number",
+  scheduler: "string",
 };
 
 /** The JS type of each {@link WatchOptions} key. */
@@ -311,6 +327,10 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const filters = normalizeFilters(options.filters);
     if (iface === "jumpstarter") {
       const nativeBus = await openJumpstarterBus(channel, options);
+      return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
+    }
+    if (iface === "socketcand") {
+      const nativeBus = await openSocketcandNative(options, channel);
       return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
     }
     return native(() => {
@@ -698,6 +718,11 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   /** Closes the bus at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Listens for socketcand beacons; see {@link detectSocketcand}. */
+  static detectSocketcand(options?: { timeoutMs?: number }): Promise<AdvertisedSocketcandBus[]> {
+    return detectSocketcand(options);
   }
 
   /** @internal The native bus, for stacks built on top of it (ISO-TP). */

@@ -73,4 +73,14 @@ export type { MessageEqualsOptions } from "./message-text.js";
 export { MAX_PLAYER_MS, Player, type PlayerOptions, type PlayerStats } from "./player.js";
 export { BusReader, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
 export { encodeMessages, Flag, FrameBatch, RECORD_SIZE } from "./record.js";
+export {
+  type AdvertisedSocketcandBus,
+  detectSocketcand,
+  type SocketcandAddress,
+  type SocketcandBuses,
+  SocketcandServer,
+  type SocketcandServerOptions,
+  type SocketcandServerStats,
+  serveSocketcand,
+} from "./socketcand.js";
 export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";

@@ -7,6 +7,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { BusOptions, InterfaceName } from "../bus.js";
 import type { CanFilter } from "../filters.js";
+import { socketcandChannel } from "./serve-socketcand.js";
 
 /** Exit codes scripts can rely on. */
 export const ExitCode = {
@@ -29,11 +30,12 @@ export const busOptionSpec = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text for the bus options. */
-export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan or jumpstarter
+export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socketcan, socketcand or jumpstarter
   -c, --channel CHANNEL   virtual channel name (default channel-0) or CAN interface
                           (vcan0; socketcan dump without -c reads all interfaces),
                           or a Jumpstarter exporter's Can driver (default can; the
-                          exporter is JUMPSTARTER_HOST, as jmp shell sets it)
+                          exporter is JUMPSTARTER_HOST, as jmp shell sets it),
+                          or socketcand's BUS@HOST[:PORT] (vcan0@192.168.1.5:29536)
                           udp_multicast (-i): a multicast group, default python-can's
                           ff15:7079:7468:6f6e:6465:6d6f:6d63:6173 (or 239.74.163.2)
       --fd                open the bus for CAN FD
@@ -77,6 +79,7 @@ export function busOptions(values: { interface?: string; channel?: string; fd?: 
   }
   if (iface !== undefined) options.interface = iface as InterfaceName;
   if (values.channel !== undefined) options.channel = values.channel;
+  if (iface === "socketcand" && values.channel !== undefined) Object.assign(options, socketcandChannel(values.channel));
   if (values.fd) options.fd = true;
   return options;
 }

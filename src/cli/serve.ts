@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { serveExporter } from "../exporter.js";
 import { parse, UsageError } from "./args.js";
 import { writeOut } from "./output.js";
+import { serveSocketcandBeside, serveSocketcandCommand } from "./serve-socketcand.js";
 
 export const serveUsage = `usage: canwire serve --config FILE [--listen HOST:PORT | --unix PATH]
                      [--passphrase P] [--tls-cert CERT --tls-key KEY] [--read-only]
@@ -29,7 +30,13 @@ An address other than loopback without TLS or passphrase prints a warning on std
       --tls-key KEY        PEM private key
       --read-only          refuse sends, periodic tasks, state changes, flush and
                            shutdown (PERMISSION_DENIED); receiving works
-  -h, --help               show this help`;
+  -h, --help               show this help
+
+canwire serve --socketcand [-i IFACE -c CHANNEL]... serves buses over the
+socketcand protocol instead (python-can, SavvyCAN, Kayak): canwire serve --socketcand --help
+With --config, --socketcand serves the config's Can entries over socketcand too,
+beside the Jumpstarter endpoint, at --socketcand-listen HOST:PORT (default
+127.0.0.1:29536); clients open them by their export names.`;
 
 const spec = {
   config: { type: "string" },
@@ -39,10 +46,14 @@ const spec = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "read-only": { type: "boolean", default: false },
+  socketcand: { type: "boolean", default: false },
+  "socketcand-listen": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
 export async function serve(argv: string[]): Promise<number> {
+  const withConfig = argv.some((a) => a === "--config" || a.startsWith("--config="));
+  if (argv.includes("--socketcand") && !withConfig) return serveSocketcandCommand(argv.filter((a) => a !== "--socketcand"));
   const { values } = parse(argv, spec, false);
   if (values.help) {
     console.log(serveUsage);
@@ -78,8 +89,13 @@ export async function serve(argv: string[]): Promise<number> {
     onClient: (address) => void writeOut(`client connected from ${address}\n`),
   });
   try {
-    await writeOut(`listening on ${exporter.address}\n`);
-    await stopped;
+    const socketcand = values.socketcand ? await serveSocketcandBeside(exporter.exports, values["socketcand-listen"]) : undefined;
+    try {
+      await writeOut(`listening on ${exporter.address}\n`);
+      await stopped;
+    } finally {
+      await socketcand?.close();
+    }
   } finally {
     await exporter.close();
   }

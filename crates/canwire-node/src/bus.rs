@@ -216,6 +216,12 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
 }
 
 impl NativeBus {
+    /// A JS bus over a bus opened elsewhere (a remote transport).
+    pub(crate) fn from_shared(bus: Arc<Bus>) -> Self {
+        LIVE_BUSES.fetch_add(1, Ordering::Relaxed);
+        Self { bus }
+    }
+
     /// The shared bus, for stacks built on it.
     pub fn shared(&self) -> Arc<Bus> {
         self.bus.clone()

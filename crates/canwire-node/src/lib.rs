@@ -23,6 +23,7 @@ pub mod logfile;
 pub mod playback;
 pub mod reader;
 pub mod socketcan;
+pub mod socketcand;
 pub mod string_enums;
 pub mod waker;
 pub mod watch;
