@@ -39,8 +39,11 @@ function openJumpstarterBus(channel: string, options: BusOptions): Promise<Nativ
 /** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
 const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
+/** python-can's default udp_multicast group (IPv6). */
+const UDP_MULTICAST_GROUP = "ff15:7079:7468:6f6e:6465:6d6f:6d63:6173";
+
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter";
+export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter" | "udp_multicast";
 
 /**
  * Options of {@link Bus.open}. Those not given come from python-can's
@@ -48,15 +51,25 @@ export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarte
  * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
  */
 export interface BusOptions extends ConfigSelection {
-  /** Backend. Default `"virtual"`, the in-process bus. */
+  /**
+   * Backend. Default `"virtual"`, the in-process bus. `"udp_multicast"` is
+   * python-can's bus across processes over UDP multicast (wire compatible
+   * with it): no delivery or order guarantee; datagrams that are no valid
+   * message are counted in `stats().rxErrors`.
+   */
   interface?: InterfaceName;
   /**
    * Channel: a virtual channel name (default `"channel-0"`), an interface
-   * such as `vcan0`, or a Jumpstarter exporter's `Can` driver by name or
-   * path (`"can"`, `"rig/can"`; default `"can"`).
+   * such as `vcan0`, a Jumpstarter exporter's `Can` driver by name or
+   * path (`"can"`, `"rig/can"`; default `"can"`), or a udp_multicast group
+   * (default python-can's `"ff15:7079:7468:6f6e:6465:6d6f:6d63:6173"`, or
+   * IPv4 `"239.74.163.2"`).
    */
   channel?: string;
-  /** Open for CAN FD. Default false: FD frames are refused on send and not delivered. */
+  /**
+   * Open for CAN FD. Default false (udp_multicast: true, as python-can): FD
+   * frames are refused on send and not delivered.
+   */
   fd?: boolean;
   /** Receive this bus's own frames too (with `isRx: false`). Default false. */
   receiveOwnMessages?: boolean;
@@ -92,6 +105,8 @@ export interface BusOptions extends ConfigSelection {
    * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
    */
   rxCoalesceUs?: number;
+  /** udp_multicast: the IPv6 hop limit or IPv4 TTL, 1..255. Default 1: the datagrams stay on the host's link. */
+  hopLimit?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -116,7 +131,10 @@ export interface BusOptions extends ConfigSelection {
    * (default: the file `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` names, if any).
    */
   tlsCa?: string;
-  /** socketcand: the server's port. Default 29536. */
+  /**
+   * socketcand: the server's port. Default 29536.
+   * udp_multicast: the UDP port, 1..65535. Default 43113 (python-can's).
+   */
   port?: number;
   /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
   connectTimeoutMs?: number;
@@ -141,6 +159,7 @@ const BUS_OPTION_KINDS: Shape = {
   receiveBufferSize: "number",
   hardwareTimestamps: "boolean",
   rxCoalesceUs: "number",
+  hopLimit: "number",
   filters: "array",
   joinFilters: "boolean",
   rxQueueSize: "number",
@@ -301,7 +320,9 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   static async open(options?: BusOptions): Promise<Bus> {
     options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
-    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : "");
+    const channel =
+      options.channel ??
+      (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : iface === "udp_multicast" ? UDP_MULTICAST_GROUP : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
     if (iface === "jumpstarter") {
@@ -316,7 +337,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       const nativeBus = binding.NativeBus.open({
         interface: iface,
         channel,
-        fd: options.fd ?? false,
+        fd: options.fd ?? iface === "udp_multicast",
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
         localLoopback: options.localLoopback ?? true,
@@ -324,6 +345,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         receiveBufferSize: options.receiveBufferSize,
         hardwareTimestamps: options.hardwareTimestamps ?? false,
         rxCoalesceUs: options.rxCoalesceUs,
+        port: options.port,
+        hopLimit: options.hopLimit,
       });
       // a bad rxQueueSize or filter value (checked natively) leaves no bus open
       try {

@@ -42,6 +42,8 @@ pub enum BusConfig {
     Virtual(VirtualConfig),
     /// A SocketCAN raw socket (Linux only; elsewhere opening fails with `ERR_UNSUPPORTED`).
     SocketCan(SocketCanConfig),
+    /// python-can's `udp_multicast` bus (see [`crate::udp_multicast`]).
+    UdpMulticast(crate::udp_multicast::UdpMulticastConfig),
 }
 
 /// An open bus.
@@ -68,6 +70,12 @@ impl Bus {
             BusConfig::SocketCan(cfg) => {
                 let readers = Arc::new(ReaderSet::new(cfg.fd));
                 let transport = SocketCanTransport::open(cfg, readers.clone())?;
+                (readers, Box::new(transport))
+            }
+            BusConfig::UdpMulticast(cfg) => {
+                let readers = Arc::new(ReaderSet::new(cfg.fd));
+                let transport =
+                    crate::udp_multicast::UdpMulticastTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
         };
