@@ -7,11 +7,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const T = 1_700_000_000_123_456_000n;
 
 /** A virtual channel served as `vcan0` on a free loopback port, and a peer bus on the channel. */
-async function served() {
+async function served(options: Parameters<typeof serveSocketcand>[1] = {}) {
   const channel = uniqueChannel("scdf");
   const exported = await Bus.open({ channel });
   const peer = await Bus.open({ channel, preserveTimestamps: true });
-  const server = await serveSocketcand({ vcan0: exported }, { port: 0 });
+  const server = await serveSocketcand({ vcan0: exported }, { port: 0, ...options });
   return { exported, peer, server, port: server.address.port as number };
 }
 
@@ -91,6 +91,35 @@ describe('socketcand: filtering: "server"', () => {
     ] as const) {
       expect(codeAndMessageOf(() => bus.watch(0x1, options))).toEqual(["ERR_UNSUPPORTED", expect.stringContaining(what)]);
     }
+    await server.close();
+    await exported.close();
+    await peer.close();
+  });
+
+  it("error frames: through the server's filters with their data (BCM), by class alone in raw mode", async () => {
+    const { exported, peer, server, port } = await served({ errorFrames: true });
+    await using filtered = await Bus.open({
+      interface: "socketcand",
+      channel: "vcan0",
+      port,
+      filtering: "server",
+      filters: [{ id: 0x123, mask: 0x7ff, extended: false }],
+    });
+    await using raw = await Bus.open({ interface: "socketcand", channel: "vcan0", port });
+    await sleep(80);
+    await peer.send({ id: 0x00c, error: true, data: [0, 0x10, 0x80, 0x19, 0, 0, 0x7f, 1], timestampNs: T });
+    await peer.send({ id: 0x123, data: [1], timestampNs: T + 1000n });
+    const seen = (ms: { id: number; error: boolean; data: Uint8Array; timestampNs: bigint }[]) =>
+      ms.map((m) => [m.id, m.error, [...m.data], m.timestampNs]);
+    expect(seen(await recvN(filtered, 2))).toEqual([
+      [0x00c, true, [0, 0x10, 0x80, 0x19, 0, 0, 0x7f, 1], T],
+      [0x123, false, [1], T + 1000n],
+    ]);
+    // raw mode: `< error 00C SEC.USEC >`, the class without data
+    expect(seen(await recvN(raw, 2))).toEqual([
+      [0x00c, true, [0, 0, 0, 0, 0, 0, 0, 0], T],
+      [0x123, false, [1], T + 1000n],
+    ]);
     await server.close();
     await exported.close();
     await peer.close();
