@@ -80,6 +80,8 @@ fn the_server_sends_only_the_filtered_ids() {
             (0x1ABC_DEF0, true, vec![], T + 3_000)
         ]
     );
+    // the server filtered: nothing reached canwire's software filters to drop
+    assert_eq!(bus.stats().rx_filtered, 0);
     // sends still work in BCM mode
     bus.send(&[Frame::classic(0x7, false, &[7])]).unwrap();
     let sent = rig.peer_frames(Duration::from_millis(200));
@@ -94,6 +96,7 @@ fn the_server_sends_only_the_filtered_ids() {
         summary(&recv(&rx, 2, Duration::from_millis(500))),
         [(0x124, false, vec![2], T + 11_000)]
     );
+    assert_eq!(bus.stats().rx_filtered, 0);
     // no filters: raw mode again, every frame
     bus.set_filters(FilterSet::default()).unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -268,6 +271,15 @@ fn watches_run_on_the_server() {
     assert_eq!(err.code, ErrorCode::Unsupported);
     assert!(err.message.contains("timeoutMs"), "{}", err.message);
     assert_eq!(bus.stats().rx_errors, 0, "{:?}", bus.stats().last_rx_error);
+    // closing the bus ends its watches' connections and queues
+    bus.close();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !every.queue().is_closed() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(every.queue().is_closed());
+    let err = Watch::open(&bus, WatchConfig::default(), 4).err().unwrap();
+    assert_eq!(err.code, ErrorCode::Closed);
 }
 
 #[test]
@@ -379,4 +391,43 @@ fn error_frames_pass_the_server_side_filters_with_their_data() {
             (0x123, false, vec![1], T + 1_000)
         ]
     );
+}
+
+#[test]
+fn a_reconnected_connection_subscribes_again() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let read = |s: &mut std::net::TcpStream| {
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        let handshake = |s: &mut std::net::TcpStream| {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(b"< hi >").unwrap();
+            assert_eq!(read(s), "< open vcan0 >");
+            s.write_all(b"< ok >").unwrap();
+            assert_eq!(read(s), "< rawmode >");
+            s.write_all(b"< ok >").unwrap();
+        };
+        let (mut first, _) = listener.accept().unwrap();
+        handshake(&mut first);
+        let subscribed = read(&mut first);
+        drop(first);
+        let (mut second, _) = listener.accept().unwrap();
+        handshake(&mut second);
+        (subscribed, read(&mut second))
+    });
+    let mut config = ClientConfig {
+        server_filtering: true,
+        ..ClientConfig::new("127.0.0.1", port, "vcan0")
+    };
+    config.backoff.initial = Duration::from_millis(20);
+    let bus = open_bus(config).unwrap();
+    bus.set_filters(FilterSet::any_of(vec![exact(0x123, false)]))
+        .unwrap();
+    let (first, second) = server.join().unwrap();
+    let expected = "< bcmmode >< subscribe 0 0 3FFFFFFF >< subscribe 0 0 123 >";
+    assert_eq!((first.as_str(), second.as_str()), (expected, expected));
 }

@@ -299,6 +299,9 @@ impl Transport for SocketcandTransport {
         if !self.shared.config.server_filtering {
             return None;
         }
+        if lock(&self.shared.tx).closed {
+            return Some(Err(CanwireError::closed("the bus")));
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         let (shared, config, queue) = (self.shared.clone(), config.clone(), queue.clone());
         crate::runtime::handle().spawn(async move {
