@@ -149,7 +149,7 @@ export interface BusOptions extends ConfigSelection {
    * socketcand: where `setFilters` and `watch` filter. `"client"` (default):
    * in canwire, the server sending every frame (raw mode). `"server"`: the
    * server filters: exact-id filters (mask 0x7FF with `extended: false`, or
-   * 0x1FFFFFFF; not inverted, not joined) become BCM `subscribe`s (the
+   * 0x1FFFFFFF; not inverted, not joined; at most 255 ids) become BCM `subscribe`s (the
    * connection in BCM mode while filters are set, raw mode when cleared), and
    * each watch a BCM job on a connection of its own (`subscribe` without a
    * change mask, `filter` with one; `throttleMs` in whole µs). What BCM

@@ -19,8 +19,9 @@ use crate::protocol::format;
 /// One subscribed id: the id and whether it is a 29-bit one.
 pub type IdKey = (u32, bool);
 
-/// Most ids one bus subscribes to (canwire's server allows 256 jobs per client by default).
-pub const MAX_SUBSCRIPTIONS: usize = 256;
+/// Most ids one bus subscribes to: canwire's server allows 256 jobs per
+/// client by default, one of them the error frames' subscription.
+pub const MAX_SUBSCRIPTIONS: usize = 255;
 
 const SFF: u32 = 0x7FF;
 const EFF: u32 = 0x1FFF_FFFF;
@@ -172,6 +173,16 @@ mod tests {
                 (0x10, true)
             ]
         );
+    }
+
+    #[test]
+    fn at_most_255_ids() {
+        let ids =
+            |n: u32| FilterSet::any_of((0..n).map(|id| exact(id, 0x7FF, Some(false))).collect());
+        assert_eq!(subscriptions(&ids(255)).unwrap().unwrap().len(), 255);
+        let e = subscriptions(&ids(256)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unsupported);
+        assert!(e.message.contains("at most 255 ids"), "{}", e.message);
     }
 
     #[test]
