@@ -239,6 +239,8 @@ describe.skipIf(skipWithout("tmux", tmuxAvailable, "apt-get install tmux"))("can
 
     // a terminal of 6 lines shows 4 rows; the arrows scroll, down no further than the last row
     tmux("resize-window", "-t", "view", "-y", "6");
+    // keys sent before the viewer has redrawn for the new size would scroll a table that still fits
+    await waitFor("the 6-line layout", (text) => text.split("\n")[5]?.startsWith(" virtual view-spec") ?? false, 3000);
     tmux("send-keys", "-t", "view", "Down", "Down", "Down");
     const scrolled = await waitFor("the rows scrolled by one", (text) => text.split("\n")[1]!.includes("0x100"), 3000);
     expect(scrolled.split("\n").map((line) => line.slice(0, 50).trimEnd())).toEqual([
