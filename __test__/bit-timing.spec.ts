@@ -60,7 +60,10 @@ def run(case):
     cls_name, _, method = kind.partition(".")
     cls = getattr(can, cls_name)
     try:
-        made = getattr(cls, method)(**args) if method else cls(**args)
+        if method == "recreate_with_f_clock":
+            made = cls(**args["timing"]).recreate_with_f_clock(args["f_clock"])
+        else:
+            made = getattr(cls, method)(**args) if method else cls(**args)
         if method.startswith("iterate"):
             return {"list": [describe(t) for t in made]}
         return {"refused": False, "timing": describe(made)}
@@ -82,6 +85,12 @@ function describeTiming(t: BitTiming | BitTimingFd): Record<string, number | str
   d.tolerance = t.oscillatorTolerance();
   d.tolerance_long_bus = t.oscillatorTolerance({ nodeLoopDelayNs: 180, busLengthM: 40 });
   return d;
+}
+
+/** `args.timing` (python-can's keywords) built in canwire and moved to `args.f_clock`. */
+function recreated<T extends BitTiming | BitTimingFd>(cls: new (init: never) => T, args: Case["args"]): T {
+  const timing = new cls(camelArgs(args.timing as Case["args"]) as never);
+  return timing.recreateWithFClock(args.f_clock as number) as T;
 }
 
 /** Runs every case in canwire; a refusal must be an ERR_INVALID_ARGUMENT. */
@@ -106,6 +115,10 @@ function canwireOutcomes(cases: Case[]): Outcome[] {
           return { refused: false, timing: describeTiming(BitTimingFd.fromBitrateAndSegments(options)) };
         case "BitTimingFd.from_sample_point":
           return { refused: false, timing: describeTiming(BitTimingFd.fromSamplePoint(options)) };
+        case "BitTiming.recreate_with_f_clock":
+          return { refused: false, timing: describeTiming(recreated(BitTiming, args)) };
+        case "BitTimingFd.recreate_with_f_clock":
+          return { refused: false, timing: describeTiming(recreated(BitTimingFd, args)) };
         case "BitTimingFd.iterate_from_sample_point":
           return { list: BitTimingFd.iterateFromSamplePoint(options).map(describeTiming) };
         default:
@@ -284,6 +297,61 @@ describe.skipIf(skipWithoutPythonPeers())("bit timing, against python-can 4.6 ov
     const { made, refused } = counts(python);
     expect(made).toBeGreaterThan(100);
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe.skipIf(skipWithoutPythonPeers())("recreating a timing on another clock, against python-can 4.6", () => {
+  it("BitTiming.recreateWithFClock keeps the segments or searches the sample point as python-can", () => {
+    const cases: Case[] = [];
+    for (const [from, bitrate, sample_point, to] of grid(CLOCKS, BITRATES, SAMPLE_POINTS, CLOCKS)) {
+      if (from === to) continue;
+      const timing = BitTiming.iterateFromSamplePoint({ fClock: from, bitrate, samplePoint: sample_point })[0];
+      if (!timing) continue;
+      const { fClock, nofSamples, ...segments } = timing.toJSON();
+      // three samples and the widest sjw, so scaling sjw and keeping the samples both show
+      const sjw = Math.min(segments.tseg2, 4);
+      cases.push({
+        kind: "BitTiming.recreate_with_f_clock",
+        args: { timing: { f_clock: fClock, ...segments, sjw, nof_samples: 3 }, f_clock: to },
+      });
+    }
+    const python = expectSameOutcomes(cases);
+    const { made, refused } = counts(python);
+    expect(made).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(10);
+    // some moves search the sample point anew (other segments), not only another prescaler
+    const resegmented = cases.filter((c, i) => {
+      const o = python[i];
+      return o !== undefined && "timing" in o && o.timing.tseg1 !== (c.args.timing as { tseg1: number }).tseg1;
+    });
+    expect(resegmented.length).toBeGreaterThan(5);
+  });
+
+  it("BitTimingFd.recreateWithFClock does the same for both phases", () => {
+    const cases: Case[] = [];
+    for (const [from, nomBitrate, dataBitrate, to] of grid(CLOCKS, BITRATES, DATA_BITRATES, CLOCKS)) {
+      if (from === to) continue;
+      const all = BitTimingFd.iterateFromSamplePoint({ fClock: from, nomBitrate, nomSamplePoint: 80, dataBitrate, dataSamplePoint: 75 });
+      const timing = all[0];
+      if (!timing) continue;
+      const t = timing.toJSON();
+      const keywords = {
+        f_clock: t.fClock,
+        nom_brp: t.nomBrp,
+        nom_tseg1: t.nomTseg1,
+        nom_tseg2: t.nomTseg2,
+        nom_sjw: Math.max(1, t.nomSjw - 1),
+        data_brp: t.dataBrp,
+        data_tseg1: t.dataTseg1,
+        data_tseg2: t.dataTseg2,
+        data_sjw: t.dataSjw,
+      };
+      cases.push({ kind: "BitTimingFd.recreate_with_f_clock", args: { timing: keywords, f_clock: to } });
+    }
+    const python = expectSameOutcomes(cases);
+    const { made, refused } = counts(python);
+    expect(made).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(10);
   });
 });
 

@@ -226,6 +226,18 @@ export class BitTiming {
     return BitTiming.#of(native(() => binding.bitTimingFromSamplePoint(fClock, bitrate, samplePoint ?? 69)));
   }
 
+  /**
+   * This bitrate and sample point on another controller clock: the same
+   * segments with another prescaler if that fits ISO's range, else the
+   * closest timing for the sample point (moving it at most 1 point) with sjw
+   * scaled to the same share of the bit.
+   */
+  recreateWithFClock(fClock: number): BitTiming {
+    if (typeof fClock !== "number")
+      throw invalid("ERR_INVALID_ARGUMENT", `recreateWithFClock: fClock must be a number, got ${String(fClock)}`);
+    return BitTiming.#of(native(() => binding.bitTimingRecreateWithFClock(this.toJSON(), fClock)));
+  }
+
   /** The clock tolerance in percent this timing allows per ISO 11898-1 (never below 0). */
   oscillatorTolerance(options: OscillatorToleranceOptions = {}): number {
     const [delay, length] = tolerance(options);
@@ -359,6 +371,13 @@ export class BitTimingFd {
     const names = ["fClock", "nomBitrate", "nomSamplePoint", "dataBitrate", "dataSamplePoint"];
     const checked = numbers("BitTimingFd.fromSamplePoint", options, names);
     return BitTimingFd.#of(native(() => binding.bitTimingFdFromSamplePoint(checked)));
+  }
+
+  /** Both bitrates and sample points on another controller clock, as {@link BitTiming.recreateWithFClock}. */
+  recreateWithFClock(fClock: number): BitTimingFd {
+    if (typeof fClock !== "number")
+      throw invalid("ERR_INVALID_ARGUMENT", `recreateWithFClock: fClock must be a number, got ${String(fClock)}`);
+    return BitTimingFd.#of(native(() => binding.bitTimingFdRecreateWithFClock(this.toJSON(), fClock)));
   }
 
   /** The clock tolerance in percent per ISO 11898-1 over both phases (never below 0). */

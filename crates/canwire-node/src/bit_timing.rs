@@ -385,3 +385,23 @@ pub fn bit_timing_fd_oscillator_tolerance(
         .map(|t| t.oscillator_tolerance(node_loop_delay_ns, bus_length_m))
         .into_napi()
 }
+
+/// A classic timing's bitrate and sample point on another clock.
+#[napi(catch_unwind)]
+pub fn bit_timing_recreate_with_f_clock(
+    init: NativeBitTimingInit,
+    f_clock: f64,
+) -> napi::Result<NativeBitTimingValues> {
+    let timing = (|| classic(&init)?.recreate_with_f_clock(whole("fClock", f_clock)?))();
+    timing.map(Into::into).into_napi()
+}
+
+/// An FD timing's bitrates and sample points on another clock.
+#[napi(catch_unwind)]
+pub fn bit_timing_fd_recreate_with_f_clock(
+    init: NativeBitTimingFdInit,
+    f_clock: f64,
+) -> napi::Result<NativeBitTimingFdValues> {
+    let timing = (|| fd(&init)?.recreate_with_f_clock(whole("fClock", f_clock)?))();
+    timing.map(Into::into).into_napi()
+}

@@ -19,7 +19,8 @@ pub struct FdSegments {
 
 /// A validated CAN FD bit timing (python-can's `BitTimingFd`).
 ///
-/// Rules without `strict` (python-can's): no value negative, both
+/// Rules without `strict` (python-can's): no value negative (and, canwire's
+/// own bound, none above [`FD_VALUE_MAX`]), both
 /// prescalers at least 1, data bitrate at least the nominal one, each `sjw`
 /// at most its `tseg2`, both sample points at least 50 %. `strict` adds
 /// ISO 11898's minimum range: nbt 8..=80, dbt 5..=25, data tseg1 1..=16,
@@ -51,12 +52,20 @@ fn refuse(message: String) -> CanwireError {
     CanwireError::invalid_argument(message)
 }
 
+/// The largest segment or prescaler value canwire takes for FD (python-can
+/// sets none without `strict`; real controllers stop far below).
+pub const FD_VALUE_MAX: i64 = 65_535;
+
 fn not_negative(name: &str, value: i64) -> Result<u32, CanwireError> {
     if value < 0 {
         return Err(refuse(format!("{name} (={value}) must not be negative")));
     }
-    u32::try_from(value)
-        .map_err(|_| refuse(format!("{name} (={value}) must be at most {}", u32::MAX)))
+    if value > FD_VALUE_MAX {
+        return Err(refuse(format!(
+            "{name} (={value}) must be at most {FD_VALUE_MAX}"
+        )));
+    }
+    Ok(value as u32)
 }
 
 fn phase(prefix: &str, s: Segments) -> Result<Phase, CanwireError> {
@@ -329,6 +338,10 @@ mod tests {
             (
                 BitTimingFd::new(80_000_000, fd(ok_nom, (1, 6, 3, -1)), false),
                 "data_sjw (=-1) must not be negative",
+            ),
+            (
+                BitTimingFd::new(80_000_000, fd(ok_nom, (1, 6, 70_000, 2)), false),
+                "data_tseg2 (=70000) must be at most 65535",
             ),
             (
                 BitTimingFd::new(80_000_000, fd((0, 59, 20, 10), ok_data), false),

@@ -11,6 +11,7 @@
 //! - [`classic`]: [`BitTiming`], its validation, properties, `from_registers` and `btr0`/`btr1`
 //! - [`fd`]: [`BitTimingFd`], its validation and properties
 //! - [`search`]: `from_bitrate_and_segments`, `iterate_from_sample_point`, `from_sample_point` for both
+//! - [`recreate`]: `recreate_with_f_clock`, the same timing on another controller clock
 //! - [`tolerance`]: the oscillator tolerance conditions of ISO 11898-1
 //!
 //! ```
@@ -31,6 +32,7 @@
 pub mod arith;
 pub mod classic;
 pub mod fd;
+pub mod recreate;
 pub mod search;
 pub mod tolerance;
 
