@@ -38,7 +38,7 @@ describe("errors cross napi with their fields", () => {
     expect(error).toBeInstanceOf(UnsupportedError);
     expect(error).toMatchObject({
       code: "ERR_UNKNOWN_INTERFACE",
-      message: "unknown interface 'nope': available are 'virtual', 'socketcan' (Linux) and 'jumpstarter'",
+      message: "unknown interface 'nope': available are 'virtual', 'socketcan' (Linux), 'jumpstarter' and 'udp_multicast'",
     });
   });
 

@@ -95,6 +95,17 @@ describe("Message validation gives one code per rule", () => {
     }
   });
 
+  it("a header accepted once lets no other frame through: the same id with other flags, or an id that shares its memo slot", () => {
+    expect(codeOf({ id: 0x123, data: [1] })).toBeUndefined();
+    expect(codeOf({ id: 0x123, data: [1], bitrateSwitch: true })).toBe("ERR_FLAGS_REQUIRE_FD");
+    expect(codeOf({ id: 0x123, fd: true, data: new Uint8Array(13) })).toBe("ERR_INVALID_FD_LENGTH");
+    // 0x001 and 0x1000 meet in one slot of the table of accepted headers (by the id's low bits)
+    expect(codeOf({ id: 0x001 })).toBeUndefined();
+    expect(codeOf({ id: 0x1000 })).toBe("ERR_ID_OUT_OF_RANGE");
+    expect(codeOf({ id: 0x1000, extended: true })).toBeUndefined();
+    expect(codeOf({ id: 0x001 })).toBeUndefined();
+  });
+
   it("names what is allowed in the message", () => {
     expect(() => new Message({ id: 0x800 })).toThrow(/allowed 0\.\.=0x7ff; set extended: true/);
     expect(() => new Message({ id: 1, fd: true, data: new Uint8Array(9) })).toThrow(/0\.\.8, 12, 16, 20, 24, 32, 48, 64/);

@@ -19,6 +19,7 @@ export type {
   NativeIsoTp,
   NativeLogReader,
   NativeLogWriter,
+  NativePendingSend,
   NativePlayback,
   NativeReader,
   NativeSocketcandServer,

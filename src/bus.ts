@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { binding, type NativeBus, type NativeStateWatch } from "./binding.js";
+import { binding, type NativeBus, type NativePendingSend, type NativeStateWatch } from "./binding.js";
 import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
   CyclicTask,
@@ -19,7 +19,7 @@ import { type CanFilter, normalizeFilters } from "./filters.js";
 import type { Message, MessageInit } from "./message.js";
 import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type RecvBatchOptions, type RecvOptions } from "./reader.js";
-import { encodeMessages, FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
+import { encodeRecords, FrameBatch, RECORD_SIZE, toMessage, toMessages, writeRecord } from "./record.js";
 import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
 import { CanWatch, type WatchOptions } from "./watch.js";
@@ -39,8 +39,11 @@ function openJumpstarterBus(channel: string, options: BusOptions): Promise<Nativ
 /** Drops the weak reference a bus keeps to a watch collected without `close()` (its native side closed it). */
 const forgetCollected = new FinalizationRegistry<() => void>((forget) => forget());
 
+/** python-can's default udp_multicast group (IPv6). */
+const UDP_MULTICAST_GROUP = "ff15:7079:7468:6f6e:6465:6d6f:6d63:6173";
+
 /** The interfaces canwire can open. */
-export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter";
+export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarter" | "udp_multicast";
 
 /**
  * Options of {@link Bus.open}. Those not given come from python-can's
@@ -48,15 +51,25 @@ export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarte
  * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
  */
 export interface BusOptions extends ConfigSelection {
-  /** Backend. Default `"virtual"`, the in-process bus. */
+  /**
+   * Backend. Default `"virtual"`, the in-process bus. `"udp_multicast"` is
+   * python-can's bus across processes over UDP multicast (wire compatible
+   * with it): no delivery or order guarantee; datagrams that are no valid
+   * message are counted in `stats().rxErrors`.
+   */
   interface?: InterfaceName;
   /**
    * Channel: a virtual channel name (default `"channel-0"`), an interface
-   * such as `vcan0`, or a Jumpstarter exporter's `Can` driver by name or
-   * path (`"can"`, `"rig/can"`; default `"can"`).
+   * such as `vcan0`, a Jumpstarter exporter's `Can` driver by name or
+   * path (`"can"`, `"rig/can"`; default `"can"`), or a udp_multicast group
+   * (default python-can's `"ff15:7079:7468:6f6e:6465:6d6f:6d63:6173"`, or
+   * IPv4 `"239.74.163.2"`).
    */
   channel?: string;
-  /** Open for CAN FD. Default false: FD frames are refused on send and not delivered. */
+  /**
+   * Open for CAN FD. Default false (udp_multicast: true, as python-can): FD
+   * frames are refused on send and not delivered.
+   */
   fd?: boolean;
   /** Receive this bus's own frames too (with `isRx: false`). Default false. */
   receiveOwnMessages?: boolean;
@@ -92,6 +105,8 @@ export interface BusOptions extends ConfigSelection {
    * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
    */
   rxCoalesceUs?: number;
+  /** udp_multicast: the IPv6 hop limit or IPv4 TTL, 1..255. Default 1: the datagrams stay on the host's link. */
+  hopLimit?: number;
   /** Initial acceptance filters (see {@link Bus.setFilters}). */
   filters?: CanFilter[];
   /** Join filters: a frame must pass all of them instead of any. Default false. */
@@ -116,7 +131,10 @@ export interface BusOptions extends ConfigSelection {
    * (default: the file `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` names, if any).
    */
   tlsCa?: string;
-  /** socketcand: the server's port. Default 29536. */
+  /**
+   * socketcand: the server's port. Default 29536.
+   * udp_multicast: the UDP port, 1..65535. Default 43113 (python-can's).
+   */
   port?: number;
   /** socketcand: how long connecting and the handshake may take, in ms. Default 5000. */
   connectTimeoutMs?: number;
@@ -141,6 +159,7 @@ const BUS_OPTION_KINDS: Shape = {
   receiveBufferSize: "number",
   hardwareTimestamps: "boolean",
   rxCoalesceUs: "number",
+  hopLimit: "number",
   filters: "array",
   joinFilters: "boolean",
   rxQueueSize: "number",
@@ -301,7 +320,9 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   static async open(options?: BusOptions): Promise<Bus> {
     options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
-    const channel = options.channel ?? (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : "");
+    const channel =
+      options.channel ??
+      (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : iface === "udp_multicast" ? UDP_MULTICAST_GROUP : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
     if (iface === "jumpstarter") {
@@ -316,7 +337,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       const nativeBus = binding.NativeBus.open({
         interface: iface,
         channel,
-        fd: options.fd ?? false,
+        fd: options.fd ?? iface === "udp_multicast",
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
         localLoopback: options.localLoopback ?? true,
@@ -324,6 +345,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         receiveBufferSize: options.receiveBufferSize,
         hardwareTimestamps: options.hardwareTimestamps ?? false,
         rxCoalesceUs: options.rxCoalesceUs,
+        port: options.port,
+        hopLimit: options.hopLimit,
       });
       // a bad rxQueueSize or filter value (checked natively) leaves no bus open
       try {
@@ -375,7 +398,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
     const m = toMessage(message);
     writeRecord(this.#recordView, this.#record, 0, m);
     if (this.#sendsByChannel) this.#recordView.setUint32(20, this.#channelIndexOf(m.channel), true);
-    await this.#sendRecords(this.#record, options);
+    const sent = this.#sendRecords(this.#record, options);
+    if (typeof sent !== "number") await sent;
   }
 
   /** True for a SocketCAN bus on all interfaces: each message names its interface. */
@@ -403,15 +427,20 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    * the waker (never blocking the event loop) until it is sent, the timeout
    * passes or a flush discards it (`ERR_TX_BUFFER_FULL` with the count sent).
    */
-  async #sendRecords(records: Uint8Array, options: SendOptions): Promise<number> {
+  #sendRecords(records: Uint8Array, options: SendOptions): number | Promise<number> {
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
     const outcome = native(() => this.#native.send(records, timeoutMs));
-    if (typeof outcome === "number") return outcome;
+    // a number: all sent, without a promise of its own (one send per message must stay cheap)
+    return typeof outcome === "number" ? outcome : this.#sendRest(outcome, options);
+  }
+
+  /** Waits for room until the pending rest of a send is sent, the timeout passes or a flush discards it. */
+  async #sendRest(pending: NativePendingSend, options: SendOptions): Promise<number> {
     // the native poll decides about the timeout: the timer only wakes it (spuriously, not past the deadline)
-    const wait = { timeoutMs: outcome.remainingMs + 1, signal: options.signal };
+    const wait = { timeoutMs: pending.remainingMs + 1, signal: options.signal };
     for (;;) {
-      const sent = await waitUntil(outcome, wait, () => native(() => outcome.poll()) ?? undefined);
+      const sent = await waitUntil(pending, wait, () => native(() => pending.poll()) ?? undefined);
       if (sent !== null) return sent;
     }
   }
@@ -439,8 +468,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
 
   /** Encodes messages as records; on a bus opened on all interfaces each names its channel's index. */
   #encode(messages: ReadonlyArray<Message | MessageInit>): Uint8Array {
-    const list = Array.from(messages, toMessage); // visits holes of a sparse array too
-    const encoded = encodeMessages(list);
+    const list = toMessages(messages);
+    const encoded = encodeRecords(list);
     if (this.#sendsByChannel) {
       const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       list.forEach((m, i) => view.setUint32(i * RECORD_SIZE + 20, this.#channelIndexOf(m.channel), true));

@@ -72,6 +72,7 @@ export {
   type LogDamage,
   type LogFormat,
   LogReader,
+  type LogReaderOptions,
   type LogReadStats,
   type LogTruncation,
   LogWriter,

@@ -1,7 +1,17 @@
 /**
  * Log files: {@link LogReader}, {@link LogWriter} and {@link convertLog} for
- * BLF, ASC, candump `.log`, TRC and CSV (text formats also as `.gz`), the
- * format chosen by extension. Reading and writing run off the JS thread.
+ * BLF, ASC, candump `.log`, TRC and CSV (text formats also as `.gz`), and
+ * python-can's SQLite table (`.db`), the format chosen by extension. Reading
+ * and writing run off the JS thread.
+ *
+ * SQLite (`.db`) has python-can's columns `ts, arbitration_id, extended,
+ * remote, error, dlc, data` and nothing more: timestamps are doubles (µs kept),
+ * there is no FD, BRS, ESI, channel or direction column, so an FD frame of
+ * more than 8 bytes reads back as FD without BRS/ESI, one of 8 bytes or less
+ * as a classic frame, and every frame as channel 0, received. Writes are
+ * batched: each flush (every `flushIntervalMs`, on `flush()` and `close()`,
+ * and every 8192 frames) commits one transaction, so a crash loses only what
+ * came after the last flush.
  *
  * @module
  */
@@ -12,7 +22,7 @@ import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
 /** The formats, by their usual extension. */
-export type LogFormat = "blf" | "asc" | "log" | "trc" | "csv";
+export type LogFormat = "blf" | "asc" | "log" | "trc" | "csv" | "db";
 
 /** Where a file ended before its regular end (every frame before it was read). */
 export interface LogTruncation {
@@ -59,6 +69,14 @@ export interface LogReadStats {
 /** The most frames one {@link LogReader.readBatch} returns. */
 export const MAX_READ_BATCH = 1 << 20;
 
+/** Options of {@link LogReader.open}. */
+export interface LogReaderOptions {
+  /** SQLite (`.db`): the table to read, python-can's `"messages"` by default (other formats: `ERR_INVALID_ARGUMENT`). */
+  sqliteTable?: string;
+}
+
+const LOG_READER_OPTION_KINDS: Shape = { sqliteTable: "string" };
+
 /** Channel names of a reader: the file's table, or the 0-based index as text. */
 function channelNamer(names: string[]): (index: number) => string {
   return (index) => names[index] ?? String(index);
@@ -94,12 +112,14 @@ export class LogReader implements AsyncIterable<Message>, AsyncDisposable {
    * Opens a file; the format comes from the extension.
    *
    * @throws {@link CanError} `ERR_OS` for a missing file, `ERR_INVALID_ARGUMENT`
-   *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header.
+   *   for an unknown extension, `ERR_CORRUPT_FILE` for a bad BLF header, or
+   *   a `.db` file that is no SQLite database or lacks the table.
    */
-  static open(path: string): LogReader {
+  static open(path: string, options?: LogReaderOptions): LogReader {
     checkType(path, "path", "string");
+    const { sqliteTable } = checkOptions<LogReaderOptions>(options, "options", LOG_READER_OPTION_KINDS);
     return new LogReader(
-      native(() => binding.NativeLogReader.open(path)),
+      native(() => binding.NativeLogReader.open(path, sqliteTable)),
       path,
     );
   }
@@ -180,8 +200,10 @@ export interface LogWriterOptions {
   gzipLevel?: number;
   /** BLF zlib level 0..9 (default 6). */
   compressionLevel?: number;
-  /** Add to an existing `.blf` or uncompressed `.log` file instead of truncating it (other formats: `ERR_UNSUPPORTED`). */
+  /** Add to an existing `.blf`, uncompressed `.log` or `.db` file instead of truncating it (other formats: `ERR_UNSUPPORTED`). */
   append?: boolean;
+  /** SQLite (`.db`): the table to write (letters, digits, `_`), python-can's `"messages"` by default. */
+  sqliteTable?: string;
   /**
    * Flush at least this often (BLF: close the open container), so a killed
    * process loses at most this much, 0..2^31-1 (Node's longest timer).
@@ -202,6 +224,7 @@ export const LOG_WRITER_OPTION_KINDS: Shape = {
   compressionLevel: "number",
   append: "boolean",
   flushIntervalMs: "number",
+  sqliteTable: "string",
 };
 
 /** The longest {@link LogWriterOptions.flushIntervalMs}: Node's longest timer (about 24.8 days). */
@@ -272,6 +295,7 @@ export class LogWriter implements AsyncDisposable {
     if (options.gzipLevel !== undefined) nativeOptions.gzipLevel = options.gzipLevel;
     if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
     if (options.append !== undefined) nativeOptions.append = options.append;
+    if (options.sqliteTable !== undefined) nativeOptions.sqliteTable = options.sqliteTable;
     return new LogWriter(
       native(() => binding.NativeLogWriter.create(path, nativeOptions)),
       path,

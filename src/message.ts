@@ -68,15 +68,54 @@ const MESSAGE_KINDS: Shape = {
   channel: "string",
 };
 
+/**
+ * True when every key of {@link MESSAGE_KINDS} is absent or of its type: the
+ * same check as `checkShape(init, name, MESSAGE_KINDS)` without a keyed
+ * lookup per key, since messages are built per frame. On false, `checkShape`
+ * names the key.
+ */
+function hasMessageShape(init: MessageInit): boolean {
+  const { id, dlc, dlcCode, data, timestamp, timestampNs, channel } = init;
+  return (
+    (id === undefined || typeof id === "number") &&
+    (dlc === undefined || typeof dlc === "number") &&
+    (dlcCode === undefined || typeof dlcCode === "number") &&
+    // a Uint8Array, an array or another object
+    (data === undefined || (typeof data === "object" && data !== null)) &&
+    (timestamp === undefined || typeof timestamp === "number") &&
+    (timestampNs === undefined || typeof timestampNs === "bigint") &&
+    (channel === undefined || typeof channel === "string")
+  );
+}
+
 /** The largest timestamp in seconds whose nanoseconds fit the record's u64. */
 const MAX_TIMESTAMP_S = Number((1n << 64n) - 1n) / 1e9;
 
 /** A flag given as a boolean, 0 or 1, as the boolean; anything else is a wrong type. */
-function flag(value: unknown, key: string, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
+function flag(value: unknown, key: string, name: string): boolean {
   if (value === true || value === 1) return true;
   if (value === false || value === 0) return false;
   throw wrongType(`${name}.${key}`, "boolean", value);
+}
+
+/** The record flag bits (`record.ts`'s `Flag`) that a message's flags set. */
+const FLAG = { EXTENDED: 1, REMOTE: 2, ERROR: 4, FD: 8, BRS: 16, ESI: 32, FDF: 128 } as const;
+
+/**
+ * The record flag bits of `init`'s flags, each checked by {@link flag} when
+ * given (a call only then: messages are built per frame, most with few flags).
+ */
+function flagBitsOf(init: MessageInit, name: string): number {
+  const { extended, remote, error, fd, bitrateSwitch, errorStateIndicator, fdf } = init;
+  return (
+    (extended !== undefined && flag(extended, "extended", name) ? FLAG.EXTENDED : 0) |
+    (remote !== undefined && flag(remote, "remote", name) ? FLAG.REMOTE : 0) |
+    (error !== undefined && flag(error, "error", name) ? FLAG.ERROR : 0) |
+    (fd !== undefined && flag(fd, "fd", name) ? FLAG.FD : 0) |
+    (bitrateSwitch !== undefined && flag(bitrateSwitch, "bitrateSwitch", name) ? FLAG.BRS : 0) |
+    (errorStateIndicator !== undefined && flag(errorStateIndicator, "errorStateIndicator", name) ? FLAG.ESI : 0) |
+    (fdf !== undefined && flag(fdf, "fdf", name) ? FLAG.FDF : 0)
+  );
 }
 
 function isByte(value: number): boolean {
@@ -140,6 +179,7 @@ export class Message {
   /** @internal Builds a message from `input`, naming it `name` in errors. */
   static named(input: unknown, name: string): Message {
     if (input instanceof Message) return input;
+    if (name === Message.#name) return new Message(input as MessageInit);
     const previous = Message.#name;
     Message.#name = name;
     try {
@@ -178,56 +218,58 @@ export class Message {
       return;
     }
     const name = Message.#name;
-    checkShape<MessageInit>(checkObject(init, name), name, MESSAGE_KINDS);
-    const extended = flag(init.extended, "extended", name, false);
-    const remote = flag(init.remote, "remote", name, false);
-    const error = flag(init.error, "error", name, false);
-    const fd = flag(init.fd, "fd", name, false);
-    const brs = flag(init.bitrateSwitch, "bitrateSwitch", name, false);
-    const esi = flag(init.errorStateIndicator, "errorStateIndicator", name, false);
-    const fdf = flag(init.fdf, "fdf", name, false);
+    // checkObject and checkShape (which name the culprit) only when the inline checks fail
+    if (typeof init !== "object" || init === null || Array.isArray(init)) checkObject(init, name);
+    if (!hasMessageShape(init)) checkShape<MessageInit>(init as unknown as Record<string, unknown>, name, MESSAGE_KINDS);
+    const flags = flagBitsOf(init, name);
+    const remote = (flags & FLAG.REMOTE) !== 0;
+    const fd = (flags & FLAG.FD) !== 0;
     const id = init.id;
     // coercion into the record's fields; the frame rules are checked natively below
     if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
       throw invalid("ERR_INVALID_ARGUMENT", `id must be a non-negative integer, got ${String(id)}`);
     }
-    const length = dataLength(init.data, name);
+    const data = init.data;
+    const length = dataLength(data, name);
     if (length > 64) throw tooLong(fd, length); // before anything is allocated for it
+    const givenDlc = init.dlc;
+    const givenCode = init.dlcCode;
     let dlc: number;
     let dlcCode: number;
     if (remote) {
       // `dlc` is the requested length, a field the record has no room for
-      dlc = init.dlc ?? 0;
+      dlc = givenDlc ?? 0;
       if (!Number.isInteger(dlc) || dlc < 0 || dlc > 8) {
-        throw invalid("ERR_INVALID_DLC", `a remote frame requests 0..8 bytes, got dlc ${String(init.dlc)}`);
+        throw invalid("ERR_INVALID_DLC", `a remote frame requests 0..8 bytes, got dlc ${String(givenDlc)}`);
       }
-      dlcCode = checkCode(init.dlcCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
+      dlcCode = checkCode(givenCode, dlc, dlc === 8 ? [8, 15] : [dlc, dlc]);
     } else {
       dlc = length;
-      if (init.dlc !== undefined && init.dlc !== dlc) {
-        throw invalid("ERR_DLC_MISMATCH", `dlc ${String(init.dlc)} does not match ${dlc} data bytes`);
+      if (givenDlc !== undefined && givenDlc !== dlc) {
+        throw invalid("ERR_DLC_MISMATCH", `dlc ${String(givenDlc)} does not match ${dlc} data bytes`);
       }
-      dlcCode = init.dlcCode ?? (fd ? (fdLengthToDlc(length) ?? 0) : length);
+      dlcCode = givenCode ?? (fd ? (fdLengthToDlc(length) ?? 0) : length);
       if (!Number.isInteger(dlcCode) || dlcCode < 0 || dlcCode > 255) {
         throw invalid("ERR_INVALID_DLC", `dlcCode ${String(dlcCode)} is out of range: allowed 0..15`);
       }
     }
-    checkFrame(id, flagBits(extended, remote, error, fd, brs, esi, fdf), length, dlcCode);
+    checkFrame(id, flags, length, dlcCode);
 
     this.id = id;
-    this.extended = extended;
+    this.extended = (flags & FLAG.EXTENDED) !== 0;
     this.remote = remote;
-    this.error = error;
+    this.error = (flags & FLAG.ERROR) !== 0;
     this.fd = fd;
-    this.bitrateSwitch = brs;
-    this.errorStateIndicator = esi;
-    this.fdf = fdf;
+    this.bitrateSwitch = (flags & FLAG.BRS) !== 0;
+    this.errorStateIndicator = (flags & FLAG.ESI) !== 0;
+    this.fdf = (flags & FLAG.FDF) !== 0;
     this.dlc = dlc;
     this.dlcCode = dlcCode;
-    this.data = toBytes(init.data, length);
+    this.data = toBytes(data, length);
     this.timestampNs = toTimestampNs(init);
     this.channel = init.channel;
-    this.isRx = flag(init.isRx, "isRx", name, true);
+    const isRx = init.isRx;
+    this.isRx = isRx === undefined || flag(isRx, "isRx", name);
   }
 
   #errorInfo: ErrorFrameInfo | undefined;
@@ -292,27 +334,30 @@ export class Message {
 }
 
 /**
- * Headers the native rules accepted, by id: the verdict of `Frame::validate`
- * depends only on (id, flags, length, DLC code), so a stream of messages with
- * the same few headers crosses to Rust once per header, not once per message.
- * Bounded: cleared when full.
+ * Headers the native rules accepted: the verdict of `Frame::validate` depends
+ * only on (id, flags, length, DLC code), so a stream of messages with the same
+ * few headers crosses to Rust once per header, not once per message. A
+ * direct-mapped table indexed by the id's low bits (two typed-array reads per
+ * message, no hashing): a header that meets another in its slot replaces it.
  */
-const acceptedHeaders = new Map<number, number>();
-const MAX_ACCEPTED_HEADERS = 4096;
+const ACCEPTED_SLOTS = 4096;
+const acceptedIds = new Uint32Array(ACCEPTED_SLOTS);
+/** The (flags, length, DLC code) bits accepted with `acceptedIds[slot]`; -1: none yet. */
+const acceptedHeaders = new Int32Array(ACCEPTED_SLOTS).fill(-1);
 
 /** Checks the frame by the native frame rules (`Frame::validate`), the one validator. */
 function checkFrame(id: number, flags: number, length: number, dlcCode: number): void {
   // flags < 2^8, length <= 64 and dlcCode <= 255 are checked before this point
   const header = (flags << 16) | (length << 8) | dlcCode;
-  if (acceptedHeaders.get(id) === header) return;
-  native(() => binding.checkFrame(id, flags, length, dlcCode));
-  if (acceptedHeaders.size >= MAX_ACCEPTED_HEADERS) acceptedHeaders.clear();
-  acceptedHeaders.set(id, header);
+  const slot = (id ^ (id >>> 12) ^ (id >>> 24)) & (ACCEPTED_SLOTS - 1);
+  if (acceptedHeaders[slot] !== header || acceptedIds[slot] !== id) checkNatively(id, flags, length, dlcCode, slot, header);
 }
 
-/** The record flag bits (see `record.ts`'s `Flag`). */
-function flagBits(extended: boolean, remote: boolean, error: boolean, fd: boolean, brs: boolean, esi: boolean, fdf: boolean): number {
-  return (extended ? 1 : 0) | (remote ? 2 : 0) | (error ? 4 : 0) | (fd ? 8 : 0) | (brs ? 16 : 0) | (esi ? 32 : 0) | (fdf ? 128 : 0);
+/** The native check of a header not in the table; an accepted one is entered under `slot`. */
+function checkNatively(id: number, flags: number, length: number, dlcCode: number, slot: number, header: number): void {
+  native(() => binding.checkFrame(id, flags, length, dlcCode));
+  acceptedIds[slot] = id;
+  acceptedHeaders[slot] = header;
 }
 
 /** More than 64 bytes: no frame holds them (refused before allocating, in the words `Frame::validate` uses). */

@@ -8,7 +8,7 @@ import { BusClosedError, invalid, native } from "./errors.js";
 import type { Message } from "./message.js";
 import { checkOptions, type Shape } from "./options.js";
 import { FrameBatch } from "./record.js";
-import { throwIfAborted, waitUntil } from "./waker.js";
+import { takeWhenReady, throwIfAborted } from "./waker.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
@@ -90,19 +90,29 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
     return this.#native.closed;
   }
 
-  /** Takes whatever is queued now; `null` if nothing is. */
-  #take(max: number): FrameBatch | null {
-    const buffer = native(() => this.#native.tryRead(max));
-    return buffer ? new FrameBatch(buffer, this.#channelName) : null;
-  }
-
   /**
    * Waits for the next batch. Resolves `null` on timeout, or when the reader
-   * is closed and drained. The receiving thread wakes the wait directly
+   * is closed and drained. One native call per wait (`readOrArm`: the frames
+   * queued, or a wake-up armed); the receiving thread wakes the wait directly
    * (one thread hop, see `waker.ts`).
    */
   #nextBatch(max: number, options: RecvOptions): Promise<FrameBatch | null> {
-    return waitUntil(this.#native, options, () => this.#take(max) ?? (this.#native.closed ? null : undefined));
+    const reader = this.#native;
+    const batchOf = (buffer: Buffer): FrameBatch => new FrameBatch(buffer, this.#channelName);
+    return takeWhenReady<FrameBatch>(
+      {
+        takeOrArm: (waker, token) => {
+          const taken = reader.readOrArm(max, waker, token);
+          return typeof taken === "boolean" ? taken : batchOf(taken);
+        },
+        take: () => {
+          const buffer = reader.tryRead(max);
+          return buffer ? batchOf(buffer) : null;
+        },
+        disarm: (token) => reader.disarm(token),
+      },
+      options,
+    );
   }
 
   /**

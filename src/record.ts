@@ -64,7 +64,11 @@ export function writeRecord(view: DataView, bytes: Uint8Array, offset: number, m
 /** Packs messages (or what {@link Message} is built from) into one record batch. */
 export function encodeMessages(messages: ReadonlyArray<Message | MessageInit>): Buffer {
   checkType(messages, "messages", "array");
-  const list = Array.from(messages, toMessage); // visits holes of a sparse array too
+  return encodeRecords(toMessages(messages));
+}
+
+/** @internal Packs built messages into one record batch. */
+export function encodeRecords(list: readonly Message[]): Buffer {
   const out = Buffer.alloc(list.length * RECORD_SIZE);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < list.length; i++) {
@@ -74,10 +78,21 @@ export function encodeMessages(messages: ReadonlyArray<Message | MessageInit>): 
 }
 
 /**
+ * @internal Each of `messages` as a {@link Message}; errors name the index
+ * (`messages[3]`). Holes of a sparse array are visited, as missing messages.
+ */
+export function toMessages(messages: ReadonlyArray<Message | MessageInit>): Message[] {
+  const list = new Array<Message>(messages.length);
+  for (let i = 0; i < messages.length; i++) list[i] = toMessage(messages[i] as Message | MessageInit, i);
+  return list;
+}
+
+/**
  * Turns anything message-like into a validated {@link Message}. Errors call
  * it `message`, or `messages[index]` when an index is given (as `map` does).
  */
 export function toMessage(input: Message | MessageInit, index?: number): Message {
+  if (input instanceof Message) return input;
   return Message.named(input, index === undefined ? "message" : `messages[${index}]`);
 }
 

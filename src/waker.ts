@@ -114,6 +114,20 @@ export function wakeOf(source: WakeSource, limits: WaitLimits = {}): Promise<boo
   if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(false);
   const token = nextToken();
   if (!native(() => source.arm(waker(), token))) return Promise.resolve(true);
+  return armedWait(source, token, timeoutMs, signal);
+}
+
+/**
+ * Waits for the wake-up `source` armed under `token`: resolves true when it
+ * runs, false when `timeoutMs` passes first (disarming it); rejects with an
+ * `AbortError` when `signal` aborts (disarming it).
+ */
+function armedWait(
+  source: Pick<WakeSource, "disarm">,
+  token: number,
+  timeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const end = (): void => {
@@ -164,5 +178,44 @@ export async function waitUntil<T>(source: WakeSource, limits: WaitLimits, attem
       timeoutMs = Math.max(0, deadline - performance.now());
     }
     if (!(await wakeOf(source, { timeoutMs, signal: limits.signal }))) return null;
+  }
+}
+
+/**
+ * A native source that takes what is ready and, when nothing is, arms a
+ * wake-up in the same call: one native call per wait instead of a look and
+ * an arm (readers: `NativeReader.readOrArm`).
+ */
+export interface TakeOrArmSource<T> {
+  /** What is ready now; else `true` after arming a wake-up under `token`, or `false` (nothing armed) when nothing ever will be. */
+  takeOrArm(waker: NativeWaker, token: number): T | boolean;
+  /** What is ready now, or `null`, arming nothing (a wait without time left). */
+  take(): T | null;
+  /** Drops the wake-up under `token` if it has not run. */
+  disarm(token: number): void;
+}
+
+/**
+ * Takes from `source` as soon as something is ready; resolves `null` when
+ * `limits.timeoutMs` passes first or the source says nothing will come;
+ * rejects with an `AbortError` when `limits.signal` aborts. Whatever ends the
+ * wait, nothing stays armed.
+ */
+export async function takeWhenReady<T>(source: TakeOrArmSource<T>, limits: WaitLimits): Promise<T | null> {
+  const signal = limits.signal;
+  let deadline: number | undefined;
+  for (;;) {
+    throwIfAborted(signal);
+    let timeoutMs = limits.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      deadline ??= performance.now() + timeoutMs;
+      timeoutMs = Math.max(0, deadline - performance.now());
+    }
+    if (timeoutMs !== undefined && timeoutMs <= 0) return native(() => source.take());
+    const token = nextToken();
+    const taken = native(() => source.takeOrArm(waker(), token));
+    if (taken === false) return null;
+    if (taken !== true) return taken;
+    if (!(await armedWait(source, token, timeoutMs, signal))) return null;
   }
 }

@@ -21,6 +21,10 @@
 // ERR_UNSUPPORTED before BCM support) is skipped with a printed note.
 // Prints one table, then the target checks with their ratios; --json FILE
 // also writes every figure (sender counters included).
+//
+// Two builds against each other, runs interleaved, medians (and each
+// canwire p99 against the same run's reference loop):
+//   node bench/compare-builds.mjs BEFORE_DIR AFTER_DIR --bench cyclic --pairs 3
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";

@@ -7,6 +7,9 @@
 // Prints JSON: frames/s and CPU us per frame for each path, and the ratios to
 // python-can. Targets (issue 2): batch >= 1,000,000 frames/s and >= 7x python-can;
 // per-message iterator >= 2x python-can.
+//
+// Two builds against each other, runs interleaved, medians:
+//   node bench/compare-builds.mjs BEFORE_DIR AFTER_DIR --pairs 5
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Bus, encodeMessages, Message } from "../../dist/index.js";

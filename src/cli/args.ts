@@ -36,6 +36,8 @@ export const busOptionHelp = `  -i, --interface IFACE   virtual (default), socke
                           or a Jumpstarter exporter's Can driver (default can; the
                           exporter is JUMPSTARTER_HOST, as jmp shell sets it),
                           or socketcand's BUS@HOST[:PORT] (vcan0@192.168.1.5:29536)
+                          udp_multicast (-i): a multicast group, default python-can's
+                          ff15:7079:7468:6f6e:6465:6d6f:6d63:6173 (or 239.74.163.2)
       --fd                open the bus for CAN FD
                           without -i, -c or --fd, python-can's configuration gives
                           them: CAN_INTERFACE, CAN_CHANNEL, CAN_CONFIG, ~/can.conf
@@ -63,7 +65,7 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
 export const LOGGER_COALESCE_US = 1000;
 
 /** The interface names `-i` takes (a configured interface goes to `Bus.open` as it is). */
-const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter"];
+const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter", "udp_multicast"];
 
 /**
  * Bus options from parsed values: only those given, so that `Bus.open` takes

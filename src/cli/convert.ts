@@ -10,8 +10,9 @@ import { parse, UsageError } from "./args.js";
 export const convertUsage = `usage: canwire convert IN OUT [--csv-flavor canwire|python-can] [--level N]
 
 Converts IN into OUT, each format chosen by its extension: .blf .asc .log
-.trc .csv, and .gz after the text ones. Memory stays constant; progress is
-shown on a terminal. Lines IN could not parse are counted on stderr.
+.trc .csv, .db (python-can's SQLite table), and .gz after the text ones.
+Memory stays constant; progress is shown on a terminal. Lines IN could not
+parse are counted on stderr.
       --csv-flavor F   CSV columns: canwire (default, lossless) or python-can
       --level N        compression level 0..9 (BLF zlib, or gzip for .gz)
   -h, --help           show this help`;

@@ -12,8 +12,8 @@ import { busOptionHelp, busOptionSpec, busOptions, LOGGER_COALESCE_US, number, p
 export const logUsage = `usage: canwire log [-i IFACE] [-c CHANNEL] [--fd] -o FILE [--rotate-size SIZE] [--rotate-interval-ms MS]
                   [--duration-ms MS] [--filter ID:MASK]...
 
-Logs every frame of the bus to FILE (.blf .asc .log .trc .csv, text formats
-also .gz) until interrupted or --duration-ms passes; the file is flushed every
+Logs every frame of the bus to FILE (.blf .asc .log .trc .csv .db, text
+formats also .gz) until interrupted or --duration-ms passes; the file is flushed every
 second, so a killed logger loses at most that much. With rotation, files are
 named <stem>_<time>_#NNN<ext>. Frames, files and drops are printed to stderr.
   -o, --output FILE          the log file
@@ -21,7 +21,7 @@ named <stem>_<time>_#NNN<ext>. Frames, files and drops are printed to stderr.
       --rotate-interval-ms MS new file every MS
       --duration-ms MS       stop after MS
       --filter ID:MASK       as for dump; repeatable
-  -a, --append               add to an existing .blf or .log file
+  -a, --append               add to an existing .blf, .log or .db file
 ${busOptionHelp}`;
 
 /** Parses "100", "64k", "100M", "2G". */

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use canwire_core::error::Result;
+use canwire_core::record::ValidFrames;
 use canwire_core::{CanwireError, ErrorCode, FilterSet, Frame};
 
 use crate::frame_queue::FrameQueue;
@@ -41,6 +42,8 @@ pub enum BusConfig {
     Virtual(VirtualConfig),
     /// A SocketCAN raw socket (Linux only; elsewhere opening fails with `ERR_UNSUPPORTED`).
     SocketCan(SocketCanConfig),
+    /// python-can's `udp_multicast` bus (see [`crate::udp_multicast`]).
+    UdpMulticast(crate::udp_multicast::UdpMulticastConfig),
 }
 
 /// An open bus.
@@ -67,6 +70,12 @@ impl Bus {
             BusConfig::SocketCan(cfg) => {
                 let readers = Arc::new(ReaderSet::new(cfg.fd));
                 let transport = SocketCanTransport::open(cfg, readers.clone())?;
+                (readers, Box::new(transport))
+            }
+            BusConfig::UdpMulticast(cfg) => {
+                let readers = Arc::new(ReaderSet::new(cfg.fd));
+                let transport =
+                    crate::udp_multicast::UdpMulticastTransport::open(cfg, readers.clone())?;
                 (readers, Box::new(transport))
             }
         };
@@ -97,7 +106,7 @@ impl Bus {
         }
     }
 
-    fn check_open(&self) -> Result<()> {
+    pub(crate) fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             Err(CanwireError::closed("the bus"))
         } else {
@@ -108,9 +117,20 @@ impl Bus {
     /// Checks frames as [`Bus::send`] would, without sending: each must be
     /// valid, and FD only on an FD bus. The error names the frame's index.
     pub fn check_sendable(&self, frames: &[Frame]) -> Result<()> {
+        self.check_frames(frames, |frame| frame.validate())
+    }
+
+    /// The checks that depend on this bus, not on the frame alone (FD only
+    /// on an FD bus), with `frame_rules` run first on each frame. The error
+    /// names the frame's index when there are several.
+    fn check_frames(
+        &self,
+        frames: &[Frame],
+        frame_rules: impl Fn(&Frame) -> Result<()>,
+    ) -> Result<()> {
         let fd = self.transport.protocol() == Protocol::CanFd;
         for (index, frame) in frames.iter().enumerate() {
-            let checked = frame.validate().and_then(|()| {
+            let checked = frame_rules(frame).and_then(|()| {
                 if frame.is_fd() && !fd {
                     Err(CanwireError::new(
                         ErrorCode::FdNotEnabled,
@@ -134,10 +154,12 @@ impl Bus {
     /// Validates and sends frames in order. Nothing is sent if any frame is invalid.
     pub fn send(&self, frames: &[Frame]) -> Result<usize> {
         self.check_open()?;
-        if let Err(e) = self.check_sendable(frames) {
-            self.tx_errors.fetch_add(1, Ordering::Relaxed);
-            return Err(e);
-        }
+        self.count_refusal(self.check_sendable(frames))?;
+        self.send_checked(frames)
+    }
+
+    /// Sends frames that passed every check, counting what was sent or the failure.
+    pub(crate) fn send_checked(&self, frames: &[Frame]) -> Result<usize> {
         match self.transport.send(frames) {
             Ok(n) => {
                 self.tx_frames.fetch_add(n as u64, Ordering::Relaxed);
@@ -150,6 +172,14 @@ impl Bus {
         }
     }
 
+    /// Counts a refused send in `tx_errors`.
+    fn count_refusal(&self, checked: Result<()>) -> Result<()> {
+        if checked.is_err() {
+            self.tx_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        checked
+    }
+
     /// Sends frames in order: what the transmit queue takes now goes at once.
     /// If it takes them all, returns `Ok(Ok(n))`; otherwise a [`PendingSend`]
     /// holding the rest, which may wait for room up to `timeout` (each wait
@@ -160,7 +190,30 @@ impl Bus {
         frames: &[Frame],
         timeout: Duration,
     ) -> Result<std::result::Result<usize, PendingSend>> {
-        let sent = self.send(frames)?;
+        self.check_open()?;
+        self.count_refusal(self.check_sendable(frames))?;
+        self.send_checked_or_wait(frames, timeout)
+    }
+
+    /// [`Bus::send_or_wait`] for frames validated when `ValidFrames` was
+    /// made (a record batch from JS): this checks only what depends on the
+    /// bus (FD on a classic bus), so a send is validated once.
+    pub fn send_valid_or_wait(
+        self: &Arc<Self>,
+        frames: &ValidFrames,
+        timeout: Duration,
+    ) -> Result<std::result::Result<usize, PendingSend>> {
+        self.check_open()?;
+        self.count_refusal(self.check_frames(frames, |_| Ok(())))?;
+        self.send_checked_or_wait(frames, timeout)
+    }
+
+    fn send_checked_or_wait(
+        self: &Arc<Self>,
+        frames: &[Frame],
+        timeout: Duration,
+    ) -> Result<std::result::Result<usize, PendingSend>> {
+        let sent = self.send_checked(frames)?;
         if sent >= frames.len() {
             return Ok(Ok(sent));
         }
@@ -405,6 +458,44 @@ mod tests {
             }
         }
         fn close(&self) {}
+    }
+
+    #[test]
+    fn validated_frames_are_checked_against_the_bus_only() {
+        let bus = Arc::new(Bus::with_transport(
+            Arc::new(ReaderSet::new(false)),
+            Box::new(FailingReceiver),
+        ));
+        let frames = ValidFrames::check(vec![
+            Frame::classic(1, false, &[1]),
+            Frame::fd(2, false, &[2; 12], false),
+        ])
+        .unwrap();
+        let Err(refused) = bus.send_valid_or_wait(&frames, Duration::ZERO) else {
+            panic!("an FD frame went out on a classic bus");
+        };
+        assert_eq!(refused.code, ErrorCode::FdNotEnabled);
+        assert_eq!(
+            refused.message,
+            "frame 1: an FD frame cannot be sent on a bus opened for classic CAN; open it with fd: true"
+        );
+        let classic = ValidFrames::check(vec![Frame::classic(1, false, &[1]); 2]).unwrap();
+        assert_eq!(
+            bus.send_valid_or_wait(&classic, Duration::ZERO)
+                .unwrap()
+                .ok(),
+            Some(2)
+        );
+        // frames built in Rust are validated by `send`
+        let bad = bus.send(&[Frame::classic(0x800, false, &[])]).unwrap_err();
+        assert_eq!(bad.code, ErrorCode::IdOutOfRange);
+        let stats = bus.stats();
+        assert_eq!((stats.tx_frames, stats.tx_errors), (2, 2));
+        bus.close();
+        let Err(closed) = bus.send_valid_or_wait(&classic, Duration::ZERO) else {
+            panic!("a closed bus sent");
+        };
+        assert_eq!(closed.code, ErrorCode::Closed);
     }
 
     #[test]

@@ -24,11 +24,13 @@ pub mod playback;
 pub mod reader_set;
 pub mod readiness;
 pub mod socketcan;
+pub mod sqlite_log;
 pub mod stats;
 pub mod sync_util;
 pub mod time;
 pub mod transport;
 pub mod tx_room;
+pub mod udp_multicast;
 pub mod virtual_bus;
 pub mod watch;
 

@@ -1,7 +1,7 @@
 //! Log files on disk: opens, creates and appends to files and hands them to
 //! the codecs of `canwire_core::logfile`, which only see `Read`/`Write`. The
 //! format comes from the extension (`.blf .asc .log .trc .csv`, `.gz` after a
-//! text one).
+//! text one; `.db` is python-can's SQLite table, see [`crate::sqlite_log`]).
 //!
 //! These calls block on the file system; callers on an event loop run them
 //! on a blocking pool.
@@ -11,10 +11,17 @@ use std::path::Path;
 
 use canwire_core::CanwireError;
 use canwire_core::error::Result;
+use canwire_core::logfile::LogFormat;
 use canwire_core::logfile::{
     FrameReader, FrameWriter, WriterOptions, can_append, detect_format, read_text, refuse_append,
     write_after, write_new,
 };
+
+use crate::sqlite_log::{DEFAULT_TABLE, SqliteFrameReader, SqliteFrameWriter};
+
+fn sqlite_table(options: &WriterOptions) -> &str {
+    options.sqlite_table.as_deref().unwrap_or(DEFAULT_TABLE)
+}
 
 fn os(e: std::io::Error, what: &str, path: &Path) -> CanwireError {
     CanwireError::from_io(&e, &format!("{what} '{}'", path.display()))
@@ -24,6 +31,9 @@ fn os(e: std::io::Error, what: &str, path: &Path) -> CanwireError {
 pub fn open_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader + Send>> {
     let path = path.as_ref();
     let format = detect_format(path)?.format;
+    if format == LogFormat::Sqlite {
+        return Ok(Box::new(SqliteFrameReader::open(path, DEFAULT_TABLE)?));
+    }
     let file = File::open(path).map_err(|e| os(e, "opening", path))?;
     read_text(file, format).map_err(|e| match e.code {
         canwire_core::ErrorCode::Os => CanwireError::new(
@@ -34,6 +44,22 @@ pub fn open_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader + Send>
     })
 }
 
+/// Opens an SQLite log (`.db`) and reads `table` instead of python-can's
+/// `messages`; any other extension is `ERR_INVALID_ARGUMENT`.
+pub fn open_sqlite_reader(
+    path: impl AsRef<Path>,
+    table: &str,
+) -> Result<Box<dyn FrameReader + Send>> {
+    let path = path.as_ref();
+    if detect_format(path)?.format != LogFormat::Sqlite {
+        return Err(CanwireError::invalid_argument(format!(
+            "a table name applies to SQLite logs (.db) only, not to '{}'",
+            path.display()
+        )));
+    }
+    Ok(Box::new(SqliteFrameReader::open(path, table)?))
+}
+
 /// Creates (truncates) a log file for writing, choosing the format by extension.
 pub fn create_writer(
     path: impl AsRef<Path>,
@@ -41,13 +67,20 @@ pub fn create_writer(
 ) -> Result<Box<dyn FrameWriter + Send>> {
     let path = path.as_ref();
     let format = detect_format(path)?;
+    if format.format == LogFormat::Sqlite {
+        return Ok(Box::new(SqliteFrameWriter::create(
+            path,
+            sqlite_table(options),
+        )?));
+    }
     let file = File::create(path).map_err(|e| os(e, "creating", path))?;
     write_new(file, format, options)
 }
 
 /// Opens a log file to add frames after those it holds: BLF continues after
 /// its last whole object (counts and sizes carried on), candump `.log` gets
-/// lines added. A missing or empty file is created as by [`create_writer`].
+/// lines added, an SQLite `.db` gets rows added to its table. A missing or
+/// empty file is created as by [`create_writer`].
 /// Formats with a header (ASC, TRC, CSV) and `.gz` files are refused.
 pub fn append_writer(
     path: impl AsRef<Path>,
@@ -55,6 +88,12 @@ pub fn append_writer(
 ) -> Result<Box<dyn FrameWriter + Send>> {
     let path = path.as_ref();
     let format = detect_format(path)?;
+    if format.format == LogFormat::Sqlite {
+        return Ok(Box::new(SqliteFrameWriter::append(
+            path,
+            sqlite_table(options),
+        )?));
+    }
     let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if existing == 0 {
         return create_writer(path, options);
@@ -116,7 +155,7 @@ mod tests {
         let mut f = Frame::classic(0x123, false, &[0xDE, 0xAD]);
         f.timestamp_ns = 1_700_000_000_123_456_000;
         for name in [
-            "x.blf", "x.asc", "x.log", "x.trc", "x.csv", "x.asc.gz", "x.log.gz",
+            "x.blf", "x.asc", "x.log", "x.trc", "x.csv", "x.asc.gz", "x.log.gz", "x.db",
         ] {
             let path = temp(name);
             let mut w = create_writer(&path, &WriterOptions::default()).unwrap();

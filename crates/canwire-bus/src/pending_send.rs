@@ -62,7 +62,9 @@ impl PendingSend {
                 .bus
                 .tx_buffer_full(self.started.elapsed(), self.sent, true));
         }
-        let n = self.bus.send(&self.frames)?;
+        // checked when the send began; closing in between is the one new refusal
+        self.bus.check_open()?;
+        let n = self.bus.send_checked(&self.frames)?;
         self.frames.drain(..n);
         self.sent += n;
         if self.frames.is_empty() {

@@ -82,24 +82,79 @@ pub fn decode(record: &[u8]) -> Frame {
 
 /// Reads and validates every record of a batch. On a bad record the error
 /// message names its index; nothing is returned for the batch.
-pub fn decode_batch(batch: &[u8]) -> Result<Vec<Frame>> {
+pub fn decode_batch(batch: &[u8]) -> Result<ValidFrames> {
     if !batch.len().is_multiple_of(RECORD_SIZE) {
         return Err(CanwireError::invalid_argument(format!(
             "a record batch is a multiple of {RECORD_SIZE} bytes, got {}",
             batch.len()
         )));
     }
-    batch
-        .chunks_exact(RECORD_SIZE)
-        .enumerate()
-        .map(|(index, chunk)| {
-            let frame = decode(chunk);
+    ValidFrames::check(batch.chunks_exact(RECORD_SIZE).map(decode).collect())
+}
+
+/// Frames that each passed [`Frame::validate`]. Only [`ValidFrames::check`]
+/// (which [`decode_batch`] runs) makes one, so whatever takes `ValidFrames`
+/// (a bus's send of frames from JS) need not validate them again: one
+/// validation per send. Reads as a slice of frames.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidFrames(Vec<Frame>);
+
+impl ValidFrames {
+    /// Validates every frame; a bad one's error names its index (`record 3: ...`).
+    pub fn check(frames: Vec<Frame>) -> Result<Self> {
+        for (index, frame) in frames.iter().enumerate() {
             frame
                 .validate()
                 .map_err(|e| CanwireError::new(e.code, format!("record {index}: {}", e.message)))?;
-            Ok(frame)
-        })
-        .collect()
+        }
+        Ok(Self(frames))
+    }
+
+    /// The frames, as a plain vector.
+    pub fn into_vec(self) -> Vec<Frame> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidFrames {
+    type Target = [Frame];
+
+    fn deref(&self) -> &[Frame] {
+        &self.0
+    }
+}
+
+impl PartialEq<[Frame]> for ValidFrames {
+    fn eq(&self, other: &[Frame]) -> bool {
+        self.0 == other
+    }
+}
+
+impl<const N: usize> PartialEq<[Frame; N]> for ValidFrames {
+    fn eq(&self, other: &[Frame; N]) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<Vec<Frame>> for ValidFrames {
+    fn eq(&self, other: &Vec<Frame>) -> bool {
+        &self.0 == other
+    }
+}
+
+impl From<ValidFrames> for Vec<Frame> {
+    fn from(frames: ValidFrames) -> Self {
+        frames.0
+    }
+}
+
+impl IntoIterator for ValidFrames {
+    type Item = Frame;
+    type IntoIter = std::vec::IntoIter<Frame>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +173,7 @@ mod tests {
         encode_batch(&[frame, Frame::classic(0x7FF, false, &[1, 2])], &mut buf);
         assert_eq!(buf.len(), 2 * RECORD_SIZE);
         let back = decode_batch(&buf).unwrap();
+        assert_eq!(back.len(), 2);
         assert_eq!(back[0], frame);
         assert_eq!(back[1].data(), &[1, 2]);
     }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canwire_bus::frame_queue::DEFAULT_CAPACITY;
 use canwire_bus::readiness::StateCell;
+use canwire_bus::udp_multicast::UdpMulticastConfig;
 use canwire_bus::virtual_bus::{VirtualConfig, channels_in_use};
 use canwire_bus::{Bus, BusConfig, BusStats, PendingSend, ReaderStats, SocketCanConfig};
 use canwire_core::frame::EXTENDED_ID_MAX;
@@ -34,6 +35,10 @@ pub struct NativeOpenOptions {
     pub receive_buffer_size: Option<f64>,
     pub hardware_timestamps: Option<bool>,
     pub rx_coalesce_us: Option<f64>,
+    /// udp_multicast: the UDP port (default 43113).
+    pub port: Option<f64>,
+    /// udp_multicast: the hop limit / TTL (default 1).
+    pub hop_limit: Option<f64>,
 }
 
 /// The longest receive coalescing window, in µs.
@@ -183,10 +188,28 @@ fn config_from(options: NativeOpenOptions) -> napi::Result<BusConfig> {
             rx_coalesce_us,
             ..SocketCanConfig::new(options.channel)
         })),
+        "udp_multicast" => {
+            let mut cfg = UdpMulticastConfig::new(if options.channel.is_empty() {
+                canwire_bus::udp_multicast::DEFAULT_GROUP_V6.to_string()
+            } else {
+                options.channel
+            });
+            cfg.fd = options.fd.unwrap_or(true);
+            cfg.receive_own_messages = options.receive_own_messages.unwrap_or(false);
+            if let Some(port) = optional_integer("port", options.port, 1u16..=65535).into_napi()? {
+                cfg.port = port;
+            }
+            if let Some(hops) =
+                optional_integer("hopLimit", options.hop_limit, 1u32..=255).into_napi()?
+            {
+                cfg.hop_limit = hops;
+            }
+            Ok(BusConfig::UdpMulticast(cfg))
+        }
         other => Err(crate::error::to_napi(CanwireError::new(
             ErrorCode::UnknownInterface,
             format!(
-                "unknown interface '{other}': available are 'virtual', 'socketcan' (Linux) and 'jumpstarter'"
+                "unknown interface '{other}': available are 'virtual', 'socketcan' (Linux), 'jumpstarter' and 'udp_multicast'"
             ),
         ))),
     }
@@ -234,10 +257,12 @@ impl NativeBus {
         let frames = decode_batch(&records).into_napi()?;
         let timeout =
             Duration::from_secs_f64(timeout_ms.unwrap_or(0.0).clamp(0.0, 86_400_000.0) / 1000.0);
-        Ok(match self.bus.send_or_wait(&frames, timeout).into_napi()? {
-            Ok(sent) => Either::A(sent as u32),
-            Err(pending) => Either::B(NativePendingSend { pending }),
-        })
+        Ok(
+            match self.bus.send_valid_or_wait(&frames, timeout).into_napi()? {
+                Ok(sent) => Either::A(sent as u32),
+                Err(pending) => Either::B(NativePendingSend { pending }),
+            },
+        )
     }
 
     /// The channel index that sends a message to the channel `name`.

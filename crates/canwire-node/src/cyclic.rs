@@ -241,8 +241,15 @@ impl NativeCyclicTask {
             on_error: on_error.map(error_sink),
             modifier: modifier.map(|m| Arc::new(JsModifier(m)) as Arc<dyn FrameModifier>),
         };
-        let task =
-            CyclicTask::create(bus.shared(), frames, timing, autostart, kind, hooks).into_napi()?;
+        let task = CyclicTask::create(
+            bus.shared(),
+            frames.into_vec(),
+            timing,
+            autostart,
+            kind,
+            hooks,
+        )
+        .into_napi()?;
         Ok(NativeCyclicTask { task })
     }
 
@@ -268,7 +275,7 @@ impl NativeCyclicTask {
     #[napi(catch_unwind)]
     pub fn modify(&self, records: Uint8Array) -> napi::Result<()> {
         let frames = decode_batch(&records).into_napi()?;
-        self.task.modify(frames).into_napi()
+        self.task.modify(frames.into_vec()).into_napi()
     }
 
     /// The frames as a record batch.

@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use canwire_bus::logfile_io::{append_writer, create_writer, open_reader};
+use canwire_bus::logfile_io::{append_writer, create_writer, open_reader, open_sqlite_reader};
 use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
@@ -27,6 +27,7 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::CandumpLog => "log",
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
+        LogFormat::Sqlite => "db",
     }
 }
 
@@ -203,10 +204,15 @@ async fn with_reader<T: Send + 'static>(
 
 #[napi]
 impl NativeLogReader {
-    /// Opens a file, choosing the format by extension (`.gz` for text formats).
+    /// Opens a file, choosing the format by extension (`.gz` for text
+    /// formats); `sqlite_table` names the table of a `.db` file.
     #[napi(factory, catch_unwind)]
-    pub fn open(path: String) -> napi::Result<NativeLogReader> {
-        let reader = open_reader(&path).into_napi()?;
+    pub fn open(path: String, sqlite_table: Option<String>) -> napi::Result<NativeLogReader> {
+        let reader = match sqlite_table {
+            None => open_reader(&path),
+            Some(table) => open_sqlite_reader(&path, &table),
+        }
+        .into_napi()?;
         let format = reader.format();
         let state = ReaderState::Open(reader);
         Ok(NativeLogReader {
@@ -310,8 +316,10 @@ pub struct NativeLogWriterOptions {
     pub gzip_level: Option<f64>,
     /// An integer 0..=9.
     pub compression_level: Option<f64>,
-    /// Add to an existing file (BLF, uncompressed .log) instead of truncating it.
+    /// Add to an existing file (BLF, uncompressed .log, SQLite .db) instead of truncating it.
     pub append: Option<bool>,
+    /// SQLite (.db): the table to write, python-can's `messages` by default.
+    pub sqlite_table: Option<String>,
 }
 
 /// A writer's file: `None` once finished. A text writer keeps its sink (and
@@ -346,6 +354,7 @@ impl NativeLogWriter {
     pub fn create(path: String, options: NativeLogWriterOptions) -> napi::Result<NativeLogWriter> {
         let mut opts = WriterOptions {
             channel_names: options.channel_names.unwrap_or_default(),
+            sqlite_table: options.sqlite_table,
             ..WriterOptions::default()
         };
         match options.csv_flavor.as_deref() {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use canwire_bus::{Bus, FrameQueue};
 use canwire_core::Frame;
 use canwire_core::record::encode_batch;
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 
 use crate::bus::ReaderStatsObject;
@@ -62,13 +62,31 @@ impl NativeReader {
         Ok(Some(out.into()))
     }
 
-    /// Arranges one call of `waker` with `token` for when frames arrive or
-    /// the reader closes, and returns true; returns false (nothing armed) if
-    /// frames already wait or the reader is closed: read instead. The
-    /// receiving thread calls the waker itself: one thread hop per wake.
+    /// One call per wait: takes up to `max` queued frames as a record batch;
+    /// with none queued, arranges one call of `waker` with `token` for when
+    /// frames arrive or the reader closes and returns true, or returns false
+    /// (nothing armed) when the reader is closed and drained. A failed reader,
+    /// once drained, throws its failure as [`NativeReader::try_read`] does.
+    /// The receiving thread calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
-    pub fn arm(&self, waker: &NativeWaker, token: u32) -> bool {
-        self.queue.notify_once(key(token), waker.hook(token))
+    pub fn read_or_arm(
+        &mut self,
+        max: u32,
+        waker: &NativeWaker,
+        token: u32,
+    ) -> napi::Result<Either<Buffer, bool>> {
+        loop {
+            if let Some(batch) = self.try_read(max)? {
+                return Ok(Either::A(batch));
+            }
+            if self.queue.is_closed() {
+                return Ok(Either::B(false));
+            }
+            if self.queue.notify_once(key(token), waker.hook(token)) {
+                return Ok(Either::B(true));
+            }
+            // frames arrived (or the reader closed) since the read: look again
+        }
     }
 
     /// Drops the call armed under `token`, if it has not run.

@@ -44,11 +44,12 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
         "log" => LogFormat::CandumpLog,
         "trc" => LogFormat::Trc,
         "csv" => LogFormat::Csv,
+        "db" => LogFormat::Sqlite,
         _ => {
             return Err(CanwireError::new(
                 ErrorCode::Unsupported,
                 format!(
-                    "'{}' has no known log extension: allowed .blf .asc .log .trc .csv, \
+                    "'{}' has no known log extension: allowed .blf .asc .log .trc .csv .db, \
                      and .gz after the text ones",
                     path.display()
                 ),
@@ -59,6 +60,12 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
         return Err(CanwireError::new(
             ErrorCode::Unsupported,
             "BLF is compressed already: .blf.gz is not supported",
+        ));
+    }
+    if gzip && format == LogFormat::Sqlite {
+        return Err(CanwireError::new(
+            ErrorCode::Unsupported,
+            "SQLite logs are database files: .db.gz is not supported",
         ));
     }
     Ok(FileFormat { format, gzip })
@@ -72,6 +79,9 @@ pub fn read_text(
     if format == LogFormat::Blf {
         return Ok(Box::new(BlfFrameReader::new(std::io::BufReader::new(src))?));
     }
+    if format == LogFormat::Sqlite {
+        return Err(needs_sqlite_file());
+    }
     let src = text_source(src)
         .map_err(|e| CanwireError::new(ErrorCode::Os, format!("reading the log: {e}")))?;
     Ok(text_reader(src, format))
@@ -82,7 +92,7 @@ fn text_reader(src: Box<dyn BufRead + Send>, format: LogFormat) -> Box<dyn Frame
         LogFormat::Asc => Box::new(asc_reader(src)),
         LogFormat::CandumpLog => Box::new(candump_log_reader(src)),
         LogFormat::Trc => Box::new(trc_reader(src)),
-        LogFormat::Csv | LogFormat::Blf => Box::new(csv_reader(src)),
+        LogFormat::Csv | LogFormat::Blf | LogFormat::Sqlite => Box::new(csv_reader(src)),
     }
 }
 
@@ -105,7 +115,17 @@ pub fn text_writer<'a, W: TextSink + Send + 'a>(
                 "BLF needs a seekable sink: use write_new",
             ));
         }
+        LogFormat::Sqlite => return Err(needs_sqlite_file()),
     })
+}
+
+/// The error for an SQLite log asked of a byte source or sink: SQLite needs
+/// the file itself (`canwire_bus::logfile_io` opens it).
+fn needs_sqlite_file() -> CanwireError {
+    CanwireError::new(
+        ErrorCode::Unsupported,
+        "an SQLite log (.db) is a database file, not a byte stream: open it by path",
+    )
 }
 
 /// A writer of a new log in `format` over an empty, seekable sink (a file

@@ -60,6 +60,9 @@ pub enum LogFormat {
     Trc,
     /// CSV, python-can's columns or canwire's.
     Csv,
+    /// python-can's SQLite table (`.db`); opened by `canwire-bus`, which
+    /// links SQLite: this crate has no codec for it.
+    Sqlite,
 }
 
 /// Reads frames from a log file.

@@ -21,6 +21,8 @@ pub struct WriterOptions {
     pub gzip_level: u32,
     /// BLF settings.
     pub blf: BlfWriterOptions,
+    /// SQLite (`.db`): the table frames go to; `None` is python-can's `messages`.
+    pub sqlite_table: Option<String>,
 }
 
 impl Default for WriterOptions {
@@ -31,6 +33,7 @@ impl Default for WriterOptions {
             csv_flavor: CsvFlavor::Canwire,
             gzip_level: DEFAULT_GZIP_LEVEL,
             blf: BlfWriterOptions::default(),
+            sqlite_table: None,
         }
     }
 }
