@@ -388,6 +388,13 @@ describe("bit timing in canwire", () => {
       "ERR_INVALID_ARGUMENT",
       "BitTiming.fromSamplePoint: bitrate must be a number, got undefined",
     ]);
+    const misspelt = refusal(() => BitTiming.fromSamplePoint({ fClock: 8 * MHZ, bitrate: 500_000, samplepoint: 87.5 } as never));
+    expect([misspelt.code, misspelt.message]).toEqual([
+      "ERR_INVALID_ARGUMENT",
+      "BitTiming.fromSamplePoint: unknown option samplepoint (known: fClock, bitrate, samplePoint)",
+    ]);
+    const strictType = refusal(() => new BitTiming({ fClock: 8 * MHZ, brp: 1, tseg1: 5, tseg2: 2, sjw: 1, strict: 1 as never }));
+    expect([strictType.code, strictType.message]).toEqual(["ERR_INVALID_ARGUMENT", "BitTiming: strict must be a boolean, got 1"]);
     const range = refusal(() => new BitTiming({ fClock: 8 * MHZ, brp: 65, tseg1: 5, tseg2: 2, sjw: 1 }));
     expect([range.code, range.message]).toEqual(["ERR_INVALID_ARGUMENT", "brp (bit rate prescaler) (=65) must be in [1...64]"]);
     const clock = refusal(

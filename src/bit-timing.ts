@@ -114,31 +114,53 @@ export interface BitTimingFdSamplePointOptions {
   dataSamplePoint: number;
 }
 
-/** `options` as an object holding a number under each of `names` (others are left to the core). */
-function numbers<T extends object>(what: string, options: T, names: readonly string[]): T {
+/** The type each optional option must have when given. */
+const OPTIONAL_TYPES = {
+  nofSamples: "number",
+  samplePoint: "number",
+  strict: "boolean",
+  nodeLoopDelayNs: "number",
+  busLengthM: "number",
+} as const;
+
+/**
+ * `options` checked before it crosses to the core: an object with a number
+ * under each `required` name, the right type under each `optional` one
+ * present, and no other key (a misspelt `samplePoint` must not silently
+ * become the default). Ranges are the core's to check.
+ */
+function checked<T extends object>(
+  what: string,
+  options: T,
+  required: readonly string[],
+  optional: readonly (keyof typeof OPTIONAL_TYPES)[] = [],
+): T {
   if (typeof options !== "object" || options === null) {
     throw invalid("ERR_INVALID_ARGUMENT", `${what} takes an options object, got ${String(options)}`);
   }
   const record = options as Record<string, unknown>;
-  for (const name of names) {
+  for (const name of required) {
     if (typeof record[name] !== "number") {
       throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${name} must be a number, got ${String(record[name])}`);
     }
   }
-  for (const name of ["nofSamples", "samplePoint", "nodeLoopDelayNs", "busLengthM"]) {
-    if (record[name] !== undefined && typeof record[name] !== "number") {
-      throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${name} must be a number, got ${String(record[name])}`);
+  for (const name of optional) {
+    const type = OPTIONAL_TYPES[name];
+    if (record[name] !== undefined && typeof record[name] !== type) {
+      throw invalid("ERR_INVALID_ARGUMENT", `${what}: ${name} must be a ${type}, got ${String(record[name])}`);
     }
   }
-  if (record.strict !== undefined && typeof record.strict !== "boolean") {
-    throw invalid("ERR_INVALID_ARGUMENT", `${what}: strict must be a boolean, got ${String(record.strict)}`);
+  const known = new Set<string>([...required, ...optional]);
+  const unknown = Object.keys(record).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw invalid("ERR_INVALID_ARGUMENT", `${what}: unknown option ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
   }
   return options;
 }
 
 function tolerance(options: OscillatorToleranceOptions): [number, number] {
-  const checked = numbers("oscillatorTolerance", options, []);
-  return [checked.nodeLoopDelayNs ?? 250, checked.busLengthM ?? 10];
+  const valid = checked("oscillatorTolerance", options, [], ["nodeLoopDelayNs", "busLengthM"]);
+  return [valid.nodeLoopDelayNs ?? 250, valid.busLengthM ?? 10];
 }
 
 /**
@@ -175,8 +197,8 @@ export class BitTiming {
 
   /** Validates a timing given by its segments. */
   constructor(init: BitTimingInit) {
-    const checked = numbers("BitTiming", init, ["fClock", "brp", "tseg1", "tseg2", "sjw"]);
-    const v = native(() => binding.bitTimingNew(checked));
+    const valid = checked("BitTiming", init, ["fClock", "brp", "tseg1", "tseg2", "sjw"], ["nofSamples", "strict"]);
+    const v = native(() => binding.bitTimingNew(valid));
     this.fClock = v.fClock;
     this.brp = v.brp;
     this.tseg1 = v.tseg1;
@@ -199,13 +221,18 @@ export class BitTiming {
 
   /** A timing for a bitrate and segments; the prescaler is derived and must give the bitrate within 1/256. */
   static fromBitrateAndSegments(options: BitTimingFromBitrateOptions): BitTiming {
-    const checked = numbers("BitTiming.fromBitrateAndSegments", options, ["fClock", "bitrate", "tseg1", "tseg2", "sjw"]);
-    return BitTiming.#of(native(() => binding.bitTimingFromBitrateAndSegments(checked)));
+    const valid = checked(
+      "BitTiming.fromBitrateAndSegments",
+      options,
+      ["fClock", "bitrate", "tseg1", "tseg2", "sjw"],
+      ["nofSamples", "strict"],
+    );
+    return BitTiming.#of(native(() => binding.bitTimingFromBitrateAndSegments(valid)));
   }
 
   /** A timing from SJA1000 BTR0/BTR1 register values. */
   static fromRegisters(options: BitTimingRegisters): BitTiming {
-    const { fClock, btr0, btr1 } = numbers("BitTiming.fromRegisters", options, ["fClock", "btr0", "btr1"]);
+    const { fClock, btr0, btr1 } = checked("BitTiming.fromRegisters", options, ["fClock", "btr0", "btr1"]);
     return BitTiming.#of(native(() => binding.bitTimingFromRegisters(fClock, btr0, btr1)));
   }
 
@@ -215,14 +242,14 @@ export class BitTiming {
    * first, sjw = min(tseg2, 4). Empty when none fits.
    */
   static iterateFromSamplePoint(options: BitTimingSamplePointOptions): BitTiming[] {
-    const { fClock, bitrate, samplePoint } = numbers("BitTiming.iterateFromSamplePoint", options, ["fClock", "bitrate"]);
+    const { fClock, bitrate, samplePoint } = checked("BitTiming.iterateFromSamplePoint", options, ["fClock", "bitrate"], ["samplePoint"]);
     const all = native(() => binding.bitTimingIterateFromSamplePoint(fClock, bitrate, samplePoint ?? 69));
     return all.map((v) => BitTiming.#of(v));
   }
 
   /** The timing of {@link iterateFromSamplePoint} closest to the sample point (the lowest prescaler among equals). */
   static fromSamplePoint(options: BitTimingSamplePointOptions): BitTiming {
-    const { fClock, bitrate, samplePoint } = numbers("BitTiming.fromSamplePoint", options, ["fClock", "bitrate"]);
+    const { fClock, bitrate, samplePoint } = checked("BitTiming.fromSamplePoint", options, ["fClock", "bitrate"], ["samplePoint"]);
     return BitTiming.#of(native(() => binding.bitTimingFromSamplePoint(fClock, bitrate, samplePoint ?? 69)));
   }
 
@@ -307,8 +334,8 @@ export class BitTimingFd {
   /** Validates a timing given by both phases' segments. */
   constructor(init: BitTimingFdInit) {
     const names = ["fClock", "nomBrp", "nomTseg1", "nomTseg2", "nomSjw", "dataBrp", "dataTseg1", "dataTseg2", "dataSjw"];
-    const checked = numbers("BitTimingFd", init, names);
-    const v = native(() => binding.bitTimingFdNew(checked));
+    const valid = checked("BitTimingFd", init, names, ["strict"]);
+    const v = native(() => binding.bitTimingFdNew(valid));
     this.fClock = v.fClock;
     this.nomBrp = v.nomBrp;
     this.nomTseg1 = v.nomTseg1;
@@ -347,8 +374,8 @@ export class BitTimingFd {
   /** A timing for two bitrates and their segments; each derived prescaler must give its bitrate within 1/256. */
   static fromBitrateAndSegments(options: BitTimingFdFromBitrateOptions): BitTimingFd {
     const names = ["fClock", "nomBitrate", "nomTseg1", "nomTseg2", "nomSjw", "dataBitrate", "dataTseg1", "dataTseg2", "dataSjw"];
-    const checked = numbers("BitTimingFd.fromBitrateAndSegments", options, names);
-    return BitTimingFd.#of(native(() => binding.bitTimingFdFromBitrateAndSegments(checked)));
+    const valid = checked("BitTimingFd.fromBitrateAndSegments", options, names, ["strict"]);
+    return BitTimingFd.#of(native(() => binding.bitTimingFdFromBitrateAndSegments(valid)));
   }
 
   /**
@@ -358,8 +385,8 @@ export class BitTimingFd {
    */
   static iterateFromSamplePoint(options: BitTimingFdSamplePointOptions): BitTimingFd[] {
     const names = ["fClock", "nomBitrate", "nomSamplePoint", "dataBitrate", "dataSamplePoint"];
-    const checked = numbers("BitTimingFd.iterateFromSamplePoint", options, names);
-    return native(() => binding.bitTimingFdIterateFromSamplePoint(checked)).map((v) => BitTimingFd.#of(v));
+    const valid = checked("BitTimingFd.iterateFromSamplePoint", options, names);
+    return native(() => binding.bitTimingFdIterateFromSamplePoint(valid)).map((v) => BitTimingFd.#of(v));
   }
 
   /**
@@ -369,8 +396,8 @@ export class BitTimingFd {
    */
   static fromSamplePoint(options: BitTimingFdSamplePointOptions): BitTimingFd {
     const names = ["fClock", "nomBitrate", "nomSamplePoint", "dataBitrate", "dataSamplePoint"];
-    const checked = numbers("BitTimingFd.fromSamplePoint", options, names);
-    return BitTimingFd.#of(native(() => binding.bitTimingFdFromSamplePoint(checked)));
+    const valid = checked("BitTimingFd.fromSamplePoint", options, names);
+    return BitTimingFd.#of(native(() => binding.bitTimingFdFromSamplePoint(valid)));
   }
 
   /** Both bitrates and sample points on another controller clock, as {@link BitTiming.recreateWithFClock}. */
