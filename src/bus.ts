@@ -145,6 +145,18 @@ export interface BusOptions extends ConfigSelection {
    * clock; one frame per task, forever, at a whole-µs period.
    */
   scheduler?: "native" | "server";
+  /**
+   * socketcand: where `setFilters` and `watch` filter. `"client"` (default):
+   * in canwire, the server sending every frame (raw mode). `"server"`: the
+   * server filters: exact-id filters (mask 0x7FF with `extended: false`, or
+   * 0x1FFFFFFF; not inverted, not joined; at most 255 ids) become BCM `subscribe`s (the
+   * connection in BCM mode while filters are set, raw mode when cleared), and
+   * each watch a BCM job on a connection of its own (`subscribe` without a
+   * change mask, `filter` with one; `throttleMs` in whole µs). What BCM
+   * cannot do is `ERR_UNSUPPORTED`: other filters, and watches with
+   * `timeoutMs`, `checkDlc` or `fd`.
+   */
+  filtering?: "client" | "server";
 }
 
 /** The JS type of each {@link BusOptions} key. */
@@ -170,6 +182,7 @@ const BUS_OPTION_KINDS: Shape = {
   port: "number",
   connectTimeoutMs: "number",
   scheduler: "string",
+  filtering: "string",
 };
 
 /** The JS type of each {@link WatchOptions} key. */

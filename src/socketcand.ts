@@ -26,6 +26,9 @@ export async function openSocketcandNative(options: BusOptions, channel: string)
   if (options.scheduler !== undefined && options.scheduler !== "native" && options.scheduler !== "server") {
     throw invalid("ERR_INVALID_ARGUMENT", `scheduler must be "native" or "server", got '${options.scheduler}'`);
   }
+  if (options.filtering !== undefined && options.filtering !== "client" && options.filtering !== "server") {
+    throw invalid("ERR_INVALID_ARGUMENT", `filtering must be "client" or "server", got '${options.filtering}'`);
+  }
   return nativeAsync(() =>
     binding.openSocketcand({
       host: options.host ?? "127.0.0.1",
@@ -34,6 +37,7 @@ export async function openSocketcandNative(options: BusOptions, channel: string)
       fd: options.fd ?? false,
       connectTimeoutMs: options.connectTimeoutMs,
       serverCyclic: options.scheduler === "server",
+      serverFiltering: options.filtering === "server",
     }),
   );
 }

@@ -303,6 +303,15 @@ impl Bus {
         self.transport.cyclic_backend(frames, timing, hooks)
     }
 
+    /// The backend's own watch, if it runs watches itself (see [`Transport::watch_backend`]).
+    pub(crate) fn transport_watch_backend(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: &Arc<crate::watch::queue::WatchQueue>,
+    ) -> Option<Result<Arc<dyn crate::watch::WatchBackend>>> {
+        self.transport.watch_backend(config, queue)
+    }
+
     /// The kernel's cyclic sender of this bus (SocketCAN only; `ERR_UNSUPPORTED` elsewhere).
     pub fn bcm_tx(&self) -> Result<Arc<crate::socketcan::bcm::BcmTx>> {
         self.check_open()?;

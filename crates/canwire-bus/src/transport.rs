@@ -128,6 +128,16 @@ pub trait Transport: Send + Sync {
     ) -> Option<Result<Box<dyn crate::cyclic::CyclicBackend>>> {
         None
     }
+    /// A watch run by the backend itself (a remote server's content
+    /// filters); `None` (the default) leaves it to the kernel's broadcast
+    /// manager or a native thread.
+    fn watch_backend(
+        &self,
+        _config: &canwire_core::watch::WatchConfig,
+        _queue: &Arc<crate::watch::queue::WatchQueue>,
+    ) -> Option<Result<Arc<dyn crate::watch::WatchBackend>>> {
+        None
+    }
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0

@@ -27,6 +27,7 @@ pub struct NativeSocketcandOptions {
     pub connect_timeout_ms: Option<f64>,
     pub tx_queue_size: Option<f64>,
     pub server_cyclic: Option<bool>,
+    pub server_filtering: Option<bool>,
 }
 
 fn millis(name: &str, value: Option<f64>, max: u32) -> napi::Result<Option<Duration>> {
@@ -42,6 +43,7 @@ fn client_config(options: NativeSocketcandOptions) -> napi::Result<ClientConfig>
     let mut config = ClientConfig::new(&options.host, port, &options.channel);
     config.fd = options.fd.unwrap_or(false);
     config.server_cyclic = options.server_cyclic.unwrap_or(false);
+    config.server_filtering = options.server_filtering.unwrap_or(false);
     if let Some(t) = millis("connectTimeoutMs", options.connect_timeout_ms, 600_000)? {
         config.connect_timeout = t;
     }

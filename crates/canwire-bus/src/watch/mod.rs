@@ -37,11 +37,15 @@ pub struct Watch {
 
 impl Watch {
     /// Starts watching `bus` for `config`, queuing at most `capacity` events:
-    /// in the kernel where the bus is SocketCAN and the kernel has BCM,
+    /// by the backend where it runs watches itself (a socketcand server), in
+    /// the kernel where the bus is SocketCAN and the kernel has BCM,
     /// natively otherwise.
     pub fn open(bus: &Arc<Bus>, config: WatchConfig, capacity: usize) -> Result<Self> {
         config.validate()?;
         let queue = Arc::new(WatchQueue::new(capacity));
+        if let Some(backend) = bus.transport_watch_backend(&config, &queue) {
+            return Ok(Self::with_backend(queue, backend?));
+        }
         if let Some(socketcan) = bus.socketcan() {
             match socketcan.bcm_watch(&config, queue.clone()) {
                 Ok(watch) => return Ok(Self::with_backend(queue, watch)),

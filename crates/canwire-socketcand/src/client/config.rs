@@ -26,6 +26,10 @@ pub struct ClientConfig {
     /// Run the bus's periodic tasks on the server (BCM `add`/`update`/`delete`
     /// on a second connection) instead of canwire's native scheduler.
     pub server_cyclic: bool,
+    /// Filter on the server (`filtering: "server"`): the bus's exact-id
+    /// filters become BCM `subscribe`s and watches BCM `subscribe`/`filter`
+    /// jobs, so only what they pass crosses the network.
+    pub server_filtering: bool,
 }
 
 impl ClientConfig {
@@ -40,6 +44,7 @@ impl ClientConfig {
             backoff: Backoff::default(),
             tx_queue_frames: 4096,
             server_cyclic: false,
+            server_filtering: false,
         }
     }
 }

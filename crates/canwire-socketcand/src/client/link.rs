@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::server_filters::{self, IdKey};
 use super::transport::ClientShared;
 use crate::protocol::{ElementReader, ReadElement, ServerElement, format, parse_server_element};
 
@@ -120,10 +121,13 @@ pub(crate) async fn connect_mode(
 }
 
 /// Moves frames until the connection breaks (the reason) or shutdown (None).
+/// `applied`: the server-side subscriptions the connection has (`None`: raw
+/// mode); it follows the bus's filters as they change.
 async fn pump(
     shared: &ClientShared,
     stream: TcpStream,
     mut elements: ElementReader,
+    mut applied: Option<Vec<IdKey>>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<String> {
     let (mut reader, mut writer) = stream.into_split();
@@ -155,6 +159,14 @@ async fn pump(
                 Err(e) => return Some(format!("reading failed: {e}")),
             },
             _ = shared.wake_link.notified() => {
+                let wanted = shared.server_filters();
+                if wanted != applied {
+                    let commands = server_filters::transition(applied.as_deref(), wanted.as_deref());
+                    if let Err(e) = writer.write_all(commands.as_bytes()).await {
+                        return Some(format!("writing failed: {e}"));
+                    }
+                    applied = wanted;
+                }
                 outgoing.clear();
                 shared.take_outgoing(&mut outgoing);
                 if outgoing.is_empty() {
@@ -181,12 +193,15 @@ pub async fn run(shared: Arc<ClientShared>, first: std::sync::mpsc::Sender<Resul
     let mut attempt = 0u32;
     let mut down_since: Option<(Instant, String)> = None;
     loop {
+        // with server-side filters the connection starts in raw mode too; the
+        // pump's first turn switches it to BCM mode and subscribes
         let connected = tokio::select! {
             c = connect_mode(&shared, true) => c,
             _ = shutdown.changed() => return,
         };
         match connected {
             Ok((stream, elements)) => {
+                shared.wake_link.notify_one();
                 attempt = 0;
                 if let Some((since, reason)) = down_since.take() {
                     shared.gap_ended(since.elapsed(), &reason);
@@ -195,7 +210,7 @@ pub async fn run(shared: Arc<ClientShared>, first: std::sync::mpsc::Sender<Resul
                 if let Some(first) = first.take() {
                     let _ = first.send(Ok(()));
                 }
-                let lost = pump(&shared, stream, elements, &mut shutdown).await;
+                let lost = pump(&shared, stream, elements, None, &mut shutdown).await;
                 shared.set_connected(false);
                 let Some(reason) = lost else { return };
                 shared.gap_began(&reason);

@@ -8,6 +8,8 @@
 //! - [`link`]: the connection task (handshake, frames both ways, reconnection).
 //! - [`backoff`]: the reconnection delays.
 //! - [`server_cyclic`]: periodic tasks run by the server (`scheduler: "server"`, BCM mode).
+//! - [`server_filters`]: exact-id filters as BCM subscriptions (`filtering: "server"`).
+//! - [`server_watch`]: watches as BCM `subscribe`/`filter` jobs (`filtering: "server"`).
 //!
 //! The server's elements are read leniently (any whitespace, glued
 //! elements, ids in either convention, data as one hex string or byte by
@@ -17,6 +19,8 @@ pub mod backoff;
 pub mod config;
 pub mod link;
 pub mod server_cyclic;
+pub mod server_filters;
+pub mod server_watch;
 pub mod transport;
 
 pub use backoff::Backoff;

@@ -18,11 +18,13 @@ use canwire_bus::stats::ReceiveErrors;
 use canwire_bus::sync_util::lock;
 use canwire_bus::transport::{BusState, Protocol, Transport};
 use canwire_core::error::Result;
+use canwire_core::filter::FilterSet;
 use canwire_core::{CanwireError, ErrorCode, Frame};
 use tokio::sync::{Notify, watch};
 
 use super::config::ClientConfig;
 use super::link;
+use super::server_filters::{self, IdKey};
 
 #[derive(Default)]
 struct TxQueue {
@@ -43,6 +45,8 @@ pub struct ClientShared {
     errors: AtomicU64,
     last_error: Mutex<Option<String>>,
     tx_lost: AtomicU64,
+    /// The ids the server should send (`filtering: "server"`); `None`: every frame.
+    server_filters: Mutex<Option<Vec<IdKey>>>,
 }
 
 impl ClientShared {
@@ -103,6 +107,18 @@ impl ClientShared {
         ));
     }
 
+    /// The server-side subscriptions the bus's filters ask for (`None`: raw mode).
+    pub(crate) fn server_filters(&self) -> Option<Vec<IdKey>> {
+        lock(&self.server_filters).clone()
+    }
+
+    pub(crate) fn watch_lost(&self, id: u32, reason: &str) {
+        self.record_error(format!(
+            "lost the connection that runs the server-side watch of id 0x{id:X} on socketcand at {} ({reason}); the watch has ended",
+            self.endpoint()
+        ));
+    }
+
     pub(crate) fn count_tx_lost(&self, n: usize) {
         self.tx_lost.fetch_add(n as u64, Relaxed);
     }
@@ -148,6 +164,7 @@ impl SocketcandTransport {
             errors: AtomicU64::new(0),
             last_error: Mutex::new(None),
             tx_lost: AtomicU64::new(0),
+            server_filters: Mutex::new(None),
         });
         let (first_tx, first_rx) = std::sync::mpsc::channel();
         crate::runtime::handle().spawn(link::run(shared.clone(), first_tx));
@@ -274,6 +291,33 @@ impl Transport for SocketcandTransport {
         ))))
     }
 
+    fn watch_backend(
+        &self,
+        config: &canwire_core::watch::WatchConfig,
+        queue: &Arc<canwire_bus::watch::queue::WatchQueue>,
+    ) -> Option<Result<Arc<dyn canwire_bus::watch::WatchBackend>>> {
+        if !self.shared.config.server_filtering {
+            return None;
+        }
+        if lock(&self.shared.tx).closed {
+            return Some(Err(CanwireError::closed("the bus")));
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (shared, config, queue) = (self.shared.clone(), config.clone(), queue.clone());
+        crate::runtime::handle().spawn(async move {
+            let _ = tx.send(super::server_watch::ServerWatch::open(shared, config, queue).await);
+        });
+        let timeout = self.shared.config.connect_timeout + Duration::from_secs(1);
+        Some(match rx.recv_timeout(timeout) {
+            Ok(Ok(watch)) => Ok(watch as Arc<dyn canwire_bus::watch::WatchBackend>),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(CanwireError::new(
+                ErrorCode::Unreachable,
+                "socketcand: no BCM handshake for the watch in time",
+            )),
+        })
+    }
+
     fn state_watch(&self) -> Option<Arc<StateCell<BusState>>> {
         Some(self.shared.state.clone())
     }
@@ -296,6 +340,16 @@ impl Transport for SocketcandTransport {
 
     fn state(&self) -> BusState {
         self.shared.state.get().0
+    }
+
+    fn apply_filters(&self, filters: &FilterSet) -> Result<()> {
+        if !self.shared.config.server_filtering {
+            return Ok(());
+        }
+        let wanted = server_filters::subscriptions(filters)?;
+        *lock(&self.shared.server_filters) = wanted;
+        self.shared.wake_link.notify_one();
+        Ok(())
     }
 
     fn flush_tx_buffer(&self) -> Result<()> {

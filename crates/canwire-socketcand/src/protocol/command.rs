@@ -133,6 +133,16 @@ pub enum Command {
     },
     /// `< unsubscribe ID >`.
     Unsubscribe(CanId),
+    /// `< subscribe SEC USEC ID >` with `CAN_ERR_FLAG` (0x20000000) in ID:
+    /// error frames whose class shares a bit with `classes` (ID's low 29 bits).
+    SubscribeErrors {
+        /// Throttle interval, as given (error frames are not throttled).
+        interval_us: u64,
+        /// The error classes (`CAN_ERR_MASK` bits).
+        classes: u32,
+    },
+    /// `< unsubscribe ID >` with `CAN_ERR_FLAG` in ID.
+    UnsubscribeErrors,
     /// `< statistics IVAL_MS >`.
     Statistics {
         /// 0 = off.
@@ -153,6 +163,18 @@ pub struct Malformed {
     pub command: String,
     /// What was wrong.
     pub reason: &'static str,
+}
+
+/// `CAN_ERR_FLAG`: the id names error frames (socketcand passes it to the kernel's BCM).
+const ERR_FLAG: u32 = 0x2000_0000;
+
+/// The class bits of an error id (`CAN_ERR_FLAG` set, EFF bit 31 allowed), if it is one.
+fn error_id(token: &str) -> Option<u32> {
+    if token.is_empty() || token.len() > 8 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let raw = u32::from_str_radix(token, 16).ok()?;
+    (raw & ERR_FLAG != 0 && raw & 0x4000_0000 == 0).then_some(raw & 0x1FFF_FFFF)
 }
 
 fn can_id(token: &str) -> Result<CanId, &'static str> {
@@ -312,6 +334,15 @@ pub fn parse_command(element: &[u8]) -> Result<Command, Malformed> {
             Ok(Command::Add { interval_us, frame })
         }
         "update" => classic_frame(args).map(Command::Update).map_err(malformed),
+        "unsubscribe" if matches!(args, [id] if error_id(id).is_some()) => {
+            Ok(Command::UnsubscribeErrors)
+        }
+        "subscribe" if matches!(args, [_, _, id] if error_id(id).is_some()) => {
+            Ok(Command::SubscribeErrors {
+                interval_us: interval(args).map_err(malformed)?,
+                classes: error_id(args[2]).unwrap_or(0),
+            })
+        }
         "delete" | "unsubscribe" => match args {
             [id] => {
                 let id = can_id(id).map_err(malformed)?;

@@ -4,7 +4,7 @@
 
 use canwire_core::{Frame, FrameFlags};
 
-use super::tokens::{parse_hex_string, parse_id, parse_timestamp, words};
+use super::tokens::{parse_bytes, parse_hex_string, parse_id, parse_timestamp, words};
 
 /// One element from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,8 @@ pub enum ServerElement {
     Echo,
     /// `< frame … >` or `< fdframe … >`, with its timestamp.
     Frame(Frame),
-    /// `< error CLASS SEC.USEC >`: an error frame.
+    /// `< error CLASS SEC.USEC >` (raw mode) or `< error ID SEC.USEC XX … >`
+    /// (BCM mode, ID with `CAN_ERR_FLAG`): an error frame.
     ErrorFrame(Frame),
     /// `< error TEXT >`: the server refused something.
     Error(String),
@@ -46,12 +47,20 @@ fn frame(args: &[&str], fd: bool) -> Option<Frame> {
 }
 
 fn error_frame(args: &[&str]) -> Option<Frame> {
-    let [class, ts] = args else { return None };
-    if class.len() > 8 || !class.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let [class, ts, data @ ..] = args else {
+        return None;
+    };
+    if class.len() > 8 || !class.bytes().all(|b| b.is_ascii_hexdigit()) || data.len() > 8 {
         return None;
     }
     let class = u32::from_str_radix(class, 16).ok()? & 0x1FFF_FFFF;
-    let mut frame = Frame::classic(class, false, &[0; 8]);
+    // raw mode sends no data: the 8 bytes of an error frame, unknown, read as zeros
+    let data = if data.is_empty() {
+        vec![0; 8]
+    } else {
+        parse_bytes(data)?
+    };
+    let mut frame = Frame::classic(class, false, &data);
     frame.flags.set(FrameFlags::ERROR, true);
     frame.timestamp_ns = parse_timestamp(ts)?;
     Some(frame)
@@ -145,6 +154,24 @@ mod tests {
         assert_eq!(
             (f.id, f.is_error(), f.timestamp_ns),
             (4, true, 23_424_242_000)
+        );
+        let ServerElement::ErrorFrame(f) =
+            parse_server_element(b"< error 2000000C 1.000002 00 10 80 19 00 00 7F 01  >")
+        else {
+            panic!("not a BCM error frame")
+        };
+        assert_eq!(
+            (f.id, f.is_error(), f.data(), f.timestamp_ns),
+            (
+                0xC,
+                true,
+                &[0, 0x10, 0x80, 0x19, 0, 0, 0x7F, 1][..],
+                1_000_002_000
+            )
+        );
+        assert_eq!(
+            parse_server_element(b"< error could not open bus >"),
+            ServerElement::Error("could not open bus".into())
         );
         assert_eq!(
             parse_server_element(b"< stat 1 2 3 4 >"),

@@ -7,6 +7,14 @@
 //! watch suits a few JS watches, not a client's hundreds of ids). A
 //! `muxfilter` is one watcher per multiplex value.
 //!
+//! A subscription to an error id (`CAN_ERR_FLAG` set, e.g. `< subscribe 0 0
+//! 20000004 >`) sends the error frames the bus receives whose class shares a
+//! bit with the id's low 29 bits, as socketcand writes BCM error frames:
+//! `< error 20000004 SEC.USEC XX XX XX XX XX XX XX XX  >` (the id with
+//! `CAN_ERR_FLAG`, the 8 data bytes). Error frames are sent as they come
+//! (the subscription's interval is not applied to them) and never reach the
+//! data subscriptions.
+//!
 //! Cyclic jobs (`add`) are native [`CyclicTask`]s on the connection's view
 //! of the bus, so other clients see their frames; as in socketcand (no
 //! TX_ANNOUNCE), a job's first frame goes one interval after the command.
@@ -53,7 +61,24 @@ pub struct BcmMode {
     reader: Option<ViewReader>,
     jobs: HashMap<Key, Job>,
     subscriptions: HashMap<Key, Subscription>,
+    /// The error classes subscribed to (`CAN_ERR_MASK` bits), if any.
+    error_classes: Option<u32>,
     batch: Vec<Frame>,
+}
+
+/// `CAN_ERR_FLAG`, as it stands in the ids of BCM error elements.
+const ERR_FLAG: u32 = 0x2000_0000;
+
+/// A received error frame as socketcand's BCM mode writes it.
+fn bcm_error(out: &mut String, frame: &Frame) {
+    use std::fmt::Write;
+    let _ = write!(out, "< error {:03X} ", ERR_FLAG | (frame.id & 0x1FFF_FFFF));
+    format::push_timestamp(out, frame.timestamp_ns);
+    out.push(' ');
+    for b in frame.data() {
+        let _ = write!(out, "{b:02X} ");
+    }
+    out.push_str(" >");
 }
 
 fn watcher(id: CanId, interval_us: u64, change_mask: Option<Vec<u8>>) -> Result<Watcher> {
@@ -82,7 +107,7 @@ fn masked(data: &[u8], mask: &[u8; 8]) -> [u8; 8] {
 
 impl BcmMode {
     fn jobs_in_use(&self) -> usize {
-        self.jobs.len() + self.subscriptions.len()
+        self.jobs.len() + self.subscriptions.len() + usize::from(self.error_classes.is_some())
     }
 
     /// Handles a BCM command; false when the command is not one of this mode.
@@ -198,9 +223,22 @@ impl BcmMode {
                 if self.subscriptions.remove(&key(id)).is_none() {
                     ctx.malformed();
                 }
-                if self.subscriptions.is_empty() {
-                    self.reader = None;
+                self.close_reader_if_idle();
+            }
+            Command::SubscribeErrors { classes, .. } => {
+                if self.error_classes.is_none() && self.jobs_in_use() >= ctx.config.max_jobs {
+                    ctx.refuse(out, b"< error too many jobs >");
+                    return true;
                 }
+                if self.open_reader(ctx) {
+                    self.error_classes = Some(classes);
+                }
+            }
+            Command::UnsubscribeErrors => {
+                if self.error_classes.take().is_none() {
+                    ctx.malformed();
+                }
+                self.close_reader_if_idle();
             }
             _ => return false,
         }
@@ -222,13 +260,29 @@ impl BcmMode {
             Ok(s) => s,
             Err(_) => return ctx.malformed(),
         };
+        if self.open_reader(ctx) {
+            self.subscriptions.insert(k, subscription);
+        }
+    }
+
+    /// Opens the reader subscriptions share; false (counted malformed) if it cannot be.
+    fn open_reader(&mut self, ctx: &SessionContext) -> bool {
         if self.reader.is_none() {
             match ViewReader::open(&ctx.bus, ctx.config.output_queue_frames) {
                 Ok(reader) => self.reader = Some(reader),
-                Err(_) => return ctx.malformed(),
+                Err(_) => {
+                    ctx.malformed();
+                    return false;
+                }
             }
         }
-        self.subscriptions.insert(k, subscription);
+        true
+    }
+
+    fn close_reader_if_idle(&mut self) {
+        if self.subscriptions.is_empty() && self.error_classes.is_none() {
+            self.reader = None;
+        }
     }
 
     /// The queue to wait on.
@@ -294,6 +348,12 @@ impl BcmMode {
         let now = realtime_ns();
         let mut text = String::new();
         for frame in &self.batch {
+            if frame.is_error() {
+                if self.error_classes.is_some_and(|c| frame.id & c != 0) {
+                    bcm_error(&mut text, frame);
+                }
+                continue;
+            }
             let Some(s) = self.subscriptions.get_mut(&(frame.id, frame.is_extended())) else {
                 continue;
             };
