@@ -13,6 +13,18 @@
  * @module canwire
  */
 export {
+  BitTiming,
+  BitTimingFd,
+  type BitTimingFdFromBitrateOptions,
+  type BitTimingFdInit,
+  type BitTimingFdSamplePointOptions,
+  type BitTimingFromBitrateOptions,
+  type BitTimingInit,
+  type BitTimingRegisters,
+  type BitTimingSamplePointOptions,
+  type OscillatorToleranceOptions,
+} from "./bit-timing.js";
+export {
   Bus,
   type BusOptions,
   type BusState,

@@ -5,6 +5,7 @@
 //! - [`filter`]: acceptance filters with python-can semantics, plus inverted filters
 //! - [`isotp`]: the ISO-TP (ISO 15765-2) transport protocol as a sans-IO state machine
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
+//! - [`bit_timing`]: CAN and CAN FD bit timing with python-can's constructors and validation
 //! - [`blf`]: Vector BLF log files: streaming reader and writer
 //! - [`logfile`]: one reader/writer interface over BLF, ASC, candump .log, TRC and CSV (also .gz)
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
@@ -12,6 +13,7 @@
 //! - [`error_frame`]: SocketCAN error frames decoded into structured fields
 //! - [`cyclic`]: the cyclic send schedule; [`watch`]: change and timeout detection on one id
 
+pub mod bit_timing;
 pub mod blf;
 pub mod candump;
 pub mod cyclic;

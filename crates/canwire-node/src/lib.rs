@@ -10,6 +10,7 @@
 
 #![allow(missing_docs)] // the generated TypeScript declarations carry the docs
 
+pub mod bit_timing;
 pub mod bus;
 pub mod convert;
 pub mod cyclic;
