@@ -101,13 +101,14 @@ describe("bus.watch on the virtual bus", () => {
     const { tx, rx } = await pair();
     const watch = rx.watch(0x500, { queueSize: 2 });
     await tx.sendBatch([1, 2, 3, 4, 5].map((b) => ({ id: 0x500, data: [b] })));
-    await sleep(50);
+    // the watch thread has seen all five frames once delivered and overflow add up to five
+    await expect.poll(() => watch.stats().delivered + watch.stats().overflow, { timeout: 5000 }).toBe(5);
     expect(watch.stats()).toEqual({ capacity: 2, queued: 2, delivered: 2, overflow: 3 });
     const seen: number[] = [];
     const loop = (async () => {
       for await (const e of watch) seen.push(e.message!.data[0]!);
     })();
-    await sleep(20);
+    await expect.poll(() => seen.length, { timeout: 5000 }).toBe(2);
     await rx.close();
     await loop;
     expect(seen).toEqual([1, 2]);
