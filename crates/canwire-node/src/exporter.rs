@@ -46,6 +46,24 @@ fn labels_from(labels: Option<HashMap<String, String>>) -> BTreeMap<String, Stri
     labels.unwrap_or_default().into_iter().collect()
 }
 
+impl NativeExportList {
+    /// Adds one export.
+    fn push(
+        &mut self,
+        name: String,
+        description: Option<String>,
+        labels: Option<HashMap<String, String>>,
+        driver: ExportDriver,
+    ) {
+        self.exports.push(Export {
+            name,
+            description,
+            labels: labels_from(labels),
+            driver,
+        });
+    }
+}
+
 #[napi]
 impl NativeExportList {
     #[napi(constructor)]
@@ -62,12 +80,7 @@ impl NativeExportList {
         description: Option<String>,
         labels: Option<HashMap<String, String>>,
     ) {
-        self.exports.push(Export {
-            name,
-            description,
-            labels: labels_from(labels),
-            driver: ExportDriver::Can(bus.shared()),
-        });
+        self.push(name, description, labels, ExportDriver::Can(bus.shared()));
     }
 
     /// Adds an ISO-TP stack, served as the `IsoTpPython` driver.
@@ -79,12 +92,12 @@ impl NativeExportList {
         description: Option<String>,
         labels: Option<HashMap<String, String>>,
     ) {
-        self.exports.push(Export {
+        self.push(
             name,
             description,
-            labels: labels_from(labels),
-            driver: ExportDriver::IsoTp(isotp.shared()),
-        });
+            labels,
+            ExportDriver::IsoTp(isotp.shared()),
+        );
     }
 }
 

@@ -24,10 +24,10 @@ use tokio::task::JoinHandle;
 use super::can_receive::{Responses, open_stream};
 use super::cyclic::RemoteCyclicTask;
 use super::outbound::{CAPACITY, Outbound};
-use super::report::{CAN_CLIENT, FoundDriver, find_driver};
+use super::report::{CAN_CLIENT, FoundDriver};
 use super::runtime::{run_blocking, runtime};
 use super::session::ExporterSession;
-use super::target::{ConnectOptions, resolve};
+use super::target::ConnectOptions;
 use crate::value;
 
 /// How long a property call (`state`, `protocol`, `channel_info`) may take.
@@ -107,14 +107,8 @@ pub struct JumpstarterTransport {
 type Connected = (ExporterSession, FoundDriver, String, Option<Responses>);
 
 async fn connect(options: CanOpenOptions) -> Result<Connected> {
-    let target = resolve(
-        &options.connect,
-        |k: &str| std::env::var(k).ok(),
-        |path: &str| std::fs::read_to_string(path),
-    )?;
-    let session = ExporterSession::connect(&target).await?;
-    let report = session.report().await?;
-    let driver = find_driver(&report, &options.path, CAN_CLIENT)?;
+    let (session, driver) =
+        ExporterSession::open_driver(&options.connect, &options.path, CAN_CLIENT).await?;
     let info = session
         .call(&driver.uuid, "channel_info", vec![], Some(PROPERTY_TIMEOUT))
         .await?;

@@ -34,10 +34,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::isotp_values::{address_value, payload_of, send_args};
-use super::report::{FoundDriver, ISOTP_CLIENT, find_driver};
+use super::report::{FoundDriver, ISOTP_CLIENT};
 use super::runtime::{run_blocking, runtime};
 use super::session::ExporterSession;
-use super::target::{ConnectOptions, resolve};
+use super::target::ConnectOptions;
 use crate::value;
 
 /// The receive timeout of one `recv` poll, in seconds.
@@ -125,14 +125,8 @@ async fn start(session: &ExporterSession, uuid: &str) -> Result<()> {
 }
 
 async fn connect(options: &IsoTpOpenOptions) -> Result<(ExporterSession, FoundDriver, bool)> {
-    let target = resolve(
-        &options.connect,
-        |k: &str| std::env::var(k).ok(),
-        |path: &str| std::fs::read_to_string(path),
-    )?;
-    let session = ExporterSession::connect(&target).await?;
-    let report = session.report().await?;
-    let driver = find_driver(&report, &options.path, ISOTP_CLIENT)?;
+    let (session, driver) =
+        ExporterSession::open_driver(&options.connect, &options.path, ISOTP_CLIENT).await?;
     start(&session, &driver.uuid).await?;
     let socket_driver = match session
         .call(&driver.uuid, "available", vec![], Some(CALL_TIMEOUT))

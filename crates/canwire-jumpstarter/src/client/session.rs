@@ -11,8 +11,9 @@ use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Streaming};
 
+use super::report::{FoundDriver, find_driver};
 use super::status_map::{error_from_status, unreachable};
-use super::target::{Target, Transport};
+use super::target::{ConnectOptions, Target, Transport, resolve};
 use crate::proto::exporter_service_client::ExporterServiceClient;
 use crate::proto::{
     DriverCallRequest, GetReportResponse, StreamingDriverCallRequest, StreamingDriverCallResponse,
@@ -54,6 +55,25 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 impl ExporterSession {
+    /// Connects where `options` (else the environment `jmp shell` sets)
+    /// point, reads the report and finds the driver at `path` whose client
+    /// label is `client`: what opening any remote driver starts with.
+    pub async fn open_driver(
+        options: &ConnectOptions,
+        path: &str,
+        client: &str,
+    ) -> Result<(Self, FoundDriver)> {
+        let target = resolve(
+            options,
+            |k: &str| std::env::var(k).ok(),
+            |file: &str| std::fs::read_to_string(file),
+        )?;
+        let session = Self::connect(&target).await?;
+        let report = session.report().await?;
+        let driver = find_driver(&report, path, client)?;
+        Ok((session, driver))
+    }
+
     /// Connects to `target` (the channel reconnects by itself later; calls
     /// made while it cannot fail with `ERR_UNREACHABLE`).
     pub async fn connect(target: &Target) -> Result<Self> {
