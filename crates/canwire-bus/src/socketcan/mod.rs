@@ -5,6 +5,7 @@
 //! whose interface list is empty.
 //!
 //! - [`config`]: [`SocketCanConfig`] and [`CanInterfaceInfo`], plain data on every platform
+//! - [`rx_coalescing`]: when the receive thread reads (the policy, pure, on every platform)
 //! - [`SocketCanTransport`]: the raw backend; its Linux-only powers
 //!   (`bcm_tx`, `bcm_watch`) are reached through
 //!   [`Transport::socketcan`](crate::Transport::socketcan)
@@ -14,6 +15,7 @@
 pub mod config;
 #[cfg(target_os = "linux")]
 mod linux;
+pub mod rx_coalescing;
 // Compiled in Linux test builds too, so the stub is checked and tested here.
 #[cfg(any(not(target_os = "linux"), test))]
 #[cfg_attr(target_os = "linux", allow(dead_code))]
