@@ -6,7 +6,11 @@
 //   node bench/socketcan-rx/prepare.mjs                          # on the host
 //   scripts/socketcan-vm.sh -- node bench/socketcan-rx/run.mjs [--rounds 3]
 //     [--rates 2000,5000,8000] [--seconds 1.5] [--flood 20000] [--only a,b]
-//     [--options JSON]
+//     [--options JSON] [--with-immediate]
+//
+// --with-immediate adds canwire's batch path with `rxCoalesceUs: 0` (every
+// frame read at once, the default before adaptive coalescing) as a same-run
+// reference for what the coalescing saves.
 //
 // Offered load: each rate is held by paced_send (absolute deadlines, a late
 // wake catches up, so the average holds under TCG; the achieved rate is
@@ -37,6 +41,7 @@ const { values: args } = parseArgs({
     flood: { type: "string", default: "20000" },
     only: { type: "string" },
     options: { type: "string", default: "{}" },
+    "with-immediate": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -71,23 +76,34 @@ async function offer(phase) {
   return phase.frames / ((performance.now() - t0) / 1000);
 }
 
-/** Run time in ns of each thread of `pid`, by thread name (/proc/PID/task/TID/schedstat: on-CPU ns first). */
-function threadTimes(pid) {
-  const times = {};
+/**
+ * Run time in ns of the threads of `pid` by group (the main thread, canwire's
+ * receive thread, the rest; /proc/PID/task/TID/schedstat: on-CPU ns first)
+ * and their context switches (each time a thread slept and was woken, or was
+ * preempted: the wake-ups that batching saves, a figure host load cannot skew).
+ */
+function sample(pid) {
+  const cpu = {};
+  let switches = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      for (const m of status.matchAll(/ctxt_switches:\s+(\d+)/g)) switches += Number(m[1]);
       const group = comm.startsWith("canwire-rx") ? "rxThread" : tid === String(pid) ? "main" : "other";
-      times[group] = (times[group] ?? 0) + ns;
+      cpu[group] = (cpu[group] ?? 0) + ns;
     } catch {
       // the thread ended between the listing and the read
     }
   }
-  return times;
+  return { cpu, switches };
 }
 
-const diff = (after, before) => Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+const diff = (after, before) => ({
+  cpu: Object.fromEntries(Object.entries(after.cpu).map(([k, v]) => [k, v - (before.cpu[k] ?? 0)])),
+  switches: after.switches - before.switches,
+});
 const total = (times) => Object.values(times).reduce((a, b) => a + b, 0);
 
 /** A receiver process that answers each line on stdin with its count so far. */
@@ -137,12 +153,12 @@ class Persistent {
 /** Measures `phase` on an open persistent receiver. */
 async function measurePersistent(receiver, phase) {
   const before = await receiver.count();
-  const cpu0 = threadTimes(receiver.child.pid);
+  const sample0 = sample(receiver.child.pid);
   const achievedRate = await offer(phase);
   const after = await receiver.settle(before.received + phase.frames);
-  const cpu = diff(threadTimes(receiver.child.pid), cpu0);
+  const { cpu, switches } = diff(sample(receiver.child.pid), sample0);
   const extra = after.droppedKernel === undefined ? {} : { droppedKernel: after.droppedKernel - before.droppedKernel };
-  return { received: after.received - before.received, cpu, achievedRate, ...extra };
+  return { received: after.received - before.received, cpu, switches, achievedRate, ...extra };
 }
 
 /** A receiver kept open for a round: started, warmed up on a flood, then every phase. */
@@ -172,14 +188,14 @@ async function candump() {
     closeSync(fd);
     const exited = new Promise((r) => child.on("exit", r));
     await sleep(300); // started and bound
-    const cpu0 = threadTimes(child.pid);
+    const sample0 = sample(child.pid);
     const achievedRate = await offer(phase);
     await sleep(300); // the last frames read
-    const cpu = diff(threadTimes(child.pid), cpu0);
+    const { cpu, switches } = diff(sample(child.pid), sample0);
     child.kill("SIGINT");
     await exited;
     const received = readFileSync(file, "utf8").split("\n").filter(Boolean).length;
-    out[phase.name] = { received, cpu, achievedRate };
+    out[phase.name] = { received, cpu, switches, achievedRate };
   }
   return out;
 }
@@ -203,6 +219,16 @@ const canwireOptions = JSON.stringify(CANWIRE_OPTIONS);
 let receivers = {
   canwireBatch: persistent(process.execPath, [here("./canwire_rx.mjs"), IFACE, "batch", canwireOptions]),
   canwirePerMessage: persistent(process.execPath, [here("./canwire_rx.mjs"), IFACE, "message", canwireOptions]),
+  ...(args["with-immediate"]
+    ? {
+        canwireBatchImmediate: persistent(process.execPath, [
+          here("./canwire_rx.mjs"),
+          IFACE,
+          "batch",
+          JSON.stringify({ rxCoalesceUs: 0 }),
+        ]),
+      }
+    : {}),
   candump,
   ...(absent.nodeCan ? {} : { nodeCan: persistent(process.execPath, [here("./node_can_rx.mjs"), IFACE]) }),
   ...(absent.pythonCan ? {} : { pythonCan: persistent("/usr/bin/python3", [here("./python_can_rx.py"), IFACE]) }),
@@ -220,7 +246,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const line = phases
       .map((p) => {
         const r = result[p.name];
-        return `${p.name}: ${(total(r.cpu) / 1e3 / Math.max(1, r.received)).toFixed(1)} µs/frame, lost ${p.frames - r.received}`;
+        return `${p.name}: ${(total(r.cpu) / 1e3 / Math.max(1, r.received)).toFixed(1)} µs/frame, ${(r.switches / Math.max(1, r.received)).toFixed(2)} switches/frame, lost ${p.frames - r.received}`;
       })
       .join("; ");
     console.error(`bench: round ${round + 1} ${name}: ${line}`);
@@ -248,6 +274,7 @@ for (const name of names) {
     const row = {
       cpuMicrosPerFrame: stat(results, perFrame),
       lost: stat(results, (r) => p.frames - r.received),
+      switchesPerFrame: Math.round(100 * median(results.map((r) => r.switches / Math.max(1, r.received)))) / 100,
       achievedRate: stat(results, (r) => r.achievedRate).median,
     };
     if (results[0].cpu.rxThread !== undefined)
