@@ -28,6 +28,7 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
         LogFormat::Sqlite => "db",
+        LogFormat::Mf4 => "mf4",
     }
 }
 
