@@ -81,12 +81,15 @@ impl<R: Read + Seek> Mf4Reader<R> {
             start_ns -= (i128::from(tz) + i128::from(dst)) * 60_000_000_000;
         }
         let groups = read_schema(&mut f, hd)?;
-        let walk = unfinished && groups.len() == 1;
+        let single = groups.len() == 1;
+        let walk = unfinished && single;
         let cursors = groups
             .into_iter()
             .map(|info| GroupCursor {
                 stream: if walk {
                     RecordStream::walk(hd)
+                } else if single {
+                    RecordStream::linked(info.data).walk_if_cut(hd)
                 } else {
                     RecordStream::linked(info.data)
                 },

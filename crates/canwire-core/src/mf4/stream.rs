@@ -1,7 +1,10 @@
 //! The record bytes of one data group, one data block at a time: followed
 //! along the links (`##DT`, `##DZ`, `##DL` lists, an `##HL` header), or, for
 //! a file its writer never finished, found by walking the blocks in file
-//! order. Only one block is held at a time; a record may span two blocks.
+//! order. A file cut short loses the lists written last (a streaming writer
+//! writes the last list at close): when a list lies past the end, the blocks
+//! after the last one read are walked instead, for a file of one data group.
+//! Only one block is held at a time; a record may span two blocks.
 
 use std::collections::VecDeque;
 use std::io::{Read, Seek};
@@ -9,7 +12,7 @@ use std::io::{Read, Seek};
 use super::block::{HEADER_LEN, corrupt, truncated};
 use super::data_blocks::{inflate_dz, parse_dl};
 use super::file_access::FileAccess;
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 
 /// Where the next data block comes from.
 #[derive(Debug, Clone)]
@@ -37,6 +40,10 @@ pub struct RecordStream {
     pos: usize,
     /// File offset of the block `buf` came from (for errors).
     block_at: u64,
+    /// Where the last data block ended, and whether walking from there may
+    /// replace a list cut off the file (one data group only).
+    block_end: u64,
+    walk_on_cut: bool,
 }
 
 impl RecordStream {
@@ -55,7 +62,17 @@ impl RecordStream {
             buf: Vec::new(),
             pos: 0,
             block_at: 0,
+            block_end: 0,
+            walk_on_cut: false,
         }
+    }
+
+    /// Lets a list cut off the file be replaced by walking the blocks after
+    /// the last one read, from `first` if none was (see the module doc).
+    pub fn walk_if_cut(mut self, first: u64) -> Self {
+        self.walk_on_cut = true;
+        self.block_end = first;
+        self
     }
 
     /// A stream of every data block from offset `at` on, in file order.
@@ -65,6 +82,8 @@ impl RecordStream {
             buf: Vec::new(),
             pos: 0,
             block_at: at,
+            block_end: at,
+            walk_on_cut: false,
         }
     }
 
@@ -127,7 +146,14 @@ impl RecordStream {
                         continue;
                     }
                     let at = *next_list;
-                    let (h, body) = f.block(at, &[b"DT", b"DZ", b"DL", b"HL"])?;
+                    let (h, body) = match f.block(at, &[b"DT", b"DZ", b"DL", b"HL"]) {
+                        Ok(block) => block,
+                        Err(e) if e.code == ErrorCode::TruncatedFile && self.walk_on_cut => {
+                            self.source = BlockSource::Walk { at: self.block_end };
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     match &h.id {
                         b"DL" => {
                             let list = parse_dl(&h, &body, at)?;
@@ -163,6 +189,7 @@ impl RecordStream {
     fn data_block<R: Read + Seek>(&mut self, f: &mut FileAccess<R>, at: u64) -> Result<Vec<u8>> {
         self.block_at = at;
         let (h, mut body) = f.block(at, &[b"DT", b"DZ"])?;
+        self.block_end = (at + h.length).div_ceil(8) * 8;
         let links = h.link_count as usize * 8;
         if &h.id == b"DT" {
             body.drain(..links);

@@ -163,13 +163,16 @@ fn a_cut_file_gives_the_frames_before_the_cut_then_a_truncated_file_error() {
         block_bytes: 85 * 10,
         start_time_ns: None,
     };
-    let bytes = write(&frames, options, false);
-    let cut = bytes.len() - 300;
-    let (back, error) = read_all(bytes[..cut].to_vec());
-    assert_eq!(back, frames[..30]);
-    let error = error.expect("an error after the frames");
-    assert_eq!(error.code, ErrorCode::TruncatedFile, "{error}");
-    assert!(error.message.contains("byte offset"), "{error}");
+    for finish in [false, true] {
+        let bytes = write(&frames, options, finish);
+        // the last block holds frames 30..40 (850 bytes); a finished file's DL follows it
+        let cut = bytes.len() - 300 - if finish { 104 } else { 0 };
+        let (back, error) = read_all(bytes[..cut].to_vec());
+        assert_eq!(back, frames[..30], "finished: {finish}");
+        let error = error.expect("an error after the frames");
+        assert_eq!(error.code, ErrorCode::TruncatedFile, "{error}");
+        assert!(error.message.contains("byte offset"), "{error}");
+    }
 }
 
 #[test]
