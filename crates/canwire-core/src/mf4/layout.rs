@@ -1,6 +1,7 @@
 //! The ASAM bus-logging record layout python-can's `MF4Writer` writes (and
-//! asammdf reads): one channel group per frame kind, each record a float64
-//! time in seconds from the header's start time, then a composite channel
+//! asammdf reads): one channel group per frame kind, each record a time from
+//! the header's start time (python-can: float64 seconds; canwire: int64 ns
+//! with a linear conversion to seconds, exact), then a composite channel
 //! whose members are unsigned little-endian integers (and the data bytes).
 //!
 //! | member        | data/error | remote | bits |
@@ -104,7 +105,7 @@ impl Field {
     }
 }
 
-/// Bytes of the float64 time at the start of every record.
+/// Bytes of the time at the start of every record.
 pub const TIME_BYTES: u32 = 8;
 
 impl FrameGroup {
@@ -188,7 +189,7 @@ pub fn encode_record(frame: &Frame, start_ns: u64, out: &mut Vec<u8>) {
     out.resize(at + group.record_bytes() as usize, 0);
     let rec = &mut out[at..];
     let offset_ns = frame.timestamp_ns as i128 - start_ns as i128;
-    rec[..8].copy_from_slice(&(offset_ns as f64 / 1e9).to_le_bytes());
+    rec[..8].copy_from_slice(&(offset_ns as i64).to_le_bytes());
     let fd = frame.is_fd() && group != FrameGroup::Remote;
     for &(field, byte) in group.members() {
         let b = byte as usize;
@@ -229,8 +230,8 @@ mod tests {
         let rec = &out[1..];
         assert_eq!(rec.len(), 84);
         assert_eq!(
-            f64::from_le_bytes(rec[..8].try_into().unwrap()),
-            1.500_000_25
+            i64::from_le_bytes(rec[..8].try_into().unwrap()),
+            1_500_000_250
         );
         assert_eq!(rec[8], 2);
         assert_eq!(&rec[9..13], &0x1ABC_DEF0u32.to_le_bytes());
@@ -247,7 +248,7 @@ mod tests {
         let mut out = Vec::new();
         encode_record(&f, 10, &mut out);
         assert_eq!(out.len(), 17);
-        assert_eq!(f64::from_le_bytes(out[..8].try_into().unwrap()), -5e-9);
+        assert_eq!(i64::from_le_bytes(out[..8].try_into().unwrap()), -5);
         assert_eq!(&out[8..17], &[0, 0xFF, 0x07, 0, 0, 0, 4, 0, 0]);
     }
 }

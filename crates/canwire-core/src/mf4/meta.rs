@@ -151,6 +151,21 @@ pub fn metadata(start_ns: u64, tool_version: &str) -> (Vec<u8>, PatchPoints) {
     );
     let time_name = a.text(b"TX", "time");
     let time_unit = a.text(b"TX", "s");
+    // The time is an int64 count of ns that a linear conversion makes seconds:
+    // exact, and a steady rate compresses to almost nothing once transposed.
+    let ns_to_s = a.push(
+        BlockBuilder::new(b"CC", &[0, 0, 0, 0])
+            .u8(1)
+            .u8(0)
+            .u16(0)
+            .u16(0)
+            .u16(2)
+            .f64(0.0)
+            .f64(0.0)
+            .f64(0.0)
+            .f64(1e-9)
+            .finish(),
+    );
 
     let mut next_cg = 0;
     let mut cycle_counts = [0; 3];
@@ -188,9 +203,9 @@ pub fn metadata(start_ns: u64, tool_version: &str) -> (Vec<u8>, PatchPoints) {
             payload_bits,
             CN_BUS_EVENT,
         ));
-        let time = a.push(channel(
-            composite, 0, time_name, 0, time_unit, 2, 1, 4, 0, 64, 0,
-        ));
+        let mut time = channel(composite, 0, time_name, 0, time_unit, 2, 1, 2, 0, 64, 0);
+        time[24 + 4 * 8..24 + 5 * 8].copy_from_slice(&ns_to_s.to_le_bytes());
+        let time = a.push(time);
         let cg = a.push(
             BlockBuilder::new(b"CG", &[next_cg, time, acq_name, source, 0, 0])
                 .u64(u64::from(group.record_id()))

@@ -1,7 +1,7 @@
 //! ASAM MDF 4.1 (`.mf4`) bus logs, as python-can's `MF4Writer`/`MF4Reader`
 //! and asammdf write and read them: channel groups `CAN_DataFrame`,
-//! `CAN_ErrorFrame` and `CAN_RemoteFrame` whose records hold a float64 time
-//! from the header's start time and a composite channel of the frame's
+//! `CAN_ErrorFrame` and `CAN_RemoteFrame` whose records hold a time from the
+//! header's start time and a composite channel of the frame's
 //! fields ([`layout`] tables the bytes).
 //!
 //! - [`block`]: the 24-byte header every block starts with, blocks as bytes
@@ -15,8 +15,10 @@
 //!   (any file's group tree, linked or unfinished data, groups merged by time)
 //!
 //! Timestamps: the header's start time is the first frame's time cut to whole
-//! microseconds (what asammdf's `datetime` keeps), and each record's float64
-//! offset from it keeps the nanoseconds for years of offsets.
+//! microseconds (what asammdf's `datetime` keeps), and each record's time is
+//! an int64 count of ns from it with a linear conversion to seconds (which
+//! asammdf applies): exact, where python-can's float64 seconds are not.
+//! Files of other writers (float times, other linear conversions) read too.
 //!
 //! | error code            | when                                                   |
 //! |-----------------------|--------------------------------------------------------|

@@ -202,14 +202,13 @@ impl<R: Read + Seek> Mf4Reader<R> {
 
 /// The frame in one record of a bus-logging group.
 pub fn decode_frame(layout: &FrameLayout, rec: &[u8], start_ns: u64) -> Result<Frame> {
-    let seconds = layout.time.seconds(rec);
-    if !seconds.is_finite() {
+    let Some(offset) = layout.time.ns(rec) else {
         return Err(CanwireError::new(
             ErrorCode::InvalidTimestamp,
             "the record's time is not a number",
         ));
-    }
-    let ns = start_ns as i128 + (seconds * 1e9).round() as i128;
+    };
+    let ns = start_ns as i128 + offset;
     let get = |field| layout.field(field).map(|loc| loc.uint(rec));
     let raw_id = get(Field::Id).unwrap_or(0);
     let mut frame = Frame {

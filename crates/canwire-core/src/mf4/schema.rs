@@ -76,6 +76,26 @@ pub struct TimeLoc {
 }
 
 impl TimeLoc {
+    /// The time of `rec` in ns: exact for an integer count of ns (canwire's
+    /// own files), rounded from seconds otherwise; `None` for NaN or infinity.
+    pub fn ns(&self, rec: &[u8]) -> Option<i128> {
+        let l = &self.loc;
+        if matches!(l.data_type, 0..=3) && self.offset == 0.0 && self.factor == 1e-9 {
+            let raw = l.uint(rec);
+            let signed =
+                matches!(l.data_type, 2 | 3) && l.bits < 64 && raw >> (l.bits - 1) & 1 == 1;
+            return Some(if matches!(l.data_type, 2 | 3) && l.bits == 64 {
+                i128::from(raw as i64)
+            } else if signed {
+                i128::from(raw) - (1i128 << l.bits)
+            } else {
+                i128::from(raw)
+            });
+        }
+        let seconds = self.seconds(rec);
+        seconds.is_finite().then(|| (seconds * 1e9).round() as i128)
+    }
+
     /// The time of `rec` in seconds.
     pub fn seconds(&self, rec: &[u8]) -> f64 {
         let l = &self.loc;
@@ -101,6 +121,11 @@ impl TimeLoc {
                 } else {
                     f32::from_be_bytes(arr)
                 })
+            }
+            (2 | 3, bits) if bits > 0 && bits <= 64 => {
+                let raw = l.uint(rec);
+                let shift = 64 - bits;
+                (((raw << shift) as i64) >> shift) as f64
             }
             _ => l.uint(rec) as f64,
         };

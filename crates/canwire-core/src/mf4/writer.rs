@@ -17,7 +17,7 @@ use crate::logfile::{FrameWriter, LogFormat};
 /// Data blocks listed per `##DL` block.
 pub const LIST_CAPACITY: usize = 1024;
 /// Record bytes per data block by default.
-pub const DEFAULT_BLOCK_BYTES: usize = 1 << 20;
+pub const DEFAULT_BLOCK_BYTES: usize = 4 << 20;
 /// The deflate level of compressed blocks.
 const DEFLATE_LEVEL: u32 = 6;
 
