@@ -6,9 +6,11 @@
  * behind HL/DL lists) read exactly in canwire, and damaged files give the
  * frames before the damage and then a typed error.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Bus, convertLog, Logger, LogReader, LogWriter, type Message, type MessageInit } from "../src/index.js";
 import { runCli, uniqueChannel } from "./helpers.js";
@@ -139,6 +141,27 @@ describe("MF4 files of canwire's own", () => {
       );
       expect(LogReader.open(path).format).toBe("mf4");
     }
+  });
+
+  it("a writer killed between flushes leaves an unfinished file canwire reads up to the last flush", async () => {
+    const path = join(dir, "killed.mf4");
+    const index = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `
+      import { LogWriter } from ${JSON.stringify(index)};
+      const out = LogWriter.create(${JSON.stringify(path)}, { flushIntervalMs: 0 });
+      await out.write(Array.from({ length: 300 }, (_, i) => ({ id: i, data: [1] })));
+      await out.flush();
+      await out.write(Array.from({ length: 200 }, (_, i) => ({ id: 0x400 + i, data: [2] })));
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
+    expect(run.signal).toBe("SIGKILL");
+    expect(readFileSync(path).subarray(0, 8).toString("latin1")).toBe("UnFinMF ");
+    const reader = LogReader.open(path);
+    const ids: number[] = [];
+    for await (const m of reader) ids.push(m.id);
+    expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(reader.stats().truncated?.reason).toContain("UnFinMF");
   });
 
   it("refuses what MF4 cannot hold with typed errors", async () => {

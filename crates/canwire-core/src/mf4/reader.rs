@@ -280,6 +280,7 @@ impl<R: Read + Seek> Iterator for Mf4Reader<R> {
         let Self {
             f,
             start_ns,
+            unfinished,
             cursors,
             stats,
             ..
@@ -304,10 +305,20 @@ impl<R: Read + Seek> Iterator for Mf4Reader<R> {
                 }
             }
         }
-        let next = cursors
+        let Some(next) = cursors
             .iter_mut()
             .filter(|c| c.head.is_some())
-            .min_by_key(|c| c.head.map(|f| f.timestamp_ns))?;
+            .min_by_key(|c| c.head.map(|f| f.timestamp_ns))
+        else {
+            if *unfinished && stats.truncated.is_none() {
+                stats.truncated = Some(Truncation {
+                    line: None,
+                    byte_offset: Some(f.len()),
+                    reason: "the writer did not finish the file (`UnFinMF`): read up to its last whole block".into(),
+                });
+            }
+            return None;
+        };
         next.head.take().map(Ok)
     }
 }

@@ -144,9 +144,11 @@ fn an_unfinished_file_is_read_up_to_its_last_flushed_block() {
     assert_eq!(&bytes[..8], b"UnFinMF ");
     let reader = Mf4Reader::new(Cursor::new(bytes.clone())).unwrap();
     assert!(reader.is_unfinished());
-    let (back, error) = read_all(bytes);
-    assert!(error.is_none(), "{error:?}");
+    let mut reader = Mf4Reader::new(Cursor::new(bytes)).unwrap();
+    let back: Vec<Frame> = reader.by_ref().map(Result::unwrap).collect();
     assert_eq!(back, frames);
+    let truncated = reader.stats().truncated.expect("reported as cut short");
+    assert!(truncated.reason.contains("UnFinMF"), "{truncated:?}");
 }
 
 #[test]
