@@ -2,9 +2,9 @@
 //! `IFLA_CAN_*` attributes `ip -details link show` prints) with the
 //! socketcan crate. Interfaces without a controller (vcan) report none.
 
-use socketcan::nl::{CanCtrlMode, CanInterface, CanState, InterfaceCanParams};
+use socketcan::nl::{CanBitTiming, CanCtrlMode, CanInterface, CanState, InterfaceCanParams};
 
-use crate::socketcan::config::ControllerInfo;
+use crate::socketcan::config::{ControllerInfo, SegmentsInfo};
 use crate::transport::BusState;
 
 /// What interface `index` reports; all `None` when it has no CAN controller
@@ -44,7 +44,47 @@ fn from_params(can: &InterfaceCanParams) -> ControllerInfo {
         restart_ms: can.restart_ms,
         tx_error_counter: can.berr_counter.map(|c| c.txerr),
         rx_error_counter: can.berr_counter.map(|c| c.rxerr),
+        timing: can.bit_timing.and_then(segments),
+        data_sample_point: can
+            .data_bit_timing
+            .map(|t| t.sample_point)
+            .filter(|&point| point != 0),
+        data_timing: can.data_bit_timing.and_then(segments),
+        ctrl_modes: can.ctrl_mode.map(|m| {
+            MODES
+                .iter()
+                .filter(|&&mode| m.has_mode(mode))
+                .fold(0, |flags, mode| flags | mode.mask())
+        }),
+        ctrl_modes_supported: can.ctrl_mode_supported,
+        clock: can.clock.map(|c| c.freq),
+        termination: can.termination,
     }
+}
+
+/// The control modes the socketcan crate names (bits 0..8 of `CAN_CTRLMODE_*`).
+const MODES: [CanCtrlMode; 9] = [
+    CanCtrlMode::Loopback,
+    CanCtrlMode::ListenOnly,
+    CanCtrlMode::TripleSampling,
+    CanCtrlMode::OneShot,
+    CanCtrlMode::BerrReporting,
+    CanCtrlMode::Fd,
+    CanCtrlMode::PresumeAck,
+    CanCtrlMode::NonIso,
+    CanCtrlMode::CcLen8Dlc,
+];
+
+/// The segments of a timing, `None` when the driver left them 0 (fixed bit rates).
+fn segments(t: CanBitTiming) -> Option<SegmentsInfo> {
+    (t.tq != 0).then_some(SegmentsInfo {
+        tq: t.tq,
+        prop_seg: t.prop_seg,
+        phase_seg1: t.phase_seg1,
+        phase_seg2: t.phase_seg2,
+        sjw: t.sjw,
+        brp: t.brp,
+    })
 }
 
 #[cfg(test)]
@@ -65,6 +105,12 @@ mod tests {
         let timing = |bitrate| CanBitTiming {
             bitrate,
             sample_point: 875,
+            tq: if bitrate == 500_000 { 125 } else { 0 },
+            prop_seg: 6,
+            phase_seg1: 7,
+            phase_seg2: 2,
+            sjw: 1,
+            brp: 1,
             ..CanBitTiming::default()
         };
         let params = InterfaceCanParams {
@@ -90,6 +136,17 @@ mod tests {
                 restart_ms: Some(100),
                 tx_error_counter: Some(130),
                 rx_error_counter: Some(7),
+                timing: Some(SegmentsInfo {
+                    tq: 125,
+                    prop_seg: 6,
+                    phase_seg1: 7,
+                    phase_seg2: 2,
+                    sjw: 1,
+                    brp: 1,
+                }),
+                data_sample_point: Some(875),
+                ctrl_modes: Some(0x20),
+                ..ControllerInfo::default()
             }
         );
     }

@@ -9,6 +9,7 @@
 
 pub mod bcm;
 pub mod codec;
+pub mod configure;
 pub mod controller;
 pub mod filters;
 pub mod interfaces;
@@ -17,6 +18,8 @@ pub mod rx_thread;
 pub mod socket;
 pub mod sys;
 pub mod tx;
+
+pub use configure::{configure_controller, restart_controller, set_link_up};
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
