@@ -153,9 +153,7 @@ function filters(entry: ConfigEntry): CanFilter[] {
 }
 
 function notApplied(entry: ConfigEntry, key: string): void {
-  const hint = BIT_RATES.has(key)
-    ? "only Bus.open applies a bit rate, to a SocketCAN controller"
-    : "Bus.open has no such option";
+  const hint = BIT_RATES.has(key) ? "only Bus.open applies a bit rate, to a SocketCAN controller" : "Bus.open has no such option";
   const message = `${entry.origin} is not applied: ${hint}`;
   if (warned.has(message)) return;
   warned.add(message);

@@ -7,14 +7,15 @@
  * given (see {@link CONTROLLER_OPTION_NAMES}).
  *
  * Applying brings the link down if it is up, sets the values, and brings it
- * up again (unless `leaveDown`). Needs CAP_NET_ADMIN. Errors: see
- * {@link configureInterface}.
+ * up again (unless `leaveDown`). Needs CAP_NET_ADMIN, except when the
+ * controller already runs as asked: then nothing is sent and the link is
+ * not bounced. Errors: see {@link configureInterface}.
  *
  * @module
  */
 import type * as Native from "../native/index.cjs";
-import { BitTiming, BitTimingFd } from "./bit-timing.js";
 import { binding } from "./binding.js";
+import { BitTiming, BitTimingFd } from "./bit-timing.js";
 import { configOrigin } from "./bus-config.js";
 import { invalid, native, UnsupportedError } from "./errors.js";
 import { checkOptions, type Shape } from "./options.js";

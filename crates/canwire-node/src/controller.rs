@@ -93,7 +93,7 @@ fn phase(
 }
 
 fn plan_of(plan: NativeControllerPlan) -> Result<ControllerPlan> {
-    Ok(ControllerPlan {
+    ControllerPlan {
         nominal: phase(
             ["bitrate", "samplePoint", "timing"],
             plan.bitrate,
@@ -125,7 +125,7 @@ fn plan_of(plan: NativeControllerPlan) -> Result<ControllerPlan> {
             .transpose()?,
         leave_down: plan.leave_down.unwrap_or(false),
     }
-    .validated()?)
+    .validated()
 }
 
 /// Checks a plan without touching any interface (what `configureInterface` would refuse up front).

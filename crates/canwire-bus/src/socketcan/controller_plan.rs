@@ -332,17 +332,25 @@ pub const CTRLMODE_ONE_SHOT: u32 = 0x08;
 /// `CAN_CTRLMODE_FD`.
 pub const CTRLMODE_FD: u32 = 0x20;
 
-/// The error for `errno` from `step` on interface `name`. `left_down` says
-/// the apply had brought the link down and leaves it so.
+/// The error for `errno` from `step` on interface `name`, with the kernel's
+/// own text when it gave one. `left_down` says the apply had brought the
+/// link down and leaves it so.
 pub fn step_error(
     name: &str,
     plan: &ControllerPlan,
     step: &Step,
-    errno: i32,
+    refusal: (i32, Option<&str>),
     left_down: bool,
 ) -> CanwireError {
+    let (errno, kernel) = refusal;
     let what = step.describe(plan);
-    let errno_text = errno_name(errno).unwrap_or("an unknown errno");
+    let errno_text = match kernel {
+        Some(text) => format!(
+            "{} (\"{text}\")",
+            errno_name(errno).unwrap_or("an unknown errno")
+        ),
+        None => errno_name(errno).unwrap_or("an unknown errno").to_string(),
+    };
     let after = if left_down {
         format!("; {name} was brought down for this and is left down")
     } else {
@@ -575,7 +583,7 @@ mod tests {
             listen_only: Some(true),
             ..Default::default()
         };
-        let err = step_error("can0", &plan, &Step::Timing, libc::EINVAL, true);
+        let err = step_error("can0", &plan, &Step::Timing, (libc::EINVAL, None), true);
         assert_eq!(err.code, ErrorCode::InvalidArgument);
         assert_eq!(err.errno, Some("EINVAL"));
         assert!(
@@ -589,26 +597,50 @@ mod tests {
             err.message
                 .ends_with("can0 was brought down for this and is left down")
         );
-        let err = step_error("can0", &plan, &Step::ControlModes, libc::EOPNOTSUPP, false);
+        let err = step_error(
+            "can0",
+            &plan,
+            &Step::ControlModes,
+            (libc::EOPNOTSUPP, None),
+            false,
+        );
         assert_eq!(err.code, ErrorCode::Unsupported);
         assert!(
             err.message
                 .starts_with("setting listenOnly true on can0 failed with EOPNOTSUPP")
         );
-        let err = step_error("can0", &plan, &Step::BringDown, libc::EPERM, false);
+        let err = step_error("can0", &plan, &Step::BringDown, (libc::EPERM, None), false);
         assert_eq!(err.code, ErrorCode::PermissionDenied);
         assert!(err.message.contains("CAP_NET_ADMIN"));
         assert_eq!(
-            step_error("can0", &plan, &Step::BringUp, libc::ENODEV, false).code,
+            step_error("can0", &plan, &Step::BringUp, (libc::ENODEV, None), false).code,
             ErrorCode::UnknownInterface
         );
         assert_eq!(
-            step_error("can0", &plan, &Step::BringUp, libc::EBUSY, false).code,
+            step_error("can0", &plan, &Step::BringUp, (libc::EBUSY, None), false).code,
             ErrorCode::Os
         );
-        let err = step_error("can0", &plan, &Step::Restart, libc::EBUSY, false);
+        let err = step_error("can0", &plan, &Step::Restart, (libc::EBUSY, None), false);
         assert_eq!(err.code, ErrorCode::InvalidArgument);
         assert!(err.message.contains("bus-off"), "{}", err.message);
+        let err = step_error(
+            "can0",
+            &plan,
+            &Step::RestartMs,
+            (
+                libc::EOPNOTSUPP,
+                Some("Device doesn't support restart from Bus Off"),
+            ),
+            false,
+        );
+        assert!(
+            err.message.starts_with(
+                "setting restartMs 0 on can0 failed with EOPNOTSUPP (\"Device doesn't support restart from Bus Off\")"
+            ),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.code, ErrorCode::Unsupported);
     }
 
     #[test]

@@ -27,6 +27,11 @@ impl SocketCanTransport {
     }
 
     /// Never reached (no value of this type exists).
+    pub fn interface(&self) -> &str {
+        match *self {}
+    }
+
+    /// Never reached (no value of this type exists).
     pub fn bcm_tx(&self) -> Result<Arc<bcm::BcmTx>> {
         match *self {}
     }

@@ -2,7 +2,9 @@
 //! `IFLA_CAN_*` attributes `ip -details link show` prints) with the
 //! socketcan crate. Interfaces without a controller (vcan) report none.
 
-use socketcan::nl::{CanBitTiming, CanCtrlMode, CanInterface, CanState, InterfaceCanParams};
+use socketcan::nl::{
+    CanBitTiming, CanCtrlMode, CanCtrlModes, CanInterface, CanState, InterfaceCanParams,
+};
 
 use crate::socketcan::config::{ControllerInfo, SegmentsInfo};
 use crate::transport::BusState;
@@ -50,12 +52,7 @@ fn from_params(can: &InterfaceCanParams) -> ControllerInfo {
             .map(|t| t.sample_point)
             .filter(|&point| point != 0),
         data_timing: can.data_bit_timing.and_then(segments),
-        ctrl_modes: can.ctrl_mode.map(|m| {
-            MODES
-                .iter()
-                .filter(|&&mode| m.has_mode(mode))
-                .fold(0, |flags, mode| flags | mode.mask())
-        }),
+        ctrl_modes: can.ctrl_mode.map(mode_flags),
         ctrl_modes_supported: can.ctrl_mode_supported,
         clock: can.clock.map(|c| c.freq),
         termination: can.termination,
@@ -75,6 +72,14 @@ const MODES: [CanCtrlMode; 9] = [
     CanCtrlMode::CcLen8Dlc,
 ];
 
+/// The `CAN_CTRLMODE_*` bits switched on in `modes`.
+pub fn mode_flags(modes: CanCtrlModes) -> u32 {
+    MODES
+        .iter()
+        .filter(|&&mode| modes.has_mode(mode))
+        .fold(0, |flags, mode| flags | mode.mask())
+}
+
 /// The segments of a timing, `None` when the driver left them 0 (fixed bit rates).
 fn segments(t: CanBitTiming) -> Option<SegmentsInfo> {
     (t.tq != 0).then_some(SegmentsInfo {
@@ -90,7 +95,7 @@ fn segments(t: CanBitTiming) -> Option<SegmentsInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socketcan::nl::{CanBerrCounter, CanBitTiming, CanCtrlModes};
+    use socketcan::nl::CanBerrCounter;
 
     #[test]
     fn a_controller_without_attributes_reports_nothing() {
@@ -111,7 +116,6 @@ mod tests {
             phase_seg2: 2,
             sjw: 1,
             brp: 1,
-            ..CanBitTiming::default()
         };
         let params = InterfaceCanParams {
             bit_timing: Some(timing(500_000)),

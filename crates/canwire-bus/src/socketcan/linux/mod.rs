@@ -8,6 +8,7 @@
 //! `channel_name` maps it back to the name.
 
 pub mod bcm;
+pub mod can_netlink;
 pub mod codec;
 pub mod configure;
 pub mod controller;
@@ -57,6 +58,11 @@ pub struct SocketCanTransport {
 }
 
 impl SocketCanTransport {
+    /// The interface this bus was opened on (empty: all CAN interfaces).
+    pub fn interface(&self) -> &str {
+        &self.config.channel
+    }
+
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
         let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
