@@ -171,12 +171,6 @@ pub fn configure_controller(name: &str, plan: ControllerPlan) -> Result<()> {
     let plan = plan.validated()?;
     let (index, details) = inspect(name, &plan)?;
     check_clock(name, &plan, details.can.clock.map(|c| c.freq))?;
-    eprintln!(
-        "DBG in_effect={} is_up={} can={:?}",
-        in_effect(&plan, &details.can),
-        details.is_up,
-        details.can
-    );
     if in_effect(&plan, &details.can) && details.is_up != plan.leave_down {
         return Ok(());
     }
