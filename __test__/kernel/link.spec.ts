@@ -10,7 +10,7 @@ import { BitTiming, Bus, serveSocketcand } from "../../src/index.js";
 import { hasAfCan } from "./can-utils.js";
 
 // the guest is emulated: a node start (each `canwire link`) takes seconds
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 60_000 });
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
