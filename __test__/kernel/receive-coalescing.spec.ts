@@ -1,5 +1,5 @@
 /**
- * The receive thread's adaptive coalescing (`rxCoalesceUs`, default 2 ms):
+ * The receive thread's adaptive coalescing (`rxCoalesceUs`, default 4 ms):
  * sparse frames are read one by one as they come, sustained traffic is read
  * in batches with nothing lost, and a bus with a userspace ISO-TP stack reads
  * every frame at once. Asserted on frames and counters
@@ -43,7 +43,7 @@ describe.skipIf(!hasAfCan)("socketcan: adaptive receive coalescing", () => {
     const BURST = 3000; // below what the 4 MiB receive buffer holds: no stall can drop frames
     await cangen("vcan0", ["-g", "0", "-n", String(BURST), "-I", "i", "-L", "8", "-D", "i"]);
     expect(await receiveIds(bus, BURST)).toEqual(counting(BURST));
-    await sleep(50); // quiet: longer than the 2 ms bound (and the last wait has ended)
+    await sleep(50); // quiet: longer than the 4 ms bound (and the last wait has ended)
     const afterBurst = bus.stats();
     expect(afterBurst).toMatchObject({ rxFrames: BURST, rxDroppedKernel: 0, rxDroppedQueueFull: 0 });
     // batches: far fewer waits (each followed by one read) than frames

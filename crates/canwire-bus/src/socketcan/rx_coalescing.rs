@@ -25,8 +25,12 @@
 use std::time::Duration;
 
 /// The bound of [`RxCoalescing::Adaptive`] by default: under sustained
-/// traffic a frame waits at most this long before it is read.
-pub const DEFAULT_ADAPTIVE_BOUND: Duration = Duration::from_millis(2);
+/// traffic a frame waits at most this long before it is read. At 2 000
+/// frames/s (a quarter-loaded 1 Mbit/s bus) that gathers about 8 frames per
+/// wake-up, which is what takes a reader's CPU per frame below candump's
+/// (a wake-up of the receive thread and of the JS reader costs several
+/// frames' worth); well inside the 50 ms a UDS response may take (P2).
+pub const DEFAULT_ADAPTIVE_BOUND: Duration = Duration::from_millis(4);
 
 /// Frames an adaptive wait aims to gather: one `recvmmsg` call's worth, below
 /// what even the kernel's default receive buffer holds, so a flood shortens
@@ -148,7 +152,7 @@ mod tests {
         assert_eq!(
             RxCoalescing::from_micros(None),
             RxCoalescing::Adaptive {
-                bound: Duration::from_millis(2)
+                bound: Duration::from_millis(4)
             }
         );
         assert_eq!(RxCoalescing::from_micros(Some(0)), RxCoalescing::Immediate);
@@ -163,8 +167,8 @@ mod tests {
     #[test]
     fn sparse_frames_are_read_at_once() {
         let mut p = adaptive();
-        // one frame every 10 ms (a cyclic message), then a 3 ms gap: never a wait
-        for t in [0, 10 * MS, 20 * MS, 23 * MS] {
+        // one frame every 10 ms (a cyclic message), then a 5 ms gap: never a wait
+        for t in [0, 10 * MS, 20 * MS, 25 * MS] {
             assert_eq!(p.after_read(t, 1), None, "at {t} ns");
         }
     }
@@ -174,9 +178,9 @@ mod tests {
         let mut p = adaptive();
         // 2 000 frames/s: the first frame goes at once, the second starts the waits
         assert_eq!(p.after_read(0, 1), None);
-        assert_eq!(p.after_read(500 * US, 1), Some(Duration::from_millis(2)));
-        // the waited-for read finds the 4 frames that came meanwhile: wait again
-        assert_eq!(p.after_read(2500 * US, 4), Some(Duration::from_millis(2)));
+        assert_eq!(p.after_read(500 * US, 1), Some(Duration::from_millis(4)));
+        // the waited-for read finds the 8 frames that came meanwhile: wait again
+        assert_eq!(p.after_read(4500 * US, 8), Some(Duration::from_millis(4)));
     }
 
     #[test]
@@ -197,9 +201,9 @@ mod tests {
         let mut p = adaptive();
         assert_eq!(p.after_read(0, 1), None);
         assert!(p.after_read(MS, 1).is_some());
-        assert_eq!(p.after_read(3 * MS, 0), None, "traffic stopped");
-        // the next frame comes 5 ms after the last read that found one: at once
-        assert_eq!(p.after_read(6 * MS, 1), None);
+        assert_eq!(p.after_read(5 * MS, 0), None, "traffic stopped");
+        // the next frame comes 6 ms after the last read that found one: at once
+        assert_eq!(p.after_read(7 * MS, 1), None);
     }
 
     #[test]
@@ -213,7 +217,7 @@ mod tests {
     fn a_longer_bound_lets_slower_traffic_count_as_sustained() {
         let mut p = RxPacer::new(RxCoalescing::from_micros(Some(20_000)), BUFFER_FRAMES);
         assert_eq!(p.after_read(0, 1), None);
-        // 100 frames/s is sustained under a 20 ms bound (not under the default 2 ms)
+        // 100 frames/s is sustained under a 20 ms bound (not under the default 4 ms)
         assert_eq!(p.after_read(10 * MS, 1), Some(Duration::from_millis(20)));
         let mut p = adaptive();
         assert_eq!(p.after_read(0, 1), None);
