@@ -96,7 +96,12 @@ describe("Bus.open with controller options", () => {
     await expect(Bus.open({ channel: uniqueChannel(), bitrate: 500_000 })).rejects.toMatchObject({
       code: "ERR_UNSUPPORTED",
       message:
-        "bitrate: only a SocketCAN controller takes a bit rate; interface 'virtual' has none; these options configure a SocketCAN controller",
+        "bitrate: only a SocketCAN controller takes these settings; interface 'virtual' has none; these options configure a SocketCAN controller",
+    });
+    // a remote bus too, before any connection is tried
+    await expect(Bus.open({ interface: "socketcand", channel: "vcan0", host: "127.0.0.1", port: 1, listenOnly: true })).rejects.toMatchObject({
+      code: "ERR_UNSUPPORTED",
+      message: "listenOnly: only a SocketCAN controller takes these settings; interface 'socketcand' has none; these options configure a SocketCAN controller",
     });
     await using bus = await Bus.open({ channel: uniqueChannel(), fd: true });
     expect(bus.protocol).toBe("CAN_FD");
