@@ -200,7 +200,7 @@ export function configureBeforeOpen(
         ? `only a SocketCAN controller takes these settings; interface '${iface}' has none`
         : "a bus on all interfaces (channel '') has no one controller";
     if (explicitKeys.length > 0) {
-      throw new UnsupportedError("ERR_UNSUPPORTED", `${explicitKeys.join(", ")}: ${why}; these options configure a SocketCAN controller`);
+      throw new UnsupportedError("ERR_UNSUPPORTED", `${explicitKeys.join(", ")}: ${why}`);
     }
     notApplied(options, keys, why);
     return false;
