@@ -23,7 +23,7 @@ use std::time::Duration;
 use canwire_core::Frame;
 use canwire_core::cyclic::{CyclicPlanner, TaskContext, Wake, start_instant};
 
-use super::due_send::{Due, send_due};
+use super::due_send::{Due, SendReport, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
 use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
@@ -125,6 +125,7 @@ impl CyclicScheduler {
         try_realtime_priority();
         let mut due: Vec<Due> = Vec::new();
         let mut scratch = Vec::new();
+        let mut report = SendReport::default();
         // Carried from the last clock read: a slow clock (HPET on some virtual
         // machines: µs, or 100 µs under emulation) is read only where needed.
         let mut now = self.clock.now();
@@ -157,14 +158,14 @@ impl CyclicScheduler {
                 let first = due.first().map_or(0, |d| d.deadline);
                 let last = due.last().map_or(0, |d| d.deadline);
                 let count = due.len();
-                let report = send_due(&mut due, &mut scratch);
+                send_due(&mut due, &mut scratch, &mut report);
                 let mut state = self.lock();
-                for id in report.finished {
+                for &id in &report.finished {
                     if let Some(task) = state.context_mut(id) {
                         task.in_flight = task.in_flight.saturating_sub(1);
                     }
                 }
-                for (id, message) in report.failures {
+                for (id, message) in report.failures.drain(..) {
                     if let Some(task) = state.context_mut(id) {
                         task.send_errors += 1;
                         task.last_error = Some(message);
