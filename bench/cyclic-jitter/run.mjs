@@ -96,9 +96,9 @@ function startReceiver() {
   const ready = answer("ready");
   return {
     ready,
-    async begin(capacity) {
+    async begin() {
       const begun = answer("begun");
-      worker.postMessage({ type: "begin", capacity });
+      worker.postMessage({ type: "begin" });
       await begun;
     },
     async collect() {
@@ -124,7 +124,7 @@ async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
   };
   const expected = Math.ceil((tasks * ms) / periodMs);
   const selfMeasured = scheduler === "reference";
-  if (!selfMeasured) await receiver.begin(Math.ceil(expected * 1.2));
+  if (!selfMeasured) await receiver.begin();
   const stopLoad = load === "blocked" ? blockEventLoop(5, 50) : () => {};
   const options = { interface: iface, channel, periodMs, tasks, durationMs: ms };
   let result;
