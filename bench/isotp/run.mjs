@@ -29,7 +29,7 @@
 import { parseArgs } from "node:util";
 import { Bus } from "../../dist/index.js";
 import { measureCanwire, pair, payload, startPythonCanIsoTp, transfer } from "./stacks.mjs";
-import { BUSES, FORMULA, SHAPED_CHANNEL, ensureEchoingVcan, measureShapedRate, shape, tbfArgs, unshape } from "./wire.mjs";
+import { BUSES, ensureEchoingVcan, FORMULA, measureShapedRate, SHAPED_CHANNEL, shape, tbfArgs, unshape } from "./wire.mjs";
 
 const { values: opts } = parseArgs({
   options: {

@@ -45,7 +45,7 @@ export async function pair(stack, channel, fd, receiverParams = {}) {
 }
 
 export async function transfer(p, data) {
-  const [, got] = await Promise.all([p.sender.send(data), p.receiver.recv({ timeoutMs: 60_000 })]);
+  const [, got] = await Promise.all([p.sender.send(data), p.receiver.recv({ timeoutMs: 15_000 })]);
   if (!got || Buffer.compare(Buffer.from(got), Buffer.from(data)) !== 0) {
     const errors = p.receiver.takeErrors().map((e) => e.code);
     const drops = p.buses.map((b) => b.stats().rxDroppedKernel);

@@ -57,10 +57,18 @@ const frameBytes = (fd) => (fd ? 72 : 16);
 export function tbfArgs(bus) {
   const bytes = frameBytes(bus.fd);
   return [
-    "qdisc", "replace", "dev", SHAPED_CHANNEL, "root", "tbf",
-    "rate", `${Math.round(bus.fps * bytes * 8)}bit`,
-    "burst", String(BURST_FRAMES * bytes),
-    "limit", String(LIMIT_FRAMES * bytes),
+    "qdisc",
+    "replace",
+    "dev",
+    SHAPED_CHANNEL,
+    "root",
+    "tbf",
+    "rate",
+    `${Math.round(bus.fps * bytes * 8)}bit`,
+    "burst",
+    String(BURST_FRAMES * bytes),
+    "limit",
+    String(LIMIT_FRAMES * bytes),
   ];
 }
 
