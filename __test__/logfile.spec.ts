@@ -154,8 +154,8 @@ describe("bad input", () => {
     expect(() => LogReader.open(join(dir, "nope.blf"))).toThrow(
       expect.objectContaining({ code: "ERR_OS", message: expect.stringMatching(/ENOENT/) }),
     );
-    expect(() => LogReader.open(join(dir, "x.mf4"))).toThrow(
-      expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringMatching(/allowed \.blf \.asc/) }),
+    expect(() => LogReader.open(join(dir, "x.mdf"))).toThrow(
+      expect.objectContaining({ code: "ERR_UNSUPPORTED", message: expect.stringMatching(/allowed \.blf \.mf4 \.asc/) }),
     );
     expect(() => LogWriter.create(join(dir, "x.csv"), { compressionLevel: 12 })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),

@@ -6,6 +6,15 @@
 import { binding, type NativeBus, type NativePendingSend, type NativeStateWatch } from "./binding.js";
 import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
+  CONTROLLER_OPTION_KINDS,
+  type ConfigureInterfaceOptions,
+  type ControllerOptions,
+  configureBeforeOpen,
+  configureInterface,
+  restartInterface,
+  setInterfaceUp,
+} from "./controller.js";
+import {
   CyclicTask,
   nativeModifier,
   nativeOnError,
@@ -50,7 +59,7 @@ export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarte
  * configuration when it sets them: `CAN_INTERFACE`, `CAN_CHANNEL`,
  * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
  */
-export interface BusOptions extends ConfigSelection {
+export interface BusOptions extends ConfigSelection, ControllerOptions {
   /**
    * Backend. Default `"virtual"`, the in-process bus. `"udp_multicast"` is
    * python-can's bus across processes over UDP multicast (wire compatible
@@ -68,7 +77,11 @@ export interface BusOptions extends ConfigSelection {
   channel?: string;
   /**
    * Open for CAN FD. Default false (udp_multicast: true, as python-can): FD
-   * frames are refused on send and not delivered.
+   * frames are refused on send and not delivered. This is the socket's FD
+   * mode; the SocketCAN controller's FD mode follows the controller options
+   * instead: a data phase (`dataBitrate`, or a `BitTimingFd` timing) switches
+   * it on and then opens the socket for FD unless `fd: false`
+   * ({@link Bus.configureInterface} with `fd: false` switches it off).
    */
   fd?: boolean;
   /** Receive this bus's own frames too (with `isRx: false`). Default false. */
@@ -161,6 +174,7 @@ export interface BusOptions extends ConfigSelection {
 
 /** The JS type of each {@link BusOptions} key. */
 const BUS_OPTION_KINDS: Shape = {
+  ...CONTROLLER_OPTION_KINDS,
   interface: "string",
   channel: "string",
   fd: "boolean",
@@ -250,6 +264,44 @@ export interface CanInterface {
   txErrorCounter?: number;
   /** Receive error counter. */
   rxErrorCounter?: number;
+  /** Nominal segments (absent for fixed-rate drivers such as slcan). */
+  timing?: CanSegments;
+  /** CAN FD data-phase sample point as a fraction. */
+  dataSamplePoint?: number;
+  /** CAN FD data-phase segments. */
+  dataTiming?: CanSegments;
+  /** Listen-only mode switched on. */
+  listenOnly?: boolean;
+  /** The controller's loopback mode switched on. */
+  loopback?: boolean;
+  /** One-shot mode switched on. */
+  oneShot?: boolean;
+  /** Triple sampling switched on. */
+  tripleSampling?: boolean;
+  /** Every control mode switched on, as `CAN_CTRLMODE_*` bits. */
+  ctrlModes?: number;
+  /** The control modes the driver supports, as `CAN_CTRLMODE_*` bits (kernel 6.0 and later). */
+  ctrlModesSupported?: number;
+  /** The controller clock in Hz (0: the driver does not say). */
+  clock?: number;
+  /** Bus termination in ohms, for drivers that switch it. */
+  termination?: number;
+}
+
+/** One phase's segments, as the kernel reports them. */
+export interface CanSegments {
+  /** Time quantum in ns. */
+  tq: number;
+  /** Propagation segment in tq. */
+  propSeg: number;
+  /** Phase segment 1 in tq. */
+  phaseSeg1: number;
+  /** Phase segment 2 in tq. */
+  phaseSeg2: number;
+  /** Synchronisation jump width in tq. */
+  sjw: number;
+  /** Bit-rate prescaler. */
+  brp: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 1000;
@@ -331,6 +383,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    *   {@link InvalidArgumentError} for bad options, or a bad configuration value (naming its source).
    */
   static async open(options?: BusOptions): Promise<Bus> {
+    const explicit = typeof options === "object" && options !== null ? (options as Record<string, unknown>) : {};
     options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
     const channel =
@@ -346,11 +399,12 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       const nativeBus = await openSocketcandNative(options, channel);
       return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
     }
+    const dataPhase = configureBeforeOpen(iface, channel, options as Record<string, unknown>, explicit);
     return native(() => {
       const nativeBus = binding.NativeBus.open({
         interface: iface,
         channel,
-        fd: options.fd ?? iface === "udp_multicast",
+        fd: options.fd ?? (iface === "udp_multicast" || dataPhase),
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
         localLoopback: options.localLoopback ?? true,
@@ -747,6 +801,32 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   /** @internal The native bus, for stacks built on top of it (ISO-TP). */
   static nativeOf(bus: Bus): NativeBus {
     return bus.#native;
+  }
+
+  /**
+   * Configures the controller of SocketCAN interface `name` without opening
+   * a bus, as `ip link set NAME type can ...` does: brings the link down if
+   * it is up, sets what `options` give, brings it up again unless
+   * `leaveDown`. Needs CAP_NET_ADMIN.
+   *
+   * @throws `ERR_INVALID_ARGUMENT` for a bad value (checked before anything
+   *   is touched) or one the kernel rejects, naming the option;
+   *   `ERR_UNSUPPORTED` for an interface without a controller (vcan) or an
+   *   option its driver refuses; `ERR_PERMISSION_DENIED` without
+   *   CAP_NET_ADMIN; `ERR_UNKNOWN_INTERFACE` for an unknown name.
+   */
+  static configureInterface(name: string, options: ConfigureInterfaceOptions): void {
+    configureInterface(name, options);
+  }
+
+  /** Sets SocketCAN interface `name` up or down, as `ip link set NAME up|down`; needs CAP_NET_ADMIN. */
+  static setInterfaceUp(name: string, up: boolean): void {
+    setInterfaceUp(name, up);
+  }
+
+  /** Restarts the bus-off controller of `name`, as `ip link set NAME type can restart` (needs CAP_NET_ADMIN and restartMs 0). */
+  static restartInterface(name: string): void {
+    restartInterface(name);
   }
 
   /**

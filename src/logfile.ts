@@ -1,8 +1,15 @@
 /**
  * Log files: {@link LogReader}, {@link LogWriter} and {@link convertLog} for
- * BLF, ASC, candump `.log`, TRC and CSV (text formats also as `.gz`), and
- * python-can's SQLite table (`.db`), the format chosen by extension. Reading
- * and writing run off the JS thread.
+ * BLF, ASC, candump `.log`, TRC and CSV (text formats also as `.gz`),
+ * python-can's SQLite table (`.db`) and ASAM MDF 4 bus logs (`.mf4`), the
+ * format chosen by extension. Reading and writing run off the JS thread.
+ *
+ * MF4 (`.mf4`) has python-can's and asammdf's layout (channel groups
+ * `CAN_DataFrame`, `CAN_ErrorFrame`, `CAN_RemoteFrame`); every frame field
+ * is kept, the channel as a byte (0..255), timestamps to the nanosecond
+ * (python-can's reader keeps what a float of Unix seconds can). Written as it
+ * comes, in blocks cut at each flush: a killed writer leaves a file canwire
+ * reads up to the last flush (asammdf wants it finished).
  *
  * SQLite (`.db`) has python-can's columns `ts, arbitration_id, extended,
  * remote, error, dlc, data` and nothing more: timestamps are doubles (µs kept),
@@ -22,7 +29,7 @@ import { checkOptions, checkType, describe, type Shape } from "./options.js";
 import { FrameBatch, RECORD_SIZE, toMessage, writeRecord } from "./record.js";
 
 /** The formats, by their usual extension. */
-export type LogFormat = "blf" | "asc" | "log" | "trc" | "csv" | "db";
+export type LogFormat = "blf" | "asc" | "log" | "trc" | "csv" | "db" | "mf4";
 
 /** Where a file ended before its regular end (every frame before it was read). */
 export interface LogTruncation {
@@ -205,6 +212,11 @@ export interface LogWriterOptions {
   /** SQLite (`.db`): the table to write (letters, digits, `_`), python-can's `"messages"` by default. */
   sqliteTable?: string;
   /**
+   * MF4 (`.mf4`): python-can's `compression_level`: 0 plain blocks, 1
+   * deflate, 2 (default) transposed deflate, the smallest files.
+   */
+  mf4Compression?: number;
+  /**
    * Flush at least this often (BLF: close the open container), so a killed
    * process loses at most this much, 0..2^31-1 (Node's longest timer).
    * Default 1000; 0 turns it off.
@@ -225,6 +237,7 @@ export const LOG_WRITER_OPTION_KINDS: Shape = {
   append: "boolean",
   flushIntervalMs: "number",
   sqliteTable: "string",
+  mf4Compression: "number",
 };
 
 /** The longest {@link LogWriterOptions.flushIntervalMs}: Node's longest timer (about 24.8 days). */
@@ -296,6 +309,7 @@ export class LogWriter implements AsyncDisposable {
     if (options.compressionLevel !== undefined) nativeOptions.compressionLevel = options.compressionLevel;
     if (options.append !== undefined) nativeOptions.append = options.append;
     if (options.sqliteTable !== undefined) nativeOptions.sqliteTable = options.sqliteTable;
+    if (options.mf4Compression !== undefined) nativeOptions.mf4Compression = options.mf4Compression;
     return new LogWriter(
       native(() => binding.NativeLogWriter.create(path, nativeOptions)),
       path,

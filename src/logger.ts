@@ -139,9 +139,9 @@ export class Logger implements AsyncDisposable {
     const { rotateIntervalMs, rotateSizeBytes } = this.#options;
     if (rotateIntervalMs !== undefined && Date.now() - this.#fileStarted >= rotateIntervalMs) return true;
     if (rotateSizeBytes !== undefined) {
-      // A text writer's buffer is flushed (one write call); a BLF writer is not, as that
-      // would cut a container per batch: its size on disk lags by at most one container.
-      if (this.#writer.format !== "blf") await this.#writer.flush();
+      // A text writer's buffer is flushed (one write call); a BLF or MF4 writer is not, as
+      // that would cut a container or block per batch: its size on disk lags by at most one.
+      if (this.#writer.format !== "blf" && this.#writer.format !== "mf4") await this.#writer.flush();
       const size = (await stat(this.#files.at(-1) as string)).size;
       return size >= rotateSizeBytes;
     }

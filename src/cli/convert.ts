@@ -9,12 +9,13 @@ import { parse, UsageError } from "./args.js";
 
 export const convertUsage = `usage: canwire convert IN OUT [--csv-flavor canwire|python-can] [--level N]
 
-Converts IN into OUT, each format chosen by its extension: .blf .asc .log
-.trc .csv, .db (python-can's SQLite table), and .gz after the text ones.
+Converts IN into OUT, each format chosen by its extension: .blf .mf4 .asc
+.log .trc .csv, .db (python-can's SQLite table), and .gz after the text ones.
 Memory stays constant; progress is shown on a terminal. Lines IN could not
 parse are counted on stderr.
       --csv-flavor F   CSV columns: canwire (default, lossless) or python-can
-      --level N        compression level 0..9 (BLF zlib, or gzip for .gz)
+      --level N        compression level 0..9 (BLF zlib, or gzip for .gz);
+                       for .mf4 0..2 as python-can's (none, deflate, transposed)
   -h, --help           show this help`;
 
 /** Runs `canwire convert`. */
@@ -34,14 +35,18 @@ export async function convert(argv: string[]): Promise<number> {
   if (flavor !== undefined && flavor !== "canwire" && flavor !== "python-can")
     throw new UsageError(`--csv-flavor is canwire or python-can, got '${flavor}'`);
   const level = values.level === undefined ? undefined : Number(values.level);
-  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9))
-    throw new UsageError(`--level is 0..9, got '${values.level}'`);
+  const maxLevel = output.toLowerCase().endsWith(".mf4") ? 2 : 9;
+  if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > maxLevel))
+    throw new UsageError(`--level is 0..${maxLevel} for '${output}', got '${values.level}'`);
   const tty = process.stderr.isTTY === true;
   const options: Parameters<typeof convertLog>[2] = {};
   if (flavor !== undefined) options.csvFlavor = flavor;
   if (level !== undefined) {
-    options.compressionLevel = level;
-    options.gzipLevel = level;
+    if (maxLevel === 2) options.mf4Compression = level;
+    else {
+      options.compressionLevel = level;
+      options.gzipLevel = level;
+    }
   }
   if (tty) options.onProgress = (n) => process.stderr.write(`\\r${n} frames`);
   const stats = await convertLog(input, output, options);

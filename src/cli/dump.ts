@@ -16,7 +16,7 @@ export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [-n COUNT]
 
 Prints one line per received frame in candump -L format:
   (1699999999.123456) vcan0 123#DEADBEEF
-With FILE (.blf .asc .log .trc .csv .db, text formats also .gz) it prints the
+With FILE (.blf .mf4 .asc .log .trc .csv .db, text formats also .gz) it prints the
 file's frames the same way, so live and file output compare with diff;
 lines the file could not parse are counted on stderr. Live dumps receive FD
 frames as well as classic ones, as candump does (--fd is implied).

@@ -12,7 +12,7 @@ import { busOptionHelp, busOptionSpec, busOptions, LOGGER_COALESCE_US, number, p
 export const logUsage = `usage: canwire log [-i IFACE] [-c CHANNEL] [--fd] -o FILE [--rotate-size SIZE] [--rotate-interval-ms MS]
                   [--duration-ms MS] [--filter ID:MASK]...
 
-Logs every frame of the bus to FILE (.blf .asc .log .trc .csv .db, text
+Logs every frame of the bus to FILE (.blf .mf4 .asc .log .trc .csv .db, text
 formats also .gz) until interrupted or --duration-ms passes; the file is flushed every
 second, so a killed logger loses at most that much. With rotation, files are
 named <stem>_<time>_#NNN<ext>. Frames, files and drops are printed to stderr.

@@ -11,7 +11,7 @@ import { busOptionHelp, busOptionSpec, busOptions, number, parse, UsageError } f
 export const playUsage = `usage: canwire play FILE [-i IFACE] [-c CHANNEL] [--fd] [--loop N|i] [--ignore-timestamps]
                    [--gap-ms MS] [--skip-ms MS]
 
-Sends the frames of FILE (.blf .asc .log .trc .csv .db, text formats also .gz)
+Sends the frames of FILE (.blf .mf4 .asc .log .trc .csv .db, text formats also .gz)
 with the file's timing, kept by a native thread. Counts go to stderr.
       --loop N|i           play N times, or i for until interrupted
       --ignore-timestamps  send every --gap-ms instead of the file's timing

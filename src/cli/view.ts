@@ -35,7 +35,7 @@ c clear, h highlight changed bytes on/off, up/down scroll, q or ESC quit.
                           q/Q 64-bit, e/f/d float; e.g. 100:<BHL), each value
                           divided by its SCALE (10: whole-number division, 10.0:
                           exact); repeatable, or a FILE with one such line each
-      --replay FILE       replay a log file (.blf .asc .log .trc .csv .db) onto the
+      --replay FILE       replay a log file (.blf .mf4 .asc .log .trc .csv .db) onto the
                           viewed virtual channel with its timing and timestamps,
                           as canwire play would (virtual interface only)
       --refresh-ms MS     redraw at most every MS milliseconds, 10..10000 (default 100)

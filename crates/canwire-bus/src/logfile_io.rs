@@ -1,6 +1,6 @@
 //! Log files on disk: opens, creates and appends to files and hands them to
 //! the codecs of `canwire_core::logfile`, which only see `Read`/`Write`. The
-//! format comes from the extension (`.blf .asc .log .trc .csv`, `.gz` after a
+//! format comes from the extension (`.blf .mf4 .asc .log .trc .csv`, `.gz` after a
 //! text one; `.db` is python-can's SQLite table, see [`crate::sqlite_log`]).
 //!
 //! These calls block on the file system; callers on an event loop run them
@@ -13,8 +13,8 @@ use canwire_core::CanwireError;
 use canwire_core::error::Result;
 use canwire_core::logfile::LogFormat;
 use canwire_core::logfile::{
-    FrameReader, FrameWriter, WriterOptions, can_append, detect_format, read_text, refuse_append,
-    write_after, write_new,
+    FrameReader, FrameWriter, WriterOptions, can_append, detect_format, read_seekable,
+    refuse_append, write_after, write_new,
 };
 
 use crate::sqlite_log::{DEFAULT_TABLE, SqliteFrameReader, SqliteFrameWriter};
@@ -35,7 +35,7 @@ pub fn open_reader(path: impl AsRef<Path>) -> Result<Box<dyn FrameReader + Send>
         return Ok(Box::new(SqliteFrameReader::open(path, DEFAULT_TABLE)?));
     }
     let file = File::open(path).map_err(|e| os(e, "opening", path))?;
-    read_text(file, format).map_err(|e| match e.code {
+    read_seekable(file, format).map_err(|e| match e.code {
         canwire_core::ErrorCode::Os => CanwireError::new(
             e.code,
             format!("reading '{}': {}", path.display(), e.message),
@@ -155,7 +155,7 @@ mod tests {
         let mut f = Frame::classic(0x123, false, &[0xDE, 0xAD]);
         f.timestamp_ns = 1_700_000_000_123_456_000;
         for name in [
-            "x.blf", "x.asc", "x.log", "x.trc", "x.csv", "x.asc.gz", "x.log.gz", "x.db",
+            "x.blf", "x.asc", "x.log", "x.trc", "x.csv", "x.asc.gz", "x.log.gz", "x.db", "x.mf4",
         ] {
             let path = temp(name);
             let mut w = create_writer(&path, &WriterOptions::default()).unwrap();

@@ -7,6 +7,7 @@
 //! - [`record`]: the fixed-size packed record frames travel in between Rust and JS
 //! - [`bit_timing`]: CAN and CAN FD bit timing with python-can's constructors and validation
 //! - [`blf`]: Vector BLF log files: streaming reader and writer
+//! - [`mf4`]: ASAM MDF 4 (`.mf4`) bus logs as python-can and asammdf write them: streaming reader and writer
 //! - [`logfile`]: one reader/writer interface over BLF, ASC, candump .log, TRC and CSV (also .gz)
 //! - [`candump`]: can-utils' compact frame syntax (`123#DEADBEEF`) and `candump -L` lines
 //! - [`error`]: stable error codes shared by every layer
@@ -24,6 +25,7 @@ pub mod filter;
 pub mod frame;
 pub mod isotp;
 pub mod logfile;
+pub mod mf4;
 pub mod record;
 #[cfg(test)]
 pub(crate) mod test_fixtures;

@@ -12,6 +12,7 @@ use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
+use canwire_core::mf4::Mf4Compression;
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
@@ -28,6 +29,7 @@ fn format_name(format: LogFormat) -> &'static str {
         LogFormat::Trc => "trc",
         LogFormat::Csv => "csv",
         LogFormat::Sqlite => "db",
+        LogFormat::Mf4 => "mf4",
     }
 }
 
@@ -250,7 +252,7 @@ impl NativeLogReader {
         lock(&self.view).open
     }
 
-    /// The format: "blf", "asc", "log", "trc" or "csv".
+    /// The format: "blf", "mf4", "asc", "log", "trc", "csv" or "db".
     #[napi(getter, catch_unwind)]
     pub fn format(&self) -> &'static str {
         format_name(self.format)
@@ -320,6 +322,8 @@ pub struct NativeLogWriterOptions {
     pub append: Option<bool>,
     /// SQLite (.db): the table to write, python-can's `messages` by default.
     pub sqlite_table: Option<String>,
+    /// MF4 (.mf4): python-can's `compression_level`, an integer 0..=2.
+    pub mf4_compression: Option<f64>,
 }
 
 /// A writer's file: `None` once finished. A text writer keeps its sink (and
@@ -372,6 +376,10 @@ impl NativeLogWriter {
         if let Some(level) = options.compression_level {
             opts.blf.compression_level =
                 integer("options.compressionLevel", level, 0..=9).into_napi()?;
+        }
+        if let Some(level) = options.mf4_compression {
+            let level = integer("options.mf4Compression", level, 0..=2u32).into_napi()?;
+            opts.mf4.compression = Mf4Compression::from_level(level).into_napi()?;
         }
         let writer = if options.append.unwrap_or(false) {
             append_writer(&path, &opts).into_napi()?

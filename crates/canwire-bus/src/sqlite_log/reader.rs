@@ -16,7 +16,7 @@ use super::row::{Row, row_to_frame};
 use super::{check_table_name, sqlite_error};
 
 /// Rows fetched per query.
-const PAGE_ROWS: usize = 1024;
+const PAGE_ROWS: usize = 8192;
 
 /// A reader of python-can's table in a `.db` file. Row issues are counted
 /// in [`ReadStats`] with the rowid as their line.
@@ -89,13 +89,7 @@ impl SqliteFrameReader {
             .prepare_cached(&self.select)
             .map_err(|e| sqlite_error(&e, "reading", &self.path))?;
         let rows = stmt
-            .query_map([self.last_rowid], |r| {
-                let rowid: i64 = r.get(0)?;
-                let values = (1..8)
-                    .map(|i| r.get_ref(i).map(owned))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok((rowid, parse_row(&values)))
-            })
+            .query_map([self.last_rowid], |r| Ok((r.get(0)?, parse_row(r)?)))
             .map_err(|e| sqlite_error(&e, "reading", &self.path))?;
         for row in rows {
             let row = row.map_err(|e| sqlite_error(&e, "reading", &self.path))?;
@@ -116,50 +110,50 @@ fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>
 }
 
 /// A column value detached from the statement.
-#[derive(Debug)]
-enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Bytes(Vec<u8>),
-}
-
-fn owned(v: ValueRef<'_>) -> Value {
+/// A column value's kind, for the message of a row that does not parse.
+fn kind(v: ValueRef<'_>) -> &'static str {
     match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(b) | ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Null => "NULL",
+        ValueRef::Integer(_) => "an integer",
+        ValueRef::Real(_) => "a real",
+        ValueRef::Text(_) => "text",
+        ValueRef::Blob(_) => "a blob",
     }
 }
 
-/// The row, or what is wrong with its column types. SQLite columns take any
-/// type, so each is checked: numbers for the first six (flags: any integer,
-/// non-zero is true, as Python's `bool`), a blob or NULL (no bytes) for data.
-fn parse_row(values: &[Value]) -> std::result::Result<Row, String> {
+/// One row's columns `ts, arbitration_id, extended, remote, error, dlc, data`
+/// (at indexes 1..=7 of the query), read in place: the data is copied once.
+fn parse_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<std::result::Result<Row, String>> {
+    let mut values = [ValueRef::Null; 7];
+    for (i, v) in values.iter_mut().enumerate() {
+        *v = r.get_ref(i + 1)?;
+    }
     let int = |i: usize, name: &str| match values[i] {
-        Value::Integer(v) => Ok(v),
-        ref other => Err(format!("{name} is {other:?}, not an integer")),
+        ValueRef::Integer(v) => Ok(v),
+        other => Err(format!("{name} is {}, not an integer", kind(other))),
     };
     let ts = match values[0] {
-        Value::Real(f) => f,
-        Value::Integer(i) => i as f64,
-        ref other => return Err(format!("ts is {other:?}, not a number")),
+        ValueRef::Real(f) => f,
+        ValueRef::Integer(i) => i as f64,
+        other => return Ok(Err(format!("ts is {}, not a number", kind(other)))),
     };
-    let data = match &values[6] {
-        Value::Bytes(b) => b.clone(),
-        Value::Null => Vec::new(),
-        other => return Err(format!("data is {other:?}, not a blob")),
+    let data = match values[6] {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        ValueRef::Null => Vec::new(),
+        other => return Ok(Err(format!("data is {}, not a blob", kind(other)))),
     };
-    Ok(Row {
-        ts,
-        arbitration_id: int(1, "arbitration_id")?,
-        extended: int(2, "extended")? != 0,
-        remote: int(3, "remote")? != 0,
-        error: int(4, "error")? != 0,
-        dlc: int(5, "dlc")?,
-        data,
-    })
+    let row = (|| {
+        Ok(Row {
+            ts,
+            arbitration_id: int(1, "arbitration_id")?,
+            extended: int(2, "extended")? != 0,
+            remote: int(3, "remote")? != 0,
+            error: int(4, "error")? != 0,
+            dlc: int(5, "dlc")?,
+            data,
+        })
+    })();
+    Ok(row)
 }
 
 impl Iterator for SqliteFrameReader {

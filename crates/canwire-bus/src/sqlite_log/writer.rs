@@ -272,7 +272,7 @@ mod tests {
         assert_eq!((stats.lines, stats.frames, stats.unknown), (4, 2, 2));
         assert_eq!(stats.issues[0].line, 2);
         assert!(
-            stats.issues[0].reason.contains("ts is Bytes"),
+            stats.issues[0].reason.contains("ts is text, not a number"),
             "{:?}",
             stats.issues
         );

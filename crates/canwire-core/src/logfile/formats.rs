@@ -1,10 +1,10 @@
-//! Which format a file name says (`.blf .asc .log .trc .csv`, and `.gz` after
+//! Which format a file name says (`.blf .mf4 .asc .log .trc .csv`, and `.gz` after
 //! any text one), and the reader or writer of each format over a source or
 //! sink the caller opened. No file is opened here: `canwire-bus`'s
 //! `logfile_io` opens files and hands them in. Readers of text formats
 //! recognise gzip by its magic bytes, whatever the name.
 
-use std::io::{BufRead, BufWriter, Read, Seek, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use super::asc::{AscWriter, asc_reader};
@@ -17,6 +17,7 @@ use super::trc::{TrcWriter, trc_reader};
 use super::{FrameReader, FrameWriter, LogFormat};
 use crate::blf::BlfWriter;
 use crate::error::{CanwireError, ErrorCode, Result};
+use crate::mf4::{Mf4Reader, Mf4Writer, Mf4WriterOptions};
 
 /// A format and whether the file is gzip-compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,11 +46,12 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
         "trc" => LogFormat::Trc,
         "csv" => LogFormat::Csv,
         "db" => LogFormat::Sqlite,
+        "mf4" => LogFormat::Mf4,
         _ => {
             return Err(CanwireError::new(
                 ErrorCode::Unsupported,
                 format!(
-                    "'{}' has no known log extension: allowed .blf .asc .log .trc .csv .db, \
+                    "'{}' has no known log extension: allowed .blf .mf4 .asc .log .trc .csv .db, \
                      and .gz after the text ones",
                     path.display()
                 ),
@@ -62,6 +64,12 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
             "BLF is compressed already: .blf.gz is not supported",
         ));
     }
+    if gzip && format == LogFormat::Mf4 {
+        return Err(CanwireError::new(
+            ErrorCode::Unsupported,
+            "MF4 compresses its own blocks: .mf4.gz is not supported",
+        ));
+    }
     if gzip && format == LogFormat::Sqlite {
         return Err(CanwireError::new(
             ErrorCode::Unsupported,
@@ -69,6 +77,18 @@ pub fn detect_format(path: &Path) -> Result<FileFormat> {
         ));
     }
     Ok(FileFormat { format, gzip })
+}
+
+/// A reader of `format` over a seekable source (a file): MF4 needs to follow
+/// links; the other formats read it as [`read_text`] does.
+pub fn read_seekable(
+    src: impl Read + Seek + Send + 'static,
+    format: LogFormat,
+) -> Result<Box<dyn FrameReader + Send>> {
+    if format == LogFormat::Mf4 {
+        return Ok(Box::new(Mf4Reader::new(BufReader::new(src))?));
+    }
+    read_text(src, format)
 }
 
 /// A reader of `format` over a byte source (text formats: gzip is recognised).
@@ -82,6 +102,9 @@ pub fn read_text(
     if format == LogFormat::Sqlite {
         return Err(needs_sqlite_file());
     }
+    if format == LogFormat::Mf4 {
+        return Err(needs_seekable("reading an MF4 file", "read_seekable"));
+    }
     let src = text_source(src)
         .map_err(|e| CanwireError::new(ErrorCode::Os, format!("reading the log: {e}")))?;
     Ok(text_reader(src, format))
@@ -92,7 +115,9 @@ fn text_reader(src: Box<dyn BufRead + Send>, format: LogFormat) -> Box<dyn Frame
         LogFormat::Asc => Box::new(asc_reader(src)),
         LogFormat::CandumpLog => Box::new(candump_log_reader(src)),
         LogFormat::Trc => Box::new(trc_reader(src)),
-        LogFormat::Csv | LogFormat::Blf | LogFormat::Sqlite => Box::new(csv_reader(src)),
+        LogFormat::Csv | LogFormat::Blf | LogFormat::Sqlite | LogFormat::Mf4 => {
+            Box::new(csv_reader(src))
+        }
     }
 }
 
@@ -116,7 +141,17 @@ pub fn text_writer<'a, W: TextSink + Send + 'a>(
             ));
         }
         LogFormat::Sqlite => return Err(needs_sqlite_file()),
+        LogFormat::Mf4 => return Err(needs_seekable("writing an MF4 file", "write_new")),
     })
+}
+
+/// The error for MF4 asked of a plain byte stream: its blocks link to each
+/// other by file offset.
+fn needs_seekable(what: &str, use_instead: &str) -> CanwireError {
+    CanwireError::new(
+        ErrorCode::Unsupported,
+        format!("{what} needs a seekable file, not a byte stream: use {use_instead}"),
+    )
 }
 
 /// The error for an SQLite log asked of a byte source or sink: SQLite needs
@@ -135,6 +170,13 @@ pub fn write_new<W: Write + Seek + Send + 'static>(
     format: FileFormat,
     options: &WriterOptions,
 ) -> Result<Box<dyn FrameWriter + Send>> {
+    if format.format == LogFormat::Mf4 {
+        let mf4 = Mf4WriterOptions {
+            start_time_ns: options.start_time_ns,
+            ..options.mf4
+        };
+        return Ok(Box::new(Mf4Writer::new(BufWriter::new(out), mf4)));
+    }
     if format.format == LogFormat::Blf {
         return Ok(Box::new(BlfFrameWriter::new(
             BufWriter::new(out),

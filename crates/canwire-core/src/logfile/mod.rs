@@ -1,5 +1,5 @@
-//! Log files: one reader/writer interface over BLF and the text formats (ASC,
-//! candump `.log`, TRC, CSV, each also as `.gz`).
+//! Log files: one reader/writer interface over BLF, MF4 and the text formats
+//! (ASC, candump `.log`, TRC, CSV, each also as `.gz`).
 //!
 //! A logged frame is a [`Frame`]: ns timestamp since the Unix epoch, id without
 //! flags, flags (direction is [`FrameFlags::TX`](crate::FrameFlags::TX)), raw
@@ -37,8 +37,8 @@ pub mod trc;
 mod tests;
 
 pub use formats::{
-    FileFormat, can_append, detect_format, read_text, refuse_append, text_writer, write_after,
-    write_new,
+    FileFormat, can_append, detect_format, read_seekable, read_text, refuse_append, text_writer,
+    write_after, write_new,
 };
 pub use stats::{IssueKind, LineIssue, MAX_RECORDED_ISSUES, ReadStats, Truncation};
 pub use text_reader::{LineParser, MAX_LINE_BYTES, Parsed, TextReader};
@@ -63,6 +63,9 @@ pub enum LogFormat {
     /// python-can's SQLite table (`.db`); opened by `canwire-bus`, which
     /// links SQLite: this crate has no codec for it.
     Sqlite,
+    /// ASAM MDF 4 (`.mf4`), python-can's and asammdf's bus-logging layout
+    /// (see [`crate::mf4`]).
+    Mf4,
 }
 
 /// Reads frames from a log file.

@@ -4,6 +4,7 @@ use super::csv::CsvFlavor;
 use super::gz::{DEFAULT_GZIP_LEVEL, TextSink};
 use crate::blf::BlfWriterOptions;
 use crate::error::{CanwireError, ErrorCode, Result};
+use crate::mf4::Mf4WriterOptions;
 
 /// Settings for [`write_new`](super::write_new), [`write_after`](super::write_after) and the writers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub struct WriterOptions {
     pub blf: BlfWriterOptions,
     /// SQLite (`.db`): the table frames go to; `None` is python-can's `messages`.
     pub sqlite_table: Option<String>,
+    /// MF4 settings (its start time is `start_time_ns`).
+    pub mf4: Mf4WriterOptions,
 }
 
 impl Default for WriterOptions {
@@ -34,6 +37,7 @@ impl Default for WriterOptions {
             gzip_level: DEFAULT_GZIP_LEVEL,
             blf: BlfWriterOptions::default(),
             sqlite_table: None,
+            mf4: Mf4WriterOptions::default(),
         }
     }
 }

@@ -8,7 +8,9 @@
 //! `channel_name` maps it back to the name.
 
 pub mod bcm;
+pub mod can_netlink;
 pub mod codec;
+pub mod configure;
 pub mod controller;
 pub mod filters;
 pub mod interfaces;
@@ -17,6 +19,8 @@ pub mod rx_thread;
 pub mod socket;
 pub mod sys;
 pub mod tx;
+
+pub use configure::{configure_controller, restart_controller, set_link_up};
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
@@ -54,6 +58,11 @@ pub struct SocketCanTransport {
 }
 
 impl SocketCanTransport {
+    /// The interface this bus was opened on (empty: all CAN interfaces).
+    pub fn interface(&self) -> &str {
+        &self.config.channel
+    }
+
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
         let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
