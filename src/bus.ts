@@ -111,11 +111,15 @@ export interface BusOptions extends ConfigSelection, ControllerOptions {
    */
   hardwareTimestamps?: boolean;
   /**
-   * SocketCAN: under sustained traffic, read the socket at most once per this
-   * many microseconds, so readers get larger batches: less CPU per frame, at
-   * up to this much added latency (the first frame after a quiet spell is
-   * delivered at once). For loggers; `canwire log` and `canwire dump` use
-   * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
+   * SocketCAN: the most a received frame waits so that frames travel in
+   * batches, in microseconds. While traffic is sparse every frame is
+   * delivered at once; once frames follow each other within this bound
+   * (sustained traffic), the receive thread lets them gather for as long as
+   * about 128 frames take at the rate seen, never longer than the bound:
+   * fewer wake-ups, less CPU per frame. The first frame after a quiet spell
+   * is always delivered at once, and a bus running a userspace ISO-TP stack
+   * or watch reads every frame at once. 0 reads every frame at once.
+   * 0..1 000 000; default 4000. {@link BusStats.rxCoalescingWaits} counts the waits.
    */
   rxCoalesceUs?: number;
   /** udp_multicast: the IPv6 hop limit or IPv4 TTL, 1..255. Default 1: the datagrams stay on the host's link. */
@@ -330,6 +334,12 @@ export interface BusStats {
   rxDroppedKernel: number;
   /** Frames dropped because a reader's queue was full (all readers, closed ones included). */
   rxDroppedQueueFull: number;
+  /**
+   * SocketCAN: times the receive thread let frames gather before reading them
+   * under sustained traffic (see {@link BusOptions.rxCoalesceUs}); 0 while
+   * every frame was read as soon as it arrived.
+   */
+  rxCoalescingWaits: number;
   /** Receive calls that failed unexpectedly (SocketCAN: a `recvmmsg` error other than "no frames" or the interface going down); frames may be lost with them. */
   rxErrors: number;
   /** The message of the most recent of those. */

@@ -86,7 +86,7 @@ impl IsoTpDriver {
         inbox: Arc<Inbox>,
     ) -> Result<Self> {
         let endpoint = IsoTpEndpoint::new(address, params)?;
-        let reader = bus.add_reader(options.rx_queue_frames)?;
+        let reader = bus.add_immediate_reader(options.rx_queue_frames)?;
         let shared = Arc::new(Shared {
             control: Mutex::new(Control {
                 endpoint,

@@ -29,10 +29,12 @@ pub struct SocketCanConfig {
     /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
     /// where the driver provides them; frames without one keep the kernel's.
     pub hardware_timestamps: bool,
-    /// Under sustained traffic, read the socket at most once per this many
-    /// µs so readers get larger batches (less CPU per frame, up to this much
-    /// more latency); the first frame after a quiet spell goes at once. 0: off.
-    pub rx_coalesce_us: u32,
+    /// When the receive thread reads (see
+    /// [`RxCoalescing::from_micros`](super::rx_coalescing::RxCoalescing::from_micros)):
+    /// at once while traffic is sparse; under sustained traffic frames
+    /// gather for at most this many µs (`None`: 4 000) so readers get
+    /// batches; `Some(0)` reads every frame at once.
+    pub rx_coalesce_us: Option<u32>,
 }
 
 impl SocketCanConfig {
@@ -46,7 +48,7 @@ impl SocketCanConfig {
             error_mask: canwire_core::error_frame::class::ALL,
             receive_buffer_size: None,
             hardware_timestamps: false,
-            rx_coalesce_us: 0,
+            rx_coalesce_us: None,
         }
     }
 }

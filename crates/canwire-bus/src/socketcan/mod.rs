@@ -8,6 +8,7 @@
 //! - [`controller_plan`]: [`ControllerPlan`], a controller's configuration checked
 //!   and split into netlink steps; `configure_controller`, `set_link_up` and
 //!   `restart_controller` apply it (Linux; `ERR_UNSUPPORTED` elsewhere)
+//! - [`rx_coalescing`]: when the receive thread reads (the policy, pure, on every platform)
 //! - [`SocketCanTransport`]: the raw backend; its Linux-only powers
 //!   (`bcm_tx`, `bcm_watch`) are reached through
 //!   [`Transport::socketcan`](crate::Transport::socketcan)
@@ -18,6 +19,7 @@ pub mod config;
 pub mod controller_plan;
 #[cfg(target_os = "linux")]
 mod linux;
+pub mod rx_coalescing;
 // Compiled in Linux test builds too, so the stub is checked and tested here.
 #[cfg(any(not(target_os = "linux"), test))]
 #[cfg_attr(target_os = "linux", allow(dead_code))]

@@ -35,6 +35,7 @@ use canwire_core::{CanwireError, FilterSet, Frame};
 
 use crate::reader_set::ReaderSet;
 use crate::socketcan::config::SocketCanConfig;
+use crate::socketcan::rx_coalescing::RxCoalescing;
 use crate::sync_util;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
@@ -87,7 +88,7 @@ impl SocketCanTransport {
             label,
             rx_thread::RxOptions {
                 hardware_timestamps: config.hardware_timestamps,
-                coalesce: Duration::from_micros(u64::from(config.rx_coalesce_us)),
+                coalescing: RxCoalescing::from_micros(config.rx_coalesce_us),
             },
         )
         .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
@@ -227,8 +228,8 @@ impl Transport for SocketCanTransport {
     }
 
     fn kernel_drops(&self) -> u64 {
-        // SO_RXQ_OVFL reports the socket's drop counter only with the next
-        // received frame; SO_MEMINFO reads the same counter now.
+        // SO_MEMINFO reads the socket's drop counter now; SO_RXQ_OVFL, used
+        // only where the kernel lacks SO_MEMINFO, reports it with the next frame.
         let reported = self.shared.kernel_drops.load(Ordering::Relaxed);
         reported.max(sys::socket_drops(&self.socket).unwrap_or(0))
     }
