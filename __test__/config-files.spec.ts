@@ -262,7 +262,7 @@ describe("Bus.open and the CLI with python-can's configuration", () => {
     expect(warnings.map((w) => [(w as Error & { code?: string }).code, w.message])).toEqual([
       [
         "CANWIRE_CONFIG_NOT_APPLIED",
-        'CAN_BITRATE="250000" (environment) is not applied: canwire does not set a controller\'s bit rate (on Linux: ip link set CHANNEL type can bitrate N)',
+        "CAN_BITRATE=\"250000\" (environment) is not applied: only a SocketCAN controller takes these settings; interface 'virtual' has none",
       ],
     ]);
   });

@@ -8,10 +8,11 @@
  * Keys are python-can's names or canwire's: `receive_own_messages` and
  * `receiveOwnMessages` are both `receiveOwnMessages`; `can_filters`
  * (`[{"can_id", "can_mask", "extended"}]`, from `CAN_CONFIG`) is `filters`;
- * `ignore_rx_error_frames = true` is `errorMask: 0`. A key canwire has no
- * option for (a controller's `bitrate`, which canwire does not set, or
- * another backend's setting) is not applied, and a process warning
- * (`CANWIRE_CONFIG_NOT_APPLIED`) says so once.
+ * `ignore_rx_error_frames = true` is `errorMask: 0`; `bitrate` and
+ * `data_bitrate` reach a SocketCAN controller (see `controller.ts`, which
+ * leaves them out with a warning where there is no controller). A key
+ * canwire has no option for (another backend's setting) is not applied, and
+ * a process warning (`CANWIRE_CONFIG_NOT_APPLIED`) says so once.
  *
  * @module
  * @internal
@@ -41,6 +42,14 @@ const NOT_MAPPED: ReadonlySet<string> = new Set([
 /** Keys whose values are checked although canwire does not apply them, so a typo is caught. */
 const BIT_RATES: ReadonlySet<string> = new Set(["bitrate", "data_bitrate"]);
 
+/** Where each option `applyCanConfig` added came from (`CAN_BITRATE="500000" (environment)`), by result object. */
+const origins = new WeakMap<object, Readonly<Record<string, string>>>();
+
+/** Where the configuration option `name` of `options` (a result of {@link applyCanConfig}) came from, if it did. */
+export function configOrigin(options: object, name: string): string | undefined {
+  return origins.get(options)?.[name];
+}
+
 /** Warnings already given, so each shows once per process. */
 const warned = new Set<string>();
 
@@ -58,21 +67,24 @@ export function applyCanConfig(options: unknown, kinds: Shape, sources: Omit<Can
   if (ignoreConfig) return given;
   const config = loadCanConfig(configContext === undefined ? sources : { ...sources, context: configContext });
   const result: Record<string, unknown> = { ...given };
+  const added: Record<string, string> = {};
+  origins.set(result, added);
   const isGiven = (key: string) => result[key] !== undefined;
   for (const [key, entry] of config) {
     if (key === "ignore_rx_error_frames") {
       if (!isGiven("errorMask") && boolean(entry, key)) result.errorMask = 0;
       continue;
     }
+    if (BIT_RATES.has(key)) bitRate(entry, key);
     const name = NOT_MAPPED.has(key) ? undefined : (RENAMED[key] ?? camelCase(key));
     const kind = name === undefined ? undefined : kinds[name];
     if (name === undefined || kind === undefined || name === "configContext" || name === "ignoreConfig") {
-      if (BIT_RATES.has(key)) bitRate(entry, key);
       notApplied(entry, key);
       continue;
     }
     if (isGiven(name)) continue;
     result[name] = optionValue(entry, name, kind);
+    added[name] = entry.origin;
   }
   return result;
 }
@@ -141,9 +153,7 @@ function filters(entry: ConfigEntry): CanFilter[] {
 }
 
 function notApplied(entry: ConfigEntry, key: string): void {
-  const hint = BIT_RATES.has(key)
-    ? "canwire does not set a controller's bit rate (on Linux: ip link set CHANNEL type can bitrate N)"
-    : "Bus.open has no such option";
+  const hint = BIT_RATES.has(key) ? "only Bus.open applies a bit rate, to a SocketCAN controller" : "Bus.open has no such option";
   const message = `${entry.origin} is not applied: ${hint}`;
   if (warned.has(message)) return;
   warned.add(message);

@@ -6,6 +6,15 @@
 import { binding, type NativeBus, type NativePendingSend, type NativeStateWatch } from "./binding.js";
 import { applyCanConfig, type ConfigSelection } from "./bus-config.js";
 import {
+  CONTROLLER_OPTION_KINDS,
+  type ConfigureInterfaceOptions,
+  type ControllerOptions,
+  configureBeforeOpen,
+  configureInterface,
+  restartInterface,
+  setInterfaceUp,
+} from "./controller.js";
+import {
   CyclicTask,
   nativeModifier,
   nativeOnError,
@@ -50,7 +59,7 @@ export type InterfaceName = "virtual" | "socketcan" | "socketcand" | "jumpstarte
  * configuration when it sets them: `CAN_INTERFACE`, `CAN_CHANNEL`,
  * `CAN_CONFIG` (JSON), `~/can.conf` and `/etc/can.conf` (see {@link loadCanConfig}).
  */
-export interface BusOptions extends ConfigSelection {
+export interface BusOptions extends ConfigSelection, ControllerOptions {
   /**
    * Backend. Default `"virtual"`, the in-process bus. `"udp_multicast"` is
    * python-can's bus across processes over UDP multicast (wire compatible
@@ -68,7 +77,11 @@ export interface BusOptions extends ConfigSelection {
   channel?: string;
   /**
    * Open for CAN FD. Default false (udp_multicast: true, as python-can): FD
-   * frames are refused on send and not delivered.
+   * frames are refused on send and not delivered. This is the socket's FD
+   * mode; the SocketCAN controller's FD mode follows the controller options
+   * instead: a data phase (`dataBitrate`, or a `BitTimingFd` timing) switches
+   * it on and then opens the socket for FD unless `fd: false`
+   * ({@link Bus.configureInterface} with `fd: false` switches it off).
    */
   fd?: boolean;
   /** Receive this bus's own frames too (with `isRx: false`). Default false. */
@@ -98,11 +111,15 @@ export interface BusOptions extends ConfigSelection {
    */
   hardwareTimestamps?: boolean;
   /**
-   * SocketCAN: under sustained traffic, read the socket at most once per this
-   * many microseconds, so readers get larger batches: less CPU per frame, at
-   * up to this much added latency (the first frame after a quiet spell is
-   * delivered at once). For loggers; `canwire log` and `canwire dump` use
-   * 1000. 0..1 000 000; default 0 (read as soon as frames arrive).
+   * SocketCAN: the most a received frame waits so that frames travel in
+   * batches, in microseconds. While traffic is sparse every frame is
+   * delivered at once; once frames follow each other within this bound
+   * (sustained traffic), the receive thread lets them gather for as long as
+   * about 128 frames take at the rate seen, never longer than the bound:
+   * fewer wake-ups, less CPU per frame. The first frame after a quiet spell
+   * is always delivered at once, and a bus running a userspace ISO-TP stack
+   * or watch reads every frame at once. 0 reads every frame at once.
+   * 0..1 000 000; default 4000. {@link BusStats.rxCoalescingWaits} counts the waits.
    */
   rxCoalesceUs?: number;
   /** udp_multicast: the IPv6 hop limit or IPv4 TTL, 1..255. Default 1: the datagrams stay on the host's link. */
@@ -161,6 +178,7 @@ export interface BusOptions extends ConfigSelection {
 
 /** The JS type of each {@link BusOptions} key. */
 const BUS_OPTION_KINDS: Shape = {
+  ...CONTROLLER_OPTION_KINDS,
   interface: "string",
   channel: "string",
   fd: "boolean",
@@ -250,6 +268,44 @@ export interface CanInterface {
   txErrorCounter?: number;
   /** Receive error counter. */
   rxErrorCounter?: number;
+  /** Nominal segments (absent for fixed-rate drivers such as slcan). */
+  timing?: CanSegments;
+  /** CAN FD data-phase sample point as a fraction. */
+  dataSamplePoint?: number;
+  /** CAN FD data-phase segments. */
+  dataTiming?: CanSegments;
+  /** Listen-only mode switched on. */
+  listenOnly?: boolean;
+  /** The controller's loopback mode switched on. */
+  loopback?: boolean;
+  /** One-shot mode switched on. */
+  oneShot?: boolean;
+  /** Triple sampling switched on. */
+  tripleSampling?: boolean;
+  /** Every control mode switched on, as `CAN_CTRLMODE_*` bits. */
+  ctrlModes?: number;
+  /** The control modes the driver supports, as `CAN_CTRLMODE_*` bits (kernel 6.0 and later). */
+  ctrlModesSupported?: number;
+  /** The controller clock in Hz (0: the driver does not say). */
+  clock?: number;
+  /** Bus termination in ohms, for drivers that switch it. */
+  termination?: number;
+}
+
+/** One phase's segments, as the kernel reports them. */
+export interface CanSegments {
+  /** Time quantum in ns. */
+  tq: number;
+  /** Propagation segment in tq. */
+  propSeg: number;
+  /** Phase segment 1 in tq. */
+  phaseSeg1: number;
+  /** Phase segment 2 in tq. */
+  phaseSeg2: number;
+  /** Synchronisation jump width in tq. */
+  sjw: number;
+  /** Bit-rate prescaler. */
+  brp: number;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 1000;
@@ -278,6 +334,12 @@ export interface BusStats {
   rxDroppedKernel: number;
   /** Frames dropped because a reader's queue was full (all readers, closed ones included). */
   rxDroppedQueueFull: number;
+  /**
+   * SocketCAN: times the receive thread let frames gather before reading them
+   * under sustained traffic (see {@link BusOptions.rxCoalesceUs}); 0 while
+   * every frame was read as soon as it arrived.
+   */
+  rxCoalescingWaits: number;
   /** Receive calls that failed unexpectedly (SocketCAN: a `recvmmsg` error other than "no frames" or the interface going down); frames may be lost with them. */
   rxErrors: number;
   /** The message of the most recent of those. */
@@ -331,6 +393,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
    *   {@link InvalidArgumentError} for bad options, or a bad configuration value (naming its source).
    */
   static async open(options?: BusOptions): Promise<Bus> {
+    const explicit = typeof options === "object" && options !== null ? (options as Record<string, unknown>) : {};
     options = checkOptions<BusOptions>(applyCanConfig(options, BUS_OPTION_KINDS), "options", BUS_OPTION_KINDS);
     const iface = options.interface ?? "virtual";
     const channel =
@@ -338,6 +401,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : iface === "udp_multicast" ? UDP_MULTICAST_GROUP : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
+    // before any remote bus too: controller options there are refused (or, from configuration, left out)
+    const dataPhase = configureBeforeOpen(iface, channel, options as Record<string, unknown>, explicit);
     if (iface === "jumpstarter") {
       const nativeBus = await openJumpstarterBus(channel, options);
       return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
@@ -350,7 +415,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       const nativeBus = binding.NativeBus.open({
         interface: iface,
         channel,
-        fd: options.fd ?? iface === "udp_multicast",
+        fd: options.fd ?? (iface === "udp_multicast" || dataPhase),
         receiveOwnMessages: options.receiveOwnMessages ?? false,
         preserveTimestamps: options.preserveTimestamps ?? false,
         localLoopback: options.localLoopback ?? true,
@@ -747,6 +812,32 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
   /** @internal The native bus, for stacks built on top of it (ISO-TP). */
   static nativeOf(bus: Bus): NativeBus {
     return bus.#native;
+  }
+
+  /**
+   * Configures the controller of SocketCAN interface `name` without opening
+   * a bus, as `ip link set NAME type can ...` does: brings the link down if
+   * it is up, sets what `options` give, brings it up again unless
+   * `leaveDown`. Needs CAP_NET_ADMIN.
+   *
+   * @throws `ERR_INVALID_ARGUMENT` for a bad value (checked before anything
+   *   is touched) or one the kernel rejects, naming the option;
+   *   `ERR_UNSUPPORTED` for an interface without a controller (vcan) or an
+   *   option its driver refuses; `ERR_PERMISSION_DENIED` without
+   *   CAP_NET_ADMIN; `ERR_UNKNOWN_INTERFACE` for an unknown name.
+   */
+  static configureInterface(name: string, options: ConfigureInterfaceOptions): void {
+    configureInterface(name, options);
+  }
+
+  /** Sets SocketCAN interface `name` up or down, as `ip link set NAME up|down`; needs CAP_NET_ADMIN. */
+  static setInterfaceUp(name: string, up: boolean): void {
+    setInterfaceUp(name, up);
+  }
+
+  /** Restarts the bus-off controller of `name`, as `ip link set NAME type can restart` (needs CAP_NET_ADMIN and restartMs 0). */
+  static restartInterface(name: string): void {
+    restartInterface(name);
   }
 
   /**

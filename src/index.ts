@@ -31,11 +31,13 @@ export {
   type BusStats,
   type CanInterface,
   type CanProtocol,
+  type CanSegments,
   type InterfaceName,
   type SendOptions,
 } from "./bus.js";
 export type { ConfigSelection } from "./bus-config.js";
 export { type CanConfigSources, type ConfigEntry, defaultConfigFiles, loadCanConfig } from "./config-files.js";
+export type { ConfigureInterfaceOptions, ControllerOptions } from "./controller.js";
 export { type CyclicModifier, type CyclicScheduler, CyclicTask, type CyclicTaskStats, type PeriodicOptions } from "./cyclic.js";
 export { FD_LENGTHS, fdDlcToLength, fdLengthToDlc } from "./dlc.js";
 export type { ControllerProblems, ErrorFrameInfo, ProtocolViolation } from "./error-frame.js";

@@ -56,6 +56,14 @@ export interface SocketcandServerOptions {
   maxClients?: number;
   /** Refuse every transmitting command (`send`, `sendfd`, `add`, `update`, `sendpdu`) with `< error read-only server >`. Default false. */
   readOnly?: boolean;
+  /**
+   * Apply socketcand's bus configuration commands (`< BUS B … >` bit timing,
+   * `< BUS C … >` listen-only/loopback/triple sampling) to a SocketCAN bus's
+   * controller (the server needs CAP_NET_ADMIN); a bus without a controller
+   * answers `< configuration operation not supported B|C >`. Default false:
+   * refused, as always on a read-only server.
+   */
+  allowReconfigure?: boolean;
   /** Raw mode: deliver error frames as `< error CLASS SEC.USEC >` (socketcand's `-e`). Default false. */
   errorFrames?: boolean;
   /** Raw mode: CAN FD with the `fdframe`/`sendfd` syntax of socketcand's FD branch. Default false. */
@@ -83,6 +91,7 @@ const SERVER_OPTION_KINDS: Shape = {
   allowedClients: "array",
   maxClients: "number",
   readOnly: "boolean",
+  allowReconfigure: "boolean",
   errorFrames: "boolean",
   fd: "boolean",
   outputQueueSize: "number",
@@ -204,6 +213,7 @@ export async function serveSocketcand(buses: SocketcandBuses, options?: Socketca
         allowedClients: opts.allowedClients,
         maxClients: opts.maxClients,
         readOnly: opts.readOnly,
+        allowReconfigure: opts.allowReconfigure,
         errorFrames: opts.errorFrames,
         fd: opts.fd,
         outputQueueSize: opts.outputQueueSize,

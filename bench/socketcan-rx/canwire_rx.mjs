@@ -1,44 +1,38 @@
-// canwire's receive loop for bench/socketcan-rx, in its own process like
-// every other receiver (the bench process spawns cangen, and a fork's
-// copy-on-write faults would otherwise land on canwire's CPU time).
+// canwire's receiver for bench/socketcan-rx, a process of its own like every
+// other receiver, kept open for all the offered rates of a round.
 //
-//   node canwire_rx.mjs CHANNEL FRAMES batch|message [BUS_OPTIONS_JSON]
+//   node canwire_rx.mjs CHANNEL batch|message [BUS_OPTIONS_JSON]
 //
-// Prints "ready" once the bus is open, then JSON with the frames received
-// (until FRAMES or 2 s of silence), the CPU time spent after "ready" and the
-// bus's drop counters.
+// Prints "ready" once the bus is open, then receives until stdin closes:
+// `batch` iterates `bus.batches()` and reads every record's id, `message`
+// iterates `for await (const msg of bus)` (both with the default options
+// unless BUS_OPTIONS_JSON says otherwise). Each line on stdin is answered
+// with one JSON line: the frames received so far and the bus's drop counters.
+// The bench measures this process's CPU time from outside (/proc), the same
+// way for every receiver.
+import { createInterface } from "node:readline";
 import { Bus } from "../../dist/index.js";
 
-const [channel, framesArg, mode, optionsJson] = process.argv.slice(2);
-const frames = Number(framesArg);
-const cpuSeconds = () => {
-  const u = process.resourceUsage();
-  return (u.userCPUTime + u.systemCPUTime) / 1e6;
-};
-
+const [channel, mode, optionsJson] = process.argv.slice(2);
 const bus = await Bus.open({ interface: "socketcan", channel, ...JSON.parse(optionsJson ?? "{}") });
 let received = 0;
-const cpuAtReady = cpuSeconds();
+
+createInterface({ input: process.stdin })
+  .on("line", () => {
+    const stats = bus.stats();
+    console.log(JSON.stringify({ received, droppedKernel: stats.rxDroppedKernel, droppedQueueFull: stats.rxDroppedQueueFull }));
+  })
+  .on("close", () => void bus.close());
+
 console.log("ready");
 if (mode === "batch") {
-  for (;;) {
-    const batch = await bus.recvBatch({ max: 4096, timeoutMs: 2000 });
-    if (!batch) break;
+  for await (const batch of bus.batches()) {
     for (let i = 0; i < batch.length; i++) if (batch.id(i) > 0x7ff) throw new Error("bad frame");
     received += batch.length;
-    if (received >= frames) break;
   }
 } else {
-  for (;;) {
-    const m = await bus.recv({ timeoutMs: 2000 });
-    if (!m) break;
+  for await (const m of bus) {
     if (m.data.length !== 8) throw new Error("bad frame");
-    if (++received >= frames) break;
+    received++;
   }
 }
-const cpu = cpuSeconds() - cpuAtReady;
-const stats = bus.stats();
-await bus.close();
-console.log(
-  JSON.stringify({ received, cpuSeconds: cpu, droppedKernel: stats.rxDroppedKernel, droppedQueueFull: stats.rxDroppedQueueFull }),
-);

@@ -1,46 +1,29 @@
-// node-can's receive loop (npm `socketcan`, installed by prepare.mjs), the
-// Node baseline of bench/socketcan-rx.
+// node-can's receiver (npm `socketcan`, installed by prepare.mjs), the Node
+// baseline of bench/socketcan-rx.
 //
-//   NODE_CAN_DIR=target/bench-node-can node node_can_rx.mjs CHANNEL FRAMES
+//   NODE_CAN_DIR=target/bench-node-can node node_can_rx.mjs CHANNEL
 //
-// Prints "ready" once the channel is started, then JSON with the frames
-// received (until FRAMES or 2 s of silence) and the CPU time spent after "ready".
+// Prints "ready" once the channel is started, then receives until stdin
+// closes; each line on stdin is answered with the frames received so far.
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { createInterface } from "node:readline";
 
 const require = createRequire(`${resolve(process.env.NODE_CAN_DIR ?? "target/bench-node-can", "node_modules")}/`);
 const can = require("socketcan");
-const [channelName, framesArg] = process.argv.slice(2);
-const frames = Number(framesArg);
-
-const cpuSeconds = () => {
-  const u = process.resourceUsage();
-  return (u.userCPUTime + u.systemCPUTime) / 1e6;
-};
+const [channelName] = process.argv.slice(2);
 
 const channel = can.createRawChannel(channelName, true);
 let received = 0;
 channel.addListener("onMessage", (msg) => {
   if (msg.data.length !== 8) throw new Error("bad frame");
-  if (++received === frames) finish();
+  received++;
 });
 channel.start();
-const cpuAtReady = cpuSeconds();
+createInterface({ input: process.stdin })
+  .on("line", () => console.log(JSON.stringify({ received })))
+  .on("close", () => {
+    channel.stop();
+    process.exit(0);
+  });
 console.log("ready");
-
-let last = -1;
-let quiet = 0;
-const watchdog = setInterval(() => {
-  if (received === last && received > 0) quiet += 250;
-  else quiet = 0;
-  last = received;
-  if (quiet >= 2000) finish();
-}, 250);
-
-function finish() {
-  clearInterval(watchdog);
-  const cpu = cpuSeconds() - cpuAtReady;
-  channel.stop();
-  console.log(JSON.stringify({ received, cpuSeconds: cpu }));
-  process.exit(0);
-}

@@ -1,31 +1,30 @@
-"""python-can's socketcan receive loop, the baseline of bench/socketcan-rx.
+"""python-can's receiver, the Python baseline of bench/socketcan-rx.
 
-    python3 python_can_rx.py CHANNEL FRAMES
+    python3 python_can_rx.py CHANNEL
 
-Prints "ready" once the bus is open, then JSON with the frames received
-(until FRAMES or 2 s of silence) and the CPU time spent after "ready".
+Prints "ready" once the bus is open, then receives with `bus.recv()` until
+stdin closes; each line on stdin is answered with the frames received so far.
 """
 import json
-import resource
+import os
 import sys
+import threading
 
 import can
 
-channel, frames = sys.argv[1], int(sys.argv[2])
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
+channel = sys.argv[1]
 bus = can.Bus(interface="socketcan", channel=channel)
-cpu_at_ready = cpu_seconds()
-print("ready", flush=True)
 received = 0
-while received < frames:
-    msg = bus.recv(timeout=2.0)
-    if msg is None:
-        break
-    received += 1
-cpu = cpu_seconds() - cpu_at_ready
-bus.shutdown()
-print(json.dumps({"received": received, "cpuSeconds": cpu}))
+
+
+def answer():
+    for _ in sys.stdin:
+        print(json.dumps({"received": received}), flush=True)
+    os._exit(0)
+
+
+threading.Thread(target=answer, daemon=True).start()
+print("ready", flush=True)
+while True:
+    if bus.recv() is not None:
+        received += 1

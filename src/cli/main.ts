@@ -12,6 +12,7 @@ import { demo, demoUsage } from "./demo.js";
 import { dump, dumpUsage } from "./dump.js";
 import { gen, genUsage } from "./gen.js";
 import { isotp, isotpUsage } from "./isotp.js";
+import { link, linkUsage } from "./link.js";
 import { log, logUsage } from "./log.js";
 import { play, playUsage } from "./play.js";
 import { send, sendUsage } from "./send.js";
@@ -27,6 +28,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage
   gen: { run: gen, usage: genUsage, summary: "generate traffic (like cangen)" },
   isotp: { run: isotp, usage: isotpUsage, summary: "send or receive ISO-TP payloads (like isotpsend/isotprecv)" },
   view: { run: view, usage: viewUsage, summary: "a live table of the bus, one row per id (like can.viewer, cansniffer)" },
+  link: { run: link, usage: linkUsage, summary: "show or configure a SocketCAN controller (like ip -details link)" },
   demo: { run: demo, usage: demoUsage, summary: "run a job on the virtual bus and print rates and drops" },
   serve: { run: serve, usage: serveUsage, summary: "serve an ExporterConfig's buses to Jumpstarter clients" },
 };

@@ -11,7 +11,7 @@ import { type SocketcandServer, type SocketcandServerOptions, serveSocketcand } 
 import { integer, parse, UsageError } from "./args.js";
 
 export const serveSocketcandUsage = `usage: canwire serve --socketcand [--listen HOST:PORT | --unix PATH] [-i IFACE -c CHANNEL]...
-                                  [--read-only] [--allow ADDRESS[/PREFIX]]... [--max-clients N]
+                                  [--read-only] [--allow-reconfigure] [--allow ADDRESS[/PREFIX]]... [--max-clients N]
                                   [--error-frames] [--fd] [--idle-timeout-ms MS] [--beacon]
 
 Serves buses over the socketcand protocol (python-can's interface="socketcand",
@@ -26,6 +26,8 @@ channel vcan0 as "vcan0".
                           a warning: socketcand has no authentication or encryption
       --unix PATH         listen on a Unix socket (mode 0600) instead
       --read-only         refuse send, add, update, sendpdu
+      --allow-reconfigure apply clients' '< BUS B ... >' / '< BUS C ... >' to a
+                          SocketCAN controller (needs CAP_NET_ADMIN; refused by default)
       --allow RANGE       accept TCP clients only from these addresses; repeatable
       --max-clients N     clients at once (default 32)
       --error-frames      deliver error frames in raw mode (socketcand -e)
@@ -61,6 +63,7 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
     listen: { type: "string" },
     unix: { type: "string" },
     "read-only": { type: "boolean", default: false },
+    "allow-reconfigure": { type: "boolean", default: false },
     allow: { type: "string", multiple: true },
     "max-clients": { type: "string" },
     "error-frames": { type: "boolean", default: false },
@@ -96,6 +99,7 @@ export async function serveSocketcandCommand(argv: string[]): Promise<number> {
   });
   const options: SocketcandServerOptions = {
     readOnly: values["read-only"],
+    allowReconfigure: values["allow-reconfigure"],
     errorFrames: values["error-frames"],
     fd: values.fd,
     beacon: values.beacon,

@@ -331,6 +331,13 @@ impl Bus {
         Ok(self.readers.add_reader(capacity))
     }
 
+    /// Adds a reader for a native consumer that answers frames (see
+    /// [`ReaderSet::add_immediate_reader`]): the bus then delivers every frame at once.
+    pub fn add_immediate_reader(&self, capacity: usize) -> Result<Arc<FrameQueue>> {
+        self.check_open()?;
+        Ok(self.readers.add_immediate_reader(capacity))
+    }
+
     /// Detaches a reader.
     pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
         self.readers.remove_reader(reader);

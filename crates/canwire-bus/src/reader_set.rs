@@ -1,7 +1,13 @@
 //! The receive side of one bus: bus-level filters, the protocol check, and
 //! fan-out to every reader queue with counters.
+//!
+//! A reader is either batched (the default: a JS reader, woken once per
+//! batch, for which a SocketCAN receive thread may let frames gather under
+//! sustained traffic) or immediate (a native thread that answers frames, as
+//! the userspace ISO-TP stack does with flow control: while one is attached
+//! the receive thread reads every frame at once).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
 use canwire_core::{CanwireError, FilterSet, Frame};
@@ -15,10 +21,14 @@ pub struct ReaderSet {
     fd_enabled: bool,
     filters: RwLock<FilterSet>,
     readers: RwLock<Vec<Arc<FrameQueue>>>,
+    /// The readers added with [`ReaderSet::add_immediate_reader`] and not removed.
+    immediate: RwLock<Vec<Arc<FrameQueue>>>,
+    immediate_count: AtomicUsize,
     rx_frames: AtomicU64,
     rx_filtered: AtomicU64,
     rx_dropped_fd_on_classic: AtomicU64,
     removed_overflow: AtomicU64,
+    coalescing_waits: AtomicU64,
     failure: RwLock<Option<CanwireError>>,
 }
 
@@ -29,10 +39,13 @@ impl ReaderSet {
             fd_enabled,
             filters: RwLock::default(),
             readers: RwLock::default(),
+            immediate: RwLock::default(),
+            immediate_count: AtomicUsize::new(0),
             rx_frames: AtomicU64::new(0),
             rx_filtered: AtomicU64::new(0),
             rx_dropped_fd_on_classic: AtomicU64::new(0),
             removed_overflow: AtomicU64::new(0),
+            coalescing_waits: AtomicU64::new(0),
             failure: RwLock::default(),
         }
     }
@@ -52,8 +65,29 @@ impl ReaderSet {
         queue
     }
 
+    /// Adds a reader as [`ReaderSet::add_reader`] does, for a consumer that
+    /// answers frames (a protocol stack): while it is attached, the receive
+    /// thread reads every frame as soon as it arrives.
+    pub fn add_immediate_reader(&self, capacity: usize) -> Arc<FrameQueue> {
+        let queue = self.add_reader(capacity);
+        let mut immediate = sync_util::write(&self.immediate);
+        immediate.push(queue.clone());
+        self.immediate_count.store(immediate.len(), Relaxed);
+        queue
+    }
+
+    /// True while a reader added with [`ReaderSet::add_immediate_reader`] is attached.
+    pub fn has_immediate_readers(&self) -> bool {
+        self.immediate_count.load(Relaxed) > 0
+    }
+
     /// Detaches and closes a reader; its overflow count stays in the bus total.
     pub fn remove_reader(&self, reader: &Arc<FrameQueue>) {
+        {
+            let mut immediate = sync_util::write(&self.immediate);
+            immediate.retain(|r| !Arc::ptr_eq(r, reader));
+            self.immediate_count.store(immediate.len(), Relaxed);
+        }
         let mut readers = sync_util::write(&self.readers);
         if let Some(pos) = readers.iter().position(|r| Arc::ptr_eq(r, reader)) {
             readers.swap_remove(pos);
@@ -121,11 +155,18 @@ impl ReaderSet {
         }
     }
 
+    /// Counts one wait of the receive thread for frames to gather (see
+    /// [`crate::socketcan::rx_coalescing`]).
+    pub fn count_coalescing_wait(&self) {
+        self.coalescing_waits.fetch_add(1, Relaxed);
+    }
+
     /// Fills the receive-side fields of `stats`.
     pub fn fill_stats(&self, stats: &mut BusStats) {
         stats.rx_frames = self.rx_frames.load(Relaxed);
         stats.rx_filtered = self.rx_filtered.load(Relaxed);
         stats.rx_dropped_fd_on_classic = self.rx_dropped_fd_on_classic.load(Relaxed);
+        stats.rx_coalescing_waits = self.coalescing_waits.load(Relaxed);
         let readers = sync_util::read(&self.readers);
         stats.readers = readers.iter().map(|r| r.stats()).collect();
         stats.rx_dropped_queue_full = self.removed_overflow.load(Relaxed)
@@ -172,6 +213,23 @@ mod tests {
             "overflow of removed readers is kept"
         );
         assert!(b.is_closed());
+    }
+
+    #[test]
+    fn immediate_readers_are_counted_until_removed() {
+        let set = ReaderSet::new(false);
+        let batched = set.add_reader(10);
+        assert!(!set.has_immediate_readers());
+        let a = set.add_immediate_reader(10);
+        let b = set.add_immediate_reader(10);
+        set.deliver(&[Frame::classic(1, false, &[])]);
+        assert_eq!((batched.len(), a.len(), b.len()), (1, 1, 1));
+        set.remove_reader(&batched);
+        set.remove_reader(&a);
+        assert!(set.has_immediate_readers());
+        set.remove_reader(&b);
+        set.remove_reader(&b);
+        assert!(!set.has_immediate_readers());
     }
 
     #[test]

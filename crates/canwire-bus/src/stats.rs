@@ -28,6 +28,10 @@ pub struct BusStats {
     pub rx_dropped_kernel: u64,
     /// Sum of the reader queues' overflow counters, closed readers included.
     pub rx_dropped_queue_full: u64,
+    /// Times a SocketCAN receive thread let frames gather before reading
+    /// them, under sustained traffic (see `rxCoalesceUs`); 0 while every
+    /// frame was read as soon as it arrived.
+    pub rx_coalescing_waits: u64,
     /// Receive calls that failed unexpectedly (not "no frames" and not an
     /// interface going down); frames may have been lost with them.
     pub rx_errors: u64,

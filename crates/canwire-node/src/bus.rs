@@ -44,9 +44,10 @@ pub struct NativeOpenOptions {
 /// The longest receive coalescing window, in µs.
 const MAX_RX_COALESCE_US: u32 = 1_000_000;
 
-fn rx_coalesce_us(value: Option<f64>) -> napi::Result<u32> {
-    let Some(v) = value else { return Ok(0) };
+fn rx_coalesce_us(value: Option<f64>) -> napi::Result<Option<u32>> {
+    let Some(v) = value else { return Ok(None) };
     integer("rxCoalesceUs", v, 0..=MAX_RX_COALESCE_US)
+        .map(Some)
         .map_err(|_| {
             CanwireError::invalid_argument(format!(
                 "rxCoalesceUs must be an integer 0..{MAX_RX_COALESCE_US} (µs), got {}",
@@ -122,6 +123,7 @@ pub struct BusStatsObject {
     pub rx_dropped_fd_on_classic: i64,
     pub rx_dropped_kernel: i64,
     pub rx_dropped_queue_full: i64,
+    pub rx_coalescing_waits: i64,
     pub rx_errors: i64,
     pub last_rx_error: Option<String>,
     pub readers: Vec<ReaderStatsObject>,
@@ -138,6 +140,7 @@ impl From<BusStats> for BusStatsObject {
             rx_dropped_fd_on_classic: s.rx_dropped_fd_on_classic as i64,
             rx_dropped_kernel: s.rx_dropped_kernel as i64,
             rx_dropped_queue_full: s.rx_dropped_queue_full as i64,
+            rx_coalescing_waits: s.rx_coalescing_waits as i64,
             rx_errors: s.rx_errors as i64,
             last_rx_error: s.last_rx_error,
             readers: s.readers.into_iter().map(Into::into).collect(),

@@ -12,6 +12,7 @@
 
 pub mod bit_timing;
 pub mod bus;
+pub mod controller;
 pub mod convert;
 pub mod cyclic;
 pub mod debug_counts;

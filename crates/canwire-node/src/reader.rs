@@ -6,11 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use canwire_bus::{Bus, FrameQueue};
 use canwire_core::Frame;
 use canwire_core::record::encode_batch;
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::Env;
+use napi::bindgen_prelude::{BufferSlice, Either};
 use napi_derive::napi;
 
 use crate::bus::ReaderStatsObject;
 use crate::waker::{NativeWaker, key};
+
+/// The record buffer a reader keeps between reads, at most (4096 records).
+const KEPT_RECORD_BYTES: usize = 4096 * canwire_core::record::RECORD_SIZE;
 
 /// Live `NativeReader` objects (not yet finalized), for the leak tests.
 pub(crate) static LIVE_READERS: AtomicUsize = AtomicUsize::new(0);
@@ -21,6 +25,8 @@ pub struct NativeReader {
     pub(crate) queue: Arc<FrameQueue>,
     pub(crate) bus: Arc<Bus>,
     scratch: Vec<Frame>,
+    /// The records of the batch being handed out, reused from read to read.
+    records: Vec<u8>,
 }
 
 impl NativeReader {
@@ -30,6 +36,7 @@ impl NativeReader {
             queue,
             bus,
             scratch: Vec::new(),
+            records: Vec::new(),
         }
     }
 }
@@ -48,8 +55,16 @@ impl NativeReader {
     /// Takes up to `max` queued frames as a record batch; `null` if none is
     /// queued. Once a failed reader is drained (a remote bus lost its
     /// connection), throws the failure instead.
+    ///
+    /// The records are encoded into a buffer this reader keeps and copied
+    /// into a plain JS Buffer: no allocation per batch on the native side and
+    /// no finalizer for the garbage collector to run.
     #[napi(catch_unwind)]
-    pub fn try_read(&mut self, max: u32) -> napi::Result<Option<Buffer>> {
+    pub fn try_read<'env>(
+        &mut self,
+        env: &'env Env,
+        max: u32,
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
         self.scratch.clear();
         if self.queue.pop_into(max.max(1) as usize, &mut self.scratch) == 0 {
             return match self.queue.failure() {
@@ -57,9 +72,14 @@ impl NativeReader {
                 None => Ok(None),
             };
         }
-        let mut out = Vec::new();
-        encode_batch(&self.scratch, &mut out);
-        Ok(Some(out.into()))
+        self.records.clear();
+        encode_batch(&self.scratch, &mut self.records);
+        let batch = BufferSlice::copy_from(env, &self.records)?;
+        // a burst's worth of records is not kept for the quiet that follows
+        if self.records.capacity() > KEPT_RECORD_BYTES {
+            self.records = Vec::new();
+        }
+        Ok(Some(batch))
     }
 
     /// One call per wait: takes up to `max` queued frames as a record batch;
@@ -69,14 +89,15 @@ impl NativeReader {
     /// once drained, throws its failure as [`NativeReader::try_read`] does.
     /// The receiving thread calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
-    pub fn read_or_arm(
+    pub fn read_or_arm<'env>(
         &mut self,
+        env: &'env Env,
         max: u32,
         waker: &NativeWaker,
         token: u32,
-    ) -> napi::Result<Either<Buffer, bool>> {
+    ) -> napi::Result<Either<BufferSlice<'env>, bool>> {
         loop {
-            if let Some(batch) = self.try_read(max)? {
+            if let Some(batch) = self.try_read(env, max)? {
                 return Ok(Either::A(batch));
             }
             if self.queue.is_closed() {

@@ -1,6 +1,10 @@
 //! SocketCAN extras exported to JS: interface listing and error-frame decoding.
 
 use canwire_bus::list_can_interfaces;
+use canwire_bus::socketcan::SegmentsInfo;
+use canwire_bus::socketcan::controller_plan::{
+    CTRLMODE_3_SAMPLES, CTRLMODE_LISTENONLY, CTRLMODE_LOOPBACK, CTRLMODE_ONE_SHOT,
+};
 use canwire_core::error_frame::ErrorFrameInfo;
 use napi_derive::napi;
 
@@ -23,6 +27,42 @@ pub struct CanInterfaceObject {
     pub restart_ms: Option<u32>,
     pub tx_error_counter: Option<u32>,
     pub rx_error_counter: Option<u32>,
+    pub timing: Option<SegmentsObject>,
+    pub data_sample_point: Option<f64>,
+    pub data_timing: Option<SegmentsObject>,
+    pub listen_only: Option<bool>,
+    pub loopback: Option<bool>,
+    pub one_shot: Option<bool>,
+    pub triple_sampling: Option<bool>,
+    /// Every control mode switched on, as `CAN_CTRLMODE_*` bits.
+    pub ctrl_modes: Option<u32>,
+    pub ctrl_modes_supported: Option<u32>,
+    pub clock: Option<u32>,
+    pub termination: Option<u32>,
+}
+
+/// One phase's segments as the kernel reports them.
+#[napi(object)]
+pub struct SegmentsObject {
+    pub tq: u32,
+    pub prop_seg: u32,
+    pub phase_seg1: u32,
+    pub phase_seg2: u32,
+    pub sjw: u32,
+    pub brp: u32,
+}
+
+impl From<SegmentsInfo> for SegmentsObject {
+    fn from(s: SegmentsInfo) -> Self {
+        SegmentsObject {
+            tq: s.tq,
+            prop_seg: s.prop_seg,
+            phase_seg1: s.phase_seg1,
+            phase_seg2: s.phase_seg2,
+            sjw: s.sjw,
+            brp: s.brp,
+        }
+    }
 }
 
 /// The CAN interfaces of this host (empty outside Linux).
@@ -31,21 +71,38 @@ pub fn list_interfaces() -> napi::Result<Vec<CanInterfaceObject>> {
     Ok(list_can_interfaces()
         .into_napi()?
         .into_iter()
-        .map(|i| CanInterfaceObject {
-            fd: i.fd,
-            bitrate: i.controller.bitrate,
-            sample_point: i.controller.sample_point.map(|p| f64::from(p) / 1000.0),
-            data_bitrate: i.controller.data_bitrate,
-            fd_mode: i.controller.fd_mode,
-            controller_state: i.controller.state.map(|s| s.as_str().to_string()),
-            restart_ms: i.controller.restart_ms,
-            tx_error_counter: i.controller.tx_error_counter.map(u32::from),
-            rx_error_counter: i.controller.rx_error_counter.map(u32::from),
-            name: i.name,
-            index: i.index,
-            up: i.up,
-            operstate: i.operstate,
-            mtu: i.mtu,
+        .map(|i| {
+            let mode = |bit: u32| i.controller.ctrl_modes.map(|m| m & bit != 0);
+            CanInterfaceObject {
+                fd: i.fd,
+                bitrate: i.controller.bitrate,
+                sample_point: i.controller.sample_point.map(|p| f64::from(p) / 1000.0),
+                data_bitrate: i.controller.data_bitrate,
+                fd_mode: i.controller.fd_mode,
+                controller_state: i.controller.state.map(|s| s.as_str().to_string()),
+                restart_ms: i.controller.restart_ms,
+                tx_error_counter: i.controller.tx_error_counter.map(u32::from),
+                rx_error_counter: i.controller.rx_error_counter.map(u32::from),
+                timing: i.controller.timing.map(SegmentsObject::from),
+                data_sample_point: i
+                    .controller
+                    .data_sample_point
+                    .map(|p| f64::from(p) / 1000.0),
+                data_timing: i.controller.data_timing.map(SegmentsObject::from),
+                listen_only: mode(CTRLMODE_LISTENONLY),
+                loopback: mode(CTRLMODE_LOOPBACK),
+                one_shot: mode(CTRLMODE_ONE_SHOT),
+                triple_sampling: mode(CTRLMODE_3_SAMPLES),
+                ctrl_modes: i.controller.ctrl_modes,
+                ctrl_modes_supported: i.controller.ctrl_modes_supported,
+                clock: i.controller.clock,
+                termination: i.controller.termination.map(u32::from),
+                name: i.name,
+                index: i.index,
+                up: i.up,
+                operstate: i.operstate,
+                mtu: i.mtu,
+            }
         })
         .collect())
 }

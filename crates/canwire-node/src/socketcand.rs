@@ -81,6 +81,7 @@ pub struct NativeSocketcandServerOptions {
     pub allowed_clients: Option<Vec<String>>,
     pub max_clients: Option<f64>,
     pub read_only: Option<bool>,
+    pub allow_reconfigure: Option<bool>,
     pub error_frames: Option<bool>,
     pub fd: Option<bool>,
     pub output_queue_size: Option<f64>,
@@ -117,6 +118,7 @@ fn server_config(o: NativeSocketcandServerOptions) -> napi::Result<ServerConfig>
         config.max_clients = n as usize;
     }
     config.read_only = o.read_only.unwrap_or(false);
+    config.allow_reconfigure = o.allow_reconfigure.unwrap_or(false);
     config.error_frames = o.error_frames.unwrap_or(false);
     config.fd = o.fd.unwrap_or(false);
     if let Some(n) =

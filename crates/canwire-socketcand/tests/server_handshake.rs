@@ -71,6 +71,66 @@ fn bus_configuration_is_refused() {
     }
 }
 
+/// One connection sending `text` in NO_BUS: the reply, and whether the server closed.
+fn configure(rig: &Rig, text: &str) -> (String, bool) {
+    let mut c = rig.connect();
+    c.expect("< hi >");
+    c.send(text);
+    let reply = c.next_element();
+    // the trailing " \n" of socketcand's configuration replies
+    c.expect(" \n");
+    (format!("{reply} \n"), c.closed())
+}
+
+#[test]
+fn with_reconfiguration_allowed_a_bus_without_controller_is_not_supported() {
+    let rig = Rig::new(canwire_socketcand::server::ServerConfig {
+        allow_reconfigure: true,
+        ..Default::default()
+    });
+    assert_eq!(
+        configure(&rig, "< vcan0 B 500000 -1 -1 -1 -1 -1 -1 -1 >"),
+        (
+            "< configuration operation not supported B > \n".into(),
+            true
+        )
+    );
+    assert_eq!(
+        configure(&rig, "< vcan0 C 1 0 0 >"),
+        (
+            "< configuration operation not supported C > \n".into(),
+            true
+        )
+    );
+    // a bus not exported, fields that are not socketcand's, nothing set: the configuring error
+    for text in [
+        "< can9 B 500000 -1 -1 -1 -1 -1 -1 -1 >",
+        "< vcan0 B 500000 >",
+        "< vcan0 C 0 2 0 >",
+        "< vcan0 B -1 -1 -1 -1 -1 -1 -1 -1 >",
+    ] {
+        let bus = text.split(' ').nth(1).unwrap();
+        assert_eq!(
+            configure(&rig, text),
+            (format!("< error configuring interface {bus} > \n"), true),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_read_only_server_refuses_reconfiguration_even_when_allowed() {
+    let rig = Rig::new(canwire_socketcand::server::ServerConfig {
+        allow_reconfigure: true,
+        read_only: true,
+        ..Default::default()
+    });
+    assert_eq!(
+        configure(&rig, "< vcan0 C 1 0 0 >"),
+        ("< error configuring interface vcan0 > \n".into(), true)
+    );
+}
+
 #[test]
 fn the_handshake_times_out() {
     let rig = Rig::new(canwire_socketcand::server::ServerConfig {

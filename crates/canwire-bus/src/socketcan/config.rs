@@ -29,10 +29,12 @@ pub struct SocketCanConfig {
     /// Prefer the controller's hardware receive timestamps (SO_TIMESTAMPING)
     /// where the driver provides them; frames without one keep the kernel's.
     pub hardware_timestamps: bool,
-    /// Under sustained traffic, read the socket at most once per this many
-    /// µs so readers get larger batches (less CPU per frame, up to this much
-    /// more latency); the first frame after a quiet spell goes at once. 0: off.
-    pub rx_coalesce_us: u32,
+    /// When the receive thread reads (see
+    /// [`RxCoalescing::from_micros`](super::rx_coalescing::RxCoalescing::from_micros)):
+    /// at once while traffic is sparse; under sustained traffic frames
+    /// gather for at most this many µs (`None`: 4 000) so readers get
+    /// batches; `Some(0)` reads every frame at once.
+    pub rx_coalesce_us: Option<u32>,
 }
 
 impl SocketCanConfig {
@@ -46,7 +48,7 @@ impl SocketCanConfig {
             error_mask: canwire_core::error_frame::class::ALL,
             receive_buffer_size: None,
             hardware_timestamps: false,
-            rx_coalesce_us: 0,
+            rx_coalesce_us: None,
         }
     }
 }
@@ -98,6 +100,37 @@ pub struct ControllerInfo {
     pub tx_error_counter: Option<u16>,
     /// Receive error counter.
     pub rx_error_counter: Option<u16>,
+    /// Nominal segments (absent for fixed-rate drivers such as slcan, which report none).
+    pub timing: Option<SegmentsInfo>,
+    /// CAN FD data-phase sample point in tenths of a percent.
+    pub data_sample_point: Option<u32>,
+    /// CAN FD data-phase segments.
+    pub data_timing: Option<SegmentsInfo>,
+    /// Control modes switched on, as `CAN_CTRLMODE_*` bits (see `controller_plan::CTRLMODE_*`).
+    pub ctrl_modes: Option<u32>,
+    /// Control modes the driver supports (kernel 6.0 and later), as `CAN_CTRLMODE_*` bits.
+    pub ctrl_modes_supported: Option<u32>,
+    /// The controller's clock in Hz (0 when the driver does not say).
+    pub clock: Option<u32>,
+    /// Bus termination in ohms, for drivers that switch it.
+    pub termination: Option<u16>,
+}
+
+/// One phase's segments as the kernel reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentsInfo {
+    /// Time quantum in ns.
+    pub tq: u32,
+    /// Propagation segment in tq.
+    pub prop_seg: u32,
+    /// Phase segment 1 in tq.
+    pub phase_seg1: u32,
+    /// Phase segment 2 in tq.
+    pub phase_seg2: u32,
+    /// Synchronisation jump width in tq.
+    pub sjw: u32,
+    /// Bit-rate prescaler.
+    pub brp: u32,
 }
 
 /// The CAN interfaces of this host (link type ARPHRD_CAN), sorted by name.

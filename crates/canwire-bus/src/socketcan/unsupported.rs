@@ -27,6 +27,11 @@ impl SocketCanTransport {
     }
 
     /// Never reached (no value of this type exists).
+    pub fn interface(&self) -> &str {
+        match *self {}
+    }
+
+    /// Never reached (no value of this type exists).
     pub fn bcm_tx(&self) -> Result<Arc<bcm::BcmTx>> {
         match *self {}
     }
@@ -203,6 +208,27 @@ pub mod interfaces {
     }
 }
 
+fn no_netlink() -> CanwireError {
+    unsupported(
+        "configuring a CAN controller goes through Linux's CAN netlink; this platform has none",
+    )
+}
+
+/// Fails: CAN netlink exists only on Linux.
+pub fn configure_controller(_name: &str, _plan: super::ControllerPlan) -> Result<()> {
+    Err(no_netlink())
+}
+
+/// Fails: CAN netlink exists only on Linux.
+pub fn set_link_up(_name: &str, _up: bool) -> Result<()> {
+    Err(no_netlink())
+}
+
+/// Fails: CAN netlink exists only on Linux.
+pub fn restart_controller(_name: &str) -> Result<()> {
+    Err(no_netlink())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +260,22 @@ mod tests {
         assert_eq!(
             error.message,
             "the kernel ISO-TP socket (can-isotp) exists only on Linux; use stack: 'userspace'"
+        );
+    }
+
+    #[test]
+    fn configuring_a_controller_is_unsupported() {
+        let plan = super::super::ControllerPlan {
+            restart_ms: Some(100),
+            ..Default::default()
+        };
+        assert_eq!(
+            configure_controller("can0", plan).unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+        assert_eq!(
+            set_link_up("can0", true).unwrap_err().code,
+            ErrorCode::Unsupported
         );
     }
 

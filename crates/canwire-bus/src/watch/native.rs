@@ -29,7 +29,7 @@ impl NativeWatch {
     pub fn open(bus: Arc<Bus>, config: WatchConfig, queue: Arc<WatchQueue>) -> Result<Self> {
         let clock = MonotonicClock::default();
         let watcher = Watcher::new(config, clock.now())?;
-        let reader = bus.add_reader(DEFAULT_CAPACITY)?;
+        let reader = bus.add_immediate_reader(DEFAULT_CAPACITY)?;
         let stop = Arc::new(AtomicBool::new(false));
         let (r, s) = (reader.clone(), stop.clone());
         let thread = std::thread::Builder::new()

@@ -79,6 +79,27 @@ pub mod isotp_flags {
     pub const ALL: u32 = 0x3FF;
 }
 
+/// The fields of a bus configuration command (negative: leave unset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusChange {
+    /// `B`: bitrate, sample_point (tenths of a percent), tq (ns), prop_seg,
+    /// phase_seg1, phase_seg2, sjw, brp.
+    Timing([i64; 8]),
+    /// `C`: listen_only, loopback, three_samples (each 0 or 1).
+    Modes([i64; 3]),
+}
+
+fn decimal_fields<const N: usize>(args: &[&str]) -> Option<[i64; N]> {
+    if args.len() != N {
+        return None;
+    }
+    let mut out = [0i64; N];
+    for (slot, text) in out.iter_mut().zip(args) {
+        *slot = text.parse().ok()?;
+    }
+    Some(out)
+}
+
 /// One client command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -88,6 +109,10 @@ pub enum Command {
     Configure {
         /// The bus named.
         bus: String,
+        /// The operation letter, `B` or `C`.
+        op: char,
+        /// The fields, or `None` when they are not the 8 (B) or 3 (C) decimal integers.
+        change: Option<BusChange>,
     },
     /// `< rawmode >`, `< bcmmode >`, `< controlmode >`, `< isotpmode >`.
     SwitchMode(Mode),
@@ -394,6 +419,14 @@ pub fn parse_command(element: &[u8]) -> Result<Command, Malformed> {
         },
         bus if matches!(args.first(), Some(&"B") | Some(&"C")) => Ok(Command::Configure {
             bus: bus.to_string(),
+            op: if args[0] == "B" { 'B' } else { 'C' },
+            change: if args[0] == "B" {
+                decimal_fields(&args[1..]).map(BusChange::Timing)
+            } else {
+                decimal_fields(&args[1..])
+                    .filter(|f: &[i64; 3]| f.iter().all(|v| *v == 0 || *v == 1))
+                    .map(BusChange::Modes)
+            },
         }),
         _ => Ok(Command::Unknown),
     }

@@ -28,15 +28,35 @@ fn modes_echo_and_open() {
     assert_eq!(
         cmd("< vcan0 B 500000 -1 -1 -1 -1 -1 -1 -1 >"),
         Command::Configure {
-            bus: "vcan0".into()
+            bus: "vcan0".into(),
+            op: 'B',
+            change: Some(BusChange::Timing([500000, -1, -1, -1, -1, -1, -1, -1]))
         }
     );
     assert_eq!(
         cmd("< vcan0 C 0 1 0 >"),
         Command::Configure {
-            bus: "vcan0".into()
+            bus: "vcan0".into(),
+            op: 'C',
+            change: Some(BusChange::Modes([0, 1, 0]))
         }
     );
+    for (text, op) in [
+        ("< vcan0 B 500000 >", 'B'),
+        ("< vcan0 B 1 2 3 4 5 6 7 x >", 'B'),
+        ("< vcan0 C 0 2 0 >", 'C'),
+        ("< vcan0 C 0 1 >", 'C'),
+    ] {
+        assert_eq!(
+            cmd(text),
+            Command::Configure {
+                bus: "vcan0".into(),
+                op,
+                change: None
+            },
+            "{text}"
+        );
+    }
     assert_eq!(cmd("< nosuch >"), Command::Unknown);
     assert_eq!(cmd("< >"), Command::Unknown);
 }

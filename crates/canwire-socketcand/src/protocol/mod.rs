@@ -13,6 +13,6 @@ pub mod format;
 pub mod server_element;
 pub mod tokens;
 
-pub use command::{CanId, Command, Malformed, Mode, parse_command};
+pub use command::{BusChange, CanId, Command, Malformed, Mode, parse_command};
 pub use element_reader::{ElementReader, MAX_ELEMENT_LEN, ReadElement};
 pub use server_element::{ServerElement, parse_server_element};

@@ -111,6 +111,9 @@ pub struct ServerConfig {
     pub max_jobs: usize,
     /// Broadcast the discovery beacon (UDP 42000, every 3 s).
     pub beacon: bool,
+    /// Apply `< BUS B … >` / `< BUS C … >` to a SocketCAN bus's controller
+    /// (needs CAP_NET_ADMIN); refused when off (the default) and on a read-only server.
+    pub allow_reconfigure: bool,
 }
 
 impl Default for ServerConfig {
@@ -127,6 +130,7 @@ impl Default for ServerConfig {
             idle_timeout: None,
             max_jobs: 256,
             beacon: false,
+            allow_reconfigure: false,
         }
     }
 }

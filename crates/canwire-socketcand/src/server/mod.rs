@@ -28,6 +28,7 @@ pub mod isotp_mode;
 pub mod listener;
 pub mod output;
 pub mod raw_mode;
+pub mod reconfigure;
 pub mod session;
 pub mod view_reader;
 

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | NO_BUS | `< open BUS >` (exported) | `< ok >`, state BCM |
 //! | NO_BUS | `< open BUS >` (not exported, or a name over 15 chars) | `< error could not open bus >`, close |
-//! | NO_BUS | `< BUS B … >`, `< BUS C … >` | `< error configuring interface BUS > \n`, close (refused) |
+//! | NO_BUS | `< BUS B … >`, `< BUS C … >` | refused (`< error configuring interface BUS > \n`, close) unless `allow_reconfigure`; see [`super::reconfigure`] |
 //! | NO_BUS | anything else | `< error unknown command >` then `< ok >` |
 //! | any mode | another mode's switch | `< ok >` (old mode's jobs and queue dropped) |
 //! | any mode | its own switch, a command of another mode | `< error unknown command >` |
@@ -30,6 +30,7 @@ use super::hub::BusHub;
 use super::isotp_mode::IsoTpMode;
 use super::output::Output;
 use super::raw_mode::RawMode;
+use super::reconfigure;
 use crate::protocol::{Command, Mode, ReadElement, format, parse_command};
 
 /// The reply to a command read-only mode refuses.
@@ -234,13 +235,45 @@ impl Session {
                 });
             }
             Err(m) if m.command == "open" => out.fail(format::COULD_NOT_OPEN_BUS),
-            Ok(Command::Configure { bus }) => {
-                ServerCounters::bump(&self.counters.refused_commands);
-                out.fail(format!("< error configuring interface {bus} > \n").as_bytes());
-            }
+            Ok(Command::Configure { bus, op, change }) => self.configure(&bus, op, change, out),
             _ => {
                 self.unknown(out);
                 out.separate(format::OK);
+            }
+        }
+    }
+
+    /// `< BUS B … >` / `< BUS C … >`: applied only when allowed, on a SocketCAN bus.
+    fn configure(
+        &self,
+        bus: &str,
+        op: char,
+        change: Option<crate::protocol::BusChange>,
+        out: &mut Output,
+    ) {
+        let hub = self.hubs.get(bus);
+        let plan = change.as_ref().and_then(reconfigure::plan_of);
+        let (Some(hub), Some(plan), true, false) = (
+            hub,
+            plan,
+            self.config.allow_reconfigure,
+            self.config.read_only,
+        ) else {
+            ServerCounters::bump(&self.counters.refused_commands);
+            return out.fail(&reconfigure::error_reply(bus));
+        };
+        let Some(interface) = hub.bus().socketcan().map(|s| s.interface().to_string()) else {
+            ServerCounters::bump(&self.counters.refused_commands);
+            return out.fail(&reconfigure::not_supported_reply(op));
+        };
+        if interface.is_empty() {
+            return out.fail(&reconfigure::not_supported_reply(op));
+        }
+        match canwire_bus::socketcan::configure_controller(&interface, plan) {
+            Ok(()) => out.separate(format::OK),
+            Err(error) => {
+                ServerCounters::bump(&self.counters.refused_commands);
+                out.fail(&reconfigure::failure_reply(bus, op, error.code));
             }
         }
     }

@@ -2,9 +2,11 @@
 //! `IFLA_CAN_*` attributes `ip -details link show` prints) with the
 //! socketcan crate. Interfaces without a controller (vcan) report none.
 
-use socketcan::nl::{CanCtrlMode, CanInterface, CanState, InterfaceCanParams};
+use socketcan::nl::{
+    CanBitTiming, CanCtrlMode, CanCtrlModes, CanInterface, CanState, InterfaceCanParams,
+};
 
-use crate::socketcan::config::ControllerInfo;
+use crate::socketcan::config::{ControllerInfo, SegmentsInfo};
 use crate::transport::BusState;
 
 /// What interface `index` reports; all `None` when it has no CAN controller
@@ -44,13 +46,56 @@ fn from_params(can: &InterfaceCanParams) -> ControllerInfo {
         restart_ms: can.restart_ms,
         tx_error_counter: can.berr_counter.map(|c| c.txerr),
         rx_error_counter: can.berr_counter.map(|c| c.rxerr),
+        timing: can.bit_timing.and_then(segments),
+        data_sample_point: can
+            .data_bit_timing
+            .map(|t| t.sample_point)
+            .filter(|&point| point != 0),
+        data_timing: can.data_bit_timing.and_then(segments),
+        ctrl_modes: can.ctrl_mode.map(mode_flags),
+        ctrl_modes_supported: can.ctrl_mode_supported,
+        clock: can.clock.map(|c| c.freq),
+        termination: can.termination,
     }
+}
+
+/// The control modes the socketcan crate names (bits 0..8 of `CAN_CTRLMODE_*`).
+const MODES: [CanCtrlMode; 9] = [
+    CanCtrlMode::Loopback,
+    CanCtrlMode::ListenOnly,
+    CanCtrlMode::TripleSampling,
+    CanCtrlMode::OneShot,
+    CanCtrlMode::BerrReporting,
+    CanCtrlMode::Fd,
+    CanCtrlMode::PresumeAck,
+    CanCtrlMode::NonIso,
+    CanCtrlMode::CcLen8Dlc,
+];
+
+/// The `CAN_CTRLMODE_*` bits switched on in `modes`.
+pub fn mode_flags(modes: CanCtrlModes) -> u32 {
+    MODES
+        .iter()
+        .filter(|&&mode| modes.has_mode(mode))
+        .fold(0, |flags, mode| flags | mode.mask())
+}
+
+/// The segments of a timing, `None` when the driver left them 0 (fixed bit rates).
+fn segments(t: CanBitTiming) -> Option<SegmentsInfo> {
+    (t.tq != 0).then_some(SegmentsInfo {
+        tq: t.tq,
+        prop_seg: t.prop_seg,
+        phase_seg1: t.phase_seg1,
+        phase_seg2: t.phase_seg2,
+        sjw: t.sjw,
+        brp: t.brp,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socketcan::nl::{CanBerrCounter, CanBitTiming, CanCtrlModes};
+    use socketcan::nl::CanBerrCounter;
 
     #[test]
     fn a_controller_without_attributes_reports_nothing() {
@@ -65,7 +110,12 @@ mod tests {
         let timing = |bitrate| CanBitTiming {
             bitrate,
             sample_point: 875,
-            ..CanBitTiming::default()
+            tq: if bitrate == 500_000 { 125 } else { 0 },
+            prop_seg: 6,
+            phase_seg1: 7,
+            phase_seg2: 2,
+            sjw: 1,
+            brp: 1,
         };
         let params = InterfaceCanParams {
             bit_timing: Some(timing(500_000)),
@@ -90,6 +140,17 @@ mod tests {
                 restart_ms: Some(100),
                 tx_error_counter: Some(130),
                 rx_error_counter: Some(7),
+                timing: Some(SegmentsInfo {
+                    tq: 125,
+                    prop_seg: 6,
+                    phase_seg1: 7,
+                    phase_seg2: 2,
+                    sjw: 1,
+                    brp: 1,
+                }),
+                data_sample_point: Some(875),
+                ctrl_modes: Some(0x20),
+                ..ControllerInfo::default()
             }
         );
     }

@@ -8,7 +8,9 @@
 //! `channel_name` maps it back to the name.
 
 pub mod bcm;
+pub mod can_netlink;
 pub mod codec;
+pub mod configure;
 pub mod controller;
 pub mod filters;
 pub mod interfaces;
@@ -17,6 +19,8 @@ pub mod rx_thread;
 pub mod socket;
 pub mod sys;
 pub mod tx;
+
+pub use configure::{configure_controller, restart_controller, set_link_up};
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
@@ -31,6 +35,7 @@ use canwire_core::{CanwireError, FilterSet, Frame};
 
 use crate::reader_set::ReaderSet;
 use crate::socketcan::config::SocketCanConfig;
+use crate::socketcan::rx_coalescing::RxCoalescing;
 use crate::sync_util;
 use crate::transport::{BusState, Protocol, Transport};
 use rx_thread::RxShared;
@@ -54,6 +59,11 @@ pub struct SocketCanTransport {
 }
 
 impl SocketCanTransport {
+    /// The interface this bus was opened on (empty: all CAN interfaces).
+    pub fn interface(&self) -> &str {
+        &self.config.channel
+    }
+
     /// Opens the socket and starts the receive thread delivering to `readers`.
     pub fn open(config: SocketCanConfig, readers: Arc<ReaderSet>) -> Result<Self> {
         let RawSocket { fd, ifindex } = RawSocket::open(&config)?;
@@ -78,7 +88,7 @@ impl SocketCanTransport {
             label,
             rx_thread::RxOptions {
                 hardware_timestamps: config.hardware_timestamps,
-                coalesce: Duration::from_micros(u64::from(config.rx_coalesce_us)),
+                coalescing: RxCoalescing::from_micros(config.rx_coalesce_us),
             },
         )
         .map_err(|e| os_error("starting the receive thread", e.raw_os_error().unwrap_or(0)))?;
@@ -218,8 +228,8 @@ impl Transport for SocketCanTransport {
     }
 
     fn kernel_drops(&self) -> u64 {
-        // SO_RXQ_OVFL reports the socket's drop counter only with the next
-        // received frame; SO_MEMINFO reads the same counter now.
+        // SO_MEMINFO reads the socket's drop counter now; SO_RXQ_OVFL, used
+        // only where the kernel lacks SO_MEMINFO, reports it with the next frame.
         let reported = self.shared.kernel_drops.load(Ordering::Relaxed);
         reported.max(sys::socket_drops(&self.socket).unwrap_or(0))
     }

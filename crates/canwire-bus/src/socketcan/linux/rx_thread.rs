@@ -1,7 +1,9 @@
 //! The receive thread: waits on the socket and a wake fd, drains the socket
 //! with `recvmmsg` in batches (frame, source interface, SO_TIMESTAMPNS time
-//! and SO_RXQ_OVFL drop count from one call), and hands each batch to the
-//! bus's `ReaderSet` in one `deliver` call.
+//! and, on kernels without SO_MEMINFO, the SO_RXQ_OVFL drop count from one
+//! call), hands each batch to the bus's `ReaderSet` in one `deliver` call,
+//! and lets frames gather between reads under sustained traffic as its
+//! [`RxPacer`] says.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use canwire_core::{Frame, FrameFlags};
 use super::codec::decode;
 use super::sys::{CanFdFrame, last_errno, os_error, readable_unless_woken};
 use crate::reader_set::ReaderSet;
+use crate::socketcan::rx_coalescing::{BUFFER_BYTES_PER_FRAME, RxCoalescing, RxPacer};
 use crate::stats::ReceiveErrors;
 use crate::sync_util;
 use crate::time::realtime_ns;
@@ -188,11 +191,10 @@ pub(crate) fn parse_control(hdr: &libc::msghdr, hardware: bool) -> (Option<u64>,
 pub struct RxOptions {
     /// Prefer hardware timestamps (SO_TIMESTAMPING) where the driver gives them.
     pub hardware_timestamps: bool,
-    /// After a wake that delivered frames, let more arrive for this long
-    /// before reading again: under sustained traffic readers get fewer,
-    /// larger batches (fewer wake-ups per frame); the first frame after a
-    /// quiet spell is still delivered at once. Zero: read as soon as frames arrive.
-    pub coalesce: Duration,
+    /// When to read again after a read that found frames (see
+    /// [`crate::socketcan::rx_coalescing`]); readers that asked for every
+    /// frame at once ([`ReaderSet::has_immediate_readers`]) override it.
+    pub coalescing: RxCoalescing,
 }
 
 /// Starts the receive thread for `socket`; it exits when `wake` becomes readable.
@@ -236,6 +238,12 @@ fn run(
     let mut batch = Batch::new();
     let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
     let mut last_ovfl: u32 = 0;
+    let buffer_frames = super::sys::get_int_option(socket, libc::SOL_SOCKET, libc::SO_RCVBUF)
+        .map_or(0, |bytes| {
+            u64::try_from(bytes).unwrap_or(0) / BUFFER_BYTES_PER_FRAME
+        });
+    let mut pacer = RxPacer::new(options.coalescing, buffer_frames);
+    let clock = std::time::Instant::now();
     // After a coalescing pause frames are most likely waiting: read before polling.
     let mut read_first = false;
     loop {
@@ -245,7 +253,7 @@ fn run(
             return;
         }
         // Drain until the socket is empty, then wait again.
-        let mut delivered = false;
+        let mut delivered = 0;
         loop {
             batch.reset();
             // SAFETY: msgs holds BATCH headers whose buffers live in `batch`.
@@ -302,14 +310,17 @@ fn run(
             }
             if !frames.is_empty() {
                 readers.deliver(&frames);
-                delivered = true;
+                delivered += frames.len();
             }
             if (n as usize) < BATCH {
                 break;
             }
         }
-        if delivered && !options.coalesce.is_zero() {
-            if !pause_unless_woken(wake, options.coalesce) {
+        let now_ns = u64::try_from(clock.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let pause = pacer.after_read(now_ns, delivered);
+        if let Some(pause) = pause.filter(|_| !readers.has_immediate_readers()) {
+            readers.count_coalescing_wait();
+            if !pause_unless_woken(wake, pause) {
                 return;
             }
             read_first = true;

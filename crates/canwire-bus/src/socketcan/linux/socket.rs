@@ -130,13 +130,18 @@ impl RawSocket {
             true,
             "SO_TIMESTAMPNS",
         )?;
-        set_flag(
-            &fd,
-            libc::SOL_SOCKET,
-            libc::SO_RXQ_OVFL,
-            true,
-            "SO_RXQ_OVFL",
-        )?;
+        // The kernel's drop counter: read when stats are asked for
+        // (SO_MEMINFO) where the kernel has it, else carried with every
+        // received frame (SO_RXQ_OVFL, a control message per frame).
+        if super::sys::socket_drops(&fd).is_none() {
+            set_flag(
+                &fd,
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                true,
+                "SO_RXQ_OVFL",
+            )?;
+        }
         set_receive_buffer(&fd, config.receive_buffer_size)?;
         let ifindex = target.as_ref().map_or(0, |t| t.index);
         // SAFETY: sockaddr_can is plain data; zero is a valid value.
