@@ -262,7 +262,7 @@ describe("Bus.open and the CLI with python-can's configuration", () => {
     expect(warnings.map((w) => [(w as Error & { code?: string }).code, w.message])).toEqual([
       [
         "CANWIRE_CONFIG_NOT_APPLIED",
-        "CAN_BITRATE=\"250000\" (environment) is not applied: only a SocketCAN controller takes a bit rate; interface 'virtual' has none",
+        "CAN_BITRATE=\"250000\" (environment) is not applied: only a SocketCAN controller takes these settings; interface 'virtual' has none",
       ],
     ]);
   });

@@ -95,8 +95,14 @@ describe("Bus.open with controller options", () => {
   it("refuses them for a bus without a controller, and keeps fd alone about the socket", async () => {
     await expect(Bus.open({ channel: uniqueChannel(), bitrate: 500_000 })).rejects.toMatchObject({
       code: "ERR_UNSUPPORTED",
-      message:
-        "bitrate: only a SocketCAN controller takes a bit rate; interface 'virtual' has none; these options configure a SocketCAN controller",
+      message: "bitrate: only a SocketCAN controller takes these settings; interface 'virtual' has none",
+    });
+    // a remote bus too, before any connection is tried
+    await expect(
+      Bus.open({ interface: "socketcand", channel: "vcan0", host: "127.0.0.1", port: 1, listenOnly: true }),
+    ).rejects.toMatchObject({
+      code: "ERR_UNSUPPORTED",
+      message: "listenOnly: only a SocketCAN controller takes these settings; interface 'socketcand' has none",
     });
     await using bus = await Bus.open({ channel: uniqueChannel(), fd: true });
     expect(bus.protocol).toBe("CAN_FD");

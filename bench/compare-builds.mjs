@@ -11,7 +11,7 @@
 // node_modules in, `npm run build` there. Each build runs its own copy of the
 // benchmark script. BENCH_ARGS go to every run: for `virtual` the frame count
 // (default here 200000), for `cyclic` its flags (default here
-// `--seconds 1 --periods 1,10 --tasks 1,50 --loads idle,blocked
+// `--seconds 1 --repeats 1 --periods 1,10 --tasks 1,50 --loads idle,blocked
 // --schedulers native,reference`).
 //
 // Prints one table: per row and figure, the median of each build, the ratio
@@ -52,7 +52,20 @@ const BENCHES = {
     },
   },
   cyclic: {
-    defaults: ["--seconds", "1", "--periods", "1,10", "--tasks", "1,50", "--loads", "idle,blocked", "--schedulers", "native,reference"],
+    defaults: [
+      "--seconds",
+      "1",
+      "--repeats",
+      "1",
+      "--periods",
+      "1,10",
+      "--tasks",
+      "1,50",
+      "--loads",
+      "idle,blocked",
+      "--schedulers",
+      "native,reference",
+    ],
     run(dir, args) {
       const scratch = mkdtempSync(join(tmpdir(), "compare-builds-"));
       const file = join(scratch, "cyclic.json");

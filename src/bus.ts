@@ -401,6 +401,8 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       (iface === "virtual" ? DEFAULT_CHANNEL : iface === "jumpstarter" ? "can" : iface === "udp_multicast" ? UDP_MULTICAST_GROUP : "");
     const rxQueueSize = options.rxQueueSize ?? 65_536;
     const filters = normalizeFilters(options.filters);
+    // before any remote bus too: controller options there are refused (or, from configuration, left out)
+    const dataPhase = configureBeforeOpen(iface, channel, options as Record<string, unknown>, explicit);
     if (iface === "jumpstarter") {
       const nativeBus = await openJumpstarterBus(channel, options);
       return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
@@ -409,7 +411,6 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       const nativeBus = await openSocketcandNative(options, channel);
       return native(() => Bus.#wrap(nativeBus, iface, channel, rxQueueSize, filters, options.joinFilters ?? false));
     }
-    const dataPhase = configureBeforeOpen(iface, channel, options as Record<string, unknown>, explicit);
     return native(() => {
       const nativeBus = binding.NativeBus.open({
         interface: iface,

@@ -197,10 +197,10 @@ export function configureBeforeOpen(
   if (iface !== "socketcan" || channel === "") {
     const why =
       iface !== "socketcan"
-        ? `only a SocketCAN controller takes a bit rate; interface '${iface}' has none`
+        ? `only a SocketCAN controller takes these settings; interface '${iface}' has none`
         : "a bus on all interfaces (channel '') has no one controller";
     if (explicitKeys.length > 0) {
-      throw new UnsupportedError("ERR_UNSUPPORTED", `${explicitKeys.join(", ")}: ${why}; these options configure a SocketCAN controller`);
+      throw new UnsupportedError("ERR_UNSUPPORTED", `${explicitKeys.join(", ")}: ${why}`);
     }
     notApplied(options, keys, why);
     return false;

@@ -14,9 +14,11 @@ export function fitTask(
   t: ArrayLike<number>,
   slots: Float64Array,
   periodNs: number,
-): { driftPpm: number | null; errorsNs: Float64Array; startNs: number };
+): { driftPpm: number | null; driftLsqPpm: number | null; errorsNs: Float64Array; startNs: number };
 
 export function quantile(sorted: ArrayLike<number>, q: number): number;
+
+export function median(values: ArrayLike<number>): number;
 
 export interface RowFigures {
   frames: number;
@@ -24,6 +26,7 @@ export interface RowFigures {
   tasksSeen: number;
   driftPpm: number | null;
   driftMeanPpm: number | null;
+  driftLsqPpm: number | null;
   p50Us: number;
   p99Us: number;
   maxUs: number;

@@ -16,8 +16,12 @@
 // deviations fit with the period held at nominal. So a constant latency is
 // not counted as error, while drift and jitter are. error = actual - ideal.
 //
-// Drift. The least-squares slope b of actual instants against n * period,
-// over the whole run of a task: drift ppm = (b - 1) * 1e6.
+// Drift. The slope of the offsets (actual - n * period) over the run, robust
+// to stalls: the median offset of the task's last third of frames minus that
+// of its first third, over the time between the two thirds' median slots.
+// A single late wake-up near either end (a 1.5 ms stall of a shared virtual
+// machine) would tilt a least-squares line over a 2 s run by hundreds of ppm
+// though the deadlines never moved; that slope is kept as `driftLsqPpm`.
 
 /** Marker span of frames that carry their slot number itself. */
 export const FULL_RING = 2 ** 32;
@@ -45,7 +49,8 @@ export function assignSlots(t, marker, periodNs, ring, unwrapByTime = true) {
   return { slots, missed };
 }
 
-function median(values) {
+/** The median of numbers (NaN when there are none). */
+export function median(values) {
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -56,7 +61,7 @@ function median(values) {
  * @param {Float64Array|number[]} t receive instants in ns
  * @param {Float64Array} slots slot of each frame (from {@link assignSlots})
  * @param {number} periodNs
- * @returns {{ driftPpm: number|null, errorsNs: Float64Array, startNs: number }}
+ * @returns {{ driftPpm: number|null, driftLsqPpm: number|null, errorsNs: Float64Array, startNs: number }}
  */
 export function fitTask(t, slots, periodNs) {
   const n = t.length;
@@ -64,26 +69,39 @@ export function fitTask(t, slots, periodNs) {
   for (let k = 0; k < n; k++) offsets[k] = t[k] - slots[k] * periodNs;
   const startNs = n ? median(offsets) : 0;
   const errorsNs = offsets.map((o) => o - startNs);
-  let driftPpm = null;
-  if (n >= 3) {
-    let mx = 0;
-    let my = 0;
-    for (let k = 0; k < n; k++) {
-      mx += slots[k] * periodNs;
-      my += t[k];
-    }
-    mx /= n;
-    my /= n;
-    let sxy = 0;
-    let sxx = 0;
-    for (let k = 0; k < n; k++) {
-      const dx = slots[k] * periodNs - mx;
-      sxy += dx * (t[k] - my);
-      sxx += dx * dx;
-    }
-    if (sxx > 0) driftPpm = (sxy / sxx - 1) * 1e6;
+  return { driftPpm: robustDriftPpm(offsets, slots, periodNs), driftLsqPpm: leastSquaresDriftPpm(t, slots, periodNs), errorsNs, startNs };
+}
+
+/** Median offset of the last third against the first third, per ns between their median slots, in ppm. */
+function robustDriftPpm(offsets, slots, periodNs) {
+  const third = Math.floor(offsets.length / 3);
+  if (third < 1) return null;
+  const last = offsets.length - third;
+  const span = (median(slots.subarray(last)) - median(slots.subarray(0, third))) * periodNs;
+  if (!(span > 0)) return null;
+  return ((median(offsets.subarray(last)) - median(offsets.subarray(0, third))) / span) * 1e6;
+}
+
+/** The least-squares slope of the instants against n * period, minus 1, in ppm. */
+function leastSquaresDriftPpm(t, slots, periodNs) {
+  const n = t.length;
+  if (n < 3) return null;
+  let mx = 0;
+  let my = 0;
+  for (let k = 0; k < n; k++) {
+    mx += slots[k] * periodNs;
+    my += t[k];
   }
-  return { driftPpm, errorsNs, startNs };
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let k = 0; k < n; k++) {
+    const dx = slots[k] * periodNs - mx;
+    sxy += dx * (t[k] - my);
+    sxx += dx * dx;
+  }
+  return sxx > 0 ? (sxy / sxx - 1) * 1e6 : null;
 }
 
 /** The q-quantile (0..1) of sorted values, nearest rank. */
@@ -100,13 +118,15 @@ export function quantile(sorted, q) {
  * @param {number} ring marker span
  * @param {boolean} [unwrapByTime] see {@link assignSlots}
  * @returns {{ frames: number, missed: number, tasksSeen: number, driftPpm: number|null,
- *   driftMeanPpm: number|null, p50Us: number, p99Us: number, maxUs: number }}
- *   driftPpm is the task with the largest |drift|, signed; errors pooled over all tasks.
+ *   driftMeanPpm: number|null, driftLsqPpm: number|null, p50Us: number, p99Us: number, maxUs: number }}
+ *   driftPpm (robust) and driftLsqPpm are each the task with the largest |drift|, signed;
+ *   errors pooled over all tasks.
  */
 export function analyzeRow(tasks, periodNs, ring, unwrapByTime = true) {
   let frames = 0;
   let missed = 0;
   let worst = null;
+  let worstLsq = null;
   let driftSum = 0;
   let driftCount = 0;
   const pooled = [];
@@ -121,6 +141,7 @@ export function analyzeRow(tasks, periodNs, ring, unwrapByTime = true) {
       driftCount++;
       if (worst === null || Math.abs(fit.driftPpm) > Math.abs(worst)) worst = fit.driftPpm;
     }
+    if (fit.driftLsqPpm !== null && (worstLsq === null || Math.abs(fit.driftLsqPpm) > Math.abs(worstLsq))) worstLsq = fit.driftLsqPpm;
   }
   const abs = new Float64Array(frames);
   let i = 0;
@@ -132,6 +153,7 @@ export function analyzeRow(tasks, periodNs, ring, unwrapByTime = true) {
     tasksSeen: tasks.size,
     driftPpm: worst,
     driftMeanPpm: driftCount ? driftSum / driftCount : null,
+    driftLsqPpm: worstLsq,
     p50Us: quantile(abs, 0.5),
     p99Us: quantile(abs, 0.99),
     maxUs: abs.length ? abs[abs.length - 1] : NaN,

@@ -2,7 +2,15 @@
 // (off the main thread, so the main event loop stays idle or loaded as the row
 // asks) and keeps each frame's id, receive instant and slot marker.
 //
-// Messages in: { type: "begin", capacity } drops what is queued, then keeps
+// While a row runs the worker only takes the queued frames every 10 ms, as
+// the reference loop's receiver thread does, and keeps the batches as they
+// came; it reads their records once the row is collected. Decoding them as
+// they came cost this process a share of a CPU (half a million frames per
+// second in the densest rows), in system calls and garbage collection that
+// delayed the scheduler thread's wake-ups on a kernel that does not preempt
+// (`preempt=none`): load the reference loop's rows did not carry.
+//
+// Messages in: { type: "begin" } drops what is queued, then keeps
 // frames from the answer { type: "begun" } on; { type: "collect" } answers { type: "rows", ids, t, marker, count, dropped }
 // with what was kept since "begin" (t in ns relative to the row's first frame)
 // and stops keeping; { type: "close" } ends the worker.
@@ -24,60 +32,53 @@ const bus = await Bus.open({
   ...(workerData.interface === "socketcan" ? { receiveBufferSize: RECEIVE_BUFFER } : {}),
 });
 
-/** Frames kept for the current row; null between rows. */
+/** The batches kept for the current row; null between rows. */
 let row = null;
-/** The capacity asked by a "begin" not yet answered. */
-let beginAsked = 0;
+/** A "begin" not yet answered. */
+let beginAsked = false;
 let collectAsked = false;
 let closeAsked = false;
 
-function newRow(capacity) {
-  return {
-    ids: new Uint32Array(capacity),
-    t: new Float64Array(capacity),
-    marker: new Uint32Array(capacity),
-    count: 0,
-    baseHi: -1,
-    baseLo: 0,
-  };
-}
-
-function grow(r) {
-  const size = r.ids.length * 2;
-  for (const key of ["ids", "t", "marker"]) {
-    const bigger = new r[key].constructor(size);
-    bigger.set(r[key]);
-    r[key] = bigger;
+/** The kept batches' records as columns: t in ns from the row's first frame. */
+function decode(r) {
+  const count = r.batches.reduce((n, b) => n + b.length, 0);
+  const ids = new Uint32Array(count);
+  const t = new Float64Array(count);
+  const marker = new Uint32Array(count);
+  let k = 0;
+  let baseHi = -1;
+  let baseLo = 0;
+  for (const batch of r.batches) {
+    const view = new DataView(batch.buffer.buffer, batch.buffer.byteOffset, batch.buffer.byteLength);
+    for (let i = 0; i < batch.length; i++, k++) {
+      const at = i * RECORD_SIZE;
+      const lo = view.getUint32(at, true);
+      const hi = view.getUint32(at + 4, true);
+      if (baseHi < 0) {
+        baseHi = hi;
+        baseLo = lo;
+      }
+      t[k] = (hi - baseHi) * 4_294_967_296 + (lo - baseLo);
+      ids[k] = view.getUint32(at + 8, true);
+      marker[k] = view.getUint32(at + 24, true);
+    }
   }
+  return { ids, t, marker, count };
 }
 
-/** Reads everything queued; keeps it when a row is open. */
+/** Takes everything queued; keeps the batches when a row is open. */
 async function drain() {
   for (
     let batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 });
     batch;
     batch = await bus.recvBatch({ max: QUEUE_SIZE, timeoutMs: 0 })
   ) {
-    if (!row) continue;
-    const view = new DataView(batch.buffer.buffer, batch.buffer.byteOffset, batch.buffer.byteLength);
-    for (let i = 0; i < batch.length; i++) {
-      const at = i * RECORD_SIZE;
-      const lo = view.getUint32(at, true);
-      const hi = view.getUint32(at + 4, true);
-      if (row.baseHi < 0) {
-        row.baseHi = hi;
-        row.baseLo = lo;
-      }
-      if (row.count === row.ids.length) grow(row);
-      row.t[row.count] = (hi - row.baseHi) * 4_294_967_296 + (lo - row.baseLo);
-      row.ids[row.count] = view.getUint32(at + 8, true);
-      row.marker[row.count++] = view.getUint32(at + 24, true);
-    }
+    if (row) row.batches.push(batch);
   }
 }
 
 parentPort.on("message", (m) => {
-  if (m.type === "begin") beginAsked = Math.max(1024, m.capacity);
+  if (m.type === "begin") beginAsked = true;
   else if (m.type === "collect") collectAsked = true;
   else if (m.type === "close") closeAsked = true;
 });
@@ -95,13 +96,13 @@ while (!closeAsked) {
   await drain();
   if (beginAsked) {
     droppedBefore = droppedNow();
-    row = newRow(beginAsked);
-    beginAsked = 0;
+    row = { batches: [] };
+    beginAsked = false;
     parentPort.postMessage({ type: "begun" });
   }
   if (collectAsked && row) {
-    const { ids, t, marker, count } = row;
     const dropped = droppedNow() - droppedBefore;
+    const { ids, t, marker, count } = decode(row);
     parentPort.postMessage({ type: "rows", ids, t, marker, count, dropped }, [ids.buffer, t.buffer, marker.buffer]);
     row = null;
     collectAsked = false;

@@ -1,26 +1,34 @@
 // bench/cyclic-jitter: how close to its ideal instants each cyclic frame goes
 // out, for canwire's native scheduler (and the kernel's BCM via
-// `scheduler: "kernel"` on SocketCAN, once accepted), against Node's
-// setInterval and a minimal native absolute-deadline loop (the "best
-// achievable on this machine" reference) in the same run (issue 4).
+// `scheduler: "kernel"` on SocketCAN), against Node's setInterval and a
+// minimal native absolute-deadline loop (the "best achievable on this
+// machine" reference) in the same run (issues 4 and 16).
 //
 //   npm run build && npm run bench:cyclic              (host, virtual bus)
 //   npm run bench:cyclic:kernel                        (qemu guest, SocketCAN vcan0)
-//   node bench/cyclic-jitter/run.mjs [--seconds S] [--interface virtual|socketcan]
+//   node bench/cyclic-jitter/run.mjs [--seconds S] [--repeats N] [--interface virtual|socketcan]
 //     [--channel NAME] [--periods 1,10] [--tasks 1,50,500] [--loads idle,blocked]
 //     [--schedulers native,kernel,setInterval,reference] [--json FILE]
 //
-// Rows: scheduler x period x tasks x load, each run for S seconds (env
-// CYCLIC_SECONDS, default 5). Load "blocked": the main event loop busy-waits
-// 5 ms every 50 ms. Frames are timestamped on receive by a bus in a worker
-// thread: on the virtual bus the stamp is taken at send, on SocketCAN by the
-// kernel. The reference loop receives its own frames the same way in its own
-// process; its tasks' phases are spread over the period as those of tasks
-// created one after another are. See analysis.mjs for slots, the fitted
-// start, drift and errors. A `scheduler: "kernel"` row that throws (e.g.
-// ERR_UNSUPPORTED before BCM support) is skipped with a printed note.
-// Prints one table, then the target checks with their ratios; --json FILE
-// also writes every figure (sender counters included).
+// Rows: scheduler x period x tasks x load, each run N times (--repeats, env
+// CYCLIC_REPEATS, default 3) for S seconds (env CYCLIC_SECONDS, default 2).
+// The repeats are interleaved: repeat after repeat every row is measured,
+// the schedulers of a row one after another (in reverse order every other
+// repeat), so each comparison is between runs seconds apart. setInterval
+// runs on the blocked rows only (the one target it enters). Load "blocked":
+// the main event loop busy-waits 5 ms every 50 ms. Frames are timestamped
+// on receive by a bus in a worker thread: on the virtual bus the stamp is
+// taken at send, on SocketCAN by the kernel. The reference loop receives its
+// own frames the same way in its own process; its tasks' phases are spread
+// over the period as those of tasks created one after another are. See
+// analysis.mjs for slots, the fitted start, drift and errors, repeats.mjs
+// for the medians. A `scheduler: "kernel"` row that throws is skipped with
+// a printed note.
+//
+// Prints one table of medians with their spread, the target checks (each in
+// the median of the repeats, with its min-max) and, last, one JSON line
+// `{"benchmark":"cyclic-jitter",...,"pass":..,"checks":[..]}`; --json FILE
+// also writes every run (sender counters included) and the summaries.
 //
 // Two builds against each other, runs interleaved, medians (and each
 // canwire p99 against the same run's reference loop):
@@ -30,12 +38,14 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Bus } from "../../dist/index.js";
 import { analyzeRow, byTask } from "./analysis.mjs";
+import { summarizeRows } from "./repeats.mjs";
 import { rowsTable, targetChecks } from "./report.mjs";
 import { blockEventLoop, runCanwire, runReference, runSetInterval } from "./schedulers.mjs";
 
 const { values: flags } = parseArgs({
   options: {
-    seconds: { type: "string", default: process.env.CYCLIC_SECONDS ?? "5" },
+    seconds: { type: "string", default: process.env.CYCLIC_SECONDS ?? "2" },
+    repeats: { type: "string", default: process.env.CYCLIC_REPEATS ?? "3" },
     interface: { type: "string", default: "virtual" },
     channel: { type: "string" },
     periods: { type: "string", default: "1,10" },
@@ -57,8 +67,14 @@ const periods = list(flags.periods).map(Number);
 const taskCounts = list(flags.tasks).map(Number);
 const loads = list(flags.loads);
 const schedulers = list(flags.schedulers);
-if (!(durationMs > 0) || periods.some((p) => !(p > 0)) || taskCounts.some((n) => !(n >= 1 && n <= 1536))) {
-  console.error("usage: --seconds S (> 0) --periods MS,... (> 0) --tasks N,... (1..1536)");
+const repeats = Number(flags.repeats);
+if (
+  !(durationMs > 0) ||
+  !(Number.isInteger(repeats) && repeats >= 1) ||
+  periods.some((p) => !(p > 0)) ||
+  taskCounts.some((n) => !(n >= 1 && n <= 1536))
+) {
+  console.error("usage: --seconds S (> 0) --repeats N (>= 1) --periods MS,... (> 0) --tasks N,... (1..1536)");
   process.exit(2);
 }
 
@@ -80,9 +96,9 @@ function startReceiver() {
   const ready = answer("ready");
   return {
     ready,
-    async begin(capacity) {
+    async begin() {
       const begun = answer("begun");
-      worker.postMessage({ type: "begin", capacity });
+      worker.postMessage({ type: "begin" });
       await begun;
     },
     async collect() {
@@ -108,7 +124,7 @@ async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
   };
   const expected = Math.ceil((tasks * ms) / periodMs);
   const selfMeasured = scheduler === "reference";
-  if (!selfMeasured) await receiver.begin(Math.ceil(expected * 1.2));
+  if (!selfMeasured) await receiver.begin();
   const stopLoad = load === "blocked" ? blockEventLoop(5, 50) : () => {};
   const options = { interface: iface, channel, periodMs, tasks, durationMs: ms };
   let result;
@@ -126,32 +142,35 @@ async function measure(scheduler, periodMs, tasks, load, ms = durationMs) {
   return { ...row, ...figures, expected, rxDropped: rx.dropped, senderStats: result.stats };
 }
 
-const order = ["native", "kernel", "setInterval", "reference"].filter((s) => schedulers.includes(s));
-const rows = [];
+const order = ["native", "kernel", "reference", "setInterval"].filter((s) => schedulers.includes(s));
+const runs = [];
 const notes = new Set();
 if (order.includes("kernel") && iface !== "socketcan")
   notes.add("canwire kernel: not measured (the kernel scheduler needs --interface socketcan)");
 // Warm-up: the JIT, the scheduler thread, the worker, the page cache for the reference binary.
 for (const scheduler of order.filter((s) => s !== "kernel")) await measure(scheduler, 1, 10, "idle", 300);
-console.error(`cyclic-jitter: ${iface} ${channel}, ${durationMs} ms per row, node ${process.version}`);
-for (const periodMs of periods) {
-  for (const tasks of taskCounts) {
-    for (const load of loads) {
-      for (const scheduler of order) {
-        if (scheduler === "kernel" && iface !== "socketcan") continue;
-        const row = await measure(scheduler, periodMs, tasks, load);
-        rows.push(row);
-        if (row.skipped) {
-          notes.add(`${row.scheduler}: skipped (${row.skipped})`);
-          console.error(`  ${row.scheduler} ${periodMs} ms x${tasks} ${load}: skipped`);
-        } else {
-          console.error(`  ${row.scheduler} ${periodMs} ms x${tasks} ${load}: p99 ${row.p99Us.toFixed(1)} us, ${row.frames} frames`);
-          if (row.rxDropped > 0) notes.add(`${row.scheduler} ${periodMs} ms x${tasks} ${load}: the receiver lost ${row.rxDropped} frames`);
-          if (row.senderStats?.sendErrors > 0) {
-            notes.add(
-              `${row.scheduler} ${periodMs} ms x${tasks} ${load}: ${row.senderStats.sendErrors} sends failed (${row.senderStats.lastError})`,
-            );
+console.error(`cyclic-jitter: ${iface} ${channel}, ${repeats} x ${durationMs} ms per row, node ${process.version}`);
+for (let repeat = 0; repeat < repeats; repeat++) {
+  const turn = repeat % 2 ? [...order].reverse() : order;
+  for (const periodMs of periods) {
+    for (const tasks of taskCounts) {
+      for (const load of loads) {
+        for (const scheduler of turn) {
+          if (scheduler === "kernel" && iface !== "socketcan") continue;
+          if (scheduler === "setInterval" && load !== "blocked") continue;
+          const run = { repeat, ...(await measure(scheduler, periodMs, tasks, load)) };
+          runs.push(run);
+          const label = `  [${repeat + 1}/${repeats}] ${run.scheduler} ${periodMs} ms x${tasks} ${load}`;
+          if (run.skipped) {
+            notes.add(`${run.scheduler}: skipped (${run.skipped})`);
+            console.error(`${label}: skipped`);
+            continue;
           }
+          console.error(`${label}: p99 ${run.p99Us.toFixed(1)} us, ${run.frames} frames, ${run.missed} missed`);
+          const where = `${run.scheduler} ${periodMs} ms x${tasks} ${load} (repeat ${repeat + 1})`;
+          if (run.rxDropped > 0) notes.add(`${where}: the receiver lost ${run.rxDropped} frames`);
+          if (run.senderStats?.sendErrors > 0)
+            notes.add(`${where}: ${run.senderStats.sendErrors} sends failed (${run.senderStats.lastError})`);
         }
       }
     }
@@ -161,17 +180,44 @@ receiver.close();
 await bus.close();
 
 const host = iface === "socketcan" ? `SocketCAN ${channel}, kernel receive timestamps` : "virtual bus, stamped at send";
+const rows = summarizeRows(runs);
 console.log(
-  `\ncyclic-jitter (${host}; ${durationMs / 1000} s per row; |error| vs start + n * period, start fitted per task as the median offset; drift: least-squares slope per task, the worst task shown)\n`,
+  `\ncyclic-jitter (${host}; ${repeats} interleaved repeats of ${durationMs / 1000} s per row, medians; |error| vs start + n * period, start fitted per task as the median offset; drift: robust slope per task, the worst task shown)\n`,
 );
 console.log(rowsTable(rows));
 for (const note of notes) console.log(`note: ${note}`);
-const { text, checks } = targetChecks(rows);
+const { text, checks } = targetChecks(runs, rows);
 console.log(`\ntargets\n\n${text}`);
 if (flags.json) {
   writeFileSync(
     flags.json,
-    JSON.stringify({ benchmark: "cyclic-jitter", interface: iface, channel, durationMs, node: process.version, rows, checks }, null, 2),
+    JSON.stringify(
+      { benchmark: "cyclic-jitter", interface: iface, channel, durationMs, repeats, node: process.version, rows, runs, checks },
+      null,
+      2,
+    ),
   );
   console.log(`\nJSON: ${flags.json}`);
 }
+const verdicts = checks.map(({ check, scheduler, periodMs, tasks, load, median, min, max, target, pass }) => ({
+  check,
+  scheduler,
+  periodMs,
+  tasks,
+  load,
+  median,
+  min,
+  max,
+  target,
+  pass,
+}));
+console.log(
+  JSON.stringify({
+    benchmark: "cyclic-jitter",
+    interface: iface,
+    repeats,
+    seconds: durationMs / 1000,
+    pass: checks.every((c) => c.pass),
+    checks: verdicts,
+  }),
+);

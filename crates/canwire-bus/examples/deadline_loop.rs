@@ -15,6 +15,12 @@
 //! (u64 LE), id (u32 LE), data bytes 0..4 (u32 LE: the slot number).
 //! Prints one JSON line with the counts.
 //!
+//! With `--scheduler native` the same tasks run on canwire's native
+//! scheduler instead (each sending 64 frames round robin, data bytes 0..4 the
+//! round-robin index, started `period / tasks` apart): the scheduler measured
+//! without Node around it, to tell its own stalls from those of the process
+//! it runs in.
+//!
 //! ```text
 //! cargo run --release -p canwire-bus --example deadline_loop -- \
 //!     --interface virtual --channel bench --period-us 1000 --tasks 50 \
@@ -42,15 +48,19 @@ mod linux {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
+    use canwire_bus::cyclic::{CyclicTask, SchedulerKind, TaskHooks};
     use canwire_bus::time::{minimize_timer_slack, try_realtime_priority};
     use canwire_bus::virtual_bus::VirtualConfig;
     use canwire_bus::{Bus, BusConfig, SocketCanConfig};
     use canwire_core::Frame;
+    use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 
     /// Frames of task `t` go out with this id plus `t`.
     const BASE_ID: u32 = 0x100;
     /// SocketCAN: the receiving socket's kernel buffer, as the bench's receiver has.
     const RECEIVE_BUFFER: u32 = 16 << 20;
+    /// Frames per task on the native scheduler.
+    const NATIVE_RING: u64 = 64;
     /// Time between opening the buses and the first slot.
     const LEAD_IN_NS: u64 = 20_000_000;
 
@@ -61,6 +71,7 @@ mod linux {
         tasks: u32,
         duration_ns: u64,
         out: String,
+        native: bool,
     }
 
     fn parse() -> Result<Options, String> {
@@ -71,6 +82,7 @@ mod linux {
             tasks: 1,
             duration_ns: 5_000_000_000,
             out: String::new(),
+            native: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
@@ -87,6 +99,17 @@ mod linux {
                 "--tasks" => o.tasks = number()?.clamp(1, 0x600) as u32,
                 "--duration-ms" => o.duration_ns = number()? * 1_000_000,
                 "--out" => o.out = value.clone(),
+                "--scheduler" => {
+                    o.native = match value.as_str() {
+                        "native" => true,
+                        "reference" => false,
+                        other => {
+                            return Err(format!(
+                                "--scheduler is native or reference, got '{other}'"
+                            ));
+                        }
+                    }
+                }
                 _ => return Err(format!("unknown flag {flag}")),
             }
         }
@@ -182,9 +205,42 @@ mod linux {
         (sent, missed, errors)
     }
 
+    /// Runs the tasks on canwire's native scheduler for the duration; returns
+    /// (frames sent, slots missed, send errors) from the tasks' counters.
+    fn native_tasks(bus: Arc<Bus>, o: &Options) -> Result<(u64, u64, u64), String> {
+        let timing = CyclicTiming {
+            limit: CyclicLimit::Duration(o.duration_ns),
+            ..CyclicTiming::every(o.period_ns)
+        };
+        let mut tasks = Vec::new();
+        for t in 0..o.tasks {
+            let frames = (0..NATIVE_RING).map(|i| frame(t, i)).collect();
+            let task = CyclicTask::create(
+                bus.clone(),
+                frames,
+                timing,
+                true,
+                SchedulerKind::Native,
+                TaskHooks::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            tasks.push(task);
+            std::thread::sleep(Duration::from_nanos(o.period_ns / o.tasks as u64));
+        }
+        std::thread::sleep(Duration::from_nanos(o.duration_ns) + Duration::from_millis(100));
+        let (mut sent, mut missed, mut errors) = (0, 0, 0);
+        for task in &tasks {
+            let stats = task.stats().map_err(|e| e.to_string())?;
+            sent += stats.sent;
+            missed += stats.missed;
+            errors += stats.send_errors;
+        }
+        Ok((sent, missed, errors))
+    }
+
     pub fn main() -> Result<(), String> {
         let o = parse()?;
-        let tx = open(&o)?;
+        let tx = Arc::new(open(&o)?);
         let rx = open(&o)?;
         let queue = rx.add_reader(1 << 20).map_err(|e| e.to_string())?;
         let done = Arc::new(AtomicBool::new(false));
@@ -203,7 +259,11 @@ mod linux {
                 }
             })
         };
-        let (sent, missed, errors) = send_loop(&tx, &o);
+        let (sent, missed, errors) = if o.native {
+            native_tasks(tx.clone(), &o)?
+        } else {
+            send_loop(&tx, &o)
+        };
         std::thread::sleep(Duration::from_millis(50));
         done.store(true, Ordering::Release);
         let frames = receiver.join().map_err(|_| "the receiver failed")?;

@@ -31,17 +31,17 @@ pub(crate) struct SendReport {
     pub(crate) failures: Vec<(u64, String)>,
 }
 
-/// Sends `due` (in deadline order) and empties it. A run of consecutive
+/// Sends `due` (in deadline order) and empties it, writing what became of
+/// each frame to `report` (cleared first: the scheduler keeps one, so a pass
+/// allocates nothing once its vectors have grown). A run of consecutive
 /// frames on the same bus is one send; when the bus takes only the first `n`
 /// of them (a full queue: the scheduler never waits), the rest fail with
 /// `ERR_TX_BUFFER_FULL`; when the send fails outright, every frame of the
 /// run fails with its error. Each sent frame's modifier is asked for its next
 /// content; each failure goes to its task's error sink.
-pub(crate) fn send_due(due: &mut Vec<Due>, scratch: &mut Vec<Frame>) -> SendReport {
-    let mut report = SendReport {
-        finished: Vec::with_capacity(due.len()),
-        failures: Vec::new(),
-    };
+pub(crate) fn send_due(due: &mut Vec<Due>, scratch: &mut Vec<Frame>, report: &mut SendReport) {
+    report.finished.clear();
+    report.failures.clear();
     let mut start = 0;
     while start < due.len() {
         let bus = &due[start].bus;
@@ -66,13 +66,12 @@ pub(crate) fn send_due(due: &mut Vec<Due>, scratch: &mut Vec<Frame>) -> SendRepo
                         m.ask(d.position, &d.frame, d.slot, &d.bus, d.on_error.clone());
                     }
                 }
-                Err(e) => fail(d, e, &mut report),
+                Err(e) => fail(d, e, report),
             }
         }
         start = end;
     }
     due.clear();
-    report
 }
 
 fn fail(d: &Due, e: CanwireError, report: &mut SendReport) {
@@ -155,7 +154,8 @@ mod tests {
             .into_iter()
             .map(|(id, bus)| due(id, bus, &errors))
             .collect();
-        let report = send_due(&mut list, &mut Vec::new());
+        let mut report = SendReport::default();
+        send_due(&mut list, &mut Vec::new(), &mut report);
         assert!(list.is_empty());
         assert_eq!(*sent_a.lock().unwrap(), [vec![1, 2, 3], vec![5]]);
         assert_eq!(*sent_b.lock().unwrap(), [vec![4]]);
@@ -170,7 +170,8 @@ mod tests {
         let (bus, sends) = recorder(2);
         let errors = Arc::new(Mutex::new(Vec::new()));
         let mut list: Vec<Due> = (1..=4).map(|id| due(id, &bus, &errors)).collect();
-        let report = send_due(&mut list, &mut Vec::new());
+        let mut report = SendReport::default();
+        send_due(&mut list, &mut Vec::new(), &mut report);
         assert_eq!(*sends.lock().unwrap(), [vec![1, 2, 3, 4]]);
         assert_eq!(report.finished, [1, 2, 3, 4]);
         let failed: Vec<u64> = report.failures.iter().map(|(id, _)| *id).collect();
@@ -195,7 +196,8 @@ mod tests {
         bus.close();
         let errors = Arc::new(Mutex::new(Vec::new()));
         let mut list: Vec<Due> = (1..=3).map(|id| due(id, &bus, &errors)).collect();
-        let report = send_due(&mut list, &mut Vec::new());
+        let mut report = SendReport::default();
+        send_due(&mut list, &mut Vec::new(), &mut report);
         assert!(sends.lock().unwrap().is_empty());
         assert_eq!(report.finished, [1, 2, 3]);
         assert_eq!(report.failures.len(), 3);
@@ -203,5 +205,23 @@ mod tests {
             *errors.lock().unwrap(),
             [1, 2, 3].map(|id| (id, ErrorCode::Closed))
         );
+    }
+
+    #[test]
+    fn a_report_kept_across_passes_holds_only_the_last_pass() {
+        let (bus, sends) = recorder(1);
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let mut report = SendReport::default();
+        let mut list: Vec<Due> = (1..=3).map(|id| due(id, &bus, &errors)).collect();
+        send_due(&mut list, &mut Vec::new(), &mut report);
+        assert_eq!(report.finished, [1, 2, 3]);
+        let failed: Vec<u64> = report.failures.iter().map(|(id, _)| *id).collect();
+        assert_eq!(failed, [2, 3]);
+        let mut list = vec![due(4, &bus, &errors)];
+        send_due(&mut list, &mut Vec::new(), &mut report);
+        assert_eq!(report.finished, [4]);
+        assert!(report.failures.is_empty());
+        assert_eq!(*sends.lock().unwrap(), [vec![1, 2, 3], vec![4]]);
+        assert_eq!(bus.stats().tx_frames, 2);
     }
 }

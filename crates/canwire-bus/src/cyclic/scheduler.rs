@@ -6,7 +6,8 @@
 //! due, then sleeps until the earliest next deadline: it blocks on a
 //! condition variable until shortly before it and spins the rest (as long
 //! and as often as the spin budget allows), with the timer slack at 1 ns
-//! and, where the process may, SCHED_FIFO. Under dense load it wakes on a
+//! and, where the process may, SCHED_FIFO. The frames due at the end of a
+//! spin are taken before it, so that at the deadline they only need sending. Under dense load it wakes on a
 //! 100 µs grid instead and sends the frames due there in one batch per bus;
 //! tasks start on that grid ([`start_instant`]). Set
 //! `CANWIRE_CYCLIC_TRACE=FILE` to record every sending wake-up
@@ -21,9 +22,9 @@ use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use canwire_core::Frame;
-use canwire_core::cyclic::{CyclicPlanner, TaskContext, Wake, start_instant};
+use canwire_core::cyclic::{CyclicPlanner, DueFrame, TaskContext, Wake, start_instant};
 
-use super::due_send::{Due, send_due};
+use super::due_send::{Due, SendReport, send_due};
 use super::hooks::{ErrorSink, ModifierLink};
 use super::wake_trace::{WaitKind, WakeTrace};
 use crate::bus::Bus;
@@ -125,6 +126,7 @@ impl CyclicScheduler {
         try_realtime_priority();
         let mut due: Vec<Due> = Vec::new();
         let mut scratch = Vec::new();
+        let mut report = SendReport::default();
         // Carried from the last clock read: a slow clock (HPET on some virtual
         // machines: µs, or 100 µs under emulation) is read only where needed.
         let mut now = self.clock.now();
@@ -138,33 +140,21 @@ impl CyclicScheduler {
             {
                 trace.flush();
             }
-            due.clear();
-            let earliest = state.take_due(now, &mut due, |task, d| {
-                task.in_flight += 1;
-                Due {
-                    id: d.task,
-                    deadline: d.deadline,
-                    bus: task.bus.clone(),
-                    frame: d.frame,
-                    slot: d.slot,
-                    position: d.position,
-                    on_error: task.on_error.clone(),
-                    modifier: task.modifier.clone(),
-                }
-            });
+            // `due` may hold the frames taken before a spin (see `sleep_until`).
+            let earliest = state.take_due(now, &mut due, due_frame);
             drop(state);
             if !due.is_empty() {
                 let first = due.first().map_or(0, |d| d.deadline);
                 let last = due.last().map_or(0, |d| d.deadline);
                 let count = due.len();
-                let report = send_due(&mut due, &mut scratch);
+                send_due(&mut due, &mut scratch, &mut report);
                 let mut state = self.lock();
-                for id in report.finished {
+                for &id in &report.finished {
                     if let Some(task) = state.context_mut(id) {
                         task.in_flight = task.in_flight.saturating_sub(1);
                     }
                 }
-                for (id, message) in report.failures {
+                for (id, message) in report.failures.drain(..) {
                     if let Some(task) = state.context_mut(id) {
                         task.send_errors += 1;
                         task.last_error = Some(message);
@@ -187,14 +177,24 @@ impl CyclicScheduler {
                 waited = (WaitKind::None, 0);
                 continue;
             }
-            now = self.sleep_until(earliest, now, &mut waited);
+            now = self.sleep_until(earliest, now, &mut waited, &mut due);
         }
     }
 
     /// Waits (and spins) as the planner says for `deadline` or until a
     /// change to the tasks; `now` is a recent clock reading. Returns the
-    /// clock at the end.
-    fn sleep_until(&self, deadline: Option<u64>, now: u64, waited: &mut (WaitKind, u64)) -> u64 {
+    /// clock at the end. Before a spin to the instant to serve, the frames
+    /// due then are taken into `due`: when the spin ends they only need
+    /// sending. Taking them after it put the heap and schedule work of a
+    /// whole batch (tens of µs for 50 frames) between the deadline and the
+    /// frames' send, and a tick or interrupt that fell in it delayed them all.
+    fn sleep_until(
+        &self,
+        deadline: Option<u64>,
+        now: u64,
+        waited: &mut (WaitKind, u64),
+        due: &mut Vec<Due>,
+    ) -> u64 {
         let mut state = self.lock();
         if self.dirty.load(Ordering::Acquire) {
             return self.clock.now();
@@ -214,10 +214,13 @@ impl CyclicScheduler {
                 self.timed_wait(state, now, until - now)
             }
             Wake::Spin { until, spin_ns } => {
-                warm_due(&state, until);
+                state.take_due(until, due, due_frame);
                 drop(state);
+                // Taken frames wait for their instant; a change to the tasks
+                // is seen after they went.
+                let held = !due.is_empty();
                 let mut t = now;
-                while t < until && !self.dirty.load(Ordering::Acquire) {
+                while t < until && (held || !self.dirty.load(Ordering::Acquire)) {
                     std::hint::spin_loop();
                     t = self.clock.now();
                 }
@@ -245,15 +248,19 @@ impl CyclicScheduler {
     }
 }
 
-/// Reads the entries of the tasks due by `until`, so that taking their
-/// frames then finds them in the cache: under load, other processes evict
-/// them between two wake-ups, and the misses made the time from a wake-up
-/// to the last frame of a batch vary by several µs. Called before a spin,
-/// which has the time.
-fn warm_due(state: &SchedulerState, until: u64) {
-    for (schedule, task) in state.due_by(until) {
-        std::hint::black_box(schedule.next_frame());
-        std::hint::black_box(task.bus.is_closed());
+/// A frame the planner found due, with what its send needs outside the lock;
+/// it is in flight until its send is accounted.
+fn due_frame(task: &mut TaskIo, d: DueFrame) -> Due {
+    task.in_flight += 1;
+    Due {
+        id: d.task,
+        deadline: d.deadline,
+        bus: task.bus.clone(),
+        frame: d.frame,
+        slot: d.slot,
+        position: d.position,
+        on_error: task.on_error.clone(),
+        modifier: task.modifier.clone(),
     }
 }
 
@@ -296,13 +303,11 @@ mod tests {
         (state, bus)
     }
 
+    /// The ids of the frames due at `now` as the thread takes them, and the earliest deadline left.
     fn take(state: &mut SchedulerState, now: u64) -> (Vec<u32>, Option<u64>) {
         let mut due = Vec::new();
-        let earliest = state.take_due(now, &mut due, |task, d| {
-            task.in_flight += 1;
-            d.frame.id
-        });
-        (due, earliest)
+        let earliest = state.take_due(now, &mut due, due_frame);
+        (due.iter().map(|d| d.frame.id).collect(), earliest)
     }
 
     #[test]
@@ -318,6 +323,23 @@ mod tests {
                 "{before} {start} {after}"
             );
         }
+    }
+
+    #[test]
+    fn a_frame_taken_ahead_of_its_instant_carries_its_slot_and_deadline() {
+        // Before a spin to 2 µs the thread takes what is due then: tasks 0..=2,
+        // each its first slot at its own deadline, with its exact frame.
+        let (mut state, bus) = tasks(4);
+        let mut due = Vec::new();
+        let earliest = state.take_due(2_000, &mut due, due_frame);
+        assert_eq!(earliest, Some(3_000));
+        let taken: Vec<(u64, u64, u64, usize)> = due
+            .iter()
+            .map(|d| (d.id, d.deadline, d.slot, d.position))
+            .collect();
+        assert_eq!(taken, [(0, 0, 0, 0), (1, 1_000, 0, 0), (2, 2_000, 0, 0)]);
+        assert!(due.iter().all(|d| Arc::ptr_eq(&d.bus, &bus)));
+        assert_eq!(due[2].frame, Frame::classic(2, false, &[]));
     }
 
     #[test]

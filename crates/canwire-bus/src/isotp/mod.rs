@@ -6,16 +6,19 @@
 //! - [`stack`]: [`IsoTpStack`], the front end: inbox, transfer results, waits, close
 //! - [`backend`]: [`IsoTpBackend`], what an implementation provides (send, stop, address, pause)
 //! - [`driver`]: [`IsoTpDriver`], the userspace thread and its commands
+//! - [`cpu_pin`]: [`CpuPin`], the thread kept on one CPU while frames leave (no reordering)
 //! - [`inbox`]: what a stack hands to users: payloads, transfer results, protocol errors
 //! - [`kernel_options`]: [`KernelIsoTpOptions`], the kernel socket's own knobs
 
 pub mod backend;
+pub mod cpu_pin;
 pub mod driver;
 pub mod inbox;
 pub mod kernel_options;
 pub mod stack;
 
 pub use backend::IsoTpBackend;
+pub use cpu_pin::CpuPin;
 pub use driver::{IsoTpDriver, IsoTpDriverOptions};
 pub use inbox::{Inbox, IsoTpStats, ReceivedPayload, TransferStatus};
 pub use kernel_options::KernelIsoTpOptions;
