@@ -56,14 +56,6 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-/**
- * `rxCoalesceUs` of the commands that record traffic (dump, log): on a busy
- * SocketCAN bus they read in batches at most every millisecond, which a
- * printed or logged line's timestamp does not notice (frames keep their
- * kernel receive times).
- */
-export const LOGGER_COALESCE_US = 1000;
-
 /** The interface names `-i` takes (a configured interface goes to `Bus.open` as it is). */
 const CLI_INTERFACES: readonly string[] = ["virtual", "socketcan", "socketcand", "jumpstarter", "udp_multicast"];
 

@@ -8,7 +8,7 @@ import { type CanFilter, filtersMatch } from "../filters.js";
 import { formatLogLines } from "../frame-text.js";
 import { LogReader, type LogReadStats } from "../logfile.js";
 import { Flag } from "../record.js";
-import { busOptionHelp, busOptionSpec, busOptions, integer, LOGGER_COALESCE_US, number, parse, parseFilter, UsageError } from "./args.js";
+import { busOptionHelp, busOptionSpec, busOptions, integer, number, parse, parseFilter, UsageError } from "./args.js";
 import { writeOut } from "./output.js";
 
 export const dumpUsage = `usage: canwire dump [-i IFACE] [-c CHANNEL] [-n COUNT] [--filter ID:MASK]... [--timeout-ms MS]
@@ -48,7 +48,6 @@ export async function dump(argv: string[]): Promise<number> {
   const options = busOptions(values);
   options.filters = filters;
   options.fd = true; // as candump: a dump shows classic and FD frames alike
-  options.rxCoalesceUs = LOGGER_COALESCE_US;
   await using bus = await Bus.open(options);
   const stop = () => void bus.close();
   process.once("SIGINT", stop);

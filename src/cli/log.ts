@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { Logger, type LoggerOptions } from "../logger.js";
-import { busOptionHelp, busOptionSpec, busOptions, LOGGER_COALESCE_US, number, parse, parseFilter, UsageError } from "./args.js";
+import { busOptionHelp, busOptionSpec, busOptions, number, parse, parseFilter, UsageError } from "./args.js";
 
 export const logUsage = `usage: canwire log [-i IFACE] [-c CHANNEL] [--fd] -o FILE [--rotate-size SIZE] [--rotate-interval-ms MS]
                   [--duration-ms MS] [--filter ID:MASK]...
@@ -56,7 +56,6 @@ export async function log(argv: string[]): Promise<number> {
   const durationMs = values["duration-ms"] === undefined ? undefined : number("--duration-ms", values["duration-ms"], 0);
   const busOpts = busOptions(values);
   busOpts.filters = (values.filter ?? []).map(parseFilter);
-  busOpts.rxCoalesceUs = LOGGER_COALESCE_US;
   await using bus = await Bus.open(busOpts);
   const logger = Logger.start(bus, values.output, options);
   let stop = false;
