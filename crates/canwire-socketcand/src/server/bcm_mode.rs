@@ -92,6 +92,7 @@ fn watcher(id: CanId, interval_us: u64, change_mask: Option<Vec<u8>>) -> Result<
             check_dlc: false,
             throttle_ns: (interval_us > 0).then_some(interval_us * 1_000),
             announce_resume: false,
+            mux: None,
         },
         realtime_ns(),
     )
