@@ -220,7 +220,11 @@ const WATCH_OPTION_KINDS: Shape = {
 function muxOption(mux: WatchMux): { mask: Uint8Array; cases: { value: Uint8Array; changeMask: Uint8Array }[] } {
   const isBytes = (b: unknown): b is Uint8Array | readonly number[] =>
     b instanceof Uint8Array || (Array.isArray(b) && b.every((x) => Number.isInteger(x) && x >= 0 && x <= 255));
-  if (!isBytes(mux.mask) || !Array.isArray(mux.cases) || !mux.cases.every((c) => typeof c === "object" && c !== null && isBytes(c.value) && isBytes(c.changeMask))) {
+  if (
+    !isBytes(mux.mask) ||
+    !Array.isArray(mux.cases) ||
+    !mux.cases.every((c) => typeof c === "object" && c !== null && isBytes(c.value) && isBytes(c.changeMask))
+  ) {
     throw invalid(
       "ERR_INVALID_ARGUMENT",
       "mux must be { mask: bytes, cases: [{ value: bytes, changeMask: bytes }, ...] }, bytes being a Uint8Array or an array of 0..255",

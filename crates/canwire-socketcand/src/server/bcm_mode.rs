@@ -63,7 +63,7 @@ pub struct BcmMode {
     jobs: HashMap<Key, Job>,
     subscriptions: HashMap<Key, Subscription>,
     /// The subscription to error frames, if any.
-    errors: Option<ErrorSubscription>,
+    errors: Option<Box<ErrorSubscription>>,
     batch: Vec<Frame>,
 }
 
@@ -236,7 +236,7 @@ impl BcmMode {
                     return true;
                 }
                 if self.open_reader(ctx) {
-                    self.errors = Some(ErrorSubscription::new(classes, interval_us));
+                    self.errors = Some(Box::new(ErrorSubscription::new(classes, interval_us)));
                 }
             }
             Command::UnsubscribeErrors => {
@@ -303,11 +303,7 @@ impl BcmMode {
         let releases = self
             .watchers()
             .filter_map(|w| w.poll_timeout())
-            .chain(
-                self.errors
-                    .as_ref()
-                    .and_then(ErrorSubscription::poll_timeout),
-            )
+            .chain(self.errors.as_ref().and_then(|e| e.poll_timeout()))
             .map(|at| now + Duration::from_nanos(at.saturating_sub(now_ns)));
         starts.chain(releases).min()
     }
