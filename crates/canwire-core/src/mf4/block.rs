@@ -31,7 +31,7 @@ impl BlockHeader {
             length: le_u64(bytes, 8),
             link_count: le_u64(bytes, 16),
         };
-        if header.length < HEADER_LEN as u64 + header.link_count.saturating_mul(8) {
+        if header.length < (HEADER_LEN as u64).saturating_add(header.link_count.saturating_mul(8)) {
             return Err(corrupt(
                 offset,
                 &format!(

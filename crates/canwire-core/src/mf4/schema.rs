@@ -80,7 +80,11 @@ impl TimeLoc {
     /// own files), rounded from seconds otherwise; `None` for NaN or infinity.
     pub fn ns(&self, rec: &[u8]) -> Option<i128> {
         let l = &self.loc;
-        if matches!(l.data_type, 0..=3) && self.offset == 0.0 && self.factor == 1e-9 {
+        if matches!(l.data_type, 0..=3)
+            && (1..=64).contains(&l.bits)
+            && self.offset == 0.0
+            && self.factor == 1e-9
+        {
             let raw = l.uint(rec);
             let signed =
                 matches!(l.data_type, 2 | 3) && l.bits < 64 && raw >> (l.bits - 1) & 1 == 1;

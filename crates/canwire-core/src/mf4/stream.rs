@@ -177,7 +177,7 @@ impl RecordStream {
                         continue;
                     }
                     let h = f.header(here)?;
-                    *at = (here + h.length).div_ceil(8) * 8;
+                    *at = here.saturating_add(h.length).div_ceil(8).saturating_mul(8);
                     if &h.id == b"DT" || &h.id == b"DZ" {
                         return self.data_block(f, here).map(|d| Some((here, d)));
                     }
@@ -189,7 +189,7 @@ impl RecordStream {
     fn data_block<R: Read + Seek>(&mut self, f: &mut FileAccess<R>, at: u64) -> Result<Vec<u8>> {
         self.block_at = at;
         let (h, mut body) = f.block(at, &[b"DT", b"DZ"])?;
-        self.block_end = (at + h.length).div_ceil(8) * 8;
+        self.block_end = at.saturating_add(h.length).div_ceil(8).saturating_mul(8);
         let links = h.link_count as usize * 8;
         if &h.id == b"DT" {
             body.drain(..links);

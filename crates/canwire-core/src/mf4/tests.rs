@@ -264,3 +264,47 @@ fn an_empty_log_is_a_valid_file_with_no_frames() {
     let (frames, error) = read_all(bytes);
     assert!(frames.is_empty() && error.is_none());
 }
+
+#[test]
+fn damaged_and_cut_files_never_panic() {
+    let mut rng = crate::test_rng::XorShift(0x9E37_79B9_7F4A_7C15);
+    let frames: Vec<Frame> = (0..300u64)
+        .map(|i| {
+            let mut f = sample()[i as usize % 7];
+            f.timestamp_ns = T0 + i * 1000;
+            f
+        })
+        .collect();
+    for compression in [
+        Mf4Compression::None,
+        Mf4Compression::Deflate,
+        Mf4Compression::TransposedDeflate,
+    ] {
+        for finish in [true, false] {
+            let options = Mf4WriterOptions {
+                compression,
+                block_bytes: 2000,
+                start_time_ns: None,
+            };
+            let whole = write(&frames, options, finish);
+            for _ in 0..300 {
+                let mut bytes = whole.clone();
+                if rng.chance(30) {
+                    bytes.truncate(rng.index(bytes.len()));
+                }
+                for _ in 0..1 + rng.index(8) {
+                    if bytes.is_empty() {
+                        break;
+                    }
+                    let at = rng.index(bytes.len());
+                    bytes[at] = rng.next() as u8;
+                }
+                if let Ok(reader) = Mf4Reader::new(Cursor::new(bytes)) {
+                    // every item is a frame or a typed error; the iteration ends
+                    let n = reader.take(10_000).count();
+                    assert!(n <= 10_000);
+                }
+            }
+        }
+    }
+}

@@ -110,6 +110,29 @@ impl Rig {
         out
     }
 
+    /// Frames the peer received, collected until `done` holds for them (or
+    /// 10 s pass: the caller's assertion then says what was missing).
+    pub fn peer_frames_until(&self, done: impl Fn(&[Frame]) -> bool) -> Vec<Frame> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut out = Vec::new();
+        while !done(&out) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            self.peer_rx.pop_into(100_000, &mut out);
+        }
+        out
+    }
+
+    /// Whether the peer saw a stretch of `quiet` with no frame within 10 s.
+    pub fn peer_goes_quiet(&self, quiet: Duration) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.peer_frames(quiet).is_empty() {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Sends from the peer, stamped `timestamp_ns` (kept by the virtual bus).
     pub fn peer_send(&self, mut frame: Frame, timestamp_ns: u64) {
         frame.timestamp_ns = timestamp_ns;
