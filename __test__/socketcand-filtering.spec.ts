@@ -96,6 +96,51 @@ describe('socketcand: filtering: "server"', () => {
     await peer.close();
   });
 
+  it("a mux watch is the server's muxfilter: changes per watched multiplexer value, other values not delivered", async () => {
+    const { exported, peer, server, port } = await served();
+    await using bus = await Bus.open({ interface: "socketcand", channel: "vcan0", port, filtering: "server" });
+    await using muxed = bus.watch(0x321, {
+      mux: {
+        mask: [0xff],
+        cases: [
+          { value: [1], changeMask: [0, 0xff] },
+          { value: [2], changeMask: [0, 0x0f] },
+        ],
+      },
+    });
+    await sleep(50);
+    const sends = [
+      [1, 5], // mux 1, first: changed
+      [3, 5], // mux 3 is not watched
+      [2, 0x10], // mux 2, first: changed
+      [1, 5], // mux 1 unchanged
+      [2, 0x1f], // mux 2, low nibble changed
+      [2, 0x2f], // mux 2, only bits outside its mask changed
+      [1, 6], // mux 1 changed
+    ];
+    for (const [i, data] of sends.entries()) {
+      await peer.send({ id: 0x321, data, timestampNs: T + BigInt(i) * 1000n });
+    }
+    const seen = (await eventsOf(muxed, 5, 500)).map((e) => [e.type, e.message?.id, [...(e.message?.data ?? [])], e.timestampNs]);
+    expect(seen).toEqual([
+      ["changed", 0x321, [1, 5], T],
+      ["changed", 0x321, [2, 0x10], T + 2000n],
+      ["changed", 0x321, [2, 0x1f], T + 4000n],
+      ["changed", 0x321, [1, 6], T + 6000n],
+    ]);
+    expect(codeAndMessageOf(() => bus.watch(0x321, { mux: { mask: [0], cases: [{ value: [1], changeMask: [1] }] } }))).toEqual([
+      "ERR_INVALID_ARGUMENT",
+      "mux mask must select at least one bit",
+    ]);
+    expect(codeAndMessageOf(() => exported.watch(0x321, { mux: { mask: [0xff], cases: [{ value: [1], changeMask: [0, 1] }] } }))).toEqual([
+      "ERR_UNSUPPORTED",
+      expect.stringContaining('filtering "server"'),
+    ]);
+    await server.close();
+    await exported.close();
+    await peer.close();
+  });
+
   it("error frames: through the server's filters with their data (BCM), by class alone in raw mode", async () => {
     const { exported, peer, server, port } = await served({ errorFrames: true });
     await using filtered = await Bus.open({

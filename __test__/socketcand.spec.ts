@@ -80,9 +80,14 @@ describe("socketcand: canwire's client against canwire's server", () => {
     while (await peer.recv({ timeoutMs: 0 })) {}
     expect([...((await peer.recv({ timeoutMs: 500 }))?.data ?? [])]).toEqual([2]);
     task.stop();
+    const stopped = task.stats();
+    // the peer saw 4 frames and then 2, so at least 5 are due by the schedule
+    expect(stopped).toMatchObject({ sentCounted: "schedule", running: false });
+    expect(stopped.sent).toBeGreaterThanOrEqual(5);
     await sleep(60);
     while (await peer.recv({ timeoutMs: 0 })) {}
     expect(await peer.recv({ timeoutMs: 100 })).toBeNull();
+    expect(task.stats().sent).toBe(stopped.sent);
     expect(() => bus.sendPeriodic([{ id: 1 }, { id: 2 }], { periodMs: 20 })).toThrow(expect.objectContaining({ code: "ERR_UNSUPPORTED" }));
     await expect(Bus.open({ interface: "socketcand", channel: "vcan0", port, scheduler: "kernel" as never })).rejects.toMatchObject({
       code: "ERR_INVALID_ARGUMENT",

@@ -31,7 +31,7 @@ import { BusReader, checkTimeout, type IterateOptions, type ReaderStats, type Re
 import { encodeRecords, FrameBatch, RECORD_SIZE, toMessage, toMessages, writeRecord } from "./record.js";
 import { type AdvertisedSocketcandBus, detectSocketcand, openSocketcandNative } from "./socketcand.js";
 import { throwIfAborted, type WaitLimits, waitUntil } from "./waker.js";
-import { CanWatch, type WatchOptions } from "./watch.js";
+import { CanWatch, type WatchMux, type WatchOptions } from "./watch.js";
 
 /** Opens a Jumpstarter exporter's `Can` driver off the event loop. */
 function openJumpstarterBus(channel: string, options: BusOptions): Promise<NativeBus> {
@@ -213,7 +213,28 @@ const WATCH_OPTION_KINDS: Shape = {
   throttleMs: "number",
   announceResume: "boolean",
   queueSize: "number",
+  mux: "object",
 };
+
+/** `mux` of {@link WatchOptions} as the binding takes it, or `ERR_INVALID_ARGUMENT`. */
+function muxOption(mux: WatchMux): { mask: Uint8Array; cases: { value: Uint8Array; changeMask: Uint8Array }[] } {
+  const isBytes = (b: unknown): b is Uint8Array | readonly number[] =>
+    b instanceof Uint8Array || (Array.isArray(b) && b.every((x) => Number.isInteger(x) && x >= 0 && x <= 255));
+  if (
+    !isBytes(mux.mask) ||
+    !Array.isArray(mux.cases) ||
+    !mux.cases.every((c) => typeof c === "object" && c !== null && isBytes(c.value) && isBytes(c.changeMask))
+  ) {
+    throw invalid(
+      "ERR_INVALID_ARGUMENT",
+      "mux must be { mask: bytes, cases: [{ value: bytes, changeMask: bytes }, ...] }, bytes being a Uint8Array or an array of 0..255",
+    );
+  }
+  return {
+    mask: Uint8Array.from(mux.mask),
+    cases: mux.cases.map((c) => ({ value: Uint8Array.from(c.value), changeMask: Uint8Array.from(c.changeMask) })),
+  };
+}
 
 /** The JS type of each {@link SendOptions} key. */
 const SEND_OPTION_KINDS: Shape = { timeoutMs: "number" };
@@ -662,6 +683,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
       throw invalid("ERR_INVALID_ARGUMENT", "changeMask must be a Uint8Array or an array of bytes (0..255)");
     }
     const queueSize = options.queueSize;
+    const mux = options.mux === undefined ? undefined : muxOption(options.mux);
     const watch = native(() => {
       const nativeWatch = binding.NativeWatch.open(this.#native, {
         id,
@@ -673,6 +695,7 @@ export class Bus implements AsyncIterable<Message>, AsyncDisposable {
         throttleMs: options.throttleMs,
         announceResume: options.announceResume ?? true,
         queueSize,
+        mux,
       });
       return new CanWatch(nativeWatch, id, this.#channelName, () => forget());
     });

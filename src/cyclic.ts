@@ -118,6 +118,13 @@ export interface CyclicTaskStats {
   lateModifier: number;
   /** Modifier answers that were invalid, or modifier exceptions. */
   modifierErrors: number;
+  /**
+   * How `sent` was obtained: `"frames"`, each frame counted; `"schedule"`, an
+   * estimate from the schedule (the intervals elapsed since the task started),
+   * for tasks a socketcand server runs (`scheduler: "server"`), which does
+   * not report its sends.
+   */
+  sentCounted: "frames" | "schedule";
 }
 
 /**
@@ -290,7 +297,8 @@ export class CyclicTask implements AsyncDisposable {
   /** Counters. */
   stats(): CyclicTaskStats {
     const stats = native(() => this.#native.stats());
-    return { ...stats, lastError: stats.lastError ?? null };
+    const sentCounted = stats.sentCounted === "schedule" ? "schedule" : "frames";
+    return { ...stats, lastError: stats.lastError ?? null, sentCounted };
   }
 
   /**

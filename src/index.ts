@@ -97,4 +97,4 @@ export {
   type SocketcandServerStats,
   serveSocketcand,
 } from "./socketcand.js";
-export { CanWatch, type WatchEvent, type WatchOptions } from "./watch.js";
+export { CanWatch, type WatchEvent, type WatchMux, type WatchOptions } from "./watch.js";

@@ -40,6 +40,26 @@ export interface WatchOptions {
   announceResume?: boolean;
   /** Bound of the event queue (default 1024); what does not fit is counted in `stats().overflow`. */
   queueSize?: number;
+  /**
+   * A multiplexed id (classic frames, instead of `changeMask`): `"changed"`
+   * events per multiplexer value. Only a socketcand bus opened with
+   * `filtering: "server"` runs it (socketcand's `muxfilter`); other buses
+   * throw `ERR_UNSUPPORTED`.
+   */
+  mux?: WatchMux;
+}
+
+/** The multiplexer of a watch (`WatchOptions.mux`); byte lists are at most 8 long, missing bytes 0. */
+export interface WatchMux {
+  /** The data bits that hold the multiplexer value. */
+  mask: Uint8Array | readonly number[];
+  /** 1 to 256 watched values; frames with another multiplexer value are not reported. */
+  cases: ReadonlyArray<{
+    /** The multiplexer value (its bits under `mask`). */
+    value: Uint8Array | readonly number[];
+    /** The data bits (outside `mask`) whose changes are reported for this value. */
+    changeMask: Uint8Array | readonly number[];
+  }>;
 }
 
 /** One event of a watch. */

@@ -55,6 +55,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
       running: false,
       lateModifier: 0,
       modifierErrors: 0,
+      sentCounted: "frames",
     });
   });
 
@@ -232,6 +233,7 @@ describe.skipIf(!hasAfCan)("socketcan: cyclic sends on the kernel scheduler (BCM
       running: false,
       lateModifier: 0,
       modifierErrors: 0,
+      sentCounted: "frames",
     });
   });
 

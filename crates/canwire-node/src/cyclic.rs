@@ -42,6 +42,8 @@ pub struct NativeCyclicStats {
     pub running: bool,
     pub late_modifier: i64,
     pub modifier_errors: i64,
+    /// `"frames"` (counted) or `"schedule"` (estimated from the schedule).
+    pub sent_counted: String,
 }
 
 /// `onError(message)`: weak (it does not keep Node alive), called without waiting.
@@ -302,6 +304,7 @@ impl NativeCyclicTask {
             running: s.running,
             late_modifier: s.late_modifier as i64,
             modifier_errors: s.modifier_errors as i64,
+            sent_counted: s.sent_counted.as_str().to_string(),
         })
     }
 

@@ -3,7 +3,7 @@
 use canwire_bus::watch::Watch;
 use canwire_bus::watch::queue::DEFAULT_WATCH_CAPACITY;
 use canwire_core::record::encode_batch;
-use canwire_core::watch::{WatchConfig, WatchEventKind};
+use canwire_core::watch::{WatchConfig, WatchEventKind, WatchMux};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 
@@ -27,6 +27,21 @@ pub struct NativeWatchOptions {
     pub throttle_ms: Option<f64>,
     pub announce_resume: Option<bool>,
     pub queue_size: Option<f64>,
+    pub mux: Option<NativeWatchMux>,
+}
+
+/// `mux` of the watch options: the multiplexer's bits and one case per value.
+#[napi(object)]
+pub struct NativeWatchMux {
+    pub mask: Uint8Array,
+    pub cases: Vec<NativeWatchMuxCase>,
+}
+
+/// One multiplexer value and the data bits watched for it.
+#[napi(object)]
+pub struct NativeWatchMuxCase {
+    pub value: Uint8Array,
+    pub change_mask: Uint8Array,
 }
 
 /// One event: `record` holds the frame (one packed record) for "changed" and "received".
@@ -47,6 +62,19 @@ fn config_from(o: &NativeWatchOptions) -> napi::Result<WatchConfig> {
         check_dlc: o.check_dlc.unwrap_or(false),
         throttle_ns: optional_duration_ms("throttleMs", o.throttle_ms).into_napi()?,
         announce_resume: o.announce_resume.unwrap_or(true),
+        mux: o
+            .mux
+            .as_ref()
+            .map(|m| {
+                let cases: Vec<(&[u8], &[u8])> = m
+                    .cases
+                    .iter()
+                    .map(|c| (&c.value[..], &c.change_mask[..]))
+                    .collect();
+                WatchMux::new(&m.mask, &cases)
+            })
+            .transpose()
+            .into_napi()?,
     })
 }
 

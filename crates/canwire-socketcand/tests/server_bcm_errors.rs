@@ -66,3 +66,26 @@ fn all_classes_with_the_whole_mask_and_eff_bit_tolerated() {
         ts(T)
     ));
 }
+
+#[test]
+fn an_interval_sends_the_first_error_at_once_then_the_latest_per_interval() {
+    let rig = Rig::default();
+    let mut c = rig.bcm_client();
+    // 1 s: the three frames below fall inside one interval
+    c.send("< subscribe 1 0 20000004 >");
+    std::thread::sleep(Duration::from_millis(50));
+    rig.peer_send(error_frame(0x004, [0, 0x01, 0, 0, 0, 0, 0, 0]), T);
+    rig.peer_send(error_frame(0x004, [0, 0x02, 0, 0, 0, 0, 0, 0]), T + 1_000);
+    rig.peer_send(error_frame(0x004, [0, 0x04, 0, 0, 0, 0, 0, 0]), T + 2_000);
+    rig.peer_send(error_frame(0x040, [0; 8]), T + 3_000); // not subscribed
+    c.expect(&format!(
+        "< error 20000004 {} 00 01 00 00 00 00 00 00  >",
+        ts(T)
+    ));
+    // the held-back frames: only the latest, when the interval ends
+    c.expect(&format!(
+        "< error 20000004 {} 00 04 00 00 00 00 00 00  >",
+        ts(T + 2_000)
+    ));
+    c.expect_silence(Duration::from_millis(100));
+}

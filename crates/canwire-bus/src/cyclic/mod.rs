@@ -18,4 +18,4 @@ pub mod wake_trace;
 pub use backend::CyclicBackend;
 pub use hooks::{ErrorSink, FrameModifier, ModifierReply, ModifierTurn, TaskHooks};
 pub use scheduler::CyclicScheduler;
-pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind};
+pub use task::{CyclicTask, CyclicTaskStats, SchedulerKind, SentCounting};

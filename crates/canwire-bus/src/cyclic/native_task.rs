@@ -9,7 +9,7 @@ use canwire_core::{CanwireError, ErrorCode, Frame};
 use super::backend::CyclicBackend;
 use super::hooks::{ModifierLink, TaskHooks};
 use super::scheduler::{CyclicScheduler, TaskIo};
-use super::task::{CyclicTaskStats, SchedulerKind};
+use super::task::{CyclicTaskStats, SchedulerKind, SentCounting};
 use crate::bus::Bus;
 
 /// A task of the native scheduler; dropping it removes it.
@@ -116,6 +116,7 @@ impl NativeTask {
                 running: (schedule.is_running() || t.in_flight > 0) && !t.bus.is_closed(),
                 late_modifier,
                 modifier_errors,
+                sent_counted: SentCounting::Frames,
             })
         })
     }

@@ -44,6 +44,29 @@ pub struct CyclicTaskStats {
     pub late_modifier: u64,
     /// Modifier answers that were invalid, or modifier failures.
     pub modifier_errors: u64,
+    /// How `sent` was obtained.
+    pub sent_counted: SentCounting,
+}
+
+/// How a task's `sent` was obtained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SentCounting {
+    /// Each frame the bus (or the kernel) took was counted.
+    #[default]
+    Frames,
+    /// Estimated from the schedule: a remote server runs the task and does not
+    /// report its sends, so `sent` is the number of instants elapsed since it started.
+    Schedule,
+}
+
+impl SentCounting {
+    /// `"frames"` or `"schedule"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Frames => "frames",
+            Self::Schedule => "schedule",
+        }
+    }
 }
 
 /// A cyclic task: one front end over whichever [`CyclicBackend`] runs it.

@@ -13,9 +13,9 @@ pub mod queue;
 
 use std::sync::Arc;
 
-use canwire_core::ErrorCode;
 use canwire_core::error::Result;
 use canwire_core::watch::WatchConfig;
+use canwire_core::{CanwireError, ErrorCode};
 
 use crate::bus::Bus;
 use native::NativeWatch;
@@ -45,6 +45,12 @@ impl Watch {
         let queue = Arc::new(WatchQueue::new(capacity));
         if let Some(backend) = bus.transport_watch_backend(&config, &queue) {
             return Ok(Self::with_backend(queue, backend?));
+        }
+        if config.mux.is_some() {
+            return Err(CanwireError::new(
+                ErrorCode::Unsupported,
+                "a mux watch runs only on a socketcand server: open the bus with interface \"socketcand\" and filtering \"server\"",
+            ));
         }
         if let Some(socketcan) = bus.socketcan() {
             match socketcan.bcm_watch(&config, queue.clone()) {

@@ -25,4 +25,4 @@
 mod tests;
 mod watcher;
 
-pub use watcher::{WatchConfig, WatchEvent, WatchEventKind, Watcher};
+pub use watcher::{WatchConfig, WatchEvent, WatchEventKind, WatchMux, Watcher};

@@ -24,12 +24,74 @@ pub struct WatchConfig {
     pub throttle_ns: Option<u64>,
     /// After a timeout, report the next frame whatever its data.
     pub announce_resume: bool,
+    /// A multiplexed id: a change mask per multiplexer value (classic frames,
+    /// instead of `change_mask`). Only a socketcand server runs it.
+    pub mux: Option<WatchMux>,
+}
+
+/// The multiplexer of a watch, as the BCM's muxfilter takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchMux {
+    /// The data bits that hold the multiplexer value.
+    pub mask: [u8; 8],
+    /// One entry per watched multiplexer value: its value under `mask`, and
+    /// elsewhere the data bits whose changes are reported for that value.
+    pub cases: Vec<[u8; 8]>,
+}
+
+impl WatchMux {
+    /// Most multiplexer values one watch takes (socketcand's muxfilter: 256).
+    pub const MAX_CASES: usize = 256;
+
+    /// A multiplexer from its mask and `(value, change mask)` per watched value;
+    /// each is at most 8 bytes (missing bytes are 0).
+    pub fn new(mask: &[u8], cases: &[(&[u8], &[u8])]) -> Result<Self> {
+        let bytes = |name: &str, b: &[u8]| -> Result<[u8; 8]> {
+            if b.len() > 8 {
+                return Err(CanwireError::invalid_argument(format!(
+                    "mux {name} covers at most 8 bytes (classic frames), got {}",
+                    b.len()
+                )));
+            }
+            let mut out = [0u8; 8];
+            out[..b.len()].copy_from_slice(b);
+            Ok(out)
+        };
+        let mask = bytes("mask", mask)?;
+        if mask == [0; 8] {
+            return Err(CanwireError::invalid_argument(
+                "mux mask must select at least one bit",
+            ));
+        }
+        if cases.is_empty() || cases.len() > Self::MAX_CASES {
+            return Err(CanwireError::invalid_argument(format!(
+                "mux takes 1 to {} values, got {}",
+                Self::MAX_CASES,
+                cases.len()
+            )));
+        }
+        let cases = cases
+            .iter()
+            .map(|(value, change)| {
+                let (value, change) = (bytes("value", value)?, bytes("changeMask", change)?);
+                Ok(std::array::from_fn(|i| {
+                    (value[i] & mask[i]) | (change[i] & !mask[i])
+                }))
+            })
+            .collect::<Result<Vec<[u8; 8]>>>()?;
+        Ok(Self { mask, cases })
+    }
 }
 
 impl WatchConfig {
     /// Checks the id range, the mask length and the times.
     pub fn validate(&self) -> Result<()> {
         check_id("id", self.id, self.extended)?;
+        if self.mux.is_some() && (self.fd || self.change_mask.is_some()) {
+            return Err(CanwireError::invalid_argument(
+                "mux watches classic frames and replaces changeMask: give fd false and no changeMask",
+            ));
+        }
         let room = if self.fd { 64 } else { 8 };
         if let Some(mask) = &self.change_mask
             && mask.len() > room

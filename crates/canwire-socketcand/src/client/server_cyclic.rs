@@ -7,14 +7,18 @@
 //! `send` (canwire's tasks send their first frame at once) followed by the
 //! `add`. Tasks with several frames, a count or a duration are refused
 //! (`ERR_UNSUPPORTED`): use the native scheduler for them. The server does
-//! not report what it sent, so a task's `sent` stays 0. The jobs end with
+//! not report what it sent, so a task's `sent` is an estimate from the
+//! schedule ([`sent_from_schedule`]; its stats say `sent_counted:
+//! Schedule`): the first frame plus one per whole interval elapsed since the
+//! `add` (an `update` leaves the timer alone). The jobs end with
 //! the connection (socketcand deletes them); a lost BCM connection is
 //! reported as a receive error of the bus and is not reopened.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use canwire_bus::cyclic::{CyclicBackend, CyclicTaskStats, SchedulerKind};
+use canwire_bus::cyclic::{CyclicBackend, CyclicTaskStats, SchedulerKind, SentCounting};
 use canwire_bus::sync_util::lock;
 use canwire_core::cyclic::{CyclicLimit, CyclicTiming};
 use canwire_core::error::Result;
@@ -144,6 +148,15 @@ pub fn server_period_us(frames: &[Frame], timing: &CyclicTiming) -> Result<u64> 
     Ok(timing.period_ns / 1_000)
 }
 
+/// Frames a task the server runs has sent by `now`, estimated from its
+/// schedule: the `send` at `added` plus the `add`'s job, whose frames fall
+/// one whole `period_us` apart from `added` on.
+pub fn sent_from_schedule(added: Instant, now: Instant, period_us: u64) -> u64 {
+    let elapsed = now.saturating_duration_since(added);
+    let period = Duration::from_micros(period_us.max(1));
+    1 + (elapsed.as_nanos() / period.as_nanos()) as u64
+}
+
 /// Sends one frame on the bus at once (a task's first frame).
 pub type SendNow = Box<dyn Fn(&Frame) -> Result<()> + Send + Sync>;
 
@@ -156,6 +169,24 @@ pub struct ServerCyclicTask {
     running: AtomicBool,
     /// The `send` that makes the first frame go at once.
     send_now: SendNow,
+    /// The schedule's estimate: frames of earlier runs, and the current run's `add` instant.
+    schedule: Mutex<Schedule>,
+}
+
+/// What [`sent_from_schedule`] needs across start and stop.
+#[derive(Default)]
+struct Schedule {
+    sent_before: u64,
+    added: Option<Instant>,
+}
+
+impl Schedule {
+    fn sent(&self, period_us: u64, now: Instant) -> u64 {
+        self.sent_before
+            + self
+                .added
+                .map_or(0, |added| sent_from_schedule(added, now, period_us))
+    }
 }
 
 impl ServerCyclicTask {
@@ -167,6 +198,7 @@ impl ServerCyclicTask {
             period_us,
             running: AtomicBool::new(false),
             send_now,
+            schedule: Mutex::new(Schedule::default()),
         }
     }
 }
@@ -180,13 +212,21 @@ impl CyclicBackend for ServerCyclicTask {
         let frame = *lock(&self.frame);
         (self.send_now)(&frame)?;
         // `add` for an existing job replaces it and restarts its timer
+        let added = Instant::now();
         self.link.command(add_command(self.period_us, &frame))?;
+        let mut schedule = lock(&self.schedule);
+        schedule.sent_before = schedule.sent(self.period_us, added);
+        schedule.added = Some(added);
         self.running.store(true, Relaxed);
         Ok(())
     }
 
     fn stop(&self) -> Result<()> {
         if self.running.swap(false, Relaxed) {
+            let mut schedule = lock(&self.schedule);
+            schedule.sent_before = schedule.sent(self.period_us, Instant::now());
+            schedule.added = None;
+            drop(schedule);
             self.link.command(delete_command(&lock(&self.frame)))?;
         }
         Ok(())
@@ -215,6 +255,8 @@ impl CyclicBackend for ServerCyclicTask {
 
     fn stats(&self) -> Result<CyclicTaskStats> {
         Ok(CyclicTaskStats {
+            sent: lock(&self.schedule).sent(self.period_us, Instant::now()),
+            sent_counted: SentCounting::Schedule,
             running: self.running.load(Relaxed),
             ..CyclicTaskStats::default()
         })
@@ -239,6 +281,35 @@ mod tests {
             "< update 1ABCDEF0 0 >"
         );
         assert_eq!(delete_command(&f), "< delete 123 >");
+    }
+
+    #[test]
+    fn sent_is_the_first_frame_plus_each_whole_interval() {
+        let added = Instant::now();
+        let at = |us: u64| added + Duration::from_micros(us);
+        assert_eq!(sent_from_schedule(added, added, 20_000), 1);
+        assert_eq!(sent_from_schedule(added, at(19_999), 20_000), 1);
+        assert_eq!(sent_from_schedule(added, at(20_000), 20_000), 2);
+        assert_eq!(sent_from_schedule(added, at(1_000_000), 20_000), 51);
+        // a clock read before the add counts only the first frame
+        assert_eq!(sent_from_schedule(at(5), added, 20_000), 1);
+    }
+
+    #[test]
+    fn runs_add_up_and_a_stopped_task_stays_put() {
+        let t0 = Instant::now();
+        let at = |us: u64| t0 + Duration::from_micros(us);
+        let mut s = Schedule::default();
+        assert_eq!(s.sent(1_000, at(0)), 0);
+        s.added = Some(t0);
+        assert_eq!(s.sent(1_000, at(3_500)), 4);
+        // stop at 3.5 ms, as `stop` does
+        s.sent_before = s.sent(1_000, at(3_500));
+        s.added = None;
+        assert_eq!(s.sent(1_000, at(90_000)), 4);
+        // restart at 10 ms
+        s.added = Some(at(10_000));
+        assert_eq!(s.sent(1_000, at(12_000)), 4 + 3);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use canwire_bus::watch::WatchBackend;
 use canwire_bus::watch::queue::{BusWatchEvent, WatchQueue};
 use canwire_core::error::Result;
-use canwire_core::watch::{WatchConfig, WatchEventKind};
+use canwire_core::watch::{WatchConfig, WatchEventKind, WatchMux};
 use canwire_core::{CanwireError, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use super::link::connect_mode;
 use super::server_filters::{filter_command, subscribe_command};
 use super::transport::ClientShared;
-use crate::protocol::{ReadElement, ServerElement, parse_server_element};
+use crate::protocol::{ReadElement, ServerElement, format, parse_server_element};
 
 fn unsupported(option: &str) -> CanwireError {
     CanwireError::new(
@@ -59,6 +59,12 @@ pub fn watch_command(config: &WatchConfig) -> Result<(String, WatchEventKind)> {
         },
     };
     let key = (config.id, config.extended);
+    if let Some(mux) = &config.mux {
+        return Ok((
+            muxfilter_command(key, throttle_us, mux),
+            WatchEventKind::Changed,
+        ));
+    }
     Ok(match &config.change_mask {
         None => (
             subscribe_command(key, throttle_us),
@@ -69,6 +75,23 @@ pub fn watch_command(config: &WatchConfig) -> Result<(String, WatchEventKind)> {
             WatchEventKind::Changed,
         ),
     })
+}
+
+/// `< muxfilter SEC USEC ID N tuple… >`: tuple 0 the mux mask, then one per
+/// value, each byte as socketcand reads it (a fixed `XX ` triplet).
+pub fn muxfilter_command(key: (u32, bool), throttle_us: u64, mux: &WatchMux) -> String {
+    let mut text = format!(
+        "< muxfilter {} {} ",
+        throttle_us / 1_000_000,
+        throttle_us % 1_000_000
+    );
+    format::push_id(&mut text, key.0, key.1);
+    text.push_str(&format!(" {}", mux.cases.len() + 1));
+    for b in std::iter::once(&mux.mask).chain(&mux.cases).flatten() {
+        text.push_str(&format!(" {b:02X}"));
+    }
+    text.push_str(" >");
+    text
 }
 
 /// A watch the server runs, on a connection of its own.
@@ -189,6 +212,30 @@ mod tests {
             .unwrap()
             .0,
             "< subscribe 0 2 1ABCDEF0 >"
+        );
+    }
+
+    #[test]
+    fn a_mux_watch_is_a_muxfilter() {
+        let mux = WatchMux::new(
+            &[0xFF],
+            &[(&[0x01], &[0, 0xFF]), (&[0x02, 0xAA], &[0xFF, 0x0F])],
+        )
+        .unwrap();
+        assert_eq!(
+            watch_command(&config(|c| c.mux = Some(mux))).unwrap(),
+            (
+                "< muxfilter 0 0 123 3 FF 00 00 00 00 00 00 00 01 FF 00 00 00 00 00 00 02 0F 00 00 00 00 00 00 >".into(),
+                WatchEventKind::Changed
+            )
+        );
+        assert_eq!(
+            WatchMux::new(&[0], &[(&[1], &[1])]).unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            WatchMux::new(&[0xFF], &[]).unwrap_err().code,
+            ErrorCode::InvalidArgument
         );
     }
 

@@ -161,7 +161,7 @@ pub enum Command {
     /// `< subscribe SEC USEC ID >` with `CAN_ERR_FLAG` (0x20000000) in ID:
     /// error frames whose class shares a bit with `classes` (ID's low 29 bits).
     SubscribeErrors {
-        /// Throttle interval, as given (error frames are not throttled).
+        /// Throttle interval: at most one error frame per interval.
         interval_us: u64,
         /// The error classes (`CAN_ERR_MASK` bits).
         classes: u32,

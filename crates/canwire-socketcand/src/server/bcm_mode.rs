@@ -11,9 +11,9 @@
 //! 20000004 >`) sends the error frames the bus receives whose class shares a
 //! bit with the id's low 29 bits, as socketcand writes BCM error frames:
 //! `< error 20000004 SEC.USEC XX XX XX XX XX XX XX XX  >` (the id with
-//! `CAN_ERR_FLAG`, the 8 data bytes). Error frames are sent as they come
-//! (the subscription's interval is not applied to them) and never reach the
-//! data subscriptions.
+//! `CAN_ERR_FLAG`, the 8 data bytes), throttled by the subscription's
+//! interval as a data subscription is ([`ErrorSubscription`]); error frames
+//! never reach the data subscriptions.
 //!
 //! Cyclic jobs (`add`) are native [`CyclicTask`]s on the connection's view
 //! of the bus, so other clients see their frames; as in socketcand (no
@@ -30,6 +30,7 @@ use canwire_core::cyclic::CyclicTiming;
 use canwire_core::error::Result;
 use canwire_core::watch::{WatchConfig, Watcher};
 
+use super::error_subscription::ErrorSubscription;
 use super::output::Output;
 use super::session::SessionContext;
 use super::view_reader::ViewReader;
@@ -61,8 +62,8 @@ pub struct BcmMode {
     reader: Option<ViewReader>,
     jobs: HashMap<Key, Job>,
     subscriptions: HashMap<Key, Subscription>,
-    /// The error classes subscribed to (`CAN_ERR_MASK` bits), if any.
-    error_classes: Option<u32>,
+    /// The subscription to error frames, if any.
+    errors: Option<Box<ErrorSubscription>>,
     batch: Vec<Frame>,
 }
 
@@ -92,6 +93,7 @@ fn watcher(id: CanId, interval_us: u64, change_mask: Option<Vec<u8>>) -> Result<
             check_dlc: false,
             throttle_ns: (interval_us > 0).then_some(interval_us * 1_000),
             announce_resume: false,
+            mux: None,
         },
         realtime_ns(),
     )
@@ -107,7 +109,7 @@ fn masked(data: &[u8], mask: &[u8; 8]) -> [u8; 8] {
 
 impl BcmMode {
     fn jobs_in_use(&self) -> usize {
-        self.jobs.len() + self.subscriptions.len() + usize::from(self.error_classes.is_some())
+        self.jobs.len() + self.subscriptions.len() + usize::from(self.errors.is_some())
     }
 
     /// Handles a BCM command; false when the command is not one of this mode.
@@ -225,17 +227,20 @@ impl BcmMode {
                 }
                 self.close_reader_if_idle();
             }
-            Command::SubscribeErrors { classes, .. } => {
-                if self.error_classes.is_none() && self.jobs_in_use() >= ctx.config.max_jobs {
+            Command::SubscribeErrors {
+                classes,
+                interval_us,
+            } => {
+                if self.errors.is_none() && self.jobs_in_use() >= ctx.config.max_jobs {
                     ctx.refuse(out, b"< error too many jobs >");
                     return true;
                 }
                 if self.open_reader(ctx) {
-                    self.error_classes = Some(classes);
+                    self.errors = Some(Box::new(ErrorSubscription::new(classes, interval_us)));
                 }
             }
             Command::UnsubscribeErrors => {
-                if self.error_classes.take().is_none() {
+                if self.errors.take().is_none() {
                     ctx.malformed();
                 }
                 self.close_reader_if_idle();
@@ -280,7 +285,7 @@ impl BcmMode {
     }
 
     fn close_reader_if_idle(&mut self) {
-        if self.subscriptions.is_empty() && self.error_classes.is_none() {
+        if self.subscriptions.is_empty() && self.errors.is_none() {
             self.reader = None;
         }
     }
@@ -298,6 +303,7 @@ impl BcmMode {
         let releases = self
             .watchers()
             .filter_map(|w| w.poll_timeout())
+            .chain(self.errors.as_ref().and_then(|e| e.poll_timeout()))
             .map(|at| now + Duration::from_nanos(at.saturating_sub(now_ns)));
         starts.chain(releases).min()
     }
@@ -323,6 +329,9 @@ impl BcmMode {
         }
         let now_ns = realtime_ns();
         let mut text = String::new();
+        if let Some(frame) = self.errors.as_mut().and_then(|e| e.handle_timeout(now_ns)) {
+            bcm_error(&mut text, &frame);
+        }
         for s in self.subscriptions.values_mut() {
             match s {
                 Subscription::Plain(w) => release(w, now_ns, &mut text),
@@ -349,8 +358,12 @@ impl BcmMode {
         let mut text = String::new();
         for frame in &self.batch {
             if frame.is_error() {
-                if self.error_classes.is_some_and(|c| frame.id & c != 0) {
-                    bcm_error(&mut text, frame);
+                if let Some(frame) = self
+                    .errors
+                    .as_mut()
+                    .and_then(|e| e.handle_frame(now, frame))
+                {
+                    bcm_error(&mut text, &frame);
                 }
                 continue;
             }

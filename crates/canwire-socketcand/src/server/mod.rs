@@ -23,6 +23,7 @@ pub mod config;
 pub mod connection;
 pub mod control_mode;
 pub mod counters;
+pub mod error_subscription;
 pub mod hub;
 pub mod isotp_mode;
 pub mod listener;

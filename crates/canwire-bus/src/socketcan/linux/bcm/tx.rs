@@ -26,7 +26,7 @@ use super::msg::{self, CAN_FD_FRAME, HEAD_SIZE, Head, SETTIMER, STARTTIMER, TX_C
 use super::proc_stats::read_tx_sent;
 use super::program::{self, AfterCount, Program, next_program};
 use super::socket::BcmSocket;
-use crate::cyclic::{CyclicBackend, CyclicTaskStats, ErrorSink, SchedulerKind};
+use crate::cyclic::{CyclicBackend, CyclicTaskStats, ErrorSink, SchedulerKind, SentCounting};
 use crate::socketcan::codec::encode;
 use crate::socketcan::sys::{CANFD_MTU, CanFdFrame, eventfd, os_error, poll, signal_eventfd};
 use crate::sync_util;
@@ -346,6 +346,7 @@ impl BcmTx {
                 running: running.is_some(),
                 late_modifier: 0,
                 modifier_errors: 0,
+                sent_counted: SentCounting::Frames,
             })
         })
     }
