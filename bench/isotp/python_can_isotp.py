@@ -67,8 +67,8 @@ def stack(channel, txid, rxid, fd):
 
 
 def transfer(a, b, data):
-    a.send(data, send_timeout=120)
-    got = b.recv(block=True, timeout=120)
+    a.send(data, send_timeout=30)
+    got = b.recv(block=True, timeout=30)
     if got != data:
         raise RuntimeError(f"a {len(data)}-byte payload {'came back wrong' if got else 'never arrived'}")
 

@@ -4,7 +4,7 @@
 // python-can-isotp, all in the same run.
 //
 //   npm run build && npm run bench:isotp
-//   scripts/socketcan-vm.sh -- node bench/isotp/run.mjs [--repeats 3] [--seconds 0.3] [--skip unshaped,shaped,stmin]
+//   scripts/socketcan-vm.sh -- node bench/isotp/run.mjs [--repeats 3] [--seconds 0.3] [--skip unshaped,shaped,stmin] [--buses fd-2M,fd-5M]
 //
 // Throughput, STmin 0, block size 0, one payload at a time, 4095 B and
 // 64 KiB (the 32-bit FF_DL escape on both sides):
@@ -36,6 +36,7 @@ const { values: opts } = parseArgs({
     repeats: { type: "string", default: "3" },
     seconds: { type: "string", default: "0.3" },
     skip: { type: "string", default: "" },
+    buses: { type: "string", default: "" },
   },
 });
 const REPEATS = Number(opts.repeats);
@@ -147,7 +148,8 @@ try {
   if (!skip.has("shaped")) {
     const why = ensureEchoingVcan();
     result.shapedSetup = { channel: SHAPED_CHANNEL, formula: FORMULA, skipped: why ?? undefined };
-    for (const bus of why ? [] : BUSES) {
+    const only = new Set(opts.buses.split(",").filter(Boolean));
+    for (const bus of why ? [] : BUSES.filter((b) => only.size === 0 || only.has(b.name))) {
       shape(bus);
       try {
         const row = { tc: `tc ${tbfArgs(bus).join(" ")}`, shaping: await measureShapedRate(bus), cases: {} };
