@@ -94,8 +94,13 @@ async function startTcpExporter(options: PythonExporterOptions, port: number): P
   return { host, port, env, pids: () => pidsOf(peer), output: () => peer.stderr() + peer.stdout(), stop };
 }
 
-/** Prints the socket jmp shell hands its command, then holds the shell open until stdin closes. */
-const holder = "import os, sys\nprint(os.environ['JUMPSTARTER_HOST'], flush=True)\nsys.stdin.read()\n";
+/**
+ * Prints the socket jmp shell hands its command on a marked line (the
+ * exporter's own log lines share stdout: with asammdf installed, pandas'
+ * numexpr logs first), then holds the shell open until stdin closes.
+ */
+const socketMark = "canwire-peer-socket=";
+const holder = `import os, sys\nprint("${socketMark}" + os.environ['JUMPSTARTER_HOST'], flush=True)\nsys.stdin.read()\n`;
 
 async function startUnixExporter(options: PythonExporterOptions): Promise<PythonExporter> {
   const file = writeExporterConfig(options.config);
@@ -114,8 +119,13 @@ async function startUnixExporter(options: PythonExporterOptions): Promise<Python
   let socket = "";
   try {
     await waitUntil(peer, options.startTimeoutMs ?? 30_000, "jmp shell --exporter-config", async () => {
-      socket = peer.stdout().split("\n")[0]?.trim() ?? "";
-      return peer.stdout().includes("\n") && (await accepts({ path: socket }));
+      const line = peer
+        .stdout()
+        .split("\n")
+        .find((l, i, all) => i < all.length - 1 && l.startsWith(socketMark));
+      if (line === undefined) return false;
+      socket = line.slice(socketMark.length).trim();
+      return accepts({ path: socket });
     });
   } catch (error) {
     await stop();
