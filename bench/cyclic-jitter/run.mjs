@@ -199,7 +199,7 @@ if (flags.json) {
   );
   console.log(`\nJSON: ${flags.json}`);
 }
-const verdicts = checks.map(({ check, scheduler, periodMs, tasks, load, median, min, max, target, pass }) => ({
+const verdicts = checks.map(({ check, scheduler, periodMs, tasks, load, median, min, max, reference, target, pass }) => ({
   check,
   scheduler,
   periodMs,
@@ -208,6 +208,7 @@ const verdicts = checks.map(({ check, scheduler, periodMs, tasks, load, median, 
   median,
   min,
   max,
+  ...(reference ? { reference } : {}),
   target,
   pass,
 }));

@@ -7,7 +7,7 @@
 //! schedule as tasks created one after another, whose phases spread over the
 //! period. It sleeps with `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`
 //! to each deadline (timer slack 1 ns, SCHED_FIFO where permitted, no spin)
-//! and sends every frame then due.
+//! and sends every frame then due in one batch `send`.
 //! A slot missed by more than a period is skipped, as canwire's scheduler
 //! does. A second bus on the same channel receives the frames; their receive
 //! timestamps (stamped at send on the virtual bus, by the kernel on
@@ -185,21 +185,33 @@ mod linux {
             |k: u64| start + (k % tasks) * o.period_ns / tasks + (k / tasks) * o.period_ns;
         let total = o.duration_ns.div_ceil(o.period_ns) * tasks;
         let (mut sent, mut missed, mut errors) = (0, 0, 0);
+        // The frames due at one wake-up, sent in one batch (one channel lock,
+        // one fan-out, one syscall on SocketCAN), as a competent C loop
+        // would: one send per frame fell behind at 500 tasks x 1 ms.
+        let mut batch: Vec<Frame> = Vec::with_capacity(tasks as usize);
         let mut k = 0;
         while k < total {
             sleep_until(instant(k));
             let now = now_ns();
+            batch.clear();
             while k < total && instant(k) <= now {
                 // A frame a whole period late is skipped: the task's next slot is due too.
                 if now - instant(k) >= o.period_ns {
                     missed += 1;
                 } else {
-                    match bus.send(&[frame((k % tasks) as u32, k / tasks)]) {
-                        Ok(_) => sent += 1,
-                        Err(_) => errors += 1,
-                    }
+                    batch.push(frame((k % tasks) as u32, k / tasks));
                 }
                 k += 1;
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            match bus.send(&batch) {
+                Ok(n) => {
+                    sent += n as u64;
+                    errors += (batch.len() - n) as u64;
+                }
+                Err(_) => errors += batch.len() as u64,
             }
         }
         (sent, missed, errors)
