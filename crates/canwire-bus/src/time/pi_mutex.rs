@@ -203,17 +203,10 @@ mod tests {
         let m = PiMutex::new(());
         let guard = m.lock();
         // SAFETY: reading the first word of the locked glibc mutex (its __lock field).
-        let owner = unsafe { *(m.raw_ptr() as *const u32) };
+        let owner = unsafe { *(m.raw.ptr() as *const u32) };
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
         assert_eq!(owner & 0x3fff_ffff, tid);
         drop(guard);
-    }
-}
-
-#[cfg(all(test, target_os = "linux"))]
-impl<T> PiMutex<T> {
-    fn raw_ptr(&self) -> *const libc::pthread_mutex_t {
-        self.raw.ptr()
     }
 }
