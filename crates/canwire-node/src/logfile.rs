@@ -12,7 +12,7 @@ use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
-use canwire_core::mf4::Mf4Compression;
+use canwire_core::mf4::{Mf4Compression, TimeResolution};
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
@@ -324,6 +324,8 @@ pub struct NativeLogWriterOptions {
     pub sqlite_table: Option<String>,
     /// MF4 (.mf4): python-can's `compression_level`, an integer 0..=2.
     pub mf4_compression: Option<f64>,
+    /// MF4 (.mf4): the unit of the records' times, "ns" (default) or "us".
+    pub mf4_time_resolution: Option<String>,
 }
 
 /// A writer's file: `None` once finished. A text writer keeps its sink (and
@@ -380,6 +382,13 @@ impl NativeLogWriter {
         if let Some(level) = options.mf4_compression {
             let level = integer("options.mf4Compression", level, 0..=2u32).into_napi()?;
             opts.mf4.compression = Mf4Compression::from_level(level).into_napi()?;
+        }
+        if let Some(name) = options.mf4_time_resolution.as_deref() {
+            opts.mf4.time_resolution = TimeResolution::from_name(name).map_err(|_| {
+                invalid_argument(format!(
+                    "options.mf4TimeResolution must be \"ns\" (exact, the default) or \"us\", got '{name}'"
+                ))
+            })?;
         }
         let writer = if options.append.unwrap_or(false) {
             append_writer(&path, &opts).into_napi()?
