@@ -147,6 +147,7 @@ impl CyclicScheduler {
                 let first = due.first().map_or(0, |d| d.deadline);
                 let last = due.last().map_or(0, |d| d.deadline);
                 let count = due.len();
+                let before_send = trace.as_ref().map(WakeTrace::switches);
                 send_due(&mut due, &mut scratch, &mut report);
                 let mut state = self.lock();
                 for &id in &report.finished {
@@ -163,7 +164,7 @@ impl CyclicScheduler {
                 drop(state);
                 let sent_at = now;
                 now = self.clock.now();
-                if let Some(trace) = &mut trace {
+                if let (Some(trace), Some(before_send)) = (&mut trace, before_send) {
                     trace.record(
                         sent_at,
                         first,
@@ -172,6 +173,7 @@ impl CyclicScheduler {
                         now - sent_at,
                         waited.0,
                         waited.1,
+                        before_send,
                     );
                 }
                 waited = (WaitKind::None, 0);

@@ -14,7 +14,7 @@ pub mod thread_timing;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub use precise_wait::{SPIN_NS, wait_until};
-pub use thread_timing::{minimize_timer_slack, try_realtime_priority};
+pub use thread_timing::{minimize_timer_slack, thread_switches, try_realtime_priority};
 
 /// Nanoseconds since the Unix epoch (0 if the clock is set before 1970).
 pub fn realtime_ns() -> u64 {
