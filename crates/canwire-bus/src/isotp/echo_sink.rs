@@ -23,10 +23,11 @@ pub const MAX_WINDOW: usize = 64;
 /// frames (a can-dev interface: 10 by default), or `None`: no pacing on
 /// echoes where the queue length is unknown or 0 (vcan, whose "queue" is
 /// whatever qdisc is attached). Measured in the qemu guest on vcan with
-/// echo=1 and a tbf qdisc (bench:isotp), pacing on echoes moved 0.2 to 0.9x
-/// the payload of pacing on sends: every echo costs the receive thread a
-/// wake-up, which the emulated CPUs cannot spare, and a window of 8 caps
-/// an unshaped vcan at what one echo round trip allows.
+/// echo=1 (bench/isotp/ab.mjs), a window of 8 moved 0.15 to 0.3x the
+/// payload of pacing on sends on unshaped vcan (a window caps it at what
+/// one echo round trip allows) and showed no gain above the noise on the
+/// tbf-shaped rows: every echo costs the receive thread a wake-up, which
+/// the emulated CPUs cannot spare.
 pub fn window_for(info: &TxEchoInfo) -> Option<usize> {
     info.tx_queue_len
         .map(|n| n.saturating_sub(QUEUE_MARGIN).clamp(1, MAX_WINDOW))
