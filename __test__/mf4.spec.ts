@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { log } from "../src/cli/log.js";
 import { Bus, convertLog, Logger, LogReader, LogWriter, type Message, type MessageInit } from "../src/index.js";
 import { runCli, uniqueChannel } from "./helpers.js";
 import { skipWithoutPythonPeers } from "./peers/index.js";
@@ -219,6 +220,22 @@ describe("MF4 files at microsecond resolution", () => {
       return rest;
     };
     expect(back.map(untimed)).toEqual(exact.map(untimed));
+  });
+
+  it("canwire log --mf4-time-resolution us logs whole µs", async () => {
+    const channel = uniqueChannel("mf4us");
+    await using tx = await Bus.open({ channel });
+    const path = join(dir, "cli-us.mf4");
+    const running = log(["-c", channel, "-o", path, "--duration-ms", "300", "--mf4-time-resolution", "us"]);
+    await new Promise((r) => setTimeout(r, 50));
+    await tx.sendBatch(Array.from({ length: 20 }, (_, i) => ({ id: i, data: [i] })));
+    expect(await running).toBe(0);
+    const back = await readAll(path);
+    expect(back.map((m) => m.id)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(back.filter((m) => m.timestampNs % 1000n !== 0n)).toEqual([]);
+    await expect(log(["-c", channel, "-o", path, "--mf4-time-resolution", "ns10"])).rejects.toThrow(
+      "--mf4-time-resolution is ns or us, got 'ns10'",
+    );
   });
 
   it("refuses a time resolution other than ns or us", () => {

@@ -51,7 +51,7 @@ fn main() {
 }
 
 #[cfg(target_os = "linux")]
-pub mod linux {
+mod linux {
     use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,7 +195,7 @@ pub mod linux {
     /// How long after task 0 task `t` of `tasks` runs: `t * period / tasks`,
     /// rounded up to canwire's grid with `grid` (at most a period, so that
     /// the phases never decrease with `t`).
-    pub fn phase(t: u64, tasks: u64, period_ns: u64, grid: bool) -> u64 {
+    pub(crate) fn phase(t: u64, tasks: u64, period_ns: u64, grid: bool) -> u64 {
         let spread = t * period_ns / tasks;
         if grid {
             start_instant(spread).min(period_ns)

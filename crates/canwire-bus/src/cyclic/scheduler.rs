@@ -16,6 +16,12 @@
 //! a wake-up a whole period late at most one frame per task goes late (see
 //! [`canwire_core::cyclic`] for what counted and endless tasks do with the
 //! slots that passed). A task whose bus closed stops.
+//!
+//! On a virtual bus the sends deliver to the receiving buses' reader queues
+//! on this thread; those queues lock with priority inheritance
+//! ([`crate::time::PiMutex`]), so a reader thread preempted while holding
+//! one runs at this thread's priority until it lets go instead of keeping a
+//! send waiting behind ordinary threads for milliseconds.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};

@@ -58,36 +58,39 @@ pub fn ns_to_seconds(ns: u64) -> f64 {
 /// writer stored comes back exact, with no binary noise below it); `None`
 /// for a negative or non-finite `ts` or one past `u64` ns.
 ///
-/// Fast path, for 1 <= ts < 2^53 / 1e6 s (about 285 years): the decimal
-/// with k = 0..=6 fraction digits nearest `ts` gives `ts` back exactly when
-/// `m / 10^k` (both exact doubles, one correctly rounded division) equals
-/// it; the first k that does is the shortest decimal. Anything else (more
-/// digits, or a candidate too close to a tie to be sure) takes the decimal
-/// text of `ts` (Rust's shortest round-trip form), as the slow path always did.
+/// Fast path, for 1 <= ts < 2^33 s (until the year 2242): there a double's
+/// step is under 1 µs, so at most one decimal of 6 fraction digits gives
+/// `ts` back, and when the nearest one does (`m / 1e6`, both exact doubles,
+/// is one correctly rounded division) it is the shortest decimal's value.
+/// Anything else (more digits, or too near a tie to be sure) takes the
+/// decimal text of `ts` (Rust's shortest round-trip form).
 pub fn seconds_to_ns(ts: f64) -> Option<u64> {
     if !ts.is_finite() || ts < 0.0 {
         return None;
     }
-    if (1.0..(EXACT_INT / 1_000_000) as f64).contains(&ts) {
-        let whole = ts.trunc();
-        // Exact: the fraction's bits are a subset of ts's.
-        let frac = ts - whole;
-        let mut scale = 1u64;
-        for k in 0..=6u32 {
-            let x = frac * scale as f64;
-            let r = x.round();
-            if (x - r).abs() > 0.499 {
-                break;
-            }
-            let m = whole as u64 * scale + r as u64;
-            if m as f64 / scale as f64 == ts {
-                return Some(m * 10u64.pow(9 - k));
-            }
-            scale *= 10;
-        }
-    }
-    parse_decimal_ns(&format!("{ts}")).and_then(|ns| u64::try_from(ns).ok())
+    fast_seconds_to_ns(ts)
+        .or_else(|| parse_decimal_ns(&format!("{ts}")).and_then(|ns| u64::try_from(ns).ok()))
 }
+
+/// [`seconds_to_ns`]'s fast path: `None` where it does not apply.
+fn fast_seconds_to_ns(ts: f64) -> Option<u64> {
+    if !(1.0..FAST_SECONDS_END).contains(&ts) {
+        return None;
+    }
+    let whole = ts.trunc();
+    // Exact: the fraction's bits are a subset of ts's.
+    let x = (ts - whole) * 1e6;
+    let r = x.round();
+    // x is within 1e-9 of the exact product: only a near tie is unsure
+    if ((x - r).abs() - 0.5).abs() <= 1e-6 {
+        return None;
+    }
+    let us = whole as u64 * 1_000_000 + r as u64;
+    (us as f64 / 1e6 == ts).then_some(us * 1000)
+}
+
+/// Where [`seconds_to_ns`]'s fast path ends: 2^33 s.
+const FAST_SECONDS_END: f64 = 8_589_934_592.0;
 
 /// The frame a row stands for; an error says what in the row is wrong.
 pub fn row_to_frame(row: &Row<'_>) -> Result<Frame> {
@@ -182,23 +185,40 @@ mod tests {
         let base = 1_765_000_000_000_000_000u64;
         for i in 0..200_000u64 {
             let r = next();
-            // µs, ms, whole seconds, ns, and times near 1 s and near 2^53 µs
+            // µs, ms, whole seconds, ns, and times near 1 s and below 2^33 s
             let ns = match i % 6 {
                 0 => base + (r % 10_000_000_000_000) / 1000 * 1000,
                 1 => base + r % 100_000_000_000 / 1_000_000 * 1_000_000,
                 2 => r % 4_000_000_000 * 1_000_000_000,
                 3 => base + r % 10_000_000_000,
                 4 => 1_000_000_000 + r % 3_000_000_000,
-                _ => (1u64 << 53) * 1000 - r % 10_000_000_000,
+                _ => (1u64 << 33) * 1_000_000_000 - r % 10_000_000_000 / 1000 * 1000,
             };
             let ts = ns_to_seconds(ns);
             assert_eq!(ts, format_seconds(ns, 9).parse::<f64>().unwrap(), "{ns}");
+            if i % 6 < 3 {
+                assert_eq!(
+                    fast_seconds_to_ns(ts),
+                    Some(ns),
+                    "whole µs take the fast path"
+                );
+            }
             assert_eq!(seconds_to_ns(ts), seconds_to_ns_by_text(ts), "{ns} {ts}");
             // any double, also python-can's float seconds of time.time()
             let any = f64::from_bits(0x41D0_0000_0000_0000 | (r & 0x000F_FFFF_FFFF_FFFF));
             assert_eq!(seconds_to_ns(any), seconds_to_ns_by_text(any), "{any}");
         }
-        for ts in [0.0, 0.5, 1.0, 0.000_125, 1e-9, 2.5e-10, 9.1e9, 1.8e10] {
+        for ts in [
+            0.0,
+            0.5,
+            1.0,
+            0.000_125,
+            1e-9,
+            2.5e-10,
+            8_589_934_592.0,
+            9.1e9,
+            1.8e10,
+        ] {
             assert_eq!(seconds_to_ns(ts), seconds_to_ns_by_text(ts), "{ts}");
         }
         assert_eq!(
