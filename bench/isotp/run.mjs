@@ -24,6 +24,13 @@
 // consecutive frames; the figures are the gap error (gap - STmin) at p50 and
 // p99 and the number of gaps shorter than STmin (must be 0).
 //
+// The userspace driver's benchmark switches (environment, not user
+// options; bench/isotp/ab.mjs compares them in interleaved rounds):
+// CANWIRE_ISOTP_ECHO_WINDOW=N paces sends on their echoes with a window of
+// N frames (0: on sends; by default only devices with a transmit queue
+// length, i.e. not vcan, pace on echoes), CANWIRE_ISOTP_CPU_PIN=0 lets the
+// driver thread migrate while frames leave.
+//
 // The last line printed is one JSON object of pass/fail per target.
 // TCG emulation is slow: compare the ratios, not the absolute figures.
 import { parseArgs } from "node:util";

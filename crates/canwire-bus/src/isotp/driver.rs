@@ -9,7 +9,9 @@
 //! not needlessly later: the wait blocks until shortly before the deadline,
 //! then spins.
 //!
-//! Where the bus reports the echoes of sent frames (SocketCAN), the frames
+//! Where the bus reports the echoes of sent frames and the device's transmit
+//! queue has a known length (SocketCAN on a can-dev interface; see
+//! [`window_for`](super::echo_sink::window_for) for why not on vcan), the frames
 //! go out paced by them ([`EchoPacing`](super::echo_pacing::EchoPacing)): at
 //! most a window of frames in flight, the next sent as echoes come back, so
 //! the device queue never overflows; a transfer is complete when its last
