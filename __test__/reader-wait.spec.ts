@@ -6,34 +6,58 @@ import { pair, uniqueChannel } from "./helpers.js";
 
 const openOptions = (channel: string) => ({ interface: "virtual", channel, fd: false });
 
-describe("NativeReader.readOrArm: the frames queued, or a wake-up armed, in one call", () => {
-  it("arms when empty, wakes the token when a frame comes, then hands the frames over; false once closed and drained", async () => {
+describe("NativeReader.readIntoOrArm: the frames queued, or a wake-up armed, in one call", () => {
+  it("arms when empty (0), wakes the token when a frame comes, then writes the frames into the pool; -1 once closed and drained", async () => {
     const channel = uniqueChannel();
     const tx = binding.NativeBus.open(openOptions(channel));
     const rx = binding.NativeBus.open(openOptions(channel));
     const reader = rx.addReader(16);
     const woken: number[] = [];
     const waker = new binding.NativeWaker((token: number) => woken.push(token));
+    const pool = new Uint8Array(4 * RECORD_SIZE).fill(0xee);
     try {
-      expect(reader.readOrArm(16, waker, 7)).toBe(true);
+      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 7)).toBe(0);
       expect(tx.send(encodeMessages([{ id: 0x321, data: [9, 8] }]), 0)).toBe(1);
       await vi.waitFor(() => expect(woken).toEqual([7]), { timeout: 2000, interval: 1 });
-      const batch = reader.readOrArm(16, waker, 8);
-      expect(batch).toBeInstanceOf(Uint8Array);
-      const records = batch as Uint8Array;
-      expect(records.byteLength).toBe(RECORD_SIZE);
-      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-      expect([view.getUint32(8, true), records[16], records[24], records[25]]).toEqual([0x321, 2, 9, 8]);
+      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 8)).toBe(1);
+      const view = new DataView(pool.buffer);
+      const at = RECORD_SIZE;
+      expect([view.getUint32(at + 8, true), pool[at + 16], pool[at + 24], pool[at + 25], pool[at + 26]]).toEqual([0x321, 2, 9, 8, 0]);
+      expect([pool[at - 1], pool[at + RECORD_SIZE]]).toEqual([0xee, 0xee]);
 
-      // one frame queued, then closed: the frame first, then false with nothing armed
-      tx.send(encodeMessages([{ id: 1 }]), 0);
+      // three frames queued with room for two: two now, the third next; then
+      // closed: false with nothing armed
+      tx.send(encodeMessages([{ id: 1 }, { id: 2 }, { id: 3 }]), 0);
       reader.close();
-      expect((reader.readOrArm(16, waker, 9) as Uint8Array).byteLength).toBe(RECORD_SIZE);
-      expect(reader.readOrArm(16, waker, 10)).toBe(false);
+      expect(reader.readIntoOrArm(pool, 2 * RECORD_SIZE, 16, waker, 9)).toBe(2);
+      expect([view.getUint32(2 * RECORD_SIZE + 8, true), view.getUint32(3 * RECORD_SIZE + 8, true)]).toEqual([1, 2]);
+      expect(reader.tryReadInto(pool, 0, 16)).toBe(1);
+      expect(view.getUint32(8, true)).toBe(3);
+      expect(reader.readIntoOrArm(pool, 0, 16, waker, 10)).toBe(-1);
+      expect(reader.tryReadInto(pool, 0, 16)).toBe(0);
       await new Promise((r) => setTimeout(r, 10));
       expect(woken).toEqual([7]);
     } finally {
       tx.close();
+      rx.close();
+    }
+  });
+
+  it("rejects a pool without room for one record with ERR_INVALID_ARGUMENT", () => {
+    const channel = uniqueChannel();
+    const rx = binding.NativeBus.open(openOptions(channel));
+    const reader = rx.addReader(16);
+    try {
+      const error = (() => {
+        try {
+          reader.tryReadInto(new Uint8Array(2 * RECORD_SIZE), RECORD_SIZE + 1, 16);
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(error?.message).toContain("ERR_INVALID_ARGUMENT");
+      expect(error?.message).toContain("a 176-byte pool at offset 89");
+    } finally {
       rx.close();
     }
   });
@@ -45,8 +69,8 @@ describe("a reader's wait", () => {
   it("costs one native call to find the queue empty and arm, and one to take the frames after the wake", async () => {
     const { tx, rx } = await pair();
     try {
-      const readOrArm = vi.spyOn(binding.NativeReader.prototype, "readOrArm");
-      const tryRead = vi.spyOn(binding.NativeReader.prototype, "tryRead");
+      const readOrArm = vi.spyOn(binding.NativeReader.prototype, "readIntoOrArm");
+      const tryRead = vi.spyOn(binding.NativeReader.prototype, "tryReadInto");
       const pending = rx.recv({ timeoutMs: 2000 });
       expect(readOrArm).toHaveBeenCalledTimes(1);
       expect(armedWaits()).toBe(1);
@@ -65,13 +89,38 @@ describe("a reader's wait", () => {
   it("with no time to wait takes what is queued without arming", async () => {
     const { tx, rx } = await pair();
     try {
-      const readOrArm = vi.spyOn(binding.NativeReader.prototype, "readOrArm");
+      const readOrArm = vi.spyOn(binding.NativeReader.prototype, "readIntoOrArm");
       expect(await rx.recvBatch({ timeoutMs: 0 })).toBeNull();
       await tx.send({ id: 3 });
       const batch = await rx.recvBatch({ timeoutMs: 0 });
       expect([batch?.length, batch?.id(0)]).toEqual([1, 3]);
       expect(readOrArm).not.toHaveBeenCalled();
       expect(armedWaits()).toBe(0);
+    } finally {
+      await tx.close();
+      await rx.close();
+    }
+  });
+});
+
+describe("a reader's batches, written into a shared pool", () => {
+  it("keep their frames after later reads, across new pools, each no larger than a pool", async () => {
+    const { tx, rx } = await pair({ rxQueueSize: 10_000 });
+    try {
+      const kept = [];
+      const sent = 4000; // more than two 128 KiB pools of 88-byte records
+      for (let start = 0; start < sent; start += 500) {
+        await tx.sendBatch(Array.from({ length: 500 }, (_, i) => ({ id: start + i, extended: true, data: [(start + i) & 0xff] })));
+        for (let b = await rx.recvBatch({ timeoutMs: 2000, max: 300 }); b; b = await rx.recvBatch({ timeoutMs: 0, max: 4096 })) {
+          kept.push(b);
+        }
+      }
+      const ids = kept.flatMap((b) => Array.from({ length: b.length }, (_, i) => b.id(i)));
+      expect(ids).toEqual(Array.from({ length: sent }, (_, i) => i));
+      const data = kept.flatMap((b) => Array.from({ length: b.length }, (_, i) => b.data(i)[0]));
+      expect(data).toEqual(Array.from({ length: sent }, (_, i) => i & 0xff));
+      expect(Math.max(...kept.map((b) => b.length))).toBeLessThanOrEqual((128 * 1024) / RECORD_SIZE);
+      expect(new Set(kept.map((b) => b.buffer.buffer)).size).toBeGreaterThan(1);
     } finally {
       await tx.close();
       await rx.close();

@@ -7,8 +7,8 @@ import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native } from "./errors.js";
 import type { Message } from "./message.js";
 import { checkOptions, type Shape } from "./options.js";
-import { FrameBatch } from "./record.js";
-import { takeWhenReady, throwIfAborted } from "./waker.js";
+import { FrameBatch, RECORD_SIZE } from "./record.js";
+import { type TakeOrArmSource, takeOrWake, takeWhenReady, throwIfAborted } from "./waker.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
@@ -53,6 +53,34 @@ export interface ReaderStats {
 const DEFAULT_BATCH = 4096;
 
 /**
+ * Where the native side writes the records of every reader's batches: one
+ * pool, handed out as views (as Buffer's own pool is), so a batch costs no
+ * buffer, no native allocation and no finalizer of its own. A batch keeps
+ * its pool alive; a new pool starts when the room left is below
+ * {@link POOL_MIN_ROOM} records (or `max`, if smaller), so a batch holds at
+ * most a pool's worth of frames and the rest stays queued for the next.
+ */
+const POOL_BYTES = 128 * 1024;
+const POOL_MIN_ROOM = 512;
+let pool = new Uint8Array(POOL_BYTES);
+let poolUsed = 0;
+
+/** The byte offset in {@link pool} where a read of up to `max` records goes, starting a new pool if need be. */
+function poolOffset(max: number): number {
+  if (pool.byteLength - poolUsed < Math.min(max, POOL_MIN_ROOM) * RECORD_SIZE) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolUsed = 0;
+  }
+  return poolUsed;
+}
+
+/** The `count` records just written at `offset` of the pool, as a view taken out of it. */
+function takeFromPool(offset: number, count: number): Uint8Array {
+  poolUsed = offset + count * RECORD_SIZE;
+  return pool.subarray(offset, poolUsed);
+}
+
+/**
  * A consumer of a bus: it receives every frame that passes the bus filters
  * from its creation on, through its own bounded queue (overflow is counted in
  * {@link BusReader.stats}, never blocking the sender). Several readers of one
@@ -72,17 +100,35 @@ const DEFAULT_BATCH = 4096;
  */
 export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   readonly #native: NativeReader;
-  readonly #channelName: (index: number) => string | undefined;
   readonly #closeOnExit: boolean;
   /** A batch taken from the native queue but not yet fully handed out. */
   #pending: FrameBatch | null = null;
   #pos = 0;
 
+  /** Most frames the next read takes. */
+  #max = DEFAULT_BATCH;
+  /** The native queue as a wait source: records into the pool, or a wake-up armed. */
+  readonly #source: TakeOrArmSource<FrameBatch>;
+
   /** @internal */
   constructor(nativeReader: NativeReader, channelName: (index: number) => string | undefined, closeOnExit: boolean) {
     this.#native = nativeReader;
-    this.#channelName = channelName;
     this.#closeOnExit = closeOnExit;
+    const reader = nativeReader;
+    const batchAt = (offset: number, count: number): FrameBatch => new FrameBatch(takeFromPool(offset, count), channelName);
+    this.#source = {
+      takeOrArm: (waker, token) => {
+        const offset = poolOffset(this.#max);
+        const count = reader.readIntoOrArm(pool, offset, this.#max, waker, token);
+        return count > 0 ? batchAt(offset, count) : count === 0;
+      },
+      take: () => {
+        const offset = poolOffset(this.#max);
+        const count = reader.tryReadInto(pool, offset, this.#max);
+        return count > 0 ? batchAt(offset, count) : null;
+      },
+      disarm: (token) => reader.disarm(token),
+    };
   }
 
   /** True once the reader or its bus is closed (queued frames can still be read). */
@@ -91,28 +137,25 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Waits for the next batch. Resolves `null` on timeout, or when the reader
-   * is closed and drained. One native call per wait (`readOrArm`: the frames
-   * queued, or a wake-up armed); the receiving thread wakes the wait directly
-   * (one thread hop, see `waker.ts`).
+   * Waits for the next batch of up to `max` frames. Resolves `null` on
+   * timeout, or when the reader is closed and drained. One native call per
+   * wait (`readIntoOrArm`: the frames queued, written into the pool, or a
+   * wake-up armed); the receiving thread wakes the wait directly (one thread
+   * hop, see `waker.ts`).
    */
   #nextBatch(max: number, options: RecvOptions): Promise<FrameBatch | null> {
-    const reader = this.#native;
-    const batchOf = (buffer: Buffer): FrameBatch => new FrameBatch(buffer, this.#channelName);
-    return takeWhenReady<FrameBatch>(
-      {
-        takeOrArm: (waker, token) => {
-          const taken = reader.readOrArm(max, waker, token);
-          return typeof taken === "boolean" ? taken : batchOf(taken);
-        },
-        take: () => {
-          const buffer = reader.tryRead(max);
-          return buffer ? batchOf(buffer) : null;
-        },
-        disarm: (token) => reader.disarm(token),
-      },
-      options,
-    );
+    this.#max = max;
+    return takeWhenReady(this.#source, options);
+  }
+
+  /**
+   * The next batch of up to `max` frames for an iterator: the batch when one
+   * is queued (no promise), `null` once the reader is closed and drained, or
+   * a promise to await before asking again.
+   */
+  #stepBatch(max: number, signal: AbortSignal | undefined): FrameBatch | null | Promise<boolean> {
+    this.#max = max;
+    return this.#takePending() ?? takeOrWake(this.#source, signal);
   }
 
   /**
@@ -167,13 +210,16 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   async *batches(options?: { max?: number } & IterateOptions): AsyncGenerator<FrameBatch, void, undefined> {
     const checked = checkOptions<{ max?: number } & IterateOptions>(options, "options", RECV_KINDS);
     const max = checkBatchMax(checked.max);
-    const wait = { signal: checked.signal };
+    const signal = checked.signal;
     try {
       for (;;) {
-        throwIfAborted(wait.signal);
-        const batch = this.#takePending() ?? (await this.#nextBatch(max, wait));
-        if (!batch) return;
-        yield batch;
+        const step = this.#stepBatch(max, signal);
+        if (step instanceof Promise) {
+          await step;
+          continue;
+        }
+        if (!step) return;
+        yield step;
       }
     } finally {
       if (this.#closeOnExit) this.close();
@@ -190,17 +236,20 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
    * extra reader; an aborted `signal` ends it with an `AbortError`.
    */
   async *messages(options: IterateOptions = {}): AsyncGenerator<Message, void, undefined> {
-    const wait = { signal: options.signal };
+    const signal = options.signal;
     try {
       for (;;) {
         while (this.#pending) {
-          throwIfAborted(options.signal);
+          throwIfAborted(signal);
           yield this.#shift(this.#pending);
         }
-        throwIfAborted(options.signal);
-        const batch = await this.#nextBatch(DEFAULT_BATCH, wait);
-        if (!batch) return;
-        this.#pending = batch;
+        const step = this.#stepBatch(DEFAULT_BATCH, signal);
+        if (step instanceof Promise) {
+          await step;
+          continue;
+        }
+        if (!step) return;
+        this.#pending = step;
         this.#pos = 0;
       }
     } finally {

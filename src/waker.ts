@@ -161,6 +161,11 @@ function armedWait(
   });
 }
 
+/** Waits for the wake-up armed under `token`, with no time limit and no signal: resolves true when it runs. */
+function plainWait(token: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => remember(token, () => resolve(true)));
+}
+
 /**
  * Runs `attempt` until it returns a value other than `undefined`, waiting on
  * `source` in between; resolves `null` when `timeoutMs` passes first. The
@@ -216,6 +221,24 @@ export async function takeWhenReady<T>(source: TakeOrArmSource<T>, limits: WaitL
     const taken = native(() => source.takeOrArm(waker(), token));
     if (taken === false) return null;
     if (taken !== true) return taken;
-    if (!(await armedWait(source, token, timeoutMs, signal))) return null;
+    const woken = timeoutMs === undefined && signal === undefined ? plainWait(token) : armedWait(source, token, timeoutMs, signal);
+    if (!(await woken)) return null;
   }
+}
+
+/**
+ * One step of an iteration over `source`, with no time limit: what is ready
+ * now; `null` when the source says nothing will come; or, with nothing
+ * ready, a promise that resolves once the source calls (step again) and
+ * rejects with an `AbortError` when `signal` aborts, leaving nothing armed.
+ * An iterator that steps synchronously while frames are queued pays for a
+ * promise only when it has to wait. `T` must not be a promise.
+ */
+export function takeOrWake<T>(source: TakeOrArmSource<T>, signal: AbortSignal | undefined): T | null | Promise<boolean> {
+  throwIfAborted(signal);
+  const token = nextToken();
+  const taken = native(() => source.takeOrArm(waker(), token));
+  if (taken === false) return null;
+  if (taken !== true) return taken;
+  return signal === undefined ? plainWait(token) : armedWait(source, token, undefined, signal);
 }
