@@ -16,10 +16,10 @@ describe("NativeReader.readIntoOrArm: the frames queued, or a wake-up armed, in 
     const waker = new binding.NativeWaker((token: number) => woken.push(token));
     const pool = new Uint8Array(4 * RECORD_SIZE).fill(0xee);
     try {
-      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 7)).toBe(0);
+      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 7, false)).toBe(0);
       expect(tx.send(encodeMessages([{ id: 0x321, data: [9, 8] }]), 0)).toBe(1);
       await vi.waitFor(() => expect(woken).toEqual([7]), { timeout: 2000, interval: 1 });
-      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 8)).toBe(1);
+      expect(reader.readIntoOrArm(pool, RECORD_SIZE, 16, waker, 8, false)).toBe(1);
       const view = new DataView(pool.buffer);
       const at = RECORD_SIZE;
       expect([view.getUint32(at + 8, true), pool[at + 16], pool[at + 24], pool[at + 25], pool[at + 26]]).toEqual([0x321, 2, 9, 8, 0]);
@@ -29,11 +29,11 @@ describe("NativeReader.readIntoOrArm: the frames queued, or a wake-up armed, in 
       // closed: false with nothing armed
       tx.send(encodeMessages([{ id: 1 }, { id: 2 }, { id: 3 }]), 0);
       reader.close();
-      expect(reader.readIntoOrArm(pool, 2 * RECORD_SIZE, 16, waker, 9)).toBe(2);
+      expect(reader.readIntoOrArm(pool, 2 * RECORD_SIZE, 16, waker, 9, false)).toBe(2);
       expect([view.getUint32(2 * RECORD_SIZE + 8, true), view.getUint32(3 * RECORD_SIZE + 8, true)]).toEqual([1, 2]);
       expect(reader.tryReadInto(pool, 0, 16)).toBe(1);
       expect(view.getUint32(8, true)).toBe(3);
-      expect(reader.readIntoOrArm(pool, 0, 16, waker, 10)).toBe(-1);
+      expect(reader.readIntoOrArm(pool, 0, 16, waker, 10, false)).toBe(-1);
       expect(reader.tryReadInto(pool, 0, 16)).toBe(0);
       await new Promise((r) => setTimeout(r, 10));
       expect(woken).toEqual([7]);
@@ -66,19 +66,23 @@ describe("NativeReader.readIntoOrArm: the frames queued, or a wake-up armed, in 
 describe("a reader's wait", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("costs one native call to find the queue empty and arm, and one to take the frames after the wake", async () => {
+  it("costs one native call to find the queue empty and arm (keep-alive on included), one to let Node exit at the wake, and one to take the frames", async () => {
     const { tx, rx } = await pair();
     try {
       const readOrArm = vi.spyOn(binding.NativeReader.prototype, "readIntoOrArm");
       const tryRead = vi.spyOn(binding.NativeReader.prototype, "tryReadInto");
+      const keepAlive = vi.spyOn(binding.NativeWaker.prototype, "keepAlive");
       const pending = rx.recv({ timeoutMs: 2000 });
       expect(readOrArm).toHaveBeenCalledTimes(1);
+      expect(readOrArm.mock.lastCall?.[5]).toBe(true); // the arm turns the keep-alive on itself
+      expect(keepAlive).not.toHaveBeenCalled();
       expect(armedWaits()).toBe(1);
       await tx.send(new Message({ id: 0x55, data: [1] }));
       const got = await pending;
       expect([got?.id, Array.from(got?.data ?? [])]).toEqual([0x55, [1]]);
       expect(readOrArm).toHaveBeenCalledTimes(2);
       expect(tryRead).not.toHaveBeenCalled();
+      expect(keepAlive.mock.calls).toEqual([[false]]);
       expect(armedWaits()).toBe(0);
     } finally {
       await tx.close();
@@ -121,6 +125,8 @@ describe("a reader's batches, written into a shared pool", () => {
       expect(data).toEqual(Array.from({ length: sent }, (_, i) => i & 0xff));
       expect(Math.max(...kept.map((b) => b.length))).toBeLessThanOrEqual((128 * 1024) / RECORD_SIZE);
       expect(new Set(kept.map((b) => b.buffer.buffer)).size).toBeGreaterThan(1);
+      // Buffers, as before the pool: a message's data is a view, not a copy per frame
+      expect(kept.every((b) => Buffer.isBuffer(b.buffer) && Buffer.isBuffer(b.message(0).data))).toBe(true);
     } finally {
       await tx.close();
       await rx.close();

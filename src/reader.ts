@@ -24,7 +24,12 @@ export interface RecvOptions {
 
 /** Options of a batch receive call. */
 export interface RecvBatchOptions extends RecvOptions {
-  /** Most frames in one batch. Default 4096. */
+  /**
+   * Most frames in one batch. Default 4096. A batch also ends where the
+   * record pool it is written into is full (a pool holds 1 489 frames; a
+   * batch is never cut below 512, or `max` if smaller): what does not fit
+   * stays queued for the next call.
+   */
   max?: number;
 }
 
@@ -62,20 +67,24 @@ const DEFAULT_BATCH = 4096;
  */
 const POOL_BYTES = 128 * 1024;
 const POOL_MIN_ROOM = 512;
-let pool = new Uint8Array(POOL_BYTES);
+let pool = Buffer.alloc(POOL_BYTES);
 let poolUsed = 0;
 
 /** The byte offset in {@link pool} where a read of up to `max` records goes, starting a new pool if need be. */
 function poolOffset(max: number): number {
   if (pool.byteLength - poolUsed < Math.min(max, POOL_MIN_ROOM) * RECORD_SIZE) {
-    pool = new Uint8Array(POOL_BYTES);
+    pool = Buffer.alloc(POOL_BYTES);
     poolUsed = 0;
   }
   return poolUsed;
 }
 
-/** The `count` records just written at `offset` of the pool, as a view taken out of it. */
-function takeFromPool(offset: number, count: number): Uint8Array {
+/**
+ * The `count` records just written at `offset` of the pool, as a view taken
+ * out of it: a Buffer, as a batch's buffer has always been, so a message's
+ * data is a view of it too (pool bytes once handed out are never written again).
+ */
+function takeFromPool(offset: number, count: number): Buffer {
   poolUsed = offset + count * RECORD_SIZE;
   return pool.subarray(offset, poolUsed);
 }
@@ -117,9 +126,9 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
     const reader = nativeReader;
     const batchAt = (offset: number, count: number): FrameBatch => new FrameBatch(takeFromPool(offset, count), channelName);
     this.#source = {
-      takeOrArm: (waker, token) => {
+      takeOrArm: (waker, token, keepAlive) => {
         const offset = poolOffset(this.#max);
-        const count = reader.readIntoOrArm(pool, offset, this.#max, waker, token);
+        const count = reader.readIntoOrArm(pool, offset, this.#max, waker, token, keepAlive);
         return count > 0 ? batchAt(offset, count) : count === 0;
       },
       take: () => {

@@ -6,11 +6,14 @@
 //   node bench/socketcan-rx/prepare.mjs                          # on the host
 //   scripts/socketcan-vm.sh -- node bench/socketcan-rx/run.mjs [--rounds 3]
 //     [--rates 2000,5000,8000] [--seconds 1.5] [--flood 20000] [--only a,b]
-//     [--options JSON] [--with-immediate]
+//     [--options JSON] [--with-immediate] [--baseline DIR]
 //
 // --with-immediate adds canwire's batch path with `rxCoalesceUs: 0` (every
 // frame read at once, the default before adaptive coalescing) as a same-run
-// reference for what the coalescing saves.
+// reference for what the coalescing saves. --baseline DIR adds both canwire
+// receivers once more, run from another build of canwire (DIR holds its
+// dist/, native/ and bench/socketcan-rx/canwire_rx.mjs), for a same-run A/B
+// of a change.
 //
 // Offered load: each rate is held by paced_send (absolute deadlines, a late
 // wake catches up, so the average holds under TCG; the achieved rate is
@@ -45,6 +48,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     options: { type: "string", default: "{}" },
     "with-immediate": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -275,6 +279,22 @@ let receivers = {
         ]),
       }
     : {}),
+  ...(args.baseline
+    ? {
+        canwireBatchBaseline: persistent(process.execPath, [
+          `${args.baseline}/bench/socketcan-rx/canwire_rx.mjs`,
+          IFACE,
+          "batch",
+          canwireOptions,
+        ]),
+        canwirePerMessageBaseline: persistent(process.execPath, [
+          `${args.baseline}/bench/socketcan-rx/canwire_rx.mjs`,
+          IFACE,
+          "message",
+          canwireOptions,
+        ]),
+      }
+    : {}),
   candump,
   ...(absent.nodeCan ? {} : { nodeCan: persistent(process.execPath, [here("./node_can_rx.mjs"), IFACE]) }),
   ...(absent.pythonCan ? {} : { pythonCan: persistent("/usr/bin/python3", [here("./python_can_rx.py"), IFACE]) }),
@@ -369,7 +389,7 @@ const ratios = {};
 const targets = {};
 for (const p of phases) {
   ratios[p.name] = {};
-  for (const name of ["canwireBatch", "canwirePerMessage"]) {
+  for (const name of ["canwireBatch", "canwirePerMessage", "canwireBatchBaseline", "canwirePerMessageBaseline"]) {
     if (!figures[name]) continue;
     for (const [base, label] of [
       ["candump", "Candump"],
@@ -377,6 +397,12 @@ for (const p of phases) {
       ["pythonCan", "PythonCan"],
     ]) {
       if (figures[base]) ratios[p.name][`${name}CpuVs${label}`] = ratio(cpuOf(name, p.name), cpuOf(base, p.name));
+    }
+    if (name.endsWith("Baseline")) {
+      // another build: its ratios are shown, and against this build's; no targets
+      const current = name.replace("Baseline", "");
+      ratios[p.name][`${current}CpuVsBaseline`] = ratio(cpuOf(current, p.name), cpuOf(name, p.name));
+      continue;
     }
     if (p.rate > 0) {
       // at a rate the baseline holds: CPU per frame against it

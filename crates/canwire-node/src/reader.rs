@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use canwire_bus::{Bus, FrameQueue};
 use canwire_core::Frame;
 use canwire_core::record::{RECORD_SIZE, encode_into};
+use napi::Env;
 use napi::bindgen_prelude::Uint8ArraySlice;
 use napi_derive::napi;
 
@@ -101,17 +102,21 @@ impl NativeReader {
     /// One call per wait: takes up to `max` queued frames into `pool` as
     /// [`NativeReader::try_read_into`] does and returns how many; with none
     /// queued, arranges one call of `waker` with `token` for when frames
-    /// arrive or the reader closes and returns 0, or returns -1 (nothing
+    /// arrive or the reader closes and returns 0 (turning the waker's
+    /// keep-alive on as well when `keep_alive`), or returns -1 (nothing
     /// armed) when the reader is closed and drained. The receiving thread
     /// calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn read_into_or_arm(
         &mut self,
+        env: Env,
         mut pool: Uint8ArraySlice<'_>,
         offset: u32,
         max: u32,
         waker: &NativeWaker,
         token: u32,
+        keep_alive: bool,
     ) -> napi::Result<i32> {
         // SAFETY: as in try_read_into.
         let pool = unsafe { pool.as_mut() };
@@ -124,6 +129,9 @@ impl NativeReader {
                 return Ok(-1);
             }
             if self.queue.notify_once(key(token), waker.hook(token)) {
+                if keep_alive {
+                    waker.keep_alive(env, true)?;
+                }
                 return Ok(0);
             }
             // frames arrived (or the reader closed) since the read: look again
