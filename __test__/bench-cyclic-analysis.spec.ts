@@ -157,12 +157,19 @@ describe("cyclic-jitter verdicts over interleaved repeats", () => {
     expect(find("p99 / reference p99", "idle")).toMatchObject({ median: 1.25, min: 0.8, max: 2, pass: true });
     // Blocked / idle per repeat: 50/40, 6/4, 5/5.
     expect(find("p99 blocked / p99 idle", "blocked")).toMatchObject({ median: 1.25, min: 1, max: 1.5, pass: false });
+    // Beside it, the reference loop's own blocked / idle per repeat: 25/20, 5/5, 4/4.
+    expect(find("p99 blocked / p99 idle", "blocked").reference).toEqual({ median: 1, min: 1, max: 1.25, count: 3 });
     // setInterval / canwire per repeat: 60, 333.3, 500.
     expect(find("setInterval p99 / p99 (blocked)", "blocked")).toMatchObject({ median: 2_000 / 6, min: 60, pass: true });
     // |drift| per repeat: 70, 2, 3.
     expect(find("|drift| ppm", "blocked")).toMatchObject({ median: 3, max: 70, pass: true });
     // Missed: native 3, 0, 1 (median 1) against the reference's 5, 0, 0 (median 0).
-    expect(find("missed slots", "idle")).toMatchObject({ median: 1, target: "<= reference's 0", pass: false });
+    expect(find("missed slots", "idle")).toMatchObject({
+      median: 1,
+      reference: { median: 0, min: 0, max: 5 },
+      target: "<= reference's 0",
+      pass: false,
+    });
     expect(find("missed slots", "blocked")).toMatchObject({ median: 0, pass: true });
   });
 });

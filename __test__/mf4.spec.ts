@@ -12,59 +12,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { log } from "../src/cli/log.js";
 import { Bus, convertLog, Logger, LogReader, LogWriter, type Message, type MessageInit } from "../src/index.js";
 import { runCli, uniqueChannel } from "./helpers.js";
 import { skipWithoutPythonPeers } from "./peers/index.js";
-import { runPythonCan } from "./python-can.js";
+import { pythonCanReads, pythonCanWrites, runPythonCan } from "./python-can.js";
 
 const dir = mkdtempSync(join(tmpdir(), "canwire-mf4-"));
 
-/** Every field a python-can Message and an MF4 record hold. */
-interface PyMessage {
-  timestamp: number;
-  arbitration_id: number;
-  is_extended_id: boolean;
-  is_remote_frame: boolean;
-  is_error_frame: boolean;
-  is_fd: boolean;
-  bitrate_switch: boolean;
-  error_state_indicator: boolean;
-  dlc: number;
-  data: number[];
-  channel: number;
-  is_rx: boolean;
-}
-
-const PY_FIELDS = `dict(timestamp=m.timestamp, arbitration_id=m.arbitration_id, is_extended_id=m.is_extended_id,
-         is_remote_frame=m.is_remote_frame, is_error_frame=m.is_error_frame, is_fd=m.is_fd,
-         bitrate_switch=m.bitrate_switch, error_state_indicator=m.error_state_indicator,
-         dlc=m.dlc, data=list(m.data), channel=m.channel, is_rx=m.is_rx)`;
-
 /** What python-can's MF4Reader reads from `path`. */
-function pythonReads(path: string): PyMessage[] {
-  return runPythonCan(
-    `from can.io.mf4 import MF4Reader
-r = MF4Reader(data["path"])
-result = [${PY_FIELDS} for m in r]
-r.stop()`,
-    { path },
-  ) as PyMessage[];
-}
+const pythonReads = (path: string) => pythonCanReads("MF4Reader", path);
 
 /** python-can's MF4Writer writing `messages` (Message keyword arguments) at `level`. */
-function pythonWrites(path: string, messages: object[], level: number): void {
-  runPythonCan(
-    `import can
-from can.io.mf4 import MF4Writer
-w = MF4Writer(data["path"], compression_level=data["level"])
-for m in data["messages"]:
-    m["data"] = bytes(m.get("data", []))
-    w.on_message_received(can.Message(**m))
-w.stop()
-result = True`,
-    { path, messages, level },
-  );
-}
+const pythonWrites = (path: string, messages: object[], level: number) =>
+  pythonCanWrites("MF4Writer", path, messages, { compression_level: level });
 
 /** A message as python-can's fields, timestamps in ns. */
 function asPython(m: Message) {
@@ -215,6 +176,83 @@ describe("MF4 files of canwire's own", () => {
   });
 });
 
+/** The header's start of a file whose first frame is FRAMES[0]: its time cut to whole µs. */
+const START = T0 - (T0 % 1000n);
+
+/** `ns` stored at µs resolution and read back: the nearest µs from START, ties to even, as ns. */
+function atMicroseconds(ns: bigint): bigint {
+  const offset = ns - START;
+  let us = offset / 1000n;
+  const rest = offset % 1000n;
+  if (rest * 2n > 1000n || (rest * 2n === 1000n && us % 2n === 1n)) us += 1n;
+  return START + us * 1000n;
+}
+
+/** FRAMES, then frames exactly half a µs past a whole one (ties), odd and even. */
+const US_FRAMES: MessageInit[] = [
+  ...FRAMES,
+  { timestampNs: START + 7_000_500n, id: 0x100, data: [1] },
+  { timestampNs: START + 7_001_500n, id: 0x101, data: [2] },
+  { timestampNs: START + 7_002_499n, id: 0x102, data: [3] },
+  { timestampNs: START + 7_002_501n, id: 0x103, data: [4] },
+];
+
+describe("MF4 files at microsecond resolution", () => {
+  it("round trip to the µs (nearest, ties to even), every other field exact", async () => {
+    const ns = join(dir, "res-ns.mf4");
+    const us = join(dir, "res-us.mf4");
+    for (const [path, mf4TimeResolution] of [
+      [ns, "ns"],
+      [us, "us"],
+    ] as const) {
+      const out = LogWriter.create(path, { mf4TimeResolution });
+      await out.write(US_FRAMES);
+      await out.close();
+    }
+    const exact = await readAll(ns);
+    expect(exact.map((m) => m.timestampNs)).toEqual(US_FRAMES.map((f) => f.timestampNs));
+    const back = await readAll(us);
+    expect(back.map((m) => m.timestampNs)).toEqual(US_FRAMES.map((f) => atMicroseconds(f.timestampNs!)));
+    expect(back.map((m) => m.timestampNs - START).slice(0, 2)).toEqual([1000n, 1_001_000n]);
+    expect(back.slice(-4).map((m) => m.timestampNs - START)).toEqual([7_000_000n, 7_002_000n, 7_002_000n, 7_003_000n]);
+    const untimed = (m: Message) => {
+      const { ts: _, ...rest } = asPython(m);
+      return rest;
+    };
+    expect(back.map(untimed)).toEqual(exact.map(untimed));
+  });
+
+  it("canwire log --mf4-time-resolution us logs whole µs", async () => {
+    const channel = uniqueChannel("mf4us");
+    await using tx = await Bus.open({ channel });
+    const path = join(dir, "cli-us.mf4");
+    const running = log(["-c", channel, "-o", path, "--duration-ms", "300", "--mf4-time-resolution", "us"]);
+    await new Promise((r) => setTimeout(r, 50));
+    await tx.sendBatch(Array.from({ length: 20 }, (_, i) => ({ id: i, data: [i] })));
+    expect(await running).toBe(0);
+    const back = await readAll(path);
+    expect(back.map((m) => m.id)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(back.filter((m) => m.timestampNs % 1000n !== 0n)).toEqual([]);
+    await expect(log(["-c", channel, "-o", path, "--mf4-time-resolution", "ns10"])).rejects.toThrow(
+      "--mf4-time-resolution is ns or us, got 'ns10'",
+    );
+  });
+
+  it("refuses a time resolution other than ns or us", () => {
+    for (const bad of ["ms", "µs", ""]) {
+      expect(() => LogWriter.create(join(dir, "bad-res.mf4"), { mf4TimeResolution: bad as "us" })).toThrow(
+        expect.objectContaining({
+          code: "ERR_INVALID_ARGUMENT",
+          message: expect.stringMatching(/options\.mf4TimeResolution must be "ns" .* or "us"/),
+        }),
+      );
+    }
+    expect(() => LogWriter.create(join(dir, "bad-res.mf4"), { mf4TimeResolution: 6 as unknown as "us" })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining("options.mf4TimeResolution") }),
+    );
+  });
+});
+
 describe.skipIf(skipWithoutPythonPeers())("MF4 logs against python-can 4.6 and asammdf 8.8", () => {
   it.each([0, 1, 2])(
     "canwire's file (level %i) opens in asammdf with python-can's channel groups and MF4Reader reads every frame exactly",
@@ -252,6 +290,41 @@ m.close()`,
       expect(py.map(({ timestamp: _, ...rest }) => rest)).toEqual(expected.map(({ ts: _, ...rest }) => rest));
     },
   );
+
+  it("a µs file's times read as exact µs in python-can's MF4Reader and asammdf", async () => {
+    const path = join(dir, "to-python-us.mf4");
+    const out = LogWriter.create(path, { mf4TimeResolution: "us" });
+    await out.write(US_FRAMES);
+    await out.close();
+    const wantUs = US_FRAMES.map((f) => Number(atMicroseconds(f.timestampNs!) / 1000n));
+    const py = pythonReads(path);
+    expect(py.map((m) => m.timestamp * 1e6 - Math.round(m.timestamp * 1e6)).every((d) => Math.abs(d) < 0.01)).toBe(true);
+    expect(py.map((m) => Math.round(m.timestamp * 1e6))).toEqual(wantUs);
+    const asammdf = runPythonCan(
+      `from datetime import datetime, timedelta, timezone
+from asammdf import MDF
+m = MDF(data["path"])
+start = m.header.start_time
+epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+groups = []
+for g in range(len(m.groups)):
+    time = m.groups[g].channels[0]
+    raw = m.get("time", g, raw=True).samples
+    seconds = m.get_master(g)
+    groups.append(dict(a=time.conversion.a, b=time.conversion.b, raw=[int(x) for x in raw],
+                       exact=bool(all(round(s * 1e6) == r and abs(s * 1e6 - r) < 1e-3 for s, r in zip(seconds, raw)))))
+result = dict(start_us=(start - epoch) // timedelta(microseconds=1), groups=groups)
+m.close()`,
+      { path },
+    ) as { start_us: number; groups: { a: number; b: number; raw: number[]; exact: boolean }[] };
+    expect(asammdf.start_us).toBe(Number(START / 1000n));
+    const rel = (indexes: number[]) => indexes.map((i) => wantUs[i]! - asammdf.start_us);
+    expect(asammdf.groups).toEqual([
+      { a: 1e-6, b: 0, raw: rel([0, 1, 4, 5, 6, 7, 8, 9, 10]), exact: true },
+      { a: 1e-6, b: 0, raw: rel([3]), exact: true },
+      { a: 1e-6, b: 0, raw: rel([2]), exact: true },
+    ]);
+  });
 
   it.each([0, 1, 2])("reads python-can's MF4Writer output (level %i) exactly", async (level) => {
     const messages = [
@@ -364,6 +437,12 @@ m.close()`,
     ]);
     const bad = await runCli(["convert", blf, mf4, "--level", "5"]);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining("--level is 0..2")]);
+    const us = join(dir, "conv-us.mf4");
+    const atUs = await runCli(["convert", blf, us, "--mf4-time-resolution", "us"]);
+    expect(atUs.code, atUs.stderr).toBe(0);
+    expect((await readAll(us)).map((m) => m.timestampNs)).toEqual(FRAMES.slice(0, 3).map((f) => atMicroseconds(f.timestampNs!)));
+    const badUs = await runCli(["convert", blf, us, "--mf4-time-resolution", "ms"]);
+    expect([badUs.code, badUs.stderr]).toEqual([2, expect.stringContaining("--mf4-time-resolution is ns or us, got 'ms'")]);
     const back = join(dir, "back.asc");
     const stats = await convertLog(mf4, back);
     expect(stats.frames).toBe(3);

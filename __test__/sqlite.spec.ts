@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { Bus, Logger, LogReader, LogWriter, type Message, type MessageInit, Player } from "../src/index.js";
 import { recvN, runCli, uniqueChannel } from "./helpers.js";
 import { skipWithoutPythonPeers } from "./peers/index.js";
-import { runPythonCan } from "./python-can.js";
+import { pythonCanReads, pythonCanWrites, runPythonCan } from "./python-can.js";
 
 const dir = mkdtempSync(join(tmpdir(), "canwire-sqlite-"));
 
@@ -41,42 +41,11 @@ async function readAll(path: string, sqliteTable?: string): Promise<Message[]> {
 }
 
 /** python-can's SqliteWriter writing `messages` (python-can Message keyword arguments). */
-function pythonWrites(path: string, messages: object[], table = "messages"): void {
-  runPythonCan(
-    `import can
-w = can.SqliteWriter(data["path"], table_name=data["table"])
-for m in data["messages"]:
-    m["data"] = bytes(m.get("data", []))
-    w.on_message_received(can.Message(**m))
-w.stop()
-result = True`,
-    { path, messages, table },
-  );
-}
-
-interface PyMessage {
-  timestamp: number;
-  arbitration_id: number;
-  is_extended_id: boolean;
-  is_remote_frame: boolean;
-  is_error_frame: boolean;
-  is_fd: boolean;
-  dlc: number;
-  data: number[];
-}
+const pythonWrites = (path: string, messages: object[], table = "messages") =>
+  pythonCanWrites("SqliteWriter", path, messages, { table_name: table });
 
 /** What python-can's SqliteReader reads from `path`. */
-function pythonReads(path: string, table = "messages"): PyMessage[] {
-  return runPythonCan(
-    `import can
-r = can.SqliteReader(data["path"], table_name=data["table"])
-result = [dict(timestamp=m.timestamp, arbitration_id=m.arbitration_id, is_extended_id=m.is_extended_id,
-               is_remote_frame=m.is_remote_frame, is_error_frame=m.is_error_frame, is_fd=m.is_fd,
-               dlc=m.dlc, data=list(m.data)) for m in r]
-r.stop()`,
-    { path, table },
-  ) as PyMessage[];
-}
+const pythonReads = (path: string, table = "messages") => pythonCanReads("SqliteReader", path, { table_name: table });
 
 describe.skipIf(skipWithoutPythonPeers())("SQLite logs against python-can 4.6", () => {
   it("reads python-can's SqliteWriter output with exact frames; FD flags are not in the table", async () => {
@@ -124,7 +93,17 @@ describe.skipIf(skipWithoutPythonPeers())("SQLite logs against python-can 4.6", 
     expect(out.format).toBe("db");
     await out.write(frames);
     await out.close();
-    const py = { is_extended_id: false, is_remote_frame: false, is_error_frame: false, is_fd: false };
+    // the table has no channel, direction, bit rate switch or error state
+    const py = {
+      is_extended_id: false,
+      is_remote_frame: false,
+      is_error_frame: false,
+      is_fd: false,
+      bitrate_switch: false,
+      error_state_indicator: false,
+      channel: null,
+      is_rx: true,
+    };
     expect(pythonReads(path)).toEqual([
       { ...py, timestamp: 1765000000.123456, arbitration_id: 0x123, dlc: 2, data: [0xde, 0xad] },
       { ...py, timestamp: 1765000000.5, arbitration_id: 0x1abcdef0, is_extended_id: true, dlc: 8, data: [1, 2, 3, 4, 5, 6, 7, 8] },

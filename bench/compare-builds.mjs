@@ -82,6 +82,7 @@ const BENCHES = {
           figures[`${row} p99 us`] = r.p99Us;
           figures[`${row} max us`] = r.maxUs;
           figures[`${row} |drift| ppm`] = r.driftPpm === null ? null : Math.abs(r.driftPpm);
+          figures[`${row} missed`] = r.missed;
           // the same-run baseline: the native reference loop of the same row, which neither build changes
           const reference = rows.find(
             (x) => x.scheduler === "native reference" && x.periodMs === r.periodMs && x.tasks === r.tasks && x.load === r.load,

@@ -1,8 +1,10 @@
-"""Baseline for bench/blf/formats.mjs: python-can 4.6's MF4Writer/MF4Reader
-(through asammdf) and SqliteWriter/SqliteReader on bench/blf's traffic.
+"""Baseline for bench/blf/run.mjs: python-can 4.6's BLFWriter/BLFReader,
+MF4Writer/MF4Reader (through asammdf) and SqliteWriter/SqliteReader on the
+same traffic as crates/canwire-bus/examples/log_formats_bench.rs.
 
 Usage: python_can_formats.py PATH FRAMES LEVEL realistic|random
-The format comes from PATH's extension (.mf4 at compression_level LEVEL, .db).
+The format comes from PATH's extension (.blf at zlib compression_level
+LEVEL, .mf4 at compression_level LEVEL, .db).
 Prints JSON: write and read frames/s, bytes per frame, peak RSS.
 """
 import json
@@ -35,6 +37,7 @@ def frame(i):
 
 
 mf4 = path.endswith(".mf4")
+blf = path.endswith(".blf")
 if os.path.exists(path):
     os.remove(path)
 t0 = time.perf_counter()
@@ -42,11 +45,13 @@ if mf4:
     from can.io.mf4 import MF4Writer
 
     writer = MF4Writer(path, compression_level=level)
+elif blf:
+    writer = can.BLFWriter(path, compression_level=level)
 else:
     writer = can.SqliteWriter(path)
 for i in range(frames):
     writer.on_message_received(frame(i))
-if not mf4:
+if not mf4 and not blf:
     # SqliteWriter inserts from a thread and drops what is still queued at
     # stop() (python-can 4.6): wait until its queue is empty, so every frame
     # is written and the time counts the inserts.
@@ -60,6 +65,8 @@ if mf4:
     from can.io.mf4 import MF4Reader
 
     reader = MF4Reader(path)
+elif blf:
+    reader = can.BLFReader(path)
 else:
     reader = can.SqliteReader(path)
 read = sum(1 for _ in reader)
@@ -69,7 +76,7 @@ assert read == frames, (read, frames)
 
 print(json.dumps({
     "frames": frames,
-    "level": level if mf4 else None,
+    "level": level if mf4 or blf else None,
     "traffic": traffic,
     "writeFramesPerSecond": frames / write_s,
     "readFramesPerSecond": read / read_s,

@@ -16,6 +16,8 @@ export interface Check {
   median: number;
   min: number;
   max: number;
+  /** The reference loop's same figure in the same repeats, where it has one (missed slots; blocked / idle: the machine's floor). */
+  reference?: { median: number; min: number; max: number };
   target: string;
   pass: boolean;
 }

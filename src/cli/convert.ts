@@ -8,6 +8,7 @@ import { convertLog } from "../logfile.js";
 import { parse, UsageError } from "./args.js";
 
 export const convertUsage = `usage: canwire convert IN OUT [--csv-flavor canwire|python-can] [--level N]
+                       [--mf4-time-resolution ns|us]
 
 Converts IN into OUT, each format chosen by its extension: .blf .mf4 .asc
 .log .trc .csv, .db (python-can's SQLite table), and .gz after the text ones.
@@ -16,13 +17,20 @@ parse are counted on stderr.
       --csv-flavor F   CSV columns: canwire (default, lossless) or python-can
       --level N        compression level 0..9 (BLF zlib, or gzip for .gz);
                        for .mf4 0..2 as python-can's (none, deflate, transposed)
+      --mf4-time-resolution R  .mf4 times in ns (default, exact) or us
+                       (nearest µs, ties to even: smaller files)
   -h, --help           show this help`;
 
 /** Runs `canwire convert`. */
 export async function convert(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { "csv-flavor": { type: "string" }, level: { type: "string" }, help: { type: "boolean", short: "h" } },
+    {
+      "csv-flavor": { type: "string" },
+      level: { type: "string" },
+      "mf4-time-resolution": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     true,
   );
   if (values.help) {
@@ -41,6 +49,8 @@ export async function convert(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const options: Parameters<typeof convertLog>[2] = {};
   if (flavor !== undefined) options.csvFlavor = flavor;
+  const resolution = mf4TimeResolution(values["mf4-time-resolution"]);
+  if (resolution !== undefined) options.mf4TimeResolution = resolution;
   if (level !== undefined) {
     if (maxLevel === 2) options.mf4Compression = level;
     else {
@@ -55,4 +65,10 @@ export async function convert(argv: string[]): Promise<number> {
     `${stats.frames} frames converted, ${stats.skipped} records skipped, ${stats.unknown} lines unreadable${stats.truncated ? `, input ends early: ${stats.truncated.reason}` : ""}`,
   );
   return 0;
+}
+
+/** Checks `--mf4-time-resolution`: ns, us or absent. */
+export function mf4TimeResolution(value: string | undefined): "ns" | "us" | undefined {
+  if (value === undefined || value === "ns" || value === "us") return value;
+  throw new UsageError(`--mf4-time-resolution is ns or us, got '${value}'`);
 }

@@ -8,9 +8,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Bus } from "../bus.js";
 import { Logger, type LoggerOptions } from "../logger.js";
 import { busOptionHelp, busOptionSpec, busOptions, number, parse, parseFilter, UsageError } from "./args.js";
+import { mf4TimeResolution } from "./convert.js";
 
 export const logUsage = `usage: canwire log [-i IFACE] [-c CHANNEL] [--fd] -o FILE [--rotate-size SIZE] [--rotate-interval-ms MS]
-                  [--duration-ms MS] [--filter ID:MASK]...
+                  [--duration-ms MS] [--filter ID:MASK]... [--mf4-time-resolution ns|us]
 
 Logs every frame of the bus to FILE (.blf .mf4 .asc .log .trc .csv .db, text
 formats also .gz) until interrupted or --duration-ms passes; the file is flushed every
@@ -22,6 +23,7 @@ named <stem>_<time>_#NNN<ext>. Frames, files and drops are printed to stderr.
       --duration-ms MS       stop after MS
       --filter ID:MASK       as for dump; repeatable
   -a, --append               add to an existing .blf, .log or .db file
+      --mf4-time-resolution R  .mf4 times in ns (default, exact) or us (smaller)
 ${busOptionHelp}`;
 
 /** Parses "100", "64k", "100M", "2G". */
@@ -42,6 +44,7 @@ export async function log(argv: string[]): Promise<number> {
     "duration-ms": { type: "string" },
     filter: { type: "string", multiple: true },
     append: { type: "boolean", short: "a", default: false },
+    "mf4-time-resolution": { type: "string" },
   } as const;
   const { values } = parse(argv, spec, false);
   if (values.help) {
@@ -50,6 +53,8 @@ export async function log(argv: string[]): Promise<number> {
   }
   if (values.output === undefined) throw new UsageError("-o FILE is required");
   const options: LoggerOptions = { append: values.append };
+  const resolution = mf4TimeResolution(values["mf4-time-resolution"]);
+  if (resolution !== undefined) options.mf4TimeResolution = resolution;
   if (values["rotate-size"] !== undefined) options.rotateSizeBytes = parseSize(values["rotate-size"]);
   if (values["rotate-interval-ms"] !== undefined)
     options.rotateIntervalMs = number("--rotate-interval-ms", values["rotate-interval-ms"], 0);

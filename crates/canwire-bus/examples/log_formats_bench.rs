@@ -1,16 +1,18 @@
-//! Native MF4 and SQLite log throughput for bench/blf/formats.mjs: writes
-//! FRAMES frames of one traffic kind to PATH (the format by its extension,
-//! `.mf4` at python-can's compression LEVEL 0..2), reads them back, and
-//! prints JSON figures.
+//! Native log-file throughput for bench/blf/run.mjs: writes FRAMES frames of
+//! one traffic kind to PATH through `create_writer` (the format by its
+//! extension: `.blf` at zlib LEVEL 0..9, `.mf4` at python-can's compression
+//! LEVEL 0..2 with its times in ns or us, `.db` ignores LEVEL), reads them
+//! back through `open_reader`, and prints JSON figures.
 //!
-//! `cargo run --release -p canwire-bus --example log_formats_bench -- PATH FRAMES LEVEL realistic|random`
+//! `cargo run --release -p canwire-bus --example log_formats_bench -- PATH FRAMES LEVEL realistic|random [ns|us]`
 
 use std::time::Instant;
 
 use canwire_bus::logfile_io::{create_writer, open_reader};
 use canwire_core::Frame;
+use canwire_core::blf::BlfWriterOptions;
 use canwire_core::logfile::WriterOptions;
-use canwire_core::mf4::Mf4Compression;
+use canwire_core::mf4::{Mf4Compression, Mf4WriterOptions, TimeResolution};
 
 /// Peak resident set size of this process in kB (Linux), 0 elsewhere.
 fn peak_rss_kb() -> u64 {
@@ -25,7 +27,7 @@ fn peak_rss_kb() -> u64 {
 }
 
 /// Frame `i`: 50 cyclic ids with rolling counters every 125 µs, or random
-/// ids and data (xorshift), as bench/blf's BLF traffic.
+/// ids and data (xorshift); python_can_formats.py makes the same frames.
 fn frame(i: u64, random: bool, state: &mut u64) -> Frame {
     let mut f = if random {
         *state ^= *state << 13;
@@ -55,13 +57,27 @@ fn main() {
         .get(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let level: u32 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let blf = path.ends_with(".blf");
+    let level: u32 = args
+        .get(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(if blf { 6 } else { 2 });
     let random = args.get(4).is_some_and(|k| k == "random");
+    let resolution = args.get(5).map_or("ns", String::as_str);
 
     let options = WriterOptions {
-        mf4: canwire_core::mf4::Mf4WriterOptions {
-            compression: Mf4Compression::from_level(level).expect("level 0..2"),
-            ..Default::default()
+        blf: BlfWriterOptions {
+            compression_level: level,
+            ..BlfWriterOptions::default()
+        },
+        mf4: Mf4WriterOptions {
+            compression: if blf {
+                Mf4Compression::default()
+            } else {
+                Mf4Compression::from_level(level).expect("MF4 level 0..2")
+            },
+            time_resolution: TimeResolution::from_name(resolution).expect("ns or us"),
+            ..Mf4WriterOptions::default()
         },
         ..WriterOptions::default()
     };
@@ -69,6 +85,7 @@ fn main() {
     let mut writer = create_writer(&path, &options).expect("writer");
     let mut state = 0x2545_F491_4F6C_DD1D_u64;
     let mut batch = Vec::with_capacity(8192);
+    let mut rss_at_tenth = 0;
     let t0 = Instant::now();
     let mut i = 0;
     while i < frames {
@@ -77,6 +94,9 @@ fn main() {
         batch.extend((i..i + n).map(|j| frame(j, random, &mut state)));
         writer.write_frames(&batch).expect("write");
         i += n;
+        if rss_at_tenth == 0 && i >= frames / 10 {
+            rss_at_tenth = peak_rss_kb();
+        }
     }
     writer.finish().expect("finish");
     let write_s = t0.elapsed().as_secs_f64();
@@ -98,7 +118,7 @@ fn main() {
     let read_s = t1.elapsed().as_secs_f64();
     assert_eq!(read, frames, "read back every frame");
     println!(
-        "{{\"frames\":{frames},\"level\":{level},\"traffic\":\"{}\",\"writeFramesPerSecond\":{:.0},\"readFramesPerSecond\":{:.0},\"bytesPerFrame\":{:.3},\"fileBytes\":{bytes},\"peakRssKbAfterWrite\":{rss_after_write},\"peakRssKbAfterRead\":{}}}",
+        "{{\"frames\":{frames},\"level\":{level},\"traffic\":\"{}\",\"timeResolution\":\"{resolution}\",\"writeFramesPerSecond\":{:.0},\"readFramesPerSecond\":{:.0},\"bytesPerFrame\":{:.3},\"fileBytes\":{bytes},\"peakRssKbAtTenth\":{rss_at_tenth},\"peakRssKbAfterWrite\":{rss_after_write},\"peakRssKbAfterRead\":{}}}",
         if random { "random" } else { "realistic" },
         frames as f64 / write_s,
         read as f64 / read_s,

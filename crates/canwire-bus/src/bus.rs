@@ -292,6 +292,20 @@ impl Bus {
         self.transport.socketcan()
     }
 
+    /// Reports the echoes of sent frames to `sink` where the backend has
+    /// them (see [`Transport::add_tx_echo_sink`]); `None` where it has not.
+    pub fn add_tx_echo_sink(
+        &self,
+        sink: Arc<dyn crate::transport::TxEchoSink>,
+    ) -> Option<Result<crate::transport::TxEchoInfo>> {
+        self.transport.add_tx_echo_sink(sink)
+    }
+
+    /// Stops reporting echoes to `sink`.
+    pub fn remove_tx_echo_sink(&self, sink: &Arc<dyn crate::transport::TxEchoSink>) {
+        self.transport.remove_tx_echo_sink(sink);
+    }
+
     /// The backend's own cyclic task for these frames, if it runs them itself
     /// (see [`Transport::cyclic_backend`]).
     pub(crate) fn transport_cyclic_backend(

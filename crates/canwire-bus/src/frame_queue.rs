@@ -9,7 +9,6 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use canwire_core::{CanwireError, Frame};
@@ -17,6 +16,7 @@ use canwire_core::{CanwireError, Frame};
 use crate::readiness::Readiness;
 pub use crate::readiness::ReadyHook;
 use crate::stats::ReaderStats;
+use crate::time::{PiMutex, PiMutexGuard};
 
 /// Default bound of a reader queue, in frames.
 pub const DEFAULT_CAPACITY: usize = 65_536;
@@ -47,7 +47,9 @@ impl QueueState {
 
 /// A bounded FIFO of frames with a drop counter.
 pub struct FrameQueue {
-    state: Mutex<QueueState>,
+    /// Priority-inheriting: the cyclic scheduler's real-time thread pushes
+    /// into queues that ordinary reader threads lock too.
+    state: PiMutex<QueueState>,
     capacity: usize,
     ready: Readiness,
 }
@@ -57,14 +59,14 @@ impl FrameQueue {
     pub fn new(capacity: usize) -> Self {
         OPEN_QUEUES.fetch_add(1, Ordering::Relaxed);
         Self {
-            state: Mutex::new(QueueState::default()),
+            state: PiMutex::new(QueueState::default()),
             capacity: capacity.clamp(1, MAX_CAPACITY),
             ready: Readiness::new(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        crate::sync_util::lock(&self.state)
+    fn lock(&self) -> PiMutexGuard<'_, QueueState> {
+        self.state.lock()
     }
 
     /// The bound in frames.

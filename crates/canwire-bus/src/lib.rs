@@ -46,4 +46,4 @@ pub use socketcan::config as socketcan_config;
 pub use socketcan::isotp as isotp_socket;
 pub use socketcan::{CanInterfaceInfo, SocketCanConfig, list_can_interfaces};
 pub use stats::{BusStats, ReaderStats};
-pub use transport::{BusState, Protocol, Transport};
+pub use transport::{BusState, Protocol, Transport, TxEchoInfo, TxEchoSink};

@@ -59,6 +59,25 @@ impl BusState {
     }
 }
 
+/// Told of the echoes of frames a bus sent: the interface confirms that a
+/// frame left its device queue (SocketCAN: the socket's own frames, which
+/// the kernel marks as such). Senders that pace themselves on echoes, as the
+/// userspace ISO-TP driver does, register one with [`Transport::add_tx_echo_sink`].
+pub trait TxEchoSink: Send + Sync {
+    /// `frame`, sent on this bus, has left the device queue. Called on the
+    /// backend's receive thread for every echo, including those of frames
+    /// other senders on the same bus object sent: match what you sent.
+    fn echoed(&self, frame: &Frame);
+}
+
+/// What a backend that reports echoes knows of its transmit queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxEchoInfo {
+    /// The device's transmit queue length in frames, where known and non-zero
+    /// (SocketCAN: `/sys/class/net/IFACE/tx_queue_len`).
+    pub tx_queue_len: Option<usize>,
+}
+
 /// A bus backend. Received frames go to the `ReaderSet` the backend was opened with.
 pub trait Transport: Send + Sync {
     /// Sends validated frames in order, without blocking; returns how many were
@@ -138,6 +157,15 @@ pub trait Transport: Send + Sync {
     ) -> Option<Result<Arc<dyn crate::watch::WatchBackend>>> {
         None
     }
+    /// Starts reporting the echoes of sent frames to `sink`, where the
+    /// backend has them; `None` (the default) where it has not (then a
+    /// sender cannot pace on echoes). Echoes reach readers only if the bus
+    /// was opened to receive its own messages.
+    fn add_tx_echo_sink(&self, _sink: Arc<dyn TxEchoSink>) -> Option<Result<TxEchoInfo>> {
+        None
+    }
+    /// Stops reporting echoes to `sink` (compared by pointer).
+    fn remove_tx_echo_sink(&self, _sink: &Arc<dyn TxEchoSink>) {}
     /// Frames the backend dropped before canwire could read them.
     fn kernel_drops(&self) -> u64 {
         0

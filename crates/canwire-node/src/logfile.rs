@@ -12,7 +12,7 @@ use canwire_bus::sync_util::lock;
 use canwire_core::Frame;
 use canwire_core::logfile::csv::CsvFlavor;
 use canwire_core::logfile::{FrameReader, FrameWriter, LogFormat, ReadStats, WriterOptions};
-use canwire_core::mf4::Mf4Compression;
+use canwire_core::mf4::{Mf4Compression, TimeResolution};
 use canwire_core::record::{decode_batch, encode_batch};
 use canwire_core::{CanwireError, ErrorCode};
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
@@ -91,7 +91,8 @@ pub struct NativeDamage {
 /// A reader's file, open until the end, an error or `close()`; then what
 /// the getters report stays as it was.
 enum ReaderState {
-    Open(Box<dyn FrameReader + Send>),
+    /// The reader, and the frames of its last batch (kept to reuse their memory).
+    Open(Box<dyn FrameReader + Send>, Vec<Frame>),
     Closed {
         stats: ReadStats,
         channel_names: Vec<String>,
@@ -104,7 +105,7 @@ enum ReaderState {
 impl ReaderState {
     /// Drops the reader (closing its file), keeping what the getters report.
     fn close(&mut self, early: bool) {
-        if let ReaderState::Open(reader) = self {
+        if let ReaderState::Open(reader, _) = self {
             *self = ReaderState::Closed {
                 stats: reader.stats(),
                 channel_names: reader.channel_names(),
@@ -116,21 +117,21 @@ impl ReaderState {
 
     fn stats(&self) -> ReadStats {
         match self {
-            ReaderState::Open(r) => r.stats(),
+            ReaderState::Open(r, _) => r.stats(),
             ReaderState::Closed { stats, .. } => stats.clone(),
         }
     }
 
     fn channel_names(&self) -> Vec<String> {
         match self {
-            ReaderState::Open(r) => r.channel_names(),
+            ReaderState::Open(r, _) => r.channel_names(),
             ReaderState::Closed { channel_names, .. } => channel_names.clone(),
         }
     }
 
     fn start_time_ns(&self) -> Option<u64> {
         match self {
-            ReaderState::Open(r) => r.start_time_ns(),
+            ReaderState::Open(r, _) => r.start_time_ns(),
             ReaderState::Closed { start_time_ns, .. } => *start_time_ns,
         }
     }
@@ -138,18 +139,23 @@ impl ReaderState {
     /// Reads up to `max` frames as records; empty at the end. The file is
     /// closed at the end and on an error.
     fn read_batch(&mut self, max: usize) -> Result<Vec<u8>, CanwireError> {
-        let reader = match self {
-            ReaderState::Open(reader) => reader,
+        let (reader, frames) = match self {
+            ReaderState::Open(reader, frames) => (reader, frames),
             ReaderState::Closed { early: true, .. } => {
                 return Err(CanwireError::closed("the log reader"));
             }
             ReaderState::Closed { .. } => return Ok(Vec::new()),
         };
-        let mut frames: Vec<Frame> = Vec::new();
-        let result = reader.read_frames(&mut frames, max);
+        frames.clear();
+        let result = reader.read_frames(frames, max);
         let mut out = Vec::new();
         match result {
-            Ok(n) if n > 0 => encode_batch(&frames[..n], &mut out),
+            Ok(n) if n > 0 => {
+                encode_batch(&frames[..n], &mut out);
+                // keep what a usual batch needs, not the largest one's memory
+                frames.clear();
+                frames.shrink_to(1 << 16);
+            }
             Ok(_) => self.close(false),
             Err(e) => {
                 self.close(false);
@@ -175,7 +181,7 @@ impl ReaderView {
             stats: state.stats(),
             channel_names: state.channel_names(),
             start_time_ns: state.start_time_ns(),
-            open: matches!(state, ReaderState::Open(_)),
+            open: matches!(state, ReaderState::Open(..)),
         }
     }
 }
@@ -216,7 +222,7 @@ impl NativeLogReader {
         }
         .into_napi()?;
         let format = reader.format();
-        let state = ReaderState::Open(reader);
+        let state = ReaderState::Open(reader, Vec::new());
         Ok(NativeLogReader {
             view: Arc::new(Mutex::new(ReaderView::of(&state))),
             state: Arc::new(Mutex::new(state)),
@@ -324,6 +330,8 @@ pub struct NativeLogWriterOptions {
     pub sqlite_table: Option<String>,
     /// MF4 (.mf4): python-can's `compression_level`, an integer 0..=2.
     pub mf4_compression: Option<f64>,
+    /// MF4 (.mf4): the unit of the records' times, "ns" (default) or "us".
+    pub mf4_time_resolution: Option<String>,
 }
 
 /// A writer's file: `None` once finished. A text writer keeps its sink (and
@@ -380,6 +388,13 @@ impl NativeLogWriter {
         if let Some(level) = options.mf4_compression {
             let level = integer("options.mf4Compression", level, 0..=2u32).into_napi()?;
             opts.mf4.compression = Mf4Compression::from_level(level).into_napi()?;
+        }
+        if let Some(name) = options.mf4_time_resolution.as_deref() {
+            opts.mf4.time_resolution = TimeResolution::from_name(name).map_err(|_| {
+                invalid_argument(format!(
+                    "options.mf4TimeResolution must be \"ns\" (exact, the default) or \"us\", got '{name}'"
+                ))
+            })?;
         }
         let writer = if options.append.unwrap_or(false) {
             append_writer(&path, &opts).into_napi()?

@@ -16,6 +16,12 @@
 //! a wake-up a whole period late at most one frame per task goes late (see
 //! [`canwire_core::cyclic`] for what counted and endless tasks do with the
 //! slots that passed). A task whose bus closed stops.
+//!
+//! On a virtual bus the sends deliver to the receiving buses' reader queues
+//! on this thread; those queues lock with priority inheritance
+//! ([`crate::time::PiMutex`]), so a reader thread preempted while holding
+//! one runs at this thread's priority until it lets go instead of keeping a
+//! send waiting behind ordinary threads for milliseconds.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
@@ -147,6 +153,7 @@ impl CyclicScheduler {
                 let first = due.first().map_or(0, |d| d.deadline);
                 let last = due.last().map_or(0, |d| d.deadline);
                 let count = due.len();
+                let before_send = trace.as_ref().map(WakeTrace::switches);
                 send_due(&mut due, &mut scratch, &mut report);
                 let mut state = self.lock();
                 for &id in &report.finished {
@@ -163,7 +170,7 @@ impl CyclicScheduler {
                 drop(state);
                 let sent_at = now;
                 now = self.clock.now();
-                if let Some(trace) = &mut trace {
+                if let (Some(trace), Some(before_send)) = (&mut trace, before_send) {
                     trace.record(
                         sent_at,
                         first,
@@ -172,6 +179,7 @@ impl CyclicScheduler {
                         now - sent_at,
                         waited.0,
                         waited.1,
+                        before_send,
                     );
                 }
                 waited = (WaitKind::None, 0);

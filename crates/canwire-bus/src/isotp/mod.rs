@@ -6,6 +6,8 @@
 //! - [`stack`]: [`IsoTpStack`], the front end: inbox, transfer results, waits, close
 //! - [`backend`]: [`IsoTpBackend`], what an implementation provides (send, stop, address, pause)
 //! - [`driver`]: [`IsoTpDriver`], the userspace thread and its commands
+//! - [`echo_pacing`]: [`echo_pacing::EchoPacing`], the send window paced by echoes (pure state)
+//! - [`echo_sink`]: [`echo_sink::PacedSends`], that window fed by the bus's echoes
 //! - [`cpu_pin`]: [`CpuPin`], the thread kept on one CPU while frames leave (no reordering)
 //! - [`inbox`]: what a stack hands to users: payloads, transfer results, protocol errors
 //! - [`kernel_options`]: [`KernelIsoTpOptions`], the kernel socket's own knobs
@@ -13,6 +15,8 @@
 pub mod backend;
 pub mod cpu_pin;
 pub mod driver;
+pub mod echo_pacing;
+pub mod echo_sink;
 pub mod inbox;
 pub mod kernel_options;
 pub mod stack;

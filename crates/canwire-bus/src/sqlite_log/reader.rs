@@ -1,6 +1,8 @@
 //! Reads python-can's table a page of rowids at a time, so memory stays
 //! bounded however big the file; rows come in rowid order (the order they
-//! were inserted, which is what python-can's `SELECT *` gives).
+//! were inserted, which is what python-can's `SELECT *` gives). Each row
+//! becomes a frame in place, from the statement's own column buffers: no
+//! allocation per row.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::row::{Row, row_to_frame};
 use super::{check_table_name, sqlite_error};
 
-/// Rows fetched per query.
+/// Rows fetched per query at most.
 const PAGE_ROWS: usize = 8192;
 
 /// A reader of python-can's table in a `.db` file. Row issues are counted
@@ -25,7 +27,11 @@ pub struct SqliteFrameReader {
     path: PathBuf,
     select: String,
     last_rowid: i64,
-    page: VecDeque<(i64, std::result::Result<Row, String>)>,
+    /// Frames read ahead for the one-at-a-time iterator.
+    ahead: VecDeque<Frame>,
+    scratch: Vec<Frame>,
+    /// A read failure after frames that were returned first.
+    deferred: Option<CanwireError>,
     done: bool,
     stats: ReadStats,
 }
@@ -74,29 +80,47 @@ impl SqliteFrameReader {
             path: path.to_path_buf(),
             select: format!(
                 "SELECT rowid, ts, arbitration_id, extended, remote, error, dlc, data \
-                 FROM \"{table}\" WHERE rowid > ?1 ORDER BY rowid LIMIT {PAGE_ROWS}"
+                 FROM \"{table}\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
             ),
             last_rowid: i64::MIN,
-            page: VecDeque::new(),
+            ahead: VecDeque::new(),
+            scratch: Vec::new(),
+            deferred: None,
             done: false,
             stats: ReadStats::default(),
         })
     }
 
-    fn fetch_page(&mut self) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&self.select)
-            .map_err(|e| sqlite_error(&e, "reading", &self.path))?;
-        let rows = stmt
-            .query_map([self.last_rowid], |r| Ok((r.get(0)?, parse_row(r)?)))
-            .map_err(|e| sqlite_error(&e, "reading", &self.path))?;
-        for row in rows {
-            let row = row.map_err(|e| sqlite_error(&e, "reading", &self.path))?;
-            self.last_rowid = row.0;
-            self.page.push_back(row);
+    /// Reads the next page of up to `rows` rows (at most [`PAGE_ROWS`]),
+    /// appending their frames to `out` and counting rows that give none.
+    fn read_page(&mut self, rows: usize, out: &mut Vec<Frame>) -> Result<()> {
+        let rows = rows.clamp(1, PAGE_ROWS);
+        let path = &self.path;
+        let fail = |e: rusqlite::Error| sqlite_error(&e, "reading", path);
+        let mut stmt = self.conn.prepare_cached(&self.select).map_err(fail)?;
+        let mut cursor = stmt.query([self.last_rowid, rows as i64]).map_err(fail)?;
+        let mut seen = 0;
+        while let Some(r) = cursor.next().map_err(fail)? {
+            let rowid: i64 = r.get(0).map_err(fail)?;
+            self.last_rowid = rowid;
+            seen += 1;
+            self.stats.lines += 1;
+            let frame = parse_row(r)
+                .map_err(fail)?
+                .and_then(|row| row_to_frame(&row).map_err(|e| e.message));
+            match frame {
+                Ok(frame) => {
+                    self.stats.frames += 1;
+                    out.push(frame);
+                }
+                Err(reason) => {
+                    let line = u64::try_from(rowid).unwrap_or(0);
+                    self.stats
+                        .record(line, IssueKind::Unknown, &format!("row {rowid}: {reason}"));
+                }
+            }
         }
-        if self.page.len() < PAGE_ROWS {
+        if seen < rows {
             self.done = true;
         }
         Ok(())
@@ -109,7 +133,6 @@ fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>
     names.collect()
 }
 
-/// A column value detached from the statement.
 /// A column value's kind, for the message of a row that does not parse.
 fn kind(v: ValueRef<'_>) -> &'static str {
     match v {
@@ -122,8 +145,10 @@ fn kind(v: ValueRef<'_>) -> &'static str {
 }
 
 /// One row's columns `ts, arbitration_id, extended, remote, error, dlc, data`
-/// (at indexes 1..=7 of the query), read in place: the data is copied once.
-fn parse_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<std::result::Result<Row, String>> {
+/// (at indexes 1..=7 of the query), borrowed from the statement.
+fn parse_row<'r>(
+    r: &'r rusqlite::Row<'_>,
+) -> rusqlite::Result<std::result::Result<Row<'r>, String>> {
     let mut values = [ValueRef::Null; 7];
     for (i, v) in values.iter_mut().enumerate() {
         *v = r.get_ref(i + 1)?;
@@ -137,9 +162,9 @@ fn parse_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<std::result::Result<Row,
         ValueRef::Integer(i) => i as f64,
         other => return Ok(Err(format!("ts is {}, not a number", kind(other)))),
     };
-    let data = match values[6] {
-        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
-        ValueRef::Null => Vec::new(),
+    let data: &'r [u8] = match values[6] {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b,
+        ValueRef::Null => &[],
         other => return Ok(Err(format!("data is {}, not a blob", kind(other)))),
     };
     let row = (|| {
@@ -156,44 +181,115 @@ fn parse_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<std::result::Result<Row,
     Ok(row)
 }
 
+impl SqliteFrameReader {
+    /// Frames of the rows after the last one read, until `out` holds `max`
+    /// more or the table ends; a failure after some frames waits for the next call.
+    fn fill(&mut self, out: &mut Vec<Frame>, max: usize) -> Result<usize> {
+        let before = out.len();
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
+        while !self.done && out.len() - before < max {
+            if let Err(e) = self.read_page(max - (out.len() - before), out) {
+                self.done = true;
+                if out.len() == before {
+                    return Err(e);
+                }
+                self.deferred = Some(e);
+            }
+        }
+        Ok(out.len() - before)
+    }
+}
+
 impl Iterator for SqliteFrameReader {
     type Item = Result<Frame>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.page.is_empty() {
-                if self.done {
-                    return None;
-                }
-                if let Err(e) = self.fetch_page() {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                continue;
-            }
-            let (rowid, row) = self.page.pop_front()?;
-            self.stats.lines += 1;
-            let line = u64::try_from(rowid).unwrap_or(0);
-            match row.and_then(|r| row_to_frame(&r).map_err(|e| e.message)) {
-                Ok(frame) => {
-                    self.stats.frames += 1;
-                    return Some(Ok(frame));
-                }
-                Err(reason) => {
-                    self.stats
-                        .record(line, IssueKind::Unknown, &format!("row {rowid}: {reason}"));
-                }
+        if self.ahead.is_empty() {
+            let mut page = std::mem::take(&mut self.scratch);
+            page.clear();
+            let filled = self.fill(&mut page, PAGE_ROWS);
+            self.ahead.extend(page.drain(..));
+            self.scratch = page;
+            if let Err(e) = filled {
+                return Some(Err(e));
             }
         }
+        self.ahead.pop_front().map(Ok)
     }
 }
 
 impl FrameReader for SqliteFrameReader {
+    fn read_frames(&mut self, out: &mut Vec<Frame>, max: usize) -> Result<usize> {
+        if self.ahead.is_empty() {
+            return self.fill(out, max);
+        }
+        let n = max.min(self.ahead.len());
+        out.extend(self.ahead.drain(..n));
+        Ok(n)
+    }
+
     fn stats(&self) -> ReadStats {
         self.stats.clone()
     }
 
     fn format(&self) -> LogFormat {
         LogFormat::Sqlite
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite_log::SqliteFrameWriter;
+    use canwire_core::logfile::FrameWriter;
+
+    #[test]
+    fn batches_span_pages_and_skip_bad_rows_in_rowid_order() {
+        let path = std::env::temp_dir().join(format!(
+            "canwire-sqlite-reader-{}-pages.db",
+            std::process::id()
+        ));
+        let total = 2 * PAGE_ROWS as u32 + 3;
+        let mut w = SqliteFrameWriter::create(&path, "messages").unwrap();
+        let frames: Vec<Frame> = (0..total)
+            .map(|i| {
+                let mut f = Frame::classic(i & 0x7FF, false, &i.to_le_bytes());
+                f.timestamp_ns = 1_765_000_000_000_000_000 + u64::from(i) * 125_000;
+                f
+            })
+            .collect();
+        w.write_frames(&frames).unwrap();
+        w.finish().unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE messages SET dlc = 300 WHERE rowid = 9000", [])
+            .unwrap();
+        drop(conn);
+
+        let mut r = SqliteFrameReader::open(&path, "messages").unwrap();
+        let first = r.next().unwrap().unwrap();
+        assert_eq!(first, frames[0]);
+        let mut out = Vec::new();
+        let mut sizes = Vec::new();
+        loop {
+            let n = r.read_frames(&mut out, 10_000).unwrap();
+            if n == 0 {
+                break;
+            }
+            sizes.push(n);
+        }
+        // the iterator's read-ahead page first, then whole batches across pages
+        assert_eq!(sizes, [PAGE_ROWS - 1, PAGE_ROWS + 2]);
+        let mut want: Vec<Frame> = frames[1..].to_vec();
+        want.remove(8_998);
+        assert_eq!(out, want);
+        let stats = r.stats();
+        assert_eq!(
+            (stats.lines, stats.frames, stats.unknown),
+            (u64::from(total), u64::from(total) - 1, 1)
+        );
+        assert_eq!(stats.issues[0].line, 9000);
+        std::fs::remove_file(&path).unwrap();
     }
 }

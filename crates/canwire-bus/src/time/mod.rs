@@ -5,7 +5,9 @@
 //! - the clocks: [`realtime_ns`] for timestamps, [`MonotonicClock`] for deadlines
 //! - [`precise_wait`]: sleeping until a deadline without waking early or needlessly late
 //! - [`thread_timing`]: asking the OS to wake this thread on time (Linux; nothing elsewhere)
+//! - [`pi_mutex`]: a lock whose holder is not left behind ordinary threads while a real-time thread waits for it
 
+pub mod pi_mutex;
 pub mod precise_wait;
 #[cfg_attr(target_os = "linux", path = "thread_timing_linux.rs")]
 #[cfg_attr(not(target_os = "linux"), path = "thread_timing_other.rs")]
@@ -13,8 +15,9 @@ pub mod thread_timing;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+pub use pi_mutex::{PiMutex, PiMutexGuard};
 pub use precise_wait::{SPIN_NS, wait_until};
-pub use thread_timing::{minimize_timer_slack, try_realtime_priority};
+pub use thread_timing::{minimize_timer_slack, thread_switches, try_realtime_priority};
 
 /// Nanoseconds since the Unix epoch (0 if the clock is set before 1970).
 pub fn realtime_ns() -> u64 {

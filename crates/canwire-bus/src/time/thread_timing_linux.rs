@@ -18,3 +18,30 @@ pub fn try_realtime_priority() {
         libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
     }
 }
+
+/// This thread's context switches so far: (voluntary, involuntary). A
+/// voluntary switch is a block (a lock, a wait), an involuntary one a
+/// preemption. For diagnostics (the cyclic scheduler's wake trace).
+pub fn thread_switches() -> (u64, u64) {
+    // SAFETY: getrusage writes only the rusage struct it is given, for the calling thread.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0 {
+            return (0, 0);
+        }
+        (usage.ru_nvcsw as u64, usage.ru_nivcsw as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleep_counts_as_a_voluntary_switch_of_this_thread() {
+        let (before, _) = thread_switches();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let (after, _) = thread_switches();
+        assert!(after > before, "{before} -> {after}");
+    }
+}

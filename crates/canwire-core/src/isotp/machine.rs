@@ -240,6 +240,12 @@ impl IsoTpEndpoint {
         self.tx.stop(&mut self.events, "stop_sending() was called");
     }
 
+    /// Fails the transfer in progress with `code` (a driver whose frames
+    /// did not leave in time: no echo within N_As); queued ones still go.
+    pub fn fail_sending(&mut self, code: IsoTpErrorCode, message: impl Into<String>) {
+        self.tx.fail_active(&mut self.events, code, message.into());
+    }
+
     /// Abandons the reception in progress and any flow control not yet sent.
     pub fn stop_receiving(&mut self) {
         self.rx.stop();

@@ -133,13 +133,18 @@ impl Transmitter {
 
     /// Fails the active transfer only; queued ones still go.
     pub fn abort_active(&mut self, events: &mut VecDeque<IsoTpEvent>, why: &str) {
+        self.fail_active(events, IsoTpErrorCode::SendStopped, why.to_string());
+    }
+
+    /// Fails the active transfer with `code`; queued ones still go.
+    pub fn fail_active(
+        &mut self,
+        events: &mut VecDeque<IsoTpEvent>,
+        code: IsoTpErrorCode,
+        message: String,
+    ) {
         if let Some(active) = self.active.take() {
-            fail(
-                events,
-                active.job.id,
-                IsoTpErrorCode::SendStopped,
-                why.to_string(),
-            );
+            fail(events, active.job.id, code, message);
         }
     }
 

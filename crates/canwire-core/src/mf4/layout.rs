@@ -1,7 +1,8 @@
 //! The ASAM bus-logging record layout python-can's `MF4Writer` writes (and
 //! asammdf reads): one channel group per frame kind, each record a time from
-//! the header's start time (python-can: float64 seconds; canwire: int64 ns
-//! with a linear conversion to seconds, exact), then a composite channel
+//! the header's start time (python-can: float64 seconds; canwire: an int64
+//! count of [`TimeResolution`] units, ns by default, with a linear
+//! conversion to seconds), then a composite channel
 //! whose members are unsigned little-endian integers (and the data bytes).
 //!
 //! | member        | data/error | remote | bits |
@@ -21,6 +22,7 @@
 //! the time is at 0. `Dir` is 0 for received, 1 for transmitted frames.
 //! `BusChannel` is canwire's 0-based channel index as python-can writes it.
 
+use crate::error::{CanwireError, Result};
 use crate::frame::{Frame, FrameFlags};
 
 /// The three channel groups of a bus log.
@@ -108,6 +110,59 @@ impl Field {
 /// Bytes of the time at the start of every record.
 pub const TIME_BYTES: u32 = 8;
 
+/// The unit of the int64 time at the start of each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeResolution {
+    /// Nanoseconds (conversion factor 1e-9): every timestamp exact.
+    #[default]
+    Ns,
+    /// Microseconds (conversion factor 1e-6): times rounded to the nearest
+    /// µs, ties to even. Coarser than python-can's float seconds (steps of
+    /// 2^-22 s, about 0.24 µs, today), and on periodic traffic a time column
+    /// that deflates to as little as python-can's.
+    Us,
+}
+
+impl TimeResolution {
+    /// `"ns"` or `"us"`; anything else is `ERR_INVALID_ARGUMENT`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "ns" => Ok(Self::Ns),
+            "us" => Ok(Self::Us),
+            _ => Err(CanwireError::invalid_argument(format!(
+                "MF4 time resolution '{name}' is unknown: allowed \"ns\" (exact, the default) or \"us\""
+            ))),
+        }
+    }
+
+    /// The ns in one unit.
+    pub const fn ns_per_unit(self) -> u64 {
+        match self {
+            Self::Ns => 1,
+            Self::Us => 1000,
+        }
+    }
+
+    /// The conversion factor from one unit to seconds.
+    pub const fn seconds_per_unit(self) -> f64 {
+        match self {
+            Self::Ns => 1e-9,
+            Self::Us => 1e-6,
+        }
+    }
+
+    /// `offset_ns` in units, rounded to the nearest, ties to even.
+    pub fn units(self, offset_ns: i128) -> i128 {
+        let unit = i128::from(self.ns_per_unit());
+        let (q, r) = (offset_ns.div_euclid(unit), offset_ns.rem_euclid(unit));
+        if 2 * r > unit || (2 * r == unit && q % 2 != 0) {
+            q + 1
+        } else {
+            q
+        }
+    }
+}
+
 impl FrameGroup {
     /// The groups in the order they are written.
     pub const ALL: [FrameGroup; 3] = [FrameGroup::Data, FrameGroup::Error, FrameGroup::Remote];
@@ -181,15 +236,20 @@ impl FrameGroup {
     }
 }
 
-/// Appends the record of `frame` (time relative to `start_ns`) to `out`.
-/// The channel must fit `BusChannel` (the writer checks it).
-pub fn encode_record(frame: &Frame, start_ns: u64, out: &mut Vec<u8>) {
+/// Appends the record of `frame` (time relative to `start_ns`, in units of
+/// `resolution`) to `out`. The channel must fit `BusChannel` (the writer checks it).
+pub fn encode_record(frame: &Frame, start_ns: u64, resolution: TimeResolution, out: &mut Vec<u8>) {
     let group = FrameGroup::of(frame);
     let at = out.len();
     out.resize(at + group.record_bytes() as usize, 0);
     let rec = &mut out[at..];
     let offset_ns = frame.timestamp_ns as i128 - start_ns as i128;
-    rec[..8].copy_from_slice(&(offset_ns as i64).to_le_bytes());
+    let time = if resolution == TimeResolution::Ns {
+        offset_ns
+    } else {
+        resolution.units(offset_ns)
+    };
+    rec[..8].copy_from_slice(&(time as i64).to_le_bytes());
     let fd = frame.is_fd() && group != FrameGroup::Remote;
     for &(field, byte) in group.members() {
         let b = byte as usize;
@@ -226,7 +286,7 @@ mod tests {
         f.channel = 2;
         f.flags.set(FrameFlags::TX, true);
         let mut out = vec![0xEE];
-        encode_record(&f, 1_000_000_000, &mut out);
+        encode_record(&f, 1_000_000_000, TimeResolution::Ns, &mut out);
         let rec = &out[1..];
         assert_eq!(rec.len(), 84);
         assert_eq!(
@@ -246,9 +306,43 @@ mod tests {
         let mut f = Frame::remote(0x7FF, false, 4);
         f.timestamp_ns = 5;
         let mut out = Vec::new();
-        encode_record(&f, 10, &mut out);
+        encode_record(&f, 10, TimeResolution::Ns, &mut out);
         assert_eq!(out.len(), 17);
         assert_eq!(i64::from_le_bytes(out[..8].try_into().unwrap()), -5);
         assert_eq!(&out[8..17], &[0, 0xFF, 0x07, 0, 0, 0, 4, 0, 0]);
+    }
+
+    #[test]
+    fn microsecond_times_round_to_the_nearest_ties_to_even() {
+        let us = TimeResolution::Us;
+        let cases = [
+            (0, 0),
+            (499, 0),
+            (500, 0),
+            (501, 1),
+            (1_499, 1),
+            (1_500, 2),
+            (2_500, 2),
+            (2_500_001, 2_500),
+            (-500, 0),
+            (-501, -1),
+            (-1_500, -2),
+            (125_000, 125),
+        ];
+        for (ns, want) in cases {
+            assert_eq!(us.units(ns), want, "{ns} ns");
+        }
+        let mut f = Frame::classic(1, false, &[]);
+        f.timestamp_ns = 1_700_000_000_000_001_500;
+        let mut out = Vec::new();
+        encode_record(&f, 1_700_000_000_000_000_000, us, &mut out);
+        assert_eq!(i64::from_le_bytes(out[..8].try_into().unwrap()), 2);
+        assert_eq!(TimeResolution::from_name("us").unwrap(), us);
+        let e = TimeResolution::from_name("ms").unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::InvalidArgument);
+        assert!(
+            e.message.contains("'ms'") && e.message.contains("\"us\""),
+            "{e}"
+        );
     }
 }

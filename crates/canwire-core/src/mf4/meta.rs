@@ -6,7 +6,7 @@
 //! master `time` channel and the composite channel with its members.
 
 use super::block::BlockBuilder;
-use super::layout::{Field, FrameGroup, TIME_BYTES};
+use super::layout::{Field, FrameGroup, TIME_BYTES, TimeResolution};
 
 /// Bytes of the `ID` block at the start of every MDF file.
 pub const ID_BLOCK_LEN: usize = 64;
@@ -96,8 +96,13 @@ fn channel(
 }
 
 /// The ID block, `##HD` and everything under it, laid out from offset 0,
-/// with the header's start time `start_ns` (UTC ns since the Unix epoch).
-pub fn metadata(start_ns: u64, tool_version: &str) -> (Vec<u8>, PatchPoints) {
+/// with the header's start time `start_ns` (UTC ns since the Unix epoch) and
+/// the records' time in units of `resolution`.
+pub fn metadata(
+    start_ns: u64,
+    resolution: TimeResolution,
+    tool_version: &str,
+) -> (Vec<u8>, PatchPoints) {
     let mut a = Arena { bytes: Vec::new() };
     let mut id = Vec::with_capacity(ID_BLOCK_LEN);
     id.extend_from_slice(UNFINISHED_MAGIC);
@@ -151,8 +156,8 @@ pub fn metadata(start_ns: u64, tool_version: &str) -> (Vec<u8>, PatchPoints) {
     );
     let time_name = a.text(b"TX", "time");
     let time_unit = a.text(b"TX", "s");
-    // The time is an int64 count of ns that a linear conversion makes seconds:
-    // exact, and a steady rate compresses to almost nothing once transposed.
+    // The time is an int64 count of ns (or µs) that a linear conversion makes
+    // seconds: exact, and a steady rate compresses well once transposed.
     let ns_to_s = a.push(
         BlockBuilder::new(b"CC", &[0, 0, 0, 0])
             .u8(1)
@@ -163,7 +168,7 @@ pub fn metadata(start_ns: u64, tool_version: &str) -> (Vec<u8>, PatchPoints) {
             .f64(0.0)
             .f64(0.0)
             .f64(0.0)
-            .f64(1e-9)
+            .f64(resolution.seconds_per_unit())
             .finish(),
     );
 
@@ -235,7 +240,7 @@ mod tests {
 
     #[test]
     fn the_metadata_starts_unfinished_and_links_hd_to_the_data_group() {
-        let (bytes, points) = metadata(1_700_000_000_000_000_000, "0.0.0");
+        let (bytes, points) = metadata(1_700_000_000_000_000_000, TimeResolution::Ns, "0.0.0");
         assert_eq!(&bytes[..8], UNFINISHED_MAGIC);
         assert_eq!(&bytes[8..16], b"4.10    ");
         assert_eq!(u16::from_le_bytes([bytes[28], bytes[29]]), 410);

@@ -18,6 +18,8 @@
 //! microseconds (what asammdf's `datetime` keeps), and each record's time is
 //! an int64 count of ns from it with a linear conversion to seconds (which
 //! asammdf applies): exact, where python-can's float64 seconds are not.
+//! [`TimeResolution::Us`] stores µs instead (rounded to the nearest, ties to
+//! even), for files as small as python-can's on periodic traffic.
 //! Files of other writers (float times, other linear conversions) read too.
 //!
 //! | error code            | when                                                   |
@@ -25,7 +27,7 @@
 //! | `ERR_CORRUPT_FILE`    | a block is not where a link points, or does not parse  |
 //! | `ERR_TRUNCATED_FILE`  | a link or record points past the end of the file       |
 //! | `ERR_UNSUPPORTED`     | MDF 3, a virtual or non-linear time channel            |
-//! | `ERR_INVALID_ARGUMENT`| a channel over 255, a compression level other than 0-2 |
+//! | `ERR_INVALID_ARGUMENT`| a channel over 255, a compression level other than 0-2, a time resolution other than ns or us |
 //!
 //! ```
 //! use std::io::Cursor;
@@ -56,6 +58,6 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use layout::FrameGroup;
+pub use layout::{FrameGroup, TimeResolution};
 pub use reader::Mf4Reader;
 pub use writer::{Mf4Compression, Mf4Writer, Mf4WriterOptions};

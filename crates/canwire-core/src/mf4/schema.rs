@@ -76,25 +76,34 @@ pub struct TimeLoc {
 }
 
 impl TimeLoc {
-    /// The time of `rec` in ns: exact for an integer count of ns (canwire's
-    /// own files), rounded from seconds otherwise; `None` for NaN or infinity.
+    /// The time of `rec` in ns: exact for an integer count of ns, µs, ms or
+    /// s (canwire's own files), rounded from seconds otherwise; `None` for
+    /// NaN or infinity.
     pub fn ns(&self, rec: &[u8]) -> Option<i128> {
         let l = &self.loc;
-        if matches!(l.data_type, 0..=3)
-            && (1..=64).contains(&l.bits)
-            && self.offset == 0.0
-            && self.factor == 1e-9
-        {
+        let ns_per_raw = [
+            (1e-9, 1),
+            (1e-6, 1_000),
+            (1e-3, 1_000_000),
+            (1.0, 1_000_000_000),
+        ]
+        .into_iter()
+        .find(|&(factor, _)| self.factor == factor)
+        .map(|(_, ns)| ns);
+        if let Some(ns_per_raw) = ns_per_raw.filter(|_| {
+            matches!(l.data_type, 0..=3) && (1..=64).contains(&l.bits) && self.offset == 0.0
+        }) {
             let raw = l.uint(rec);
             let signed =
                 matches!(l.data_type, 2 | 3) && l.bits < 64 && raw >> (l.bits - 1) & 1 == 1;
-            return Some(if matches!(l.data_type, 2 | 3) && l.bits == 64 {
+            let raw = if matches!(l.data_type, 2 | 3) && l.bits == 64 {
                 i128::from(raw as i64)
             } else if signed {
                 i128::from(raw) - (1i128 << l.bits)
             } else {
                 i128::from(raw)
-            });
+            };
+            return Some(raw * ns_per_raw);
         }
         let seconds = self.seconds(rec);
         seconds.is_finite().then(|| (seconds * 1e9).round() as i128)

@@ -71,6 +71,7 @@ fn every_frame_kind_round_trips_at_every_compression_level() {
                 compression,
                 block_bytes,
                 start_time_ns: None,
+                ..Mf4WriterOptions::default()
             };
             let bytes = write(&sample(), options, true);
             assert_eq!(&bytes[..8], b"MDF     ");
@@ -79,6 +80,42 @@ fn every_frame_kind_round_trips_at_every_compression_level() {
             assert_eq!(frames, sample(), "{compression:?} {block_bytes}");
         }
     }
+}
+
+#[test]
+fn microsecond_times_read_back_as_the_nearest_microsecond_ties_to_even() {
+    let mut frames = sample();
+    // offsets from the header's start (T0 - 789): 789, 1_000_333 + 789, ...;
+    // then exact ties of half a µs, odd and even
+    let extra = [(1_500, 2), (2_500, 2), (3_499, 3), (10_000_500, 10_000)];
+    let start = T0 - 789;
+    for (offset, _) in extra {
+        let mut f = Frame::classic(0x55, false, &[1]);
+        f.timestamp_ns = start + 20_000_000 + offset;
+        frames.push(f);
+    }
+    let us = TimeResolution::Us;
+    let options = Mf4WriterOptions {
+        time_resolution: us,
+        ..Mf4WriterOptions::default()
+    };
+    let ns = write(&frames, Mf4WriterOptions::default(), true);
+    let bytes = write(&frames, options, true);
+    assert!(bytes.len() <= ns.len());
+    let (back, error) = read_all(bytes);
+    assert!(error.is_none(), "{error:?}");
+    let mut want = frames.clone();
+    for f in &mut want {
+        let offset = i128::from(f.timestamp_ns - start);
+        f.timestamp_ns = start + us.units(offset) as u64 * 1000;
+    }
+    assert_eq!(back, want);
+    let times: Vec<u64> = back.iter().map(|f| f.timestamp_ns - start).collect();
+    assert_eq!(times[0], 1_000, "789 ns rounds up");
+    assert_eq!(times[1], 1_001_000, "1_001_122 ns rounds down");
+    let tail: Vec<u64> = times[times.len() - 4..].to_vec();
+    let expect: Vec<u64> = extra.iter().map(|&(_, u)| 20_000_000 + u * 1000).collect();
+    assert_eq!(tail, expect);
 }
 
 #[test]
@@ -98,7 +135,11 @@ fn the_cycle_counts_are_patched_per_group() {
     w.finish().unwrap();
     assert_eq!(w.cycle_counts(), [5, 1, 1]);
     let bytes = w.into_inner().into_inner();
-    let (_, points) = meta::metadata(0, env!("CARGO_PKG_VERSION"));
+    let (_, points) = meta::metadata(
+        0,
+        super::layout::TimeResolution::Ns,
+        env!("CARGO_PKG_VERSION"),
+    );
     let count = |at: u64| block::le_u64(&bytes, at as usize);
     assert_eq!(points.cycle_counts.map(count), [5, 1, 1]);
     assert_eq!(
@@ -121,6 +162,7 @@ fn many_blocks_are_listed_by_chained_dl_blocks() {
         compression: Mf4Compression::None,
         block_bytes: 1,
         start_time_ns: None,
+        time_resolution: TimeResolution::Ns,
     };
     let bytes = write(&frames, options, true);
     let dl_count = bytes.windows(4).filter(|w| w == b"##DL").count();
@@ -164,6 +206,7 @@ fn a_cut_file_gives_the_frames_before_the_cut_then_a_truncated_file_error() {
         compression: Mf4Compression::None,
         block_bytes: 85 * 10,
         start_time_ns: None,
+        time_resolution: TimeResolution::Ns,
     };
     for finish in [false, true] {
         let bytes = write(&frames, options, finish);
@@ -190,6 +233,7 @@ fn a_damaged_block_gives_the_frames_before_it_then_a_corrupt_file_error() {
         compression: Mf4Compression::Deflate,
         block_bytes: 85 * 10,
         start_time_ns: None,
+        time_resolution: TimeResolution::Ns,
     };
     let mut bytes = write(&frames, options, true);
     let dz: Vec<usize> = bytes
@@ -285,6 +329,7 @@ fn damaged_and_cut_files_never_panic() {
                 compression,
                 block_bytes: 2000,
                 start_time_ns: None,
+                time_resolution: TimeResolution::Ns,
             };
             let whole = write(&frames, options, finish);
             for _ in 0..300 {

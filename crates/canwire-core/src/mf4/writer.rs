@@ -8,7 +8,7 @@
 use std::io::{Seek, SeekFrom, Write};
 
 use super::data_blocks::{dl_block, dt_block, dz_block};
-use super::layout::{FrameGroup, encode_record};
+use super::layout::{FrameGroup, TimeResolution, encode_record};
 use super::meta::{FINISHED_MAGIC, PatchPoints, UNFIN_FLAGS_AT, metadata};
 use crate::error::{CanwireError, ErrorCode, Result};
 use crate::frame::Frame;
@@ -57,6 +57,8 @@ pub struct Mf4WriterOptions {
     /// The header's start time (ns since the Unix epoch); by default the
     /// first frame's time cut to whole microseconds (what asammdf reads exactly).
     pub start_time_ns: Option<u64>,
+    /// The unit of the records' times: ns (exact, the default) or µs.
+    pub time_resolution: TimeResolution,
 }
 
 impl Default for Mf4WriterOptions {
@@ -65,6 +67,7 @@ impl Default for Mf4WriterOptions {
             compression: Mf4Compression::default(),
             block_bytes: DEFAULT_BLOCK_BYTES,
             start_time_ns: None,
+            time_resolution: TimeResolution::Ns,
         }
     }
 }
@@ -137,7 +140,11 @@ impl<W: Write + Seek> Mf4Writer<W> {
             .options
             .start_time_ns
             .unwrap_or(first_ns - first_ns % 1000);
-        let (bytes, points) = metadata(start, env!("CARGO_PKG_VERSION"));
+        let (bytes, points) = metadata(
+            start,
+            self.options.time_resolution,
+            env!("CARGO_PKG_VERSION"),
+        );
         self.append(&bytes)?;
         self.list_link = points.dg_data_link;
         self.started = Some((start, points));
@@ -164,7 +171,12 @@ impl<W: Write + Seek> Mf4Writer<W> {
         let start = self.start(frame.timestamp_ns)?;
         let group = FrameGroup::of(frame);
         self.pending.push(group.record_id());
-        encode_record(frame, start, &mut self.pending);
+        encode_record(
+            frame,
+            start,
+            self.options.time_resolution,
+            &mut self.pending,
+        );
         self.cycles[group.record_id() as usize - 1] += 1;
         if self.pending.len() >= self.options.block_bytes {
             self.write_block()?;

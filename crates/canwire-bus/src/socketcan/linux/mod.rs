@@ -19,6 +19,7 @@ pub mod rx_thread;
 pub mod socket;
 pub mod sys;
 pub mod tx;
+pub mod tx_echoes;
 
 pub use configure::{configure_controller, restart_controller, set_link_up};
 
@@ -37,7 +38,7 @@ use crate::reader_set::ReaderSet;
 use crate::socketcan::config::SocketCanConfig;
 use crate::socketcan::rx_coalescing::RxCoalescing;
 use crate::sync_util;
-use crate::transport::{BusState, Protocol, Transport};
+use crate::transport::{BusState, Protocol, Transport, TxEchoInfo, TxEchoSink};
 use rx_thread::RxShared;
 use socket::RawSocket;
 use sys::{eventfd, os_error, signal_eventfd};
@@ -74,7 +75,7 @@ impl SocketCanTransport {
             .then(|| controller::controller_info(ifindex).state)
             .flatten()
             .unwrap_or(BusState::Active);
-        let shared = Arc::new(RxShared::new(initial));
+        let shared = Arc::new(RxShared::new(initial, config.receive_own_messages));
         let label = if config.channel.is_empty() {
             "all".to_string()
         } else {
@@ -225,6 +226,21 @@ impl Transport for SocketCanTransport {
 
     fn socketcan(&self) -> Option<&SocketCanTransport> {
         Some(self)
+    }
+
+    fn add_tx_echo_sink(&self, sink: Arc<dyn TxEchoSink>) -> Option<Result<TxEchoInfo>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Some(Err(CanwireError::closed("the bus")));
+        }
+        Some(
+            self.shared
+                .echoes
+                .add(&self.socket, sink, &self.config.channel),
+        )
+    }
+
+    fn remove_tx_echo_sink(&self, sink: &Arc<dyn TxEchoSink>) {
+        self.shared.echoes.remove(&self.socket, sink);
     }
 
     fn kernel_drops(&self) -> u64 {

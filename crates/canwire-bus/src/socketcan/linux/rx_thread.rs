@@ -39,15 +39,19 @@ pub struct RxShared {
     /// `recvmmsg` failures that are neither "no more frames" nor an
     /// interface going down (which error frames report), and the last one.
     receive_errors: std::sync::Mutex<ReceiveErrors>,
+    /// Where the echoes of the socket's own frames go.
+    pub echoes: super::tx_echoes::TxEchoes,
 }
 
 impl RxShared {
-    /// Starts in `initial` state with no drops.
-    pub fn new(initial: BusState) -> Self {
+    /// Starts in `initial` state with no drops; echoes of the socket's own
+    /// frames reach readers if `own_for_readers` (the bus was opened so).
+    pub fn new(initial: BusState, own_for_readers: bool) -> Self {
         Self {
             kernel_drops: AtomicU64::new(0),
             state: Arc::new(StateCell::new(initial)),
             receive_errors: std::sync::Mutex::default(),
+            echoes: super::tx_echoes::TxEchoes::new(own_for_readers),
         }
     }
 
@@ -307,6 +311,10 @@ fn run(
                 if m.msg_hdr.msg_flags & libc::MSG_DONTROUTE != 0 {
                     frame.flags.set(FrameFlags::TX, true);
                 }
+                // This socket's own frame: an echo for the senders pacing on them.
+                if m.msg_hdr.msg_flags & libc::MSG_CONFIRM != 0 && shared.echoes.claim(&frame) {
+                    continue;
+                }
                 if let Some(state) = ErrorFrameInfo::from_frame(&frame).and_then(|e| e.state()) {
                     let state = BusState::from(state);
                     shared.state.set_if_changed(state);
@@ -355,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_counted_receive_error_keeps_its_errno_in_the_message() {
-        let shared = RxShared::new(BusState::Active);
+        let shared = RxShared::new(BusState::Active, false);
         assert_eq!(shared.receive_errors(), ReceiveErrors::default());
         shared.count_receive_error(libc::ENOMEM);
         shared.count_receive_error(libc::EBADF);

@@ -3,7 +3,7 @@
 
 use super::support::*;
 use crate::frame::Frame;
-use crate::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpEvent};
+use crate::isotp::{AddressConfig, IsoTpAddress, IsoTpEndpoint, IsoTpErrorCode, IsoTpEvent};
 
 /// A sniffer that listens to a transfer sent on RXID, answered on TXID.
 fn listener() -> IsoTpEndpoint {
@@ -103,6 +103,29 @@ fn stop_sending_fails_the_active_and_queued_transfers() {
     assert_eq!(ep.poll_timeout(), None);
     ep.handle_frame(0, &rx(&[0x30, 0, 0]));
     assert_eq!(codes(&mut ep), ["ERR_ISOTP_UNEXPECTED_FC"]);
+}
+
+#[test]
+fn fail_sending_fails_the_active_transfer_with_the_code_given_and_queued_ones_still_go() {
+    let mut ep = endpoint(params(|_| {}));
+    let a = ep.send(0, payload(50), None).unwrap();
+    let b = ep.send(0, payload(3), None).unwrap();
+    one(&mut ep, 0);
+    ep.fail_sending(IsoTpErrorCode::NBsTimeout, "no echo within N_As");
+    match events(&mut ep).as_slice() {
+        [IsoTpEvent::TransmitFailed { id, error }] => {
+            assert_eq!((*id, error.code.as_str()), (a, "ERR_ISOTP_N_BS_TIMEOUT"));
+            assert_eq!(error.message, "no echo within N_As");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ep.transmitting());
+    let sf = one(&mut ep, 0);
+    assert_eq!(&sf.data()[..4], &[0x03, 0, 1, 2]);
+    assert_eq!(
+        events(&mut ep),
+        vec![IsoTpEvent::TransmitComplete { id: b }]
+    );
 }
 
 #[test]
