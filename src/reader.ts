@@ -7,7 +7,7 @@ import type { NativeReader } from "./binding.js";
 import { BusClosedError, invalid, native } from "./errors.js";
 import type { Message } from "./message.js";
 import { checkOptions, type Shape } from "./options.js";
-import { FrameBatch, RECORD_SIZE } from "./record.js";
+import { FrameBatch } from "./record.js";
 import { type TakeOrArmSource, takeOrWake, takeWhenReady, throwIfAborted } from "./waker.js";
 
 /** Options of a receive call. */
@@ -24,12 +24,7 @@ export interface RecvOptions {
 
 /** Options of a batch receive call. */
 export interface RecvBatchOptions extends RecvOptions {
-  /**
-   * Most frames in one batch. Default 4096. A batch also ends where the
-   * record pool it is written into is full (a pool holds 1 489 frames; a
-   * batch is never cut below 512, or `max` if smaller): what does not fit
-   * stays queued for the next call.
-   */
+  /** Most frames in one batch. Default 4096. */
   max?: number;
 }
 
@@ -58,38 +53,6 @@ export interface ReaderStats {
 const DEFAULT_BATCH = 4096;
 
 /**
- * Where the native side writes the records of every reader's batches: one
- * pool, handed out as views (as Buffer's own pool is), so a batch costs no
- * buffer, no native allocation and no finalizer of its own. A batch keeps
- * its pool alive; a new pool starts when the room left is below
- * {@link POOL_MIN_ROOM} records (or `max`, if smaller), so a batch holds at
- * most a pool's worth of frames and the rest stays queued for the next.
- */
-const POOL_BYTES = 128 * 1024;
-const POOL_MIN_ROOM = 512;
-let pool = Buffer.alloc(POOL_BYTES);
-let poolUsed = 0;
-
-/** The byte offset in {@link pool} where a read of up to `max` records goes, starting a new pool if need be. */
-function poolOffset(max: number): number {
-  if (pool.byteLength - poolUsed < Math.min(max, POOL_MIN_ROOM) * RECORD_SIZE) {
-    pool = Buffer.alloc(POOL_BYTES);
-    poolUsed = 0;
-  }
-  return poolUsed;
-}
-
-/**
- * The `count` records just written at `offset` of the pool, as a view taken
- * out of it: a Buffer, as a batch's buffer has always been, so a message's
- * data is a view of it too (pool bytes once handed out are never written again).
- */
-function takeFromPool(offset: number, count: number): Buffer {
-  poolUsed = offset + count * RECORD_SIZE;
-  return pool.subarray(offset, poolUsed);
-}
-
-/**
  * A consumer of a bus: it receives every frame that passes the bus filters
  * from its creation on, through its own bounded queue (overflow is counted in
  * {@link BusReader.stats}, never blocking the sender). Several readers of one
@@ -116,7 +79,7 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
 
   /** Most frames the next read takes. */
   #max = DEFAULT_BATCH;
-  /** The native queue as a wait source: records into the pool, or a wake-up armed. */
+  /** The native queue as a wait source: a record batch, or a wake-up armed. */
   readonly #source: TakeOrArmSource<FrameBatch>;
 
   /** @internal */
@@ -124,17 +87,14 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
     this.#native = nativeReader;
     this.#closeOnExit = closeOnExit;
     const reader = nativeReader;
-    const batchAt = (offset: number, count: number): FrameBatch => new FrameBatch(takeFromPool(offset, count), channelName);
     this.#source = {
       takeOrArm: (waker, token, keepAlive) => {
-        const offset = poolOffset(this.#max);
-        const count = reader.readIntoOrArm(pool, offset, this.#max, waker, token, keepAlive);
-        return count > 0 ? batchAt(offset, count) : count === 0;
+        const taken = reader.readOrArm(this.#max, waker, token, keepAlive);
+        return typeof taken === "boolean" ? taken : new FrameBatch(taken, channelName);
       },
       take: () => {
-        const offset = poolOffset(this.#max);
-        const count = reader.tryReadInto(pool, offset, this.#max);
-        return count > 0 ? batchAt(offset, count) : null;
+        const buffer = reader.tryRead(this.#max);
+        return buffer ? new FrameBatch(buffer, channelName) : null;
       },
       disarm: (token) => reader.disarm(token),
     };
@@ -148,9 +108,8 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   /**
    * Waits for the next batch of up to `max` frames. Resolves `null` on
    * timeout, or when the reader is closed and drained. One native call per
-   * wait (`readIntoOrArm`: the frames queued, written into the pool, or a
-   * wake-up armed); the receiving thread wakes the wait directly (one thread
-   * hop, see `waker.ts`).
+   * wait (`readOrArm`: the frames queued, or a wake-up armed); the receiving
+   * thread wakes the wait directly (one thread hop, see `waker.ts`).
    */
   #nextBatch(max: number, options: RecvOptions): Promise<FrameBatch | null> {
     this.#max = max;

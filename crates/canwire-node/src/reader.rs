@@ -1,31 +1,20 @@
-//! A reader: one bounded queue of received frames, drained in record
-//! batches written into a pool the facade owns.
+//! A reader: one bounded queue of received frames, drained in record batches.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canwire_bus::{Bus, FrameQueue};
 use canwire_core::Frame;
-use canwire_core::record::{RECORD_SIZE, encode_into};
+use canwire_core::record::encode_batch;
 use napi::Env;
-use napi::bindgen_prelude::Uint8ArraySlice;
+use napi::bindgen_prelude::{BufferSlice, Either};
 use napi_derive::napi;
 
 use crate::bus::ReaderStatsObject;
 use crate::waker::{NativeWaker, key};
 
-/// Records that fit in `pool` from byte `offset`, at most `max`; an error
-/// when not one fits.
-fn pool_room(pool: &[u8], offset: u32, max: u32) -> napi::Result<usize> {
-    let room = pool.len().saturating_sub(offset as usize) / RECORD_SIZE;
-    if room == 0 || max == 0 {
-        return Err(crate::error::invalid_argument(format!(
-            "a read needs room for one {RECORD_SIZE}-byte record and max >= 1; got a {}-byte pool at offset {offset} and max {max}",
-            pool.len()
-        )));
-    }
-    Ok(room.min(max as usize))
-}
+/// The record buffer a reader keeps between reads, at most (4096 records).
+const KEPT_RECORD_BYTES: usize = 4096 * canwire_core::record::RECORD_SIZE;
 
 /// Live `NativeReader` objects (not yet finalized), for the leak tests.
 pub(crate) static LIVE_READERS: AtomicUsize = AtomicUsize::new(0);
@@ -35,8 +24,9 @@ pub(crate) static LIVE_READERS: AtomicUsize = AtomicUsize::new(0);
 pub struct NativeReader {
     pub(crate) queue: Arc<FrameQueue>,
     pub(crate) bus: Arc<Bus>,
-    /// The frames of the read under way, reused from read to read.
     scratch: Vec<Frame>,
+    /// The records of the batch being handed out, reused from read to read.
+    records: Vec<u8>,
 }
 
 impl NativeReader {
@@ -46,28 +36,8 @@ impl NativeReader {
             queue,
             bus,
             scratch: Vec::new(),
+            records: Vec::new(),
         }
-    }
-
-    /// [`NativeReader::try_read_into`] on the pool's bytes.
-    fn read_into(&mut self, pool: &mut [u8], offset: u32, max: u32) -> napi::Result<u32> {
-        let room = pool_room(pool, offset, max)?;
-        self.scratch.clear();
-        if self.queue.pop_into(room, &mut self.scratch) == 0 {
-            return match self.queue.failure() {
-                Some(error) => Err(crate::error::to_napi(error)),
-                None => Ok(0),
-            };
-        }
-        let records = &mut pool[offset as usize..][..self.scratch.len() * RECORD_SIZE];
-        for (frame, record) in self
-            .scratch
-            .iter()
-            .zip(records.chunks_exact_mut(RECORD_SIZE))
-        {
-            encode_into(frame, record);
-        }
-        Ok(self.scratch.len() as u32)
     }
 }
 
@@ -82,57 +52,65 @@ impl Drop for NativeReader {
 
 #[napi]
 impl NativeReader {
-    /// Takes up to `max` queued frames as records written into `pool` from
-    /// byte `offset` (no more than fit), and returns how many; 0 when none is
-    /// queued. The facade hands batches out as views of a pool it allocates
-    /// now and then, so a batch costs no buffer of its own. A failed reader,
-    /// once drained, throws its failure instead.
+    /// Takes up to `max` queued frames as a record batch; `null` if none is
+    /// queued. Once a failed reader is drained (a remote bus lost its
+    /// connection), throws the failure instead.
+    ///
+    /// The records are encoded into a buffer this reader keeps and copied
+    /// into a plain JS Buffer: no allocation per batch on the native side and
+    /// no finalizer for the garbage collector to run.
     #[napi(catch_unwind)]
-    pub fn try_read_into(
+    pub fn try_read<'env>(
         &mut self,
-        mut pool: Uint8ArraySlice<'_>,
-        offset: u32,
+        env: &'env Env,
         max: u32,
-    ) -> napi::Result<u32> {
-        // SAFETY: the JS thread is in this call, so nothing else touches the
-        // pool's bytes while they are written.
-        self.read_into(unsafe { pool.as_mut() }, offset, max)
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
+        self.scratch.clear();
+        if self.queue.pop_into(max.max(1) as usize, &mut self.scratch) == 0 {
+            return match self.queue.failure() {
+                Some(error) => Err(crate::error::to_napi(error)),
+                None => Ok(None),
+            };
+        }
+        self.records.clear();
+        encode_batch(&self.scratch, &mut self.records);
+        let batch = BufferSlice::copy_from(env, &self.records)?;
+        // a burst's worth of records is not kept for the quiet that follows
+        if self.records.capacity() > KEPT_RECORD_BYTES {
+            self.records = Vec::new();
+        }
+        Ok(Some(batch))
     }
 
-    /// One call per wait: takes up to `max` queued frames into `pool` as
-    /// [`NativeReader::try_read_into`] does and returns how many; with none
-    /// queued, arranges one call of `waker` with `token` for when frames
-    /// arrive or the reader closes and returns 0 (turning the waker's
-    /// keep-alive on as well when `keep_alive`), or returns -1 (nothing
-    /// armed) when the reader is closed and drained. The receiving thread
-    /// calls the waker itself: one thread hop per wake.
+    /// One call per wait: takes up to `max` queued frames as a record batch;
+    /// with none queued, arranges one call of `waker` with `token` for when
+    /// frames arrive or the reader closes and returns true (turning the
+    /// waker's keep-alive on as well when `keep_alive`: one native call fewer
+    /// per wake), or returns false (nothing armed) when the reader is closed
+    /// and drained. A failed reader,
+    /// once drained, throws its failure as [`NativeReader::try_read`] does.
+    /// The receiving thread calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn read_into_or_arm(
+    pub fn read_or_arm<'env>(
         &mut self,
-        env: Env,
-        mut pool: Uint8ArraySlice<'_>,
-        offset: u32,
+        env: &'env Env,
         max: u32,
         waker: &NativeWaker,
         token: u32,
         keep_alive: bool,
-    ) -> napi::Result<i32> {
-        // SAFETY: as in try_read_into.
-        let pool = unsafe { pool.as_mut() };
+    ) -> napi::Result<Either<BufferSlice<'env>, bool>> {
         loop {
-            let taken = self.read_into(pool, offset, max)?;
-            if taken > 0 {
-                return Ok(i32::try_from(taken).unwrap_or(i32::MAX));
+            if let Some(batch) = self.try_read(env, max)? {
+                return Ok(Either::A(batch));
             }
             if self.queue.is_closed() {
-                return Ok(-1);
+                return Ok(Either::B(false));
             }
             if self.queue.notify_once(key(token), waker.hook(token)) {
                 if keep_alive {
-                    waker.keep_alive(env, true)?;
+                    waker.keep_alive(*env, true)?;
                 }
-                return Ok(0);
+                return Ok(Either::B(true));
             }
             // frames arrived (or the reader closed) since the read: look again
         }
