@@ -13,7 +13,9 @@
 //! | ENODEV           | `ERR_UNKNOWN_INTERFACE`  | the interface went away                     |
 //! | anything else    | `ERR_OS`                 | with the errno name                         |
 
-use canwire_core::error::{Result, errno_name};
+use canwire_core::error::Result;
+#[cfg(target_os = "linux")]
+use canwire_core::error::errno_name;
 use canwire_core::{CanwireError, ErrorCode};
 
 /// The largest nominal (arbitration) bit rate CAN allows.
@@ -335,6 +337,7 @@ pub const CTRLMODE_FD: u32 = 0x20;
 /// The error for `errno` from `step` on interface `name`, with the kernel's
 /// own text when it gave one. `left_down` says the apply had brought the
 /// link down and leaves it so.
+#[cfg(target_os = "linux")]
 pub fn step_error(
     name: &str,
     plan: &ControllerPlan,
@@ -574,6 +577,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn errnos_map_to_codes_and_name_the_step() {
         let plan = ControllerPlan {
             nominal: Some(PhaseTiming::Bitrate {
