@@ -219,6 +219,7 @@ function persistent(command, argv) {
       await receiver.ready();
       await offer({ rate: 0, frames: 5000 }); // warm-up: JIT, page faults, buffers
       await receiver.settle(5000);
+      await sleep(1000); // the warm-up's JIT and GC work settles first
       const out = { idle: await measureIdle(receiver, SECONDS) };
       for (const phase of phases) out[phase.name] = await measurePersistent(receiver, phase);
       return out;
