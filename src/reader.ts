@@ -8,7 +8,7 @@ import { BusClosedError, invalid, native } from "./errors.js";
 import type { Message } from "./message.js";
 import { checkOptions, type Shape } from "./options.js";
 import { FrameBatch } from "./record.js";
-import { takeWhenReady, throwIfAborted } from "./waker.js";
+import { type TakeOrArmSource, takeOrWake, takeWhenReady, throwIfAborted } from "./waker.js";
 
 /** Options of a receive call. */
 export interface RecvOptions {
@@ -72,17 +72,32 @@ const DEFAULT_BATCH = 4096;
  */
 export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   readonly #native: NativeReader;
-  readonly #channelName: (index: number) => string | undefined;
   readonly #closeOnExit: boolean;
   /** A batch taken from the native queue but not yet fully handed out. */
   #pending: FrameBatch | null = null;
   #pos = 0;
 
+  /** Most frames the next read takes. */
+  #max = DEFAULT_BATCH;
+  /** The native queue as a wait source: a record batch, or a wake-up armed. */
+  readonly #source: TakeOrArmSource<FrameBatch>;
+
   /** @internal */
   constructor(nativeReader: NativeReader, channelName: (index: number) => string | undefined, closeOnExit: boolean) {
     this.#native = nativeReader;
-    this.#channelName = channelName;
     this.#closeOnExit = closeOnExit;
+    const reader = nativeReader;
+    this.#source = {
+      takeOrArm: (waker, token, keepAlive) => {
+        const taken = reader.readOrArm(this.#max, waker, token, keepAlive);
+        return typeof taken === "boolean" ? taken : new FrameBatch(taken, channelName);
+      },
+      take: () => {
+        const buffer = reader.tryRead(this.#max);
+        return buffer ? new FrameBatch(buffer, channelName) : null;
+      },
+      disarm: (token) => reader.disarm(token),
+    };
   }
 
   /** True once the reader or its bus is closed (queued frames can still be read). */
@@ -91,28 +106,24 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Waits for the next batch. Resolves `null` on timeout, or when the reader
-   * is closed and drained. One native call per wait (`readOrArm`: the frames
-   * queued, or a wake-up armed); the receiving thread wakes the wait directly
-   * (one thread hop, see `waker.ts`).
+   * Waits for the next batch of up to `max` frames. Resolves `null` on
+   * timeout, or when the reader is closed and drained. One native call per
+   * wait (`readOrArm`: the frames queued, or a wake-up armed); the receiving
+   * thread wakes the wait directly (one thread hop, see `waker.ts`).
    */
   #nextBatch(max: number, options: RecvOptions): Promise<FrameBatch | null> {
-    const reader = this.#native;
-    const batchOf = (buffer: Buffer): FrameBatch => new FrameBatch(buffer, this.#channelName);
-    return takeWhenReady<FrameBatch>(
-      {
-        takeOrArm: (waker, token) => {
-          const taken = reader.readOrArm(max, waker, token);
-          return typeof taken === "boolean" ? taken : batchOf(taken);
-        },
-        take: () => {
-          const buffer = reader.tryRead(max);
-          return buffer ? batchOf(buffer) : null;
-        },
-        disarm: (token) => reader.disarm(token),
-      },
-      options,
-    );
+    this.#max = max;
+    return takeWhenReady(this.#source, options);
+  }
+
+  /**
+   * The next batch of up to `max` frames for an iterator: the batch when one
+   * is queued (no promise), `null` once the reader is closed and drained, or
+   * a promise to await before asking again.
+   */
+  #stepBatch(max: number, signal: AbortSignal | undefined): FrameBatch | null | Promise<boolean> {
+    this.#max = max;
+    return this.#takePending() ?? takeOrWake(this.#source, signal);
   }
 
   /**
@@ -167,13 +178,16 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
   async *batches(options?: { max?: number } & IterateOptions): AsyncGenerator<FrameBatch, void, undefined> {
     const checked = checkOptions<{ max?: number } & IterateOptions>(options, "options", RECV_KINDS);
     const max = checkBatchMax(checked.max);
-    const wait = { signal: checked.signal };
+    const signal = checked.signal;
     try {
       for (;;) {
-        throwIfAborted(wait.signal);
-        const batch = this.#takePending() ?? (await this.#nextBatch(max, wait));
-        if (!batch) return;
-        yield batch;
+        const step = this.#stepBatch(max, signal);
+        if (step instanceof Promise) {
+          await step;
+          continue;
+        }
+        if (!step) return;
+        yield step;
       }
     } finally {
       if (this.#closeOnExit) this.close();
@@ -190,17 +204,20 @@ export class BusReader implements AsyncIterable<Message>, AsyncDisposable {
    * extra reader; an aborted `signal` ends it with an `AbortError`.
    */
   async *messages(options: IterateOptions = {}): AsyncGenerator<Message, void, undefined> {
-    const wait = { signal: options.signal };
+    const signal = options.signal;
     try {
       for (;;) {
         while (this.#pending) {
-          throwIfAborted(options.signal);
+          throwIfAborted(signal);
           yield this.#shift(this.#pending);
         }
-        throwIfAborted(options.signal);
-        const batch = await this.#nextBatch(DEFAULT_BATCH, wait);
-        if (!batch) return;
-        this.#pending = batch;
+        const step = this.#stepBatch(DEFAULT_BATCH, signal);
+        if (step instanceof Promise) {
+          await step;
+          continue;
+        }
+        if (!step) return;
+        this.#pending = step;
         this.#pos = 0;
       }
     } finally {

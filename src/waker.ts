@@ -54,14 +54,23 @@ function dispatch(token: number): void {
   wake();
 }
 
+/** Whether the waker keeps Node alive now: exactly while some wait is armed. */
+let keptAlive = false;
+
 function remember(token: number, wake: () => void): void {
   armed.set(token, wake);
-  if (armed.size === 1) native(() => waker().keepAlive(true));
+  if (!keptAlive) {
+    native(() => waker().keepAlive(true));
+    keptAlive = true;
+  }
 }
 
 function forget(token: number): boolean {
   if (!armed.delete(token)) return false;
-  if (armed.size === 0) native(() => waker().keepAlive(false));
+  if (armed.size === 0 && keptAlive) {
+    native(() => waker().keepAlive(false));
+    keptAlive = false;
+  }
   return true;
 }
 
@@ -161,6 +170,11 @@ function armedWait(
   });
 }
 
+/** Waits for the wake-up armed under `token`, with no time limit and no signal: resolves true when it runs. */
+function plainWait(token: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => remember(token, () => resolve(true)));
+}
+
 /**
  * Runs `attempt` until it returns a value other than `undefined`, waiting on
  * `source` in between; resolves `null` when `timeoutMs` passes first. The
@@ -187,8 +201,12 @@ export async function waitUntil<T>(source: WakeSource, limits: WaitLimits, attem
  * an arm (readers: `NativeReader.readOrArm`).
  */
 export interface TakeOrArmSource<T> {
-  /** What is ready now; else `true` after arming a wake-up under `token`, or `false` (nothing armed) when nothing ever will be. */
-  takeOrArm(waker: NativeWaker, token: number): T | boolean;
+  /**
+   * What is ready now; else `true` after arming a wake-up under `token`
+   * (and, when `keepAlive`, turning the waker's keep-alive on in the same
+   * call), or `false` (nothing armed) when nothing ever will be.
+   */
+  takeOrArm(waker: NativeWaker, token: number, keepAlive: boolean): T | boolean;
   /** What is ready now, or `null`, arming nothing (a wait without time left). */
   take(): T | null;
   /** Drops the wake-up under `token` if it has not run. */
@@ -213,9 +231,38 @@ export async function takeWhenReady<T>(source: TakeOrArmSource<T>, limits: WaitL
     }
     if (timeoutMs !== undefined && timeoutMs <= 0) return native(() => source.take());
     const token = nextToken();
-    const taken = native(() => source.takeOrArm(waker(), token));
+    const taken = takeOrArm(source, token);
     if (taken === false) return null;
     if (taken !== true) return taken;
-    if (!(await armedWait(source, token, timeoutMs, signal))) return null;
+    const woken = timeoutMs === undefined && signal === undefined ? plainWait(token) : armedWait(source, token, timeoutMs, signal);
+    if (!(await woken)) return null;
   }
+}
+
+/**
+ * `source.takeOrArm` under `token`; when it arms the first wait, it turns
+ * the keep-alive on in the same native call (one call fewer per wake).
+ */
+function takeOrArm<T>(source: TakeOrArmSource<T>, token: number): T | boolean {
+  const keepAlive = !keptAlive;
+  const taken = native(() => source.takeOrArm(waker(), token, keepAlive));
+  if (taken === true) keptAlive = true;
+  return taken;
+}
+
+/**
+ * One step of an iteration over `source`, with no time limit: what is ready
+ * now; `null` when the source says nothing will come; or, with nothing
+ * ready, a promise that resolves once the source calls (step again) and
+ * rejects with an `AbortError` when `signal` aborts, leaving nothing armed.
+ * An iterator that steps synchronously while frames are queued pays for a
+ * promise only when it has to wait. `T` must not be a promise.
+ */
+export function takeOrWake<T>(source: TakeOrArmSource<T>, signal: AbortSignal | undefined): T | null | Promise<boolean> {
+  throwIfAborted(signal);
+  const token = nextToken();
+  const taken = takeOrArm(source, token);
+  if (taken === false) return null;
+  if (taken !== true) return taken;
+  return signal === undefined ? plainWait(token) : armedWait(source, token, undefined, signal);
 }

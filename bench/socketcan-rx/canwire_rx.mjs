@@ -20,7 +20,14 @@ let received = 0;
 createInterface({ input: process.stdin })
   .on("line", () => {
     const stats = bus.stats();
-    console.log(JSON.stringify({ received, droppedKernel: stats.rxDroppedKernel, droppedQueueFull: stats.rxDroppedQueueFull }));
+    console.log(
+      JSON.stringify({
+        received,
+        droppedKernel: stats.rxDroppedKernel,
+        droppedQueueFull: stats.rxDroppedQueueFull,
+        coalescingWaits: stats.rxCoalescingWaits,
+      }),
+    );
   })
   .on("close", () => void bus.close());
 

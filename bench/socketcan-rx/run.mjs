@@ -6,11 +6,14 @@
 //   node bench/socketcan-rx/prepare.mjs                          # on the host
 //   scripts/socketcan-vm.sh -- node bench/socketcan-rx/run.mjs [--rounds 3]
 //     [--rates 2000,5000,8000] [--seconds 1.5] [--flood 20000] [--only a,b]
-//     [--options JSON] [--with-immediate]
+//     [--options JSON] [--with-immediate] [--baseline DIR]
 //
 // --with-immediate adds canwire's batch path with `rxCoalesceUs: 0` (every
 // frame read at once, the default before adaptive coalescing) as a same-run
-// reference for what the coalescing saves.
+// reference for what the coalescing saves. --baseline DIR adds both canwire
+// receivers once more, run from another build of canwire (DIR holds its
+// dist/, native/ and bench/socketcan-rx/canwire_rx.mjs), for a same-run A/B
+// of a change.
 //
 // Offered load: each rate is held by paced_send (absolute deadlines, a late
 // wake catches up, so the average holds under TCG; the achieved rate is
@@ -23,7 +26,10 @@
 // run time from /proc/PID/task/*/schedstat, the same precise sum that
 // utime + stime come from, taken just before the traffic and once the
 // receiver has every frame or went quiet), frames lost, the achieved rate,
-// and for canwire the share of its receive thread. Rounds interleave the
+// and for canwire the share of its receive thread. For canwire also a table
+// per thread group (main JS thread, receive thread, V8 platform threads, the
+// rest): CPU µs and wake-ups (voluntary context switches) per frame, and the
+// idle floor (the bus open, no traffic, for --seconds) per second. Rounds interleave the
 // receivers in rotating order; figures are medians with [min, max]. The last
 // line is JSON with pass/fail per target of issue 16 item 1. TCG emulation
 // on a shared machine: compare ratios only. Use a release build.
@@ -42,6 +48,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     options: { type: "string", default: "{}" },
     "with-immediate": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -77,33 +84,65 @@ async function offer(phase) {
 }
 
 /**
- * Run time in ns of the threads of `pid` by group (the main thread, canwire's
- * receive thread, the rest; /proc/PID/task/TID/schedstat: on-CPU ns first)
- * and their context switches (each time a thread slept and was woken, or was
- * preempted: the wake-ups that batching saves, a figure host load cannot skew).
+ * The threads of `pid` (/proc/PID/task/TID): on-CPU ns (schedstat, first
+ * field) and voluntary / involuntary context switches (status) per thread,
+ * grouped by what the thread is:
+ * - `rxThread`: canwire's receive thread (named `canwire-rx-*`);
+ * - `main`: the process's first thread (Node's JS thread, candump itself);
+ * - `v8`: Node's platform threads (GC and compiler tasks);
+ * - `other`: the rest (libuv's thread pool, Node's signal watcher, a
+ *   receiver's own threads).
+ * Node 20 leaves its threads unnamed ("node"), so they are told apart by
+ * start-up order: the main thread, the delayed-task thread and the
+ * `--v8-pool-size` (default 4) workers start first, in that order.
  */
 function sample(pid) {
-  const cpu = {};
-  let switches = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  const threads = {};
+  const tids = readdirSync(`/proc/${pid}/task`)
+    .map(Number)
+    .sort((a, b) => a - b);
+  let unnamed = 0;
+  for (const tid of tids) {
     try {
       const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
-      for (const m of status.matchAll(/ctxt_switches:\s+(\d+)/g)) switches += Number(m[1]);
-      const group = comm.startsWith("canwire-rx") ? "rxThread" : tid === String(pid) ? "main" : "other";
-      cpu[group] = (cpu[group] ?? 0) + ns;
+      const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      let group = "other";
+      if (comm.startsWith("canwire-rx")) group = "rxThread";
+      else if (tid === pid) group = "main";
+      else if (comm === "node" && ++unnamed <= 1 + V8_POOL_SIZE) group = "v8";
+      threads[tid] = { group, ns, voluntary, involuntary };
     } catch {
       // the thread ended between the listing and the read
     }
   }
-  return { cpu, switches };
+  return threads;
 }
+/** Node's default `--v8-pool-size`. */
+const V8_POOL_SIZE = 4;
+const GROUPS = ["main", "rxThread", "v8", "other"];
 
-const diff = (after, before) => ({
-  cpu: Object.fromEntries(Object.entries(after.cpu).map(([k, v]) => [k, v - (before.cpu[k] ?? 0)])),
-  switches: after.switches - before.switches,
-});
+/**
+ * What the threads did between two samples: CPU ns per group, and switches
+ * per group (a voluntary switch is the thread going to sleep: each one is a
+ * wake-up later; involuntary ones are preemptions), plus the total.
+ */
+function diff(after, before) {
+  const cpu = {};
+  const wakes = {};
+  const preempted = {};
+  let switches = 0;
+  for (const [tid, t] of Object.entries(after)) {
+    const b = before[tid] ?? { ns: 0, voluntary: 0, involuntary: 0 };
+    cpu[t.group] = (cpu[t.group] ?? 0) + t.ns - b.ns;
+    wakes[t.group] = (wakes[t.group] ?? 0) + t.voluntary - b.voluntary;
+    preempted[t.group] = (preempted[t.group] ?? 0) + t.involuntary - b.involuntary;
+    switches += t.voluntary - b.voluntary + t.involuntary - b.involuntary;
+  }
+  return { cpu, wakes, preempted, switches };
+}
 const total = (times) => Object.values(times).reduce((a, b) => a + b, 0);
 
 /** A receiver process that answers each line on stdin with its count so far. */
@@ -156,9 +195,20 @@ async function measurePersistent(receiver, phase) {
   const sample0 = sample(receiver.child.pid);
   const achievedRate = await offer(phase);
   const after = await receiver.settle(before.received + phase.frames);
-  const { cpu, switches } = diff(sample(receiver.child.pid), sample0);
+  const threads = diff(sample(receiver.child.pid), sample0);
   const extra = after.droppedKernel === undefined ? {} : { droppedKernel: after.droppedKernel - before.droppedKernel };
-  return { received: after.received - before.received, cpu, switches, achievedRate, ...extra };
+  if (after.coalescingWaits !== undefined) extra.coalescingWaits = after.coalescingWaits - before.coalescingWaits;
+  return { received: after.received - before.received, ...threads, achievedRate, ...extra };
+}
+
+/** The idle floor: what an open receiver's threads do in `seconds` without traffic. */
+async function measureIdle(receiver, seconds) {
+  await receiver.count();
+  const sample0 = sample(receiver.child.pid);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const threads = diff(sample(receiver.child.pid), sample0);
+  return { seconds: (performance.now() - t0) / 1000, ...threads };
 }
 
 /** A receiver kept open for a round: started, warmed up on a flood, then every phase. */
@@ -169,7 +219,8 @@ function persistent(command, argv) {
       await receiver.ready();
       await offer({ rate: 0, frames: 5000 }); // warm-up: JIT, page faults, buffers
       await receiver.settle(5000);
-      const out = {};
+      await sleep(1000); // the warm-up's JIT and GC work settles first
+      const out = { idle: await measureIdle(receiver, SECONDS) };
       for (const phase of phases) out[phase.name] = await measurePersistent(receiver, phase);
       return out;
     } finally {
@@ -191,11 +242,11 @@ async function candump() {
     const sample0 = sample(child.pid);
     const achievedRate = await offer(phase);
     await sleep(300); // the last frames read
-    const { cpu, switches } = diff(sample(child.pid), sample0);
+    const threads = diff(sample(child.pid), sample0);
     child.kill("SIGINT");
     await exited;
     const received = readFileSync(file, "utf8").split("\n").filter(Boolean).length;
-    out[phase.name] = { received, cpu, switches, achievedRate };
+    out[phase.name] = { received, ...threads, achievedRate };
   }
   return out;
 }
@@ -226,6 +277,22 @@ let receivers = {
           IFACE,
           "batch",
           JSON.stringify({ rxCoalesceUs: 0 }),
+        ]),
+      }
+    : {}),
+  ...(args.baseline
+    ? {
+        canwireBatchBaseline: persistent(process.execPath, [
+          `${args.baseline}/bench/socketcan-rx/canwire_rx.mjs`,
+          IFACE,
+          "batch",
+          canwireOptions,
+        ]),
+        canwirePerMessageBaseline: persistent(process.execPath, [
+          `${args.baseline}/bench/socketcan-rx/canwire_rx.mjs`,
+          IFACE,
+          "message",
+          canwireOptions,
         ]),
       }
     : {}),
@@ -284,6 +351,38 @@ for (const name of names) {
   }
 }
 
+/**
+ * canwire's per-thread breakdown (median over rounds): per phase, each
+ * thread group's CPU µs and wake-ups (voluntary switches) per received frame;
+ * for the idle floor (the bus open, no traffic), CPU µs and wake-ups per second.
+ */
+const threadTable = {};
+for (const name of names.filter((n) => n.startsWith("canwire"))) {
+  threadTable[name] = {};
+  for (const phaseName of ["idle", ...phases.map((p) => p.name)]) {
+    const results = rounds[name].map((r) => r[phaseName]);
+    const per = (r) => (phaseName === "idle" ? r.seconds : Math.max(1, r.received));
+    const row = {};
+    for (const g of GROUPS) {
+      if (!results.some((r) => r.cpu[g] !== undefined)) continue;
+      row[g] = {
+        cpuMicros: round1(median(results.map((r) => (r.cpu[g] ?? 0) / 1e3 / per(r)))),
+        wakes: Math.round(1000 * median(results.map((r) => (r.wakes[g] ?? 0) / per(r)))) / 1000,
+      };
+    }
+    if (results[0].coalescingWaits !== undefined)
+      row.rxCoalescingWaits = Math.round(1000 * median(results.map((r) => r.coalescingWaits / per(r)))) / 1000;
+    threadTable[name][phaseName] = row;
+  }
+  console.error(`bench: ${name} per thread (idle: per second; rates: per frame), CPU µs / wake-ups`);
+  console.error(`  ${"phase".padEnd(8)}${GROUPS.map((g) => g.padStart(20)).join("")}`);
+  for (const phaseName of ["idle", ...phases.map((p) => p.name)]) {
+    const row = threadTable[name][phaseName];
+    const cells = GROUPS.map((g) => (row[g] ? `${row[g].cpuMicros} / ${row[g].wakes}` : "-").padStart(20));
+    console.error(`  ${phaseName.padEnd(8)}${cells.join("")}`);
+  }
+}
+
 const cpuOf = (name, phase) => figures[name]?.[phase]?.cpuMicrosPerFrame.median;
 const lostOf = (name, phase) => figures[name]?.[phase]?.lost.median;
 const ratio = (a, b) => (a === undefined || b === undefined ? undefined : Number((a / b).toFixed(3)));
@@ -291,7 +390,7 @@ const ratios = {};
 const targets = {};
 for (const p of phases) {
   ratios[p.name] = {};
-  for (const name of ["canwireBatch", "canwirePerMessage"]) {
+  for (const name of ["canwireBatch", "canwirePerMessage", "canwireBatchBaseline", "canwirePerMessageBaseline"]) {
     if (!figures[name]) continue;
     for (const [base, label] of [
       ["candump", "Candump"],
@@ -299,6 +398,12 @@ for (const p of phases) {
       ["pythonCan", "PythonCan"],
     ]) {
       if (figures[base]) ratios[p.name][`${name}CpuVs${label}`] = ratio(cpuOf(name, p.name), cpuOf(base, p.name));
+    }
+    if (name.endsWith("Baseline")) {
+      // another build: its ratios are shown, and against this build's; no targets
+      const current = name.replace("Baseline", "");
+      ratios[p.name][`${current}CpuVsBaseline`] = ratio(cpuOf(current, p.name), cpuOf(name, p.name));
+      continue;
     }
     if (p.rate > 0) {
       // at a rate the baseline holds: CPU per frame against it
@@ -328,6 +433,7 @@ const result = {
   canwireOptions: CANWIRE_OPTIONS,
   missing: absent,
   figures,
+  threads: threadTable,
   ratios,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -84,8 +84,10 @@ impl NativeReader {
 
     /// One call per wait: takes up to `max` queued frames as a record batch;
     /// with none queued, arranges one call of `waker` with `token` for when
-    /// frames arrive or the reader closes and returns true, or returns false
-    /// (nothing armed) when the reader is closed and drained. A failed reader,
+    /// frames arrive or the reader closes and returns true (turning the
+    /// waker's keep-alive on as well when `keep_alive`: one native call fewer
+    /// per wake), or returns false (nothing armed) when the reader is closed
+    /// and drained. A failed reader,
     /// once drained, throws its failure as [`NativeReader::try_read`] does.
     /// The receiving thread calls the waker itself: one thread hop per wake.
     #[napi(catch_unwind)]
@@ -95,6 +97,7 @@ impl NativeReader {
         max: u32,
         waker: &NativeWaker,
         token: u32,
+        keep_alive: bool,
     ) -> napi::Result<Either<BufferSlice<'env>, bool>> {
         loop {
             if let Some(batch) = self.try_read(env, max)? {
@@ -104,6 +107,9 @@ impl NativeReader {
                 return Ok(Either::B(false));
             }
             if self.queue.notify_once(key(token), waker.hook(token)) {
+                if keep_alive {
+                    waker.keep_alive(*env, true)?;
+                }
                 return Ok(Either::B(true));
             }
             // frames arrived (or the reader closed) since the read: look again

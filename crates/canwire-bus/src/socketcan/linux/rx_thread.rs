@@ -127,12 +127,14 @@ impl Batch {
             m.msg_hdr.msg_iovlen = 1;
             b.msgs.push(m);
         }
+        b.reset(BATCH);
         b
     }
 
-    /// Resets the in/out lengths the kernel overwrites.
-    fn reset(&mut self) {
-        for i in 0..BATCH {
+    /// Resets the in/out lengths the kernel overwrote in the first `used`
+    /// headers (the ones the last `recvmmsg` filled; the rest are untouched).
+    fn reset(&mut self, used: usize) {
+        for i in 0..used.min(BATCH) {
             let h = &mut self.msgs[i].msg_hdr;
             h.msg_name = (&raw mut self.addrs[i]).cast();
             h.msg_namelen = std::mem::size_of::<libc::sockaddr_can>() as libc::socklen_t;
@@ -240,6 +242,8 @@ fn run(
 ) {
     let hardware_timestamps = options.hardware_timestamps;
     let mut batch = Batch::new();
+    // headers the last recvmmsg filled, to reset before the next
+    let mut used = 0;
     let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
     let mut last_ovfl: u32 = 0;
     let buffer_frames = super::sys::get_int_option(socket, libc::SOL_SOCKET, libc::SO_RCVBUF)
@@ -259,7 +263,7 @@ fn run(
         // Drain until the socket is empty, then wait again.
         let mut delivered = 0;
         loop {
-            batch.reset();
+            batch.reset(std::mem::take(&mut used));
             // SAFETY: msgs holds BATCH headers whose buffers live in `batch`.
             let n = unsafe {
                 libc::recvmmsg(
@@ -282,6 +286,7 @@ fn run(
                     }
                 }
             }
+            used = n as usize;
             frames.clear();
             for i in 0..n as usize {
                 let m = &batch.msgs[i];
