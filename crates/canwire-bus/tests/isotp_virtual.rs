@@ -139,15 +139,7 @@ fn a_missing_receiver_fails_a_tracked_transfer_with_n_bs() {
     };
     let lonely = stack("isotp-lonely", 0x123, 0x124, params);
     let id = lonely.send(vec![0; 100], None, true).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        match lonely.take_status(id) {
-            Some(TransferStatus::Pending) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            other => break other,
-        }
-    };
+    let status = status_when_done(&lonely, id);
     match status {
         Some(TransferStatus::Failed(error)) => assert_eq!(error.code, IsoTpErrorCode::NBsTimeout),
         other => panic!("expected an N_Bs failure, got {other:?}"),
